@@ -1,0 +1,58 @@
+"""The FastAPI application: lifespan builds the runtime; routers stay thin."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from companion import __version__
+from companion.api.errors import install_error_handlers
+from companion.api.routes import health
+from companion.logs import request_id
+from companion.runtime import Runtime
+from companion.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; with ``runtime`` given (tests), the lifespan does not own it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime is None
+        app.state.runtime = runtime or await Runtime.start(settings)
+        try:
+            yield
+        finally:
+            if own:
+                await app.state.runtime.close()
+
+    app = FastAPI(
+        title="Companion",
+        version=__version__,
+        description="A self-hosted AI companion: memory, personality, proactive messages.",
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-Id"] = rid
+        return response
+
+    app.include_router(health.router)
+    return app

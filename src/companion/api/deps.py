@@ -1,0 +1,31 @@
+"""FastAPI dependencies as ``Annotated`` aliases (house style 8)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.runtime import Runtime
+
+__all__ = ["RuntimeDep", "SessionDep", "get_runtime", "get_session"]
+
+
+async def get_runtime(request: Request) -> Runtime:
+    """The process's runtime, attached to the app at startup."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """A database session committed when the request succeeds."""
+    async with runtime.db.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

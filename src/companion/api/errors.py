@@ -1,0 +1,90 @@
+"""Domain errors to HTTP, in one place (house style 7). No stack trace reaches a client."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from companion import errors
+
+__all__ = ["install_error_handlers", "status_for"]
+
+log = logging.getLogger(__name__)
+
+_STATUS: list[tuple[type[errors.CompanionError], int]] = [
+    (errors.AuthenticationError, 401),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.Busy, 409),
+    (errors.InvalidInput, 422),
+    (errors.RateLimited, 429),
+    (errors.UserSuspended, 403),
+    (errors.ProviderUnavailable, 503),
+    (errors.ProviderError, 503),
+    (errors.DatabaseUnavailable, 503),
+    (errors.StoreError, 503),
+    (errors.ConfigError, 500),
+]
+
+
+def status_for(exc: errors.CompanionError) -> int:
+    """The HTTP status of a domain error (the most specific match wins)."""
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def _body(kind: str, message: str, **extra: object) -> dict[str, object]:
+    return {"error": kind, "detail": message, **extra}
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.CompanionError)
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.AuthenticationError):
+        headers["WWW-Authenticate"] = "Bearer"
+    if status >= 500:
+        log.warning("request failed: %s", exc, extra={"error": type(exc).__name__})
+    return JSONResponse(_body(type(exc).__name__, exc.message), status_code=status, headers=headers)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+        problems.append({"field": loc or "body", "message": err.get("msg", "invalid")})
+    summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+    return JSONResponse(
+        _body("InvalidInput", summary or "invalid request", problems=problems), status_code=422
+    )
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        _body("HTTPError", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return JSONResponse(
+        _body("InternalError", "internal error; see the server log"), status_code=500
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(errors.CompanionError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

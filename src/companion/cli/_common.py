@@ -1,0 +1,42 @@
+"""Helpers shared by the subcommands: settings with a clean exit, running coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from companion.errors import CompanionError, ConfigError
+from companion.logs import configure_logging
+from companion.settings import Settings, get_settings
+
+__all__ = ["fail", "load", "run"]
+
+T = TypeVar("T")
+
+
+def load(*, log_format: str | None = None) -> Settings:
+    """Load settings or exit 2 with one line naming the variable."""
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings.core.log_level, fmt=log_format or settings.core.log_format)
+    return settings
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print an error line and exit."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def run(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine; a domain error becomes one line on stderr and exit 1."""
+    try:
+        return asyncio.run(factory())  # type: ignore[arg-type]
+    except CompanionError as exc:
+        fail(str(exc))
+        raise  # unreachable

@@ -1,0 +1,33 @@
+"""The ``companion`` command (Typer). Subcommands live in sibling modules."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from companion.cli import doctor, keys, server
+from companion.errors import ConfigError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="companion",
+    help="Companion: a self-hosted AI companion with memory and personality.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(server.serve)
+app.command("migrate")(server.migrate)
+app.command("doctor")(doctor.doctor)
+app.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    """Entry point: a configuration error is one line on stderr and exit code 2."""
+    try:
+        app()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,48 @@
+"""``companion serve`` and ``companion migrate``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from companion.cli._common import load, run
+
+__all__ = ["migrate", "serve"]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+) -> None:
+    """Start Companion (HTTP API, web pages, scheduler, configured bots)."""
+    import uvicorn
+
+    from companion.api.app import create_app
+
+    settings = load()
+    host = host or settings.core.gateway_host
+    port = port or settings.core.gateway_port
+    app = create_app(settings)
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    print(
+        f"Companion is starting on http://{shown}:{port} (health: /health, API docs: /docs)",
+        flush=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+
+
+def migrate() -> None:
+    """Apply database migrations (starting the embedded database if needed)."""
+    from companion.runtime import Runtime
+
+    settings = load(log_format="text")
+
+    async def _go() -> str:
+        runtime = await Runtime.start(settings, migrate=True)
+        url = runtime.db.url
+        await runtime.close()
+        return url
+
+    url = run(_go)
+    print(f"database migrated: {url}")

@@ -1,0 +1,177 @@
+"""What the turn pipeline needs from memory, personality and security.
+
+The pipeline (``companion.conversation.pipeline``) depends only on these Protocols;
+each domain implements its port in its own service. The values here are the whole
+vocabulary the domains share about a turn.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+from companion.types import PAD
+
+__all__ = [
+    "CompanionState",
+    "MemoryPort",
+    "PersonalityPort",
+    "RetrievedMemory",
+    "SecurityAction",
+    "SecurityPort",
+    "SecurityVerdict",
+    "ShortTermTurn",
+    "TurnRecord",
+]
+
+
+# --- security -----------------------------------------------------------------------
+
+SecurityAction = Literal["allow", "warn", "restrict", "block", "suspended"]
+
+
+@dataclass(frozen=True)
+class SecurityVerdict:
+    """The detector's judgement of one message and what escalation decided.
+
+    ``flagged`` is the detector's call (confidence above the action threshold);
+    ``action`` is what the pipeline must do: ``allow`` and ``warn`` generate a reply
+    (``warn`` is flagged but below blocking), ``restrict``/``block``/``suspended``
+    answer with ``reply`` (in character, polite) and generate nothing. A flagged
+    message is never turned into a memory.
+    """
+
+    flagged: bool
+    category: str | None
+    confidence: float
+    layer: str
+    action: SecurityAction = "allow"
+    reply: str | None = None
+    incident_id: int | None = None
+
+    @property
+    def blocks_generation(self) -> bool:
+        """Whether the pipeline must answer with ``reply`` instead of the model."""
+        return self.action in ("restrict", "block", "suspended")
+
+
+@runtime_checkable
+class SecurityPort(Protocol):
+    """Checks a message, records incidents and applies escalation."""
+
+    async def check(self, *, user_id: str, text: str) -> SecurityVerdict:
+        """Judge ``text`` from ``user_id``; a suspended user gets ``action="suspended"``."""
+        ...
+
+
+# --- personality ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompanionState:
+    """The companion's state for one user at the start of a turn.
+
+    ``pad`` already includes homeostasis up to now. ``prompt_block`` is the rendered
+    persona (seed 001 template + style guidance), short enough for a small model.
+    """
+
+    user_id: str
+    name: str
+    preset: str
+    big_five: dict[str, float]
+    pad: PAD
+    baseline: PAD
+    emotion: str
+    needs: dict[str, float] = field(default_factory=dict)
+    urgent_needs: Sequence[str] = ()
+    quirks: Sequence[str] = ()
+    style: dict[str, int] = field(default_factory=dict)
+    prompt_block: str = ""
+    snapshot_id: int | None = None
+
+
+@runtime_checkable
+class PersonalityPort(Protocol):
+    """Loads the companion's state, appraises a message, and learns from a turn."""
+
+    async def load_state(self, *, user_id: str, now: datetime | None = None) -> CompanionState:
+        """The state for ``user_id`` (created from the default preset on first contact)."""
+        ...
+
+    def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
+        """The mood after hearing ``text`` (pure and fast: rules and lexicon only)."""
+        ...
+
+    async def after_turn(self, record: TurnRecord) -> None:
+        """Background: persist the new mood, satisfy needs, observe the reply."""
+        ...
+
+
+# --- memory ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetrievedMemory:
+    """A memory chosen for the prompt, with why and where it came from."""
+
+    id: str
+    content: str
+    memory_type: str
+    score: float
+    reason: str
+    created_at: datetime
+    valid_from: datetime | None = None
+    invalid_at: datetime | None = None
+    source_message_ids: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ShortTermTurn:
+    """One line of recent conversation for the prompt."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@runtime_checkable
+class MemoryPort(Protocol):
+    """Retrieval for the prompt, the short-term buffer, and learning from a turn."""
+
+    async def retrieve(self, *, user_id: str, query: str, k: int = 6) -> list[RetrievedMemory]:
+        """The most useful current memories of ``user_id`` for ``query``."""
+        ...
+
+    async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
+        """The last turns of the conversation, oldest first."""
+        ...
+
+    async def remember_turn(self, record: TurnRecord) -> None:
+        """Background: short-term buffer, episodic memory, facts (skipped if flagged)."""
+        ...
+
+
+# --- the turn, as the domains see it afterwards -----------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """Everything that happened in one persisted turn, handed to background work."""
+
+    user_id: str
+    conversation_id: uuid.UUID
+    interaction_id: int
+    user_message_id: int
+    reply_message_id: int
+    user_text: str
+    reply_text: str
+    created_at: datetime
+    pad_before: PAD
+    pad_after: PAD
+    emotion: str
+    flagged: bool
+    channel: str = "api"
+    speaker: str | None = None
+    security_category: str | None = None

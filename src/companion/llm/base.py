@@ -1,0 +1,144 @@
+"""The model contract every provider implements, and the values that cross it.
+
+A ``ChatProvider`` streams chunks for one request; a ``RoleModel`` is what the rest of
+the engine calls: an ordered chain of providers for a role (``chat`` or ``fast``) with
+retries, fallback, a circuit breaker and a global concurrency cap, returning a recorded
+``Completion``. An ``Embedder`` turns texts into unit vectors for a task type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "ChatMessage",
+    "ChatProvider",
+    "ChatRequest",
+    "Chunk",
+    "Completion",
+    "EmbedTask",
+    "Embedder",
+    "Role",
+    "RoleModel",
+    "Usage",
+]
+
+Role = Literal["chat", "fast"]
+EmbedTask = Literal["query", "document"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a prompt: ``system``, ``user`` or ``assistant``."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A chat completion request, independent of any provider.
+
+    ``json_schema`` asks for JSON matching the schema (providers use their native
+    structured-output support where they have it). ``cache_prefix`` marks how many
+    leading messages are a fixed prefix worth caching (the persona block).
+    """
+
+    messages: Sequence[ChatMessage]
+    max_tokens: int = 256
+    temperature: float = 0.7
+    json_schema: dict[str, Any] | None = None
+    stop: Sequence[str] = ()
+    cache_prefix: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of a streamed reply; the last chunk carries usage and finish reason."""
+
+    text: str
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+@dataclass
+class Completion:
+    """The unit of record for a model call (house style 11)."""
+
+    id: str
+    role: Role
+    text: str
+    provider: str
+    model: str
+    latency_ms: float
+    usage: Usage = field(default_factory=Usage)
+    fallback_used: bool = False
+    first_token_ms: float | None = None
+
+
+@runtime_checkable
+class ChatProvider(Protocol):
+    """One backend (a hosted endpoint and model, or the local GGUF model)."""
+
+    id: str
+    model_id: str
+    #: Good enough for judgement tasks (importance, extraction, security); the tiny
+    #: embedded model is not, so those tasks take their rule paths (DESIGN §4).
+    capable: bool
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Stream the reply to ``request``; raise ``ProviderError`` subclasses on failure."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections or memory."""
+        ...
+
+
+@runtime_checkable
+class RoleModel(Protocol):
+    """What the engine calls for a role: the provider chain with its policies."""
+
+    role: Role
+
+    @property
+    def capable(self) -> bool:
+        """Whether the first live provider of the chain is capable (see ChatProvider)."""
+        ...
+
+    async def complete(self, request: ChatRequest, *, user_id: str | None = None) -> Completion:
+        """The whole reply; raises ``ProviderUnavailable`` when every provider failed."""
+        ...
+
+    def stream(
+        self, request: ChatRequest, *, user_id: str | None = None
+    ) -> AsyncIterator[Chunk | Completion]:
+        """Stream chunks, then yield the ``Completion`` record as the final item."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Text to unit-length vectors; ``task`` selects query or document mode."""
+
+    model_id: str
+    dimensions: int
+
+    async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
+        """One vector per text, in order."""
+        ...

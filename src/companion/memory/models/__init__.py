@@ -1,0 +1,9 @@
+"""Memory tables: memories (with pgvector and tsvector), documents, conflicts."""
+
+from __future__ import annotations
+
+from companion.memory.models.conflict import MemoryConflict
+from companion.memory.models.document import Document
+from companion.memory.models.memory import MEMORY_TYPES, Memory
+
+__all__ = ["MEMORY_TYPES", "Document", "Memory", "MemoryConflict"]

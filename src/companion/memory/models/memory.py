@@ -1,0 +1,96 @@
+"""A memory: episodic (a turn), semantic (a fact, kept in time) or a document chunk."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from companion.store.base import Base, created_at_column, user_id_column
+
+__all__ = ["MEMORY_TYPES", "Memory"]
+
+MEMORY_TYPES = ("episodic", "semantic", "document")
+
+
+class Memory(Base):
+    """One retrievable memory with its vector, full-text vector, provenance and validity.
+
+    A semantic fact is current while ``invalid_at`` is NULL; a contradiction sets
+    ``invalid_at`` and ``superseded_by`` and never deletes the row.
+    """
+
+    __tablename__ = "memories"
+    __table_args__ = (
+        CheckConstraint(
+            "memory_type IN ('episodic','semantic','document')", name="memory_type_valid"
+        ),
+        CheckConstraint("importance BETWEEN 0 AND 1", name="importance_range"),
+        Index("ix_memories_user_type_time", "user_id", "memory_type", "created_at"),
+        Index("ix_memories_user_current", "user_id", postgresql_where="invalid_at IS NULL"),
+        Index("ix_memories_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_memories_user_conversation", "user_id", "conversation_id"),
+        Index("ix_memories_user_fact_key", "user_id", "fact_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[str] = user_id_column()
+    memory_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    embedding: Mapped[list[float] | None] = mapped_column(Vector())
+    tsv: Mapped[str] = mapped_column(
+        TSVECTOR, Computed("to_tsvector('english', content)", persisted=True)
+    )
+    importance: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
+    recency_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="1.0")
+    access_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_accessed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    speaker: Mapped[str | None] = mapped_column(String(100))
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    source_message_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), nullable=False, server_default="{}"
+    )
+    source_external_ids: Mapped[list[str]] = mapped_column(
+        ARRAY(String(200)), nullable=False, server_default="{}"
+    )
+    source_memory_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"
+    )
+    emotion_context: Mapped[str | None] = mapped_column(String(50))
+    pad: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    fact_key: Mapped[str | None] = mapped_column(String(200))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    invalid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("memories.id", ondelete="SET NULL")
+    )
+    event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    document_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("documents.id", ondelete="CASCADE")
+    )
+    chunk_index: Mapped[int | None] = mapped_column(Integer)
+    consolidated_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    extra: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, nullable=False, server_default="{}"
+    )

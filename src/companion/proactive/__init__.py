@@ -1,0 +1,1 @@
+"""proactive domain."""

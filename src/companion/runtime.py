@@ -1,0 +1,74 @@
+"""The composition root: builds every service once per process, in dependency order.
+
+Phase 1: settings, database, key-value store. Later phases (models, memory,
+personality, security, the turn pipeline, the scheduler) attach to the same object,
+so adapters (API, bots, CLI) receive one ``Runtime`` and never construct services.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from companion.settings import Settings, get_settings
+from companion.store.database import Database
+from companion.store.kv import MemoryStore, RedisStore, create_store
+from companion.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from companion.conversation.ports import MemoryPort, PersonalityPort, SecurityPort
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a process needs, built by ``Runtime.start`` and torn down by ``close``."""
+
+    settings: Settings
+    db: Database
+    kv: RedisStore | MemoryStore
+    #: Filled by each domain's builder in ``start`` (see "wiring" below).
+    models: Any = None
+    memory: MemoryPort | None = None
+    personality: PersonalityPort | None = None
+    security: SecurityPort | None = None
+    conversation: Any = None
+    proactive: Any = None
+    scheduler: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    async def start(cls, settings: Settings | None = None, *, migrate: bool = True) -> Runtime:
+        """Connect to storage (starting the embedded database if needed) and migrate."""
+        settings = settings or get_settings()
+        db = Database.from_settings(settings)
+        await db.check()
+        if migrate:
+            await upgrade(
+                db.engine.url.render_as_string(hide_password=False),
+                vector_dimensions=settings.llm.vector_dimensions,
+            )
+        kv = create_store(settings.db.redis_url, prefix=settings.db.redis_key_prefix)
+        runtime = cls(settings=settings, db=db, kv=kv)
+        await runtime._wire()
+        log.info(
+            "runtime ready",
+            extra={"database": db.url, "embedded": db.embedded is not None, "kv": kv.name},
+        )
+        return runtime
+
+    async def _wire(self) -> None:
+        """Build the domain services in dependency order (phases 2-4 of STR-04).
+
+        Each domain adds exactly one line here, calling its own ``build`` function.
+        """
+        # -- wiring: models, then memory/personality/security, then the pipeline --
+
+    async def close(self) -> None:
+        """Close pools; the embedded database stops when the last process lets go."""
+        await self.kv.close()
+        await self.db.close()

@@ -1,0 +1,32 @@
+"""Authentication, rate limits and injection-defence thresholds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from companion.settings._base import Section
+
+__all__ = ["SecuritySettings"]
+
+
+class SecuritySettings(Section):
+    """REQUIRE_AUTHENTICATION, JWT_*, RATE_LIMIT_*, SECURITY_* (C-18: act > 0.7, log > 0.6)."""
+
+    require_authentication: bool = True
+    jwt_secret_key: str | None = None
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_expire_minutes: int = Field(default=60, ge=1)
+    rate_limit_profile: Literal["default", "public"] = "default"
+    rate_limit_per_minute: int = Field(default=30, ge=1)
+    rate_limit_per_ip_per_minute: int = Field(default=120, ge=1)
+    security_confidence_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    security_incident_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    security_offense_window_days: int = Field(default=7, ge=1)
+    security_llm_judge: bool = True
+
+    @field_validator("jwt_secret_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value

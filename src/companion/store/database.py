@@ -1,0 +1,150 @@
+"""The connection to PostgreSQL: embedded or external, with pgvector checked up front."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from companion.errors import DatabaseUnavailable, PgvectorMissing
+from companion.settings import Settings
+from companion.store.embedded import EmbeddedPostgres
+
+__all__ = ["Database", "DatabaseInfo", "asyncpg_url", "is_connection_error"]
+
+log = logging.getLogger(__name__)
+
+_PGVECTOR_QUERY = "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
+
+
+def asyncpg_url(url: str) -> str:
+    """Normalise any ``postgres[ql][+driver]://`` URL to the asyncpg driver."""
+    _, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError("not a URL")
+    return f"postgresql+asyncpg://{rest}"
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether ``exc`` means "the database is unreachable" rather than a bad query."""
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, OSError)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    name = type(getattr(exc, "orig", None) or exc).__name__
+    return name in {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "TooManyConnectionsError",
+    }
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What ``doctor`` and ``/health/detailed`` report about the database."""
+
+    server_version: str
+    pgvector_version: str | None
+    embedded: bool
+    latency_ms: float
+
+
+class Database:
+    """Owns the engine and the session factory; one per process."""
+
+    def __init__(self, engine: AsyncEngine, *, embedded: EmbeddedPostgres | None = None) -> None:
+        self.engine = engine
+        self.embedded = embedded
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, pool: bool = True) -> Database:
+        """Start or attach to the embedded server when DATABASE_URL is unset."""
+        embedded: EmbeddedPostgres | None = None
+        if settings.db.database_url:
+            url = asyncpg_url(settings.db.database_url)
+        else:
+            embedded = EmbeddedPostgres(settings.core.companion_home)
+            url = embedded.start()
+        return cls(cls._engine(url, settings, pool=pool), embedded=embedded)
+
+    @staticmethod
+    def _engine(url: str, settings: Settings, *, pool: bool) -> AsyncEngine:
+        connect_args = {"timeout": settings.db.db_connect_timeout_seconds}
+        if not pool:
+            return create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+        return create_async_engine(
+            url,
+            pool_size=settings.db.db_pool_min_size,
+            max_overflow=settings.db.db_pool_max_size - settings.db.db_pool_min_size,
+            pool_pre_ping=True,
+            pool_timeout=settings.db.db_connect_timeout_seconds,
+            connect_args=connect_args,
+        )
+
+    @property
+    def url(self) -> str:
+        """The engine's URL with the password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session; unreachable-database errors become ``DatabaseUnavailable``."""
+        async with self.sessions() as session:
+            try:
+                yield session
+            except Exception as exc:
+                if is_connection_error(exc):
+                    raise DatabaseUnavailable(
+                        "the database is unavailable; try again shortly"
+                    ) from exc
+                raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction, committed on success, rolled back on error."""
+        async with self.session() as session, session.begin():
+            yield session
+
+    async def check(self) -> DatabaseInfo:
+        """Ping the server and report versions; raise if pgvector cannot be used."""
+        started = time.perf_counter()
+        try:
+            async with self.engine.connect() as conn:
+                version = (await conn.execute(text("SHOW server_version"))).scalar_one()
+                available = (await conn.execute(text(_PGVECTOR_QUERY))).scalar_one_or_none()
+        except Exception as exc:
+            if is_connection_error(exc) or isinstance(exc, asyncio.TimeoutError):
+                message = f"cannot reach PostgreSQL at {self.url}: {exc}"
+                raise DatabaseUnavailable(message) from exc
+            raise
+        latency = (time.perf_counter() - started) * 1000
+        if available is None:
+            raise PgvectorMissing(
+                f"PostgreSQL {version} at {self.url} has no pgvector extension; install "
+                "pgvector on that server (e.g. apt install postgresql-<major>-pgvector) "
+                "or unset DATABASE_URL to use the embedded PostgreSQL"
+            )
+        return DatabaseInfo(
+            server_version=str(version),
+            pgvector_version=str(available),
+            embedded=self.embedded is not None,
+            latency_ms=latency,
+        )
+
+    async def close(self) -> None:
+        """Dispose of the pool (the embedded server stops when the process exits)."""
+        await self.engine.dispose()

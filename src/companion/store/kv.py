@@ -1,0 +1,299 @@
+"""Key-value store for caches, counters, locks and the short-term buffer.
+
+Redis when REDIS_URL is set; an in-process store otherwise (one process only). The
+Redis store degrades by itself: when Redis stops answering, each call falls back to
+the in-process store and logs once, and Redis is tried again after a short pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol, TypeVar
+
+from companion.errors import Busy
+
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "create_store"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class KeyValueStore(Protocol):
+    """What the engine needs from Redis; keys are namespaced by the store."""
+
+    name: str
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None: ...
+
+    async def delete(self, *keys: str) -> int: ...
+
+    async def delete_pattern(self, pattern: str) -> int: ...
+
+    async def incr(self, key: str, *, ttl: float) -> int:
+        """Increment a counter; a new counter expires after ``ttl`` seconds."""
+        ...
+
+    async def push_recent(self, key: str, value: str, *, keep: int, ttl: float) -> None:
+        """Append to a capped list (newest last) and refresh its expiry."""
+        ...
+
+    async def recent(self, key: str) -> list[str]: ...
+
+    def lock(self, key: str, *, timeout: float, wait: float) -> AbstractAsyncContextManager[None]:
+        """Hold ``key`` exclusively; raise ``Busy`` if not acquired within ``wait`` s."""
+        ...
+
+    async def ping(self) -> float:
+        """Round-trip time in milliseconds."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryStore:
+    """An in-process store with expiry, for a single process or as Redis's fallback."""
+
+    name = "memory"
+
+    def __init__(self, *, max_keys: int = 100_000) -> None:
+        self._data: OrderedDict[str, tuple[object, float | None]] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._max_keys = max_keys
+
+    def _live(self, key: str) -> object | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= time.monotonic():
+            del self._data[key]
+            return None
+        self._data.move_to_end(key)
+        return value
+
+    def _put(self, key: str, value: object, ttl: float | None) -> None:
+        self._data[key] = (value, None if ttl is None else time.monotonic() + ttl)
+        self._data.move_to_end(key)
+        while len(self._data) > self._max_keys:
+            self._data.popitem(last=False)
+
+    async def get(self, key: str) -> bytes | None:
+        value = self._live(key)
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None:
+        self._put(key, value.encode() if isinstance(value, str) else value, ttl)
+
+    async def delete(self, *keys: str) -> int:
+        return sum(self._data.pop(key, None) is not None for key in keys)
+
+    async def delete_pattern(self, pattern: str) -> int:
+        doomed = [key for key in self._data if fnmatch.fnmatchcase(key, pattern)]
+        return await self.delete(*doomed)
+
+    async def incr(self, key: str, *, ttl: float) -> int:
+        current = self._live(key)
+        if isinstance(current, int):
+            value, expires = current + 1, self._data[key][1]
+            self._data[key] = (value, expires)
+            return value
+        self._put(key, 1, ttl)
+        return 1
+
+    async def push_recent(self, key: str, value: str, *, keep: int, ttl: float) -> None:
+        items = self._live(key)
+        values = list(items) if isinstance(items, list) else []
+        values.append(value)
+        self._put(key, values[-keep:], ttl)
+
+    async def recent(self, key: str) -> list[str]:
+        items = self._live(key)
+        return list(items) if isinstance(items, list) else []
+
+    @asynccontextmanager
+    async def lock(self, key: str, *, timeout: float, wait: float) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        if lock.locked() and wait <= 0:
+            raise Busy("a turn for this user is already in progress")
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout=max(wait, 0.001))
+        except TimeoutError:
+            raise Busy("a turn for this user is already in progress") from None
+        try:
+            yield
+        finally:
+            lock.release()
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(key, None)
+
+    async def ping(self) -> float:
+        return 0.0
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisStore:
+    """Redis-backed store that falls back to an in-process store while Redis is down."""
+
+    name = "redis"
+    _RETRY_AFTER = 5.0
+
+    def __init__(self, url: str, *, prefix: str = "companion:") -> None:
+        import redis.asyncio as redis
+
+        self._client = redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self._prefix = prefix
+        self._fallback = MemoryStore()
+        self._down_until = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        """Whether calls are currently served by the in-process fallback."""
+        return self._down_until > time.monotonic()
+
+    def _k(self, key: str) -> str:
+        return self._prefix + key
+
+    async def _call(
+        self, op: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
+    ) -> T:
+        if self.degraded:
+            return await fallback()
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        try:
+            return await op()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            if not self.degraded:
+                log.warning("redis unavailable, using in-process fallback: %s", exc)
+            self._down_until = time.monotonic() + self._RETRY_AFTER
+            return await fallback()
+
+    async def get(self, key: str) -> bytes | None:
+        return await self._call(
+            lambda: self._client.get(self._k(key)), lambda: self._fallback.get(key)
+        )
+
+    async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None:
+        async def op() -> None:
+            await self._client.set(self._k(key), value, px=None if ttl is None else int(ttl * 1000))
+
+        await self._call(op, lambda: self._fallback.set(key, value, ttl=ttl))
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+
+        async def op() -> int:
+            return int(await self._client.delete(*(self._k(k) for k in keys)))
+
+        return await self._call(op, lambda: self._fallback.delete(*keys))
+
+    async def delete_pattern(self, pattern: str) -> int:
+        async def op() -> int:
+            doomed = [key async for key in self._client.scan_iter(match=self._k(pattern))]
+            return int(await self._client.delete(*doomed)) if doomed else 0
+
+        return await self._call(op, lambda: self._fallback.delete_pattern(pattern))
+
+    async def incr(self, key: str, *, ttl: float) -> int:
+        async def op() -> int:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.incr(self._k(key))
+                pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
+                value, _ = await pipe.execute()
+            return int(value)
+
+        return await self._call(op, lambda: self._fallback.incr(key, ttl=ttl))
+
+    async def push_recent(self, key: str, value: str, *, keep: int, ttl: float) -> None:
+        async def op() -> None:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.rpush(self._k(key), value)
+                pipe.ltrim(self._k(key), -keep, -1)
+                pipe.pexpire(self._k(key), int(ttl * 1000))
+                await pipe.execute()
+
+        await self._call(op, lambda: self._fallback.push_recent(key, value, keep=keep, ttl=ttl))
+
+    async def recent(self, key: str) -> list[str]:
+        async def op() -> list[str]:
+            return [item.decode() for item in await self._client.lrange(self._k(key), 0, -1)]
+
+        return await self._call(op, lambda: self._fallback.recent(key))
+
+    @asynccontextmanager
+    async def lock(self, key: str, *, timeout: float, wait: float) -> AsyncIterator[None]:
+        """A lock across processes (SET NX PX); falls back to an in-process lock."""
+        if self.degraded:
+            async with self._fallback.lock(key, timeout=timeout, wait=wait):
+                yield
+            return
+        token = uuid.uuid4().hex
+        name = self._k("lock:" + key)
+        acquired = await self._acquire(name, token, timeout=timeout, wait=wait)
+        if acquired is None:  # Redis went away while acquiring
+            async with self._fallback.lock(key, timeout=timeout, wait=wait):
+                yield
+            return
+        if not acquired:
+            raise Busy("a turn for this user is already in progress")
+        try:
+            yield
+        finally:
+            await self._release(name, token)
+
+    async def _acquire(self, name: str, token: str, *, timeout: float, wait: float) -> bool | None:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                if await self._client.set(name, token, nx=True, px=int(timeout * 1000)):
+                    return True
+            except Exception as exc:
+                log.warning("redis lock unavailable, using in-process lock: %s", exc)
+                self._down_until = time.monotonic() + self._RETRY_AFTER
+                return None
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+
+    _RELEASE = (
+        "if redis.call('get', KEYS[1]) == ARGV[1] then "
+        "return redis.call('del', KEYS[1]) else return 0 end"
+    )
+
+    async def _release(self, name: str, token: str) -> None:
+        try:
+            await self._client.eval(self._RELEASE, 1, name, token)  # type: ignore[misc]
+        except Exception as exc:  # the lock expires by itself
+            log.warning("could not release redis lock %s: %s", name, exc)
+
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        await self._client.ping()  # type: ignore[misc]
+        return (time.perf_counter() - started) * 1000
+
+    async def server_version(self) -> str:
+        """Redis's version string, for doctor and health."""
+        info = await self._client.info("server")
+        return str(info.get("redis_version", "?"))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def create_store(redis_url: str | None, *, prefix: str = "companion:") -> RedisStore | MemoryStore:
+    """Redis when configured, else the in-process store."""
+    return RedisStore(redis_url, prefix=prefix) if redis_url else MemoryStore()

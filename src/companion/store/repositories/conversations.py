@@ -1,0 +1,141 @@
+"""Conversations and their messages, always read and written for one user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.errors import NotFound
+from companion.store.models import Conversation, Message
+
+__all__ = [
+    "add_message",
+    "get_conversation",
+    "get_or_create_conversation",
+    "list_conversations",
+    "list_messages",
+    "mark_short_term_reset",
+]
+
+
+async def get_conversation(
+    session: AsyncSession, *, user_id: str, conversation_id: uuid.UUID
+) -> Conversation:
+    """The user's conversation; another user's id is ``NotFound`` like a missing one."""
+    row = await session.scalar(
+        select(Conversation).where(
+            Conversation.id == conversation_id, Conversation.user_id == user_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return row
+
+
+async def get_or_create_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID | None = None,
+    external_id: str | None = None,
+    channel: str = "api",
+) -> Conversation:
+    """Find by id (must be the user's) or external id; otherwise start a new one."""
+    if conversation_id is not None:
+        return await get_conversation(session, user_id=user_id, conversation_id=conversation_id)
+    if external_id is not None:
+        row = await session.scalar(
+            select(Conversation).where(
+                Conversation.user_id == user_id, Conversation.external_id == external_id
+            )
+        )
+        if row is not None:
+            return row
+    row = Conversation(user_id=user_id, external_id=external_id, channel=channel)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def list_conversations(
+    session: AsyncSession, *, user_id: str, limit: int = 50, offset: int = 0
+) -> Sequence[Conversation]:
+    """The user's conversations, most recent first."""
+    query = (
+        select(Conversation)
+        .where(Conversation.user_id == user_id)
+        .order_by(Conversation.last_activity.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def add_message(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID,
+    role: str,
+    content: str,
+    speaker: str | None = None,
+    external_id: str | None = None,
+    created_at: datetime | None = None,
+) -> Message:
+    """Append a message to the user's conversation and bump its activity."""
+    row = Message(
+        user_id=user_id,
+        conversation_id=conversation_id,
+        role=role,
+        content=content,
+        speaker=speaker,
+        external_id=external_id,
+    )
+    if created_at is not None:
+        row.created_at = created_at
+    session.add(row)
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+        .values(
+            message_count=Conversation.message_count + 1,
+            last_activity=func.greatest(Conversation.last_activity, created_at or func.now()),
+        )
+    )
+    await session.flush()
+    return row
+
+
+async def list_messages(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> Sequence[Message]:
+    """The newest ``limit`` messages of the user's conversation, oldest first."""
+    query = select(Message).where(
+        Message.user_id == user_id, Message.conversation_id == conversation_id
+    )
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    rows = (await session.scalars(query.order_by(Message.id.desc()).limit(limit))).all()
+    return list(reversed(rows))
+
+
+async def mark_short_term_reset(
+    session: AsyncSession, *, user_id: str, conversation_id: uuid.UUID
+) -> None:
+    """Record that short-term context restarts now (messages stay in history)."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+        .values(short_term_reset_at=func.now())
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"conversation {conversation_id} not found")

@@ -1,0 +1,61 @@
+"""The Redis store against a real redis-server, and its fallback when Redis is gone."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+
+from companion.errors import Busy
+from companion.store.kv import RedisStore
+
+
+@pytest.fixture
+async def store(redis_url: str):
+    kv = RedisStore(redis_url, prefix=f"t{uuid.uuid4().hex[:6]}:")
+    yield kv
+    await kv.delete_pattern("*")
+    await kv.close()
+
+
+async def test_roundtrip_and_counter(store: RedisStore) -> None:
+    await store.set("k", "v", ttl=30)
+    assert await store.get("k") == b"v"
+    assert [await store.incr("c", ttl=30) for _ in range(3)] == [1, 2, 3]
+    assert not store.degraded
+
+
+async def test_recent_is_capped(store: RedisStore) -> None:
+    for i in range(12):
+        await store.push_recent("buf", f"m{i}", keep=10, ttl=30)
+    assert await store.recent("buf") == [f"m{i}" for i in range(2, 12)]
+
+
+async def test_lock_excludes_other_holders(store: RedisStore, redis_url: str) -> None:
+    other = RedisStore(redis_url, prefix=store._prefix)  # a second process, in effect
+    try:
+        async with store.lock("user:1", timeout=5, wait=0):
+            with pytest.raises(Busy):
+                async with other.lock("user:1", timeout=5, wait=0.05):
+                    pass
+        async with other.lock("user:1", timeout=5, wait=0):
+            pass
+    finally:
+        await other.close()
+
+
+async def test_falls_back_when_redis_is_down() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    kv = RedisStore(f"redis://127.0.0.1:{port}/0")
+    try:
+        await kv.set("k", "v")
+        assert kv.degraded
+        assert await kv.get("k") == b"v"
+        assert await kv.incr("c", ttl=10) == 1
+        async with kv.lock("u", timeout=1, wait=0):
+            pass
+    finally:
+        await kv.close()

@@ -1,0 +1,57 @@
+"""The in-process key-value store: expiry, counters, capped lists, locks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from companion.errors import Busy
+from companion.store.kv import MemoryStore
+
+
+async def test_set_get_expire() -> None:
+    store = MemoryStore()
+    await store.set("a", "1", ttl=0.05)
+    assert await store.get("a") == b"1"
+    await asyncio.sleep(0.08)
+    assert await store.get("a") is None
+
+
+async def test_incr_keeps_first_expiry() -> None:
+    store = MemoryStore()
+    assert await store.incr("n", ttl=60) == 1
+    assert await store.incr("n", ttl=60) == 2
+
+
+async def test_push_recent_keeps_newest() -> None:
+    store = MemoryStore()
+    for i in range(5):
+        await store.push_recent("l", str(i), keep=3, ttl=60)
+    assert await store.recent("l") == ["2", "3", "4"]
+
+
+async def test_delete_pattern() -> None:
+    store = MemoryStore()
+    await store.set("user:a:x", "1")
+    await store.set("user:b:x", "1")
+    assert await store.delete_pattern("user:a:*") == 1
+    assert await store.get("user:b:x") == b"1"
+
+
+async def test_lock_is_exclusive() -> None:
+    store = MemoryStore()
+    async with store.lock("u", timeout=5, wait=0):
+        with pytest.raises(Busy):
+            async with store.lock("u", timeout=5, wait=0):
+                pass
+    async with store.lock("u", timeout=5, wait=0):
+        pass
+
+
+async def test_lru_bound() -> None:
+    store = MemoryStore(max_keys=2)
+    for key in "abc":
+        await store.set(key, key)
+    assert await store.get("a") is None
+    assert await store.get("c") == b"c"
