@@ -26,10 +26,32 @@ TEST_HOME = ROOT / ".companion-test"
 # Tests never read the developer's .env, and start from a clean environment.
 os.environ["COMPANION_ENV_FILE"] = ""
 _PREFIXES = (
-    "DATABASE_", "REDIS_", "DB_", "CHUTES_", "GROQ_", "OPENAI_", "OPENROUTER_", "GEMINI_",
-    "DISCORD_", "TELEGRAM_", "JWT_", "SECURITY_", "RATE_LIMIT", "CHAT_PROVIDERS",
-    "FAST_PROVIDERS", "COMPANION_", "ENVIRONMENT", "REQUIRE_AUTH", "EMBEDDING_",
-    "PROACTIVE_", "MAX_", "PAD_", "QUIRK_", "LOG_", "GATEWAY_", "SCHEDULER_",
+    "DATABASE_",
+    "REDIS_",
+    "DB_",
+    "CHUTES_",
+    "GROQ_",
+    "OPENAI_",
+    "OPENROUTER_",
+    "GEMINI_",
+    "DISCORD_",
+    "TELEGRAM_",
+    "JWT_",
+    "SECURITY_",
+    "RATE_LIMIT",
+    "CHAT_PROVIDERS",
+    "FAST_PROVIDERS",
+    "COMPANION_",
+    "ENVIRONMENT",
+    "REQUIRE_AUTH",
+    "EMBEDDING_",
+    "PROACTIVE_",
+    "MAX_",
+    "PAD_",
+    "QUIRK_",
+    "LOG_",
+    "GATEWAY_",
+    "SCHEDULER_",
 )
 for _name in list(os.environ):
     if _name.startswith(_PREFIXES) and _name != "COMPANION_ENV_FILE":
@@ -119,8 +141,8 @@ def make_settings(database_url: str, **env: str) -> object:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> object:
-    """Settings pointing at the test database, no Redis."""
-    return make_settings(database_url)
+    """Settings pointing at the test database, no Redis (small pools: runs share a server)."""
+    return make_settings(database_url, DB_POOL_MIN_SIZE="2", DB_POOL_MAX_SIZE="8")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 
 from companion import __version__
 from companion.api.errors import install_error_handlers
-from companion.api.routes import health
+from companion.api.routes import ROUTERS
 from companion.logs import request_id
 from companion.runtime import Runtime
 from companion.settings import Settings
@@ -54,5 +54,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         response.headers["X-Request-Id"] = rid
         return response
 
-    app.include_router(health.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

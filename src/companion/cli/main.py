@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from companion.cli import doctor, keys, server
+from companion.cli import bench, doctor, keys, server
 from companion.errors import ConfigError
 
 __all__ = ["app", "main"]
@@ -22,6 +22,7 @@ app.command("serve")(server.serve)
 app.command("migrate")(server.migrate)
 app.command("doctor")(doctor.doctor)
 app.add_typer(keys.app, name="keys")
+app.add_typer(bench.app, name="bench")
 
 
 def main() -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from httpx import ASGITransport, AsyncClient
+from tests.conftest import make_settings
 
 from companion.api.app import create_app
 from companion.runtime import Runtime
 from companion.store.database import Database
-from tests.conftest import make_settings
 
 
 async def test_health_shape(client: AsyncClient) -> None:

@@ -29,7 +29,9 @@ def _plain_url(database_url: str) -> str:
 
 
 async def test_keys_create_prints_key_last_and_stores_hash(runtime, database_url) -> None:
-    result = _cli("keys", "create", "--user", "api:alice", "--admin", DATABASE_URL=_plain_url(database_url))
+    result = _cli(
+        "keys", "create", "--user", "api:alice", "--admin", DATABASE_URL=_plain_url(database_url)
+    )
     assert result.returncode == 0, result.stderr
     secret = result.stdout.strip().splitlines()[-1]
     assert secret.startswith("ck_") and len(secret) > 30

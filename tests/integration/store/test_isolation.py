@@ -36,9 +36,9 @@ async def test_reads_never_cross_users(runtime, two_users) -> None:
             await conversations.get_or_create_conversation(
                 s, user_id="user:a", conversation_id=b["conv"]
             )
-        assert await conversations.list_messages(
-            s, user_id="user:a", conversation_id=b["conv"]
-        ) == []
+        assert (
+            await conversations.list_messages(s, user_id="user:a", conversation_id=b["conv"]) == []
+        )
         with pytest.raises(NotFound):
             await interactions.get_interaction(s, user_id="user:a", interaction_id=b["inter"])
         mine = await conversations.list_conversations(s, user_id="user:a")
@@ -51,9 +51,7 @@ async def test_reads_never_cross_users(runtime, two_users) -> None:
 
 async def test_external_id_is_per_user(runtime, two_users) -> None:
     async with runtime.db.transaction() as s:
-        conv = await conversations.get_or_create_conversation(
-            s, user_id="user:a", external_id="x"
-        )
+        conv = await conversations.get_or_create_conversation(s, user_id="user:a", external_id="x")
     assert conv.id == two_users["user:a"]["conv"]
 
 

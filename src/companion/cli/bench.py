@@ -1,0 +1,11 @@
+"""``companion bench …``: each domain registers one subcommand from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Measure speed and quality; figures go to docs/BENCHMARKS.md.")
+
+# Each domain's bench module adds its command to ``app`` when imported (one line each).
