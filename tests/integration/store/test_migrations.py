@@ -37,7 +37,8 @@ async def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     await downgrade(scratch_url, vector_dimensions=384)
     left = await _scalar(
         scratch_url,
-        "SELECT count(*) FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'",
+        "SELECT count(*) FROM pg_tables "
+        "WHERE schemaname = 'public' AND tablename <> 'alembic_version'",
     )
     assert left == 0
     await upgrade(scratch_url, vector_dimensions=384)
