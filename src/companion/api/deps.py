@@ -8,9 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.api.auth import Principal, authenticate
 from companion.runtime import Runtime
 
-__all__ = ["RuntimeDep", "SessionDep", "get_runtime", "get_session"]
+__all__ = [
+    "AdminDep",
+    "PrincipalDep",
+    "RuntimeDep",
+    "SessionDep",
+    "get_principal",
+    "get_runtime",
+    "get_session",
+]
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -29,3 +38,22 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    """The authenticated caller (401 otherwise)."""
+    principal = await authenticate(request, runtime)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def require_admin(principal: PrincipalDep) -> Principal:
+    """The caller, who must be an admin (403 otherwise)."""
+    principal.require_admin()
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]

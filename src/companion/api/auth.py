@@ -1,0 +1,72 @@
+"""Who is calling: API keys (hashed at rest), JWT, or X-User-Id in development.
+
+``Principal.act_as(user_id)`` is the one rule for acting on a user: an admin may act
+for anyone; a user only for themselves, and any other id reads as ``NotFound`` (never
+"forbidden", which would confirm the user exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from companion.errors import AuthenticationError, NotFound, PermissionDenied
+from companion.runtime import Runtime
+from companion.store.repositories import api_keys, users
+
+__all__ = ["Principal", "authenticate"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller."""
+
+    user_id: str
+    is_admin: bool = False
+    method: str = "api_key"
+
+    def act_as(self, user_id: str | None) -> str:
+        """The user this request acts for: ``user_id`` if allowed, else our own."""
+        if user_id is None or user_id == self.user_id:
+            return self.user_id
+        if self.is_admin:
+            return user_id
+        raise NotFound(f"user {user_id!r} not found")
+
+    def require_admin(self) -> None:
+        """Raise ``PermissionDenied`` unless an admin."""
+        if not self.is_admin:
+            raise PermissionDenied("this endpoint needs an admin key")
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return request.headers.get("x-api-key") or None
+
+
+async def authenticate(request: Request, runtime: Runtime) -> Principal:
+    """Resolve the caller from the request headers, or raise ``AuthenticationError``."""
+    token = _bearer(request)
+    if token is not None and token.startswith(api_keys.KEY_PREFIX):
+        async with runtime.db.transaction() as session:
+            key = await api_keys.find_api_key(session, secret=token)
+        if key is None:
+            raise AuthenticationError("unknown or revoked API key")
+        return Principal(user_id=key.user_id, is_admin=key.is_admin, method="api_key")
+    if token is not None:
+        from companion.api.jwt import decode_token
+
+        return decode_token(token, runtime.settings)
+    if not runtime.settings.security.require_authentication:
+        user_id = request.headers.get("x-user-id")
+        if user_id:
+            async with runtime.db.transaction() as session:
+                await users.ensure_user(session, user_id=user_id)
+            return Principal(user_id=user_id, is_admin=False, method="header")
+    raise AuthenticationError(
+        "authentication required: send 'Authorization: Bearer <API key or JWT>' or 'X-API-Key'"
+    )
