@@ -20,6 +20,7 @@ API, the bots, the CLI) translate them once, at their boundary::
         ├── ProviderRateLimited
         ├── ProviderAuthError
         ├── ProviderUnavailable  every provider of a chain failed or is open-circuited
+        │   └── TurnFailed       …during a turn; carries the recorded in-character apology
         └── StructuredOutputError the model's JSON did not parse or validate
 """
 
@@ -43,6 +44,7 @@ __all__ = [
     "RateLimited",
     "StoreError",
     "StructuredOutputError",
+    "TurnFailed",
     "UserSuspended",
 ]
 
@@ -135,6 +137,21 @@ class ProviderAuthError(ProviderError):
 
 class ProviderUnavailable(ProviderError):
     """No provider of a role's chain could answer."""
+
+
+class TurnFailed(ProviderUnavailable):
+    """No model answered a turn; ``reply`` is the apology that was recorded instead."""
+
+    def __init__(
+        self, message: str, *, reply: str, interaction_id: int, conversation_id: str
+    ) -> None:
+        super().__init__(message)
+        self.reply = reply
+        self.interaction_id = interaction_id
+        self.conversation_id = conversation_id
+        self.context.update(
+            reply=reply, interaction_id=interaction_id, conversation_id=conversation_id
+        )
 
 
 class StructuredOutputError(ProviderError):

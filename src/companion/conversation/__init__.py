@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from companion.conversation.build import build_conversation, pipeline_config
+from companion.conversation.limits import Limit, RateLimiter, profile_limits
+from companion.conversation.pipeline import ConversationService, PipelineConfig
 from companion.conversation.ports import (
     CompanionState,
     MemoryPort,
@@ -12,18 +15,26 @@ from companion.conversation.ports import (
     ShortTermTurn,
     TurnRecord,
 )
-from companion.conversation.types import TurnEvent, TurnRequest, TurnResult
+from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 
 __all__ = [
     "CompanionState",
+    "ConversationService",
+    "Limit",
     "MemoryPort",
     "PersonalityPort",
+    "PipelineConfig",
+    "RateLimiter",
     "RetrievedMemory",
     "SecurityPort",
     "SecurityVerdict",
+    "SessionInfo",
     "ShortTermTurn",
     "TurnEvent",
     "TurnRecord",
     "TurnRequest",
     "TurnResult",
+    "build_conversation",
+    "pipeline_config",
+    "profile_limits",
 ]

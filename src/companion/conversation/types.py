@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
-__all__ = ["TurnEvent", "TurnRequest", "TurnResult"]
+__all__ = ["SessionInfo", "TurnEvent", "TurnRequest", "TurnResult"]
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,37 @@ class TurnResult:
     fallback_used: bool = False
     flagged: bool = False
     security_action: str = "allow"
+    #: Set when no model could answer: ``reply`` is then an in-character apology,
+    #: recorded with ``error_occurred``; API callers answer 503.
+    error: str | None = None
+    model_latency_ms: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A user's current chat session (``GET /api/chat/session/{user_id}``)."""
+
+    user_id: str
+    conversation_id: uuid.UUID | None
+    channel: str | None
+    message_count: int
+    started_at: datetime | None
+    last_activity: datetime | None
+    total_interactions: int
+    emotion: str
+    pad: dict[str, float]
+    short_term_reset_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class TurnEvent:
-    """A streamed event: ``delta`` pieces of the reply, then one ``done`` with the result."""
+    """A streamed event: ``delta`` pieces of the reply, then one ``done`` with the result.
+
+    ``done``'s ``result.reply`` is always the whole reply. A turn answered without the
+    model (blocked by security, or every provider failed) has no deltas at all.
+    """
 
     kind: Literal["delta", "done"]
     text: str = ""

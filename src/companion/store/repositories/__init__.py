@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from companion.store.repositories import api_keys, conversations, interactions, users
+from companion.store.repositories import api_keys, conversations, interactions, jobs, users
 
-__all__ = ["api_keys", "conversations", "interactions", "users"]
+__all__ = ["api_keys", "conversations", "interactions", "jobs", "users"]

@@ -14,8 +14,11 @@ from companion.store.models import Conversation, Message
 
 __all__ = [
     "add_message",
+    "create_conversation",
+    "find_conversation",
     "get_conversation",
     "get_or_create_conversation",
+    "latest_conversation",
     "list_conversations",
     "list_messages",
     "mark_short_term_reset",
@@ -56,6 +59,49 @@ async def get_or_create_conversation(
         if row is not None:
             return row
     row = Conversation(user_id=user_id, external_id=external_id, channel=channel)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def find_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    external_id: str | None = None,
+    channel: str | None = None,
+) -> Conversation | None:
+    """The user's conversation with ``external_id``, else their latest on ``channel``."""
+    query = select(Conversation).where(Conversation.user_id == user_id)
+    if external_id is not None:
+        return await session.scalar(query.where(Conversation.external_id == external_id))
+    if channel is not None:
+        query = query.where(Conversation.channel == channel, Conversation.external_id.is_(None))
+    order = (Conversation.last_activity.desc(), Conversation.started_at.desc())
+    return await session.scalar(query.order_by(*order).limit(1))
+
+
+async def latest_conversation(session: AsyncSession, *, user_id: str) -> Conversation | None:
+    """The user's most recently active conversation on any channel."""
+    query = select(Conversation).where(Conversation.user_id == user_id)
+    return await session.scalar(query.order_by(Conversation.last_activity.desc()).limit(1))
+
+
+async def create_conversation(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID | None = None,
+    external_id: str | None = None,
+    channel: str = "api",
+) -> Conversation:
+    """Start a conversation (with a chosen id, so a turn can name it before it is stored)."""
+    row = Conversation(
+        id=conversation_id or uuid.uuid4(),
+        user_id=user_id,
+        external_id=external_id,
+        channel=channel,
+    )
     session.add(row)
     await session.flush()
     return row

@@ -1,0 +1,51 @@
+"""``build_conversation(runtime)``: the pipeline wired to this process's services."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from companion.conversation.budget import TokenBudget
+from companion.conversation.fallbacks import NeutralPersonality, NoMemory, NoSecurity
+from companion.conversation.limits import profile_limits
+from companion.conversation.pipeline import ConversationService, PipelineConfig
+
+if TYPE_CHECKING:
+    from companion.runtime import Runtime
+    from companion.settings import Settings
+
+__all__ = ["build_conversation", "pipeline_config"]
+
+log = logging.getLogger(__name__)
+
+
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    """The pipeline's knobs from settings (budget sized to the local model's window)."""
+    timeout = settings.llm.llm_timeout_seconds
+    return PipelineConfig(
+        max_message_chars=settings.behaviour.max_message_chars,
+        budget=TokenBudget.for_context(settings.llm.local_model_context),
+        lock_timeout=timeout * 3 + 30,
+        limits=profile_limits(settings),
+    )
+
+
+async def build_conversation(runtime: Runtime) -> ConversationService:
+    """The turn pipeline over ``runtime``'s models, memory, personality and security.
+
+    A domain service that is not wired yet is replaced by a logged stand-in, so the
+    gateway answers while the system is assembled; the chat model is required for
+    real replies (without it every turn is an apology and a 503).
+    """
+    chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
+    if chat is None:
+        log.warning("no chat model configured: turns will answer with an apology")
+    return ConversationService(
+        db=runtime.db,
+        kv=runtime.kv,
+        chat=chat,
+        memory=runtime.memory or NoMemory(),
+        personality=runtime.personality or NeutralPersonality(),
+        security=runtime.security or NoSecurity(),
+        config=pipeline_config(runtime.settings),
+    )

@@ -1,0 +1,90 @@
+"""Stand-ins used only while a domain service is not configured in this process.
+
+They keep the pipeline answering (a neutral companion, no memories, every message
+allowed) and each logs once that it is in use, so a missing wiring is visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from companion.conversation.ports import (
+    CompanionState,
+    RetrievedMemory,
+    SecurityVerdict,
+    ShortTermTurn,
+    TurnRecord,
+)
+from companion.types import PAD
+
+__all__ = ["NeutralPersonality", "NoMemory", "NoSecurity"]
+
+log = logging.getLogger(__name__)
+
+_BIG_FIVE = {
+    "openness": 0.7,
+    "conscientiousness": 0.5,
+    "extraversion": 0.6,
+    "agreeableness": 0.75,
+    "neuroticism": 0.3,
+}
+
+
+class NeutralPersonality:
+    """A fixed, friendly persona with a constant mood."""
+
+    def __init__(self, name: str = "Companion", preset: str = "curious_companion") -> None:
+        self._name = name
+        self._preset = preset
+        log.warning("personality service not configured: using a neutral persona")
+
+    async def load_state(self, *, user_id: str, now: datetime | None = None) -> CompanionState:
+        """The same calm state for everyone."""
+        baseline = PAD(0.3, 0.1, 0.1)
+        return CompanionState(
+            user_id=user_id,
+            name=self._name,
+            preset=self._preset,
+            big_five=dict(_BIG_FIVE),
+            pad=baseline,
+            baseline=baseline,
+            emotion="content",
+        )
+
+    def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
+        """Mood does not move."""
+        return state.pad
+
+    async def after_turn(self, record: TurnRecord) -> None:
+        """Nothing to learn."""
+
+
+class NoMemory:
+    """Remembers nothing."""
+
+    def __init__(self) -> None:
+        log.warning("memory service not configured: turns use no memories")
+
+    async def retrieve(self, *, user_id: str, query: str, k: int = 6) -> list[RetrievedMemory]:
+        """No memories."""
+        return []
+
+    async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
+        """No history."""
+        return []
+
+    async def remember_turn(self, record: TurnRecord) -> None:
+        """Forget it."""
+
+
+class NoSecurity:
+    """Allows every message."""
+
+    def __init__(self) -> None:
+        log.warning("security service not configured: messages are not screened")
+
+    async def check(self, *, user_id: str, text: str) -> SecurityVerdict:
+        """Always allowed."""
+        return SecurityVerdict(flagged=False, category=None, confidence=0.0, layer="none")

@@ -1,0 +1,70 @@
+"""Streaming the reply from the chat model, turning total failure into an apology."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from companion.conversation.ports import CompanionState
+from companion.conversation.replies import apology
+from companion.errors import ProviderError
+from companion.llm.base import ChatMessage, ChatRequest, Completion, RoleModel
+
+__all__ = ["Generation", "generate"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Generation:
+    """The outcome of generating one reply (filled in while streaming)."""
+
+    reply: str = ""
+    completion: Completion | None = None
+    error: str | None = None
+    memory_ids: list[str] = field(default_factory=list)
+    model_ms: float = 0.0
+
+
+async def generate(
+    chat: RoleModel | None,
+    messages: Sequence[ChatMessage],
+    *,
+    state: CompanionState,
+    user_id: str,
+    max_tokens: int,
+    temperature: float,
+    out: Generation,
+) -> AsyncIterator[str]:
+    """Yield the reply's pieces; on failure set ``out.error`` and an apology as reply.
+
+    Only ``ProviderError`` is caught: the chain already retried and fell back, so one
+    here means no provider could answer. Pieces already streamed stay streamed; the
+    recorded reply is then the apology.
+    """
+    started = time.perf_counter()
+    pieces: list[str] = []
+    try:
+        if chat is None:
+            raise ProviderError("no chat model is configured", provider="none")
+        request = ChatRequest(
+            messages=list(messages), max_tokens=max_tokens, temperature=temperature
+        )
+        async for item in chat.stream(request, user_id=user_id):
+            if isinstance(item, Completion):
+                out.completion = item
+            elif item.text:
+                pieces.append(item.text)
+                yield item.text
+    except ProviderError as exc:
+        log.warning("no chat provider answered: %s", exc, extra={"provider": exc.provider})
+        out.error = str(exc) or type(exc).__name__
+    out.model_ms = (time.perf_counter() - started) * 1000
+    if out.completion is not None:
+        out.model_ms = out.completion.latency_ms
+    text = out.completion.text if out.completion and out.completion.text else "".join(pieces)
+    if out.error is None and not text.strip():
+        out.error = "the model returned an empty reply"
+    out.reply = apology(state) if out.error else text.strip()
