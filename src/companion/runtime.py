@@ -67,8 +67,13 @@ class Runtime:
         Each domain adds exactly one line here, calling its own ``build`` function.
         """
         # -- wiring: models, then memory/personality/security, then the pipeline --
+        from companion.conversation.build import build_conversation
+
+        self.conversation = await build_conversation(self)
 
     async def close(self) -> None:
         """Close pools; the embedded database stops when the last process lets go."""
+        if self.conversation is not None:
+            await self.conversation.aclose()
         await self.kv.close()
         await self.db.close()
