@@ -1,1 +1,28 @@
-"""Package."""
+"""Chat channels (Discord, Telegram) and the one client interface they share."""
+
+from __future__ import annotations
+
+from companion.channels.client import (
+    ChannelInfo,
+    CompanionClient,
+    MemoryItem,
+    PersonalityView,
+    ProactiveSettings,
+    Status,
+)
+from companion.channels.inprocess import InProcessClient
+from companion.channels.remote import RemoteClient
+from companion.channels.validation import validate_quiet_hours, validate_timezone
+
+__all__ = [
+    "ChannelInfo",
+    "CompanionClient",
+    "InProcessClient",
+    "MemoryItem",
+    "PersonalityView",
+    "ProactiveSettings",
+    "RemoteClient",
+    "Status",
+    "validate_quiet_hours",
+    "validate_timezone",
+]

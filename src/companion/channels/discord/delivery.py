@@ -1,0 +1,79 @@
+"""Proactive delivery on Discord: DM first, then the last server channel with a mention.
+
+Implements the proactive engine's delivery port (DIS-04 / PRO-18). The outcome says
+how the message went (``dm``, ``channel``) or why it did not, and the proactive engine
+records it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import discord
+
+from companion.channels.client import CompanionClient
+from companion.channels.discord.chunking import split_message
+
+__all__ = ["DeliveryOutcome", "DiscordDelivery"]
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "discord:"
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """What happened to one proactive message."""
+
+    delivered: bool
+    channel: str = "discord"
+    via: str | None = None
+    detail: str = ""
+
+
+class DiscordDelivery:
+    """Sends a proactive message to a ``discord:<id>`` user through a running bot."""
+
+    channel = "discord"
+
+    def __init__(self, bot: discord.Client, client: CompanionClient) -> None:
+        self.bot = bot
+        self.client = client
+
+    def handles(self, user_id: str) -> bool:
+        """Only Discord users."""
+        return user_id.startswith(_PREFIX)
+
+    async def deliver(self, user_id: str, text: str) -> DeliveryOutcome:
+        """DM the user; if DMs are closed, mention them where they last spoke."""
+        if not self.handles(user_id) or not user_id[len(_PREFIX) :].isdigit():
+            return DeliveryOutcome(False, detail="not a discord user")
+        account = int(user_id[len(_PREFIX) :])
+        try:
+            user = self.bot.get_user(account) or await self.bot.fetch_user(account)
+            for chunk in split_message(text):
+                await user.send(chunk)
+            return DeliveryOutcome(True, via="dm")
+        except discord.Forbidden:
+            log.info("discord DMs closed, trying the last channel", extra={"user_id": user_id})
+        except discord.HTTPException as exc:
+            return DeliveryOutcome(False, detail=f"discord error {exc.status}")
+        return await self._fallback(user_id, account, text)
+
+    async def _fallback(self, user_id: str, account: int, text: str) -> DeliveryOutcome:
+        info = await self.client.last_channel(user_id, self.channel)
+        if info is None or info.kind != "guild" or not info.chat_id.isdigit():
+            return DeliveryOutcome(False, detail="DMs closed and no server channel known")
+        try:
+            channel = self.bot.get_channel(int(info.chat_id)) or await self.bot.fetch_channel(
+                int(info.chat_id)
+            )
+            if not isinstance(channel, discord.abc.Messageable):
+                return DeliveryOutcome(False, detail="last channel cannot take messages")
+            mention = discord.AllowedMentions(everyone=False, roles=False, users=True)
+            for chunk in split_message(f"<@{account}> {text}"):
+                await channel.send(chunk, allowed_mentions=mention)
+        except discord.HTTPException as exc:
+            return DeliveryOutcome(False, detail=f"discord error {exc.status} in last channel")
+        return DeliveryOutcome(True, via="channel")

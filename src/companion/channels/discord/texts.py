@@ -1,0 +1,29 @@
+"""What the bot says outside the model's replies (in character, short)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BUSY",
+    "ERROR",
+    "EXPORT_SENT",
+    "FORGET_CANCELLED",
+    "NOT_ADMIN",
+    "PRESETS",
+    "user_id_for",
+]
+
+#: Seed 001's per-user lock notice, in the companion's voice.
+BUSY = "I'm still thinking about your last message…"
+#: Anything unexpected: the user sees this, the log gets the details.
+ERROR = "Sorry — my thoughts got tangled for a moment. Could you try that again?"
+EXPORT_SENT = "I've sent you a DM with everything I keep about you."
+FORGET_CANCELLED = "Okay, I won't forget anything."
+NOT_ADMIN = "That one is only for the people who look after me."
+
+#: Seed presets (GAP-11); the personality engine owns their values.
+PRESETS = ("curious_companion", "supportive_friend", "intellectual_mentor", "creative_collaborator")
+
+
+def user_id_for(discord_user_id: int) -> str:
+    """The Companion user of a Discord account: each account is its own user."""
+    return f"discord:{discord_user_id}"

@@ -1,0 +1,240 @@
+"""``CompanionClient`` over a gateway's HTTP API, for bots running on their own.
+
+Uses an admin API key, which the gateway lets act for any ``user_id`` given in a path
+or body (``Principal.act_as``). The gateway's error bodies (``{"error": "NotFound",
+"detail": …}``) become the same ``companion.errors`` the in-process client raises.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from companion import errors
+from companion.channels.client import (
+    ChannelInfo,
+    MemoryItem,
+    PersonalityView,
+    ProactiveSettings,
+    Status,
+)
+from companion.conversation.types import TurnRequest, TurnResult
+
+__all__ = ["RemoteClient"]
+
+
+def _error(response: httpx.Response) -> errors.CompanionError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    name = str(body.get("error", "")) if isinstance(body, dict) else ""
+    detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
+    kind = getattr(errors, name, None)
+    message = detail or f"gateway answered {response.status_code}"
+    if isinstance(kind, type) and issubclass(kind, errors.CompanionError):
+        try:
+            return kind(message)
+        except TypeError:  # an error class with required context
+            pass
+    if response.status_code == 404:
+        return errors.NotFound(message)
+    if response.status_code == 409:
+        return errors.Busy(message)
+    if response.status_code in (400, 422):
+        return errors.InvalidInput(message)
+    return (
+        errors.ProviderUnavailable(message)
+        if response.status_code >= 500
+        else errors.CompanionError(message)
+    )
+
+
+def _u(user_id: str) -> str:
+    return quote(user_id, safe="")
+
+
+def _turn_result(data: dict[str, Any]) -> TurnResult:
+    return TurnResult(
+        reply=str(data.get("reply") or data.get("response") or ""),
+        conversation_id=uuid.UUID(str(data["conversation_id"])),
+        interaction_id=int(data.get("interaction_id") or 0),
+        emotion=str(data.get("emotion", "")),
+        pad_after=dict(data.get("pad_after") or {}),
+        memories_used=list(data.get("memories_used") or []),
+        processing_time_ms=int(data.get("processing_time_ms") or 0),
+        model=str(data.get("model", "")),
+        provider=str(data.get("provider", "")),
+        fallback_used=bool(data.get("fallback_used", False)),
+        flagged=bool(data.get("flagged", False)),
+        security_action=str(data.get("security_action", "allow")),
+    )
+
+
+def _status(user_id: str, data: dict[str, Any]) -> Status:
+    return Status(
+        user_id=user_id,
+        name=str(data.get("name", "Companion")),
+        preset=str(data.get("preset", "")),
+        emotion=str(data.get("emotion", "")),
+        pad=dict(data.get("pad") or {}),
+        urgent_needs=list(data.get("urgent_needs") or []),
+    )
+
+
+class RemoteClient:
+    """The engine behind ``gateway_url``, reached with an admin ``api_key``."""
+
+    def __init__(
+        self,
+        gateway_url: str,
+        api_key: str,
+        *,
+        timeout: float = 120.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=gateway_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise errors.ProviderTimeout("the gateway did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise errors.ProviderUnavailable(
+                f"cannot reach the gateway: {type(exc).__name__}"
+            ) from exc
+        if response.status_code >= 400:
+            raise _error(response)
+        return response.json() if response.content else None
+
+    async def turn(self, request: TurnRequest) -> TurnResult:
+        """``POST /api/chat/message`` acting for ``request.user_id``."""
+        body = {
+            "user_id": request.user_id,
+            "message": request.text,
+            "channel": request.channel,
+            "external_conversation_id": request.external_conversation_id,
+            "username": request.username,
+            "message_external_id": request.message_external_id,
+        }
+        if request.conversation_id is not None:
+            body["conversation_id"] = str(request.conversation_id)
+        return _turn_result(await self._request("POST", "/api/chat/message", json=body))
+
+    async def status(self, user_id: str) -> Status:
+        """``GET /api/personality/{user_id}/state``."""
+        return _status(user_id, await self._request("GET", f"/api/personality/{_u(user_id)}/state"))
+
+    async def setup(self, user_id: str, preset: str) -> Status:
+        """``POST /api/personality/{user_id}/preset``."""
+        url = f"/api/personality/{_u(user_id)}/preset"
+        await self._request("POST", url, json={"preset": preset})
+        return await self.status(user_id)
+
+    async def memories(
+        self, user_id: str, *, query: str | None = None, limit: int = 10
+    ) -> list[MemoryItem]:
+        """``GET /api/memory/{user_id}`` (recent) or ``…/search?query=``."""
+        url = f"/api/memory/{_u(user_id)}"
+        params: dict[str, Any] = {"limit": limit}
+        if query:
+            url, params["query"] = f"{url}/search", query
+        data = await self._request("GET", url, params=params)
+        rows = data.get("memories", []) if isinstance(data, dict) else data
+        return [
+            MemoryItem(
+                id=str(row["id"]),
+                content=str(row.get("content", "")),
+                memory_type=str(row.get("memory_type", "episodic")),
+                created_at=row.get("created_at"),
+            )
+            for row in rows
+        ]
+
+    async def forget(self, user_id: str, memory_id: str | None) -> int:
+        """``DELETE /api/memory/{user_id}[/{memory_id}]``."""
+        url = f"/api/memory/{_u(user_id)}"
+        if memory_id is not None:
+            url = f"{url}/{quote(memory_id, safe='')}"
+        data = await self._request("DELETE", url)
+        return int(data.get("deleted", 1)) if isinstance(data, dict) else 1
+
+    async def personality(self, user_id: str) -> PersonalityView:
+        """``GET /api/personality/{user_id}``."""
+        data = await self._request("GET", f"/api/personality/{_u(user_id)}")
+        return PersonalityView(
+            name=str(data.get("name", "Companion")),
+            preset=str(data.get("preset", "")),
+            big_five=dict(data.get("big_five") or {}),
+            pad=dict(data.get("pad") or {}),
+            emotion=str(data.get("emotion", "")),
+            quirks=[
+                str(q.get("name", q)) if isinstance(q, dict) else str(q)
+                for q in data.get("quirks") or []
+            ],
+            style=dict(data.get("style") or {}),
+        )
+
+    async def proactive(
+        self,
+        user_id: str,
+        *,
+        enabled: bool | None = None,
+        quiet_hours: str | None = None,
+        timezone: str | None = None,
+    ) -> ProactiveSettings:
+        """``GET`` or ``PATCH /api/proactive/{user_id}/settings``."""
+        url = f"/api/proactive/{_u(user_id)}/settings"
+        changes = {
+            k: v
+            for k, v in {
+                "enabled": enabled,
+                "quiet_hours": quiet_hours,
+                "timezone": timezone,
+            }.items()
+            if v is not None
+        }
+        data = await self._request(
+            "PATCH" if changes else "GET", url, **({"json": changes} if changes else {})
+        )
+        return ProactiveSettings(
+            enabled=bool(data.get("enabled", True)),
+            quiet_hours=data.get("quiet_hours"),
+            timezone=str(data.get("timezone", "UTC")),
+        )
+
+    async def reset(self, user_id: str, *, conversation: str | None = None) -> None:
+        """``POST /api/chat/reset`` (short-term context only)."""
+        body = {"user_id": user_id, "external_conversation_id": conversation}
+        await self._request("POST", "/api/chat/reset", json=body)
+
+    async def export(self, user_id: str) -> dict[str, Any]:
+        """``GET /api/users/{user_id}/export``."""
+        data: dict[str, Any] = await self._request("GET", f"/api/users/{_u(user_id)}/export")
+        return data
+
+    async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
+        """``PUT /api/users/{user_id}/channels/{channel}``."""
+        url = f"/api/users/{_u(user_id)}/channels/{info.channel}"
+        await self._request("PUT", url, json=info.as_dict())
+
+    async def last_channel(self, user_id: str, channel: str) -> ChannelInfo | None:
+        """``GET /api/users/{user_id}/channels/{channel}`` (404: none known)."""
+        try:
+            data = await self._request("GET", f"/api/users/{_u(user_id)}/channels/{channel}")
+        except errors.NotFound:
+            return None
+        return ChannelInfo.from_dict(channel, data) if isinstance(data, dict) else None
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()

@@ -1,0 +1,115 @@
+"""A ``CompanionClient`` that records calls and answers from memory (unit tests only)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from companion.channels import (
+    ChannelInfo,
+    MemoryItem,
+    PersonalityView,
+    ProactiveSettings,
+    Status,
+    validate_quiet_hours,
+    validate_timezone,
+)
+from companion.conversation.types import TurnRequest, TurnResult
+
+
+class FakeClient:
+    """Replies ``reply_for(text)``; ``hold`` (an Event) keeps a turn open until set."""
+
+    def __init__(self) -> None:
+        self.requests: list[TurnRequest] = []
+        self.channels: dict[str, dict[str, ChannelInfo]] = {}
+        self.memory: dict[str, list[MemoryItem]] = {}
+        self.settings: dict[str, ProactiveSettings] = {}
+        self.presets: dict[str, str] = {}
+        self.resets: list[tuple[str, str | None]] = []
+        self.hold: asyncio.Event | None = None
+        self.started = asyncio.Event()
+        self.reply: str | None = None
+        self.fail: Exception | None = None
+
+    async def turn(self, request: TurnRequest) -> TurnResult:
+        self.requests.append(request)
+        self.started.set()
+        if self.hold is not None:
+            await self.hold.wait()
+        if self.fail is not None:
+            raise self.fail
+        return TurnResult(
+            reply=self.reply if self.reply is not None else f"you said: {request.text}",
+            conversation_id=uuid.uuid4(),
+            interaction_id=len(self.requests),
+            emotion="content",
+            pad_after={"pleasure": 0.2, "arousal": 0.1, "dominance": 0.0},
+        )
+
+    async def status(self, user_id: str) -> Status:
+        preset = self.presets.get(user_id, "supportive_friend")
+        pad = {"pleasure": 0.3, "arousal": -0.1, "dominance": 0.2}
+        return Status(user_id, "Ava", preset, "content", pad, ["social"])
+
+    async def setup(self, user_id: str, preset: str) -> Status:
+        self.presets[user_id] = preset
+        return await self.status(user_id)
+
+    async def memories(
+        self, user_id: str, *, query: str | None = None, limit: int = 10
+    ) -> list[MemoryItem]:
+        items = self.memory.get(user_id, [])
+        if query:
+            items = [m for m in items if query.lower() in m.content.lower()]
+        return items[:limit]
+
+    async def forget(self, user_id: str, memory_id: str | None) -> int:
+        items = self.memory.get(user_id, [])
+        keep = [m for m in items if memory_id is not None and m.id != memory_id]
+        self.memory[user_id] = keep
+        return len(items) - len(keep)
+
+    async def personality(self, user_id: str) -> PersonalityView:
+        return PersonalityView(
+            name="Ava",
+            preset=self.presets.get(user_id, "supportive_friend"),
+            big_five={"openness": 0.7, "conscientiousness": 0.6},
+            pad={"pleasure": 0.3, "arousal": -0.1, "dominance": 0.2},
+            emotion="content",
+            quirks=["says 'hmm' a lot"],
+            style={"warmth": 7},
+        )
+
+    async def proactive(
+        self,
+        user_id: str,
+        *,
+        enabled: bool | None = None,
+        quiet_hours: str | None = None,
+        timezone: str | None = None,
+    ) -> ProactiveSettings:
+        current = self.settings.get(user_id, ProactiveSettings(True, None, "UTC"))
+        current = ProactiveSettings(
+            enabled=current.enabled if enabled is None else enabled,
+            quiet_hours=current.quiet_hours if quiet_hours is None else validate_quiet_hours(quiet_hours),
+            timezone=current.timezone if timezone is None else validate_timezone(timezone),
+        )
+        self.settings[user_id] = current
+        return current
+
+    async def reset(self, user_id: str, *, conversation: str | None = None) -> None:
+        self.resets.append((user_id, conversation))
+
+    async def export(self, user_id: str) -> dict[str, Any]:
+        return {"user_id": user_id, "memories": [m.content for m in self.memory.get(user_id, [])]}
+
+    async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
+        self.channels.setdefault(user_id, {})[info.channel] = info
+
+    async def last_channel(self, user_id: str, channel: str) -> ChannelInfo | None:
+        return self.channels.get(user_id, {}).get(channel)
+
+    async def aclose(self) -> None:
+        return None
