@@ -67,6 +67,9 @@ class Runtime:
         Each domain adds exactly one line here, calling its own ``build`` function.
         """
         # -- wiring: models, then memory/personality/security, then the pipeline --
+        from companion.personality import build_personality
+
+        self.personality = await build_personality(self)
         from companion.conversation.build import build_conversation
 
         self.conversation = await build_conversation(self)

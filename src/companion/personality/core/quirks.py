@@ -1,0 +1,146 @@
+"""Quirks: stylometric detectors over the companion's replies, and lifecycle "B".
+
+Lifecycle B (seed 001, PER-13, C-16): a pattern seen in ≥ 3 replies with confidence
+> 0.7 becomes an active quirk at strength 0.1; an active quirk observed within the last
+day gains 0.05 (max 1); one not observed for ≥ 7 days loses 0.1 and is deactivated
+below 0.05.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+__all__ = [
+    "Pattern",
+    "QuirkView",
+    "detect_patterns",
+    "evolve",
+    "reply_traits",
+]
+
+NEW_STRENGTH = 0.1
+REINFORCE = 0.05
+DECAY = 0.1
+DEACTIVATE_BELOW = 0.05
+MIN_OCCURRENCES = 3
+MIN_CONFIDENCE = 0.7
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+_WORD = re.compile(r"[a-z']+")
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A recurring habit found in recent replies."""
+
+    name: str
+    category: str
+    description: str
+    occurrences: int
+    confidence: float
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QuirkView:
+    """The lifecycle-relevant part of a stored quirk."""
+
+    name: str
+    strength: float
+    is_active: bool
+    last_observed: datetime | None
+
+
+# name → (category, description, predicate over one reply)
+_DETECTORS: dict[str, tuple[str, str, Callable[[str], bool]]] = {
+    "asks_follow_up_questions": (
+        "speech_pattern",
+        "often ends with a question back",
+        lambda r: "?" in r,
+    ),
+    "uses_emoji": (
+        "speech_pattern",
+        "sprinkles emoji into replies",
+        lambda r: bool(_EMOJI.search(r)),
+    ),
+    "exclaims_often": (
+        "speech_pattern",
+        "speaks with exclamation marks",
+        lambda r: r.count("!") >= 2,
+    ),
+    "long_winded": ("behavior", "tends to give long, detailed replies", lambda r: len(r) > 600),
+    "brief_replies": ("behavior", "keeps replies short and to the point", lambda r: len(r) < 120),
+}
+
+
+def reply_traits(reply: str) -> set[str]:
+    """The detector names one reply exhibits (used to mark existing quirks observed)."""
+    return {name for name, (_, _, test) in _DETECTORS.items() if test(reply)}
+
+
+def _phrases(replies: Sequence[str]) -> list[Pattern]:
+    # A two-to-three-word opener reused across replies is a catchphrase.
+    openers = Counter(
+        " ".join(_WORD.findall(r.lower())[:3]) for r in replies if len(_WORD.findall(r)) >= 3
+    )
+    out = []
+    for phrase, count in openers.most_common(2):
+        confidence = count / len(replies)
+        out.append(
+            Pattern(
+                f"says '{phrase[:60]}'",
+                "speech_pattern",
+                f"often opens with '{phrase}'",
+                count,
+                confidence,
+            )
+        )
+    return out
+
+
+def detect_patterns(replies: Sequence[str]) -> list[Pattern]:
+    """Stylometric patterns in ``replies``: confidence is the share of replies showing them."""
+    if not replies:
+        return []
+    found = []
+    for name, (category, description, test) in _DETECTORS.items():
+        hits = [r for r in replies if test(r)]
+        found.append(
+            Pattern(
+                name,
+                category,
+                description,
+                len(hits),
+                len(hits) / len(replies),
+                tuple(h[:200] for h in hits[:5]),
+            )
+        )
+    return found + _phrases(replies)
+
+
+def evolve(
+    quirks: Sequence[QuirkView], patterns: Sequence[Pattern], *, now: datetime
+) -> tuple[list[QuirkView], list[Pattern]]:
+    """One lifecycle step: the updated existing quirks and the patterns to create."""
+    active = {q.name for q in quirks if q.is_active}
+    created = [
+        p
+        for p in patterns
+        if p.name not in active
+        and p.occurrences >= MIN_OCCURRENCES
+        and p.confidence > MIN_CONFIDENCE
+    ]
+    updated = []
+    for q in quirks:
+        if not q.is_active or q.last_observed is None:
+            continue
+        days = (now - q.last_observed).total_seconds() / 86_400
+        if days <= 1:
+            updated.append(replace(q, strength=min(1.0, round(q.strength + REINFORCE, 4))))
+        elif days >= 7:
+            strength = max(0.0, round(q.strength - DECAY, 4))
+            updated.append(replace(q, strength=strength, is_active=strength >= DEACTIVATE_BELOW))
+    return updated, created

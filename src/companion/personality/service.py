@@ -1,0 +1,350 @@
+"""The personality service: implements ``PersonalityPort`` and the reads/admin calls.
+
+Reads are lazy: PAD decays toward the (needs-nudged) baseline and needs grow from the
+elapsed time since their rows were written, so nothing ticks in the background.
+Writes insert a new versioned row under the companion row lock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.conversation.ports import CompanionState, TurnRecord
+from companion.errors import InvalidInput
+from companion.llm.base import RoleModel
+from companion.personality import repository as repo
+from companion.personality.core import (
+    DEFAULT_STYLE,
+    STYLE_TRAITS,
+    BigFive,
+    apply_delta,
+    appraise_delta,
+    baseline_from_big_five,
+    decay_toward,
+    emotion_label,
+    grow,
+    mood_nudge,
+    render_prompt,
+    resolve_big_five,
+    urgent,
+)
+from companion.personality.core.needs import PROMPT_THRESHOLD, satisfied_by
+from companion.personality.core.presets import BIG_FIVE_TRAITS
+from companion.personality.core.quirks import reply_traits
+from companion.personality.core.style import HIGH, IMMUTABLE, LOW
+from companion.personality.models import Need, PersonalityState
+from companion.personality.views import need_view, quirk_view, state_view, style_view
+from companion.settings.behaviour import BehaviourSettings
+from companion.store.database import Database
+from companion.store.models import CompanionProfile
+from companion.types import PAD
+
+__all__ = ["PersonalityService"]
+
+
+def _utc(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+def _hours(since: datetime, now: datetime) -> float:
+    return max(0.0, (now - since).total_seconds() / 3600)
+
+
+class PersonalityService:
+    """Big Five, PAD mood, needs, quirks and style traits for every user's companion."""
+
+    def __init__(
+        self, *, db: Database, settings: BehaviourSettings, fast: RoleModel | None = None
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.fast = fast
+
+    # --- PersonalityPort -------------------------------------------------------------
+
+    async def load_state(self, *, user_id: str, now: datetime | None = None) -> CompanionState:
+        """The companion's state at ``now``, creating it from the default preset first."""
+        now = _utc(now)
+        async with self.db.transaction() as session:
+            await self._ensure(session, user_id=user_id, now=now)
+            return await self._snapshot(session, user_id=user_id, now=now)
+
+    def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
+        """The mood after hearing ``text``: rules and lexicon only (microseconds)."""
+        _, delta = appraise_delta(text, BigFive.from_dict(state.big_five), threat=threat)
+        return apply_delta(state.pad, delta)
+
+    async def after_turn(self, record: TurnRecord) -> None:
+        """Persist the new mood as the current row, satisfy needs, observe the reply."""
+        now = record.created_at
+        async with self.db.transaction() as session:
+            await self._ensure(session, user_id=record.user_id, now=now)
+            await repo.lock_companion(session, user_id=record.user_id)
+            current = await repo.current_state(session, user_id=record.user_id)
+            await repo.insert_state(
+                session,
+                user_id=record.user_id,
+                big_five=_big_five(current),
+                pad=record.pad_after,
+                baseline=PAD.from_dict(current.pad_baseline),
+                emotion=emotion_label(record.pad_after),
+                trigger="turn",
+                now=now,
+                session_id=record.conversation_id,
+            )
+            satisfied = set() if record.flagged else satisfied_by(record.user_text)
+            for need in await repo.get_needs(session, user_id=record.user_id):
+                _settle_need(need, now=now, satisfied=need.need_type in satisfied)
+            await self._observe_reply(
+                session, user_id=record.user_id, reply=record.reply_text, now=now
+            )
+
+    # --- reads -----------------------------------------------------------------------
+
+    async def current(self, *, user_id: str, now: datetime | None = None) -> dict[str, Any]:
+        """The current state as a plain dict (PAD with homeostasis applied)."""
+        state = await self.load_state(user_id=user_id, now=now)
+        return {
+            "user_id": state.user_id,
+            "name": state.name,
+            "preset": state.preset,
+            "big_five": state.big_five,
+            "pad": state.pad.to_dict(),
+            "baseline": state.baseline.to_dict(),
+            "emotion_label": state.emotion,
+            "needs": state.needs,
+            "urgent_needs": list(state.urgent_needs),
+            "quirks": list(state.quirks),
+            "style": state.style,
+            "snapshot_id": state.snapshot_id,
+            "prompt_block": state.prompt_block,
+        }
+
+    async def history(
+        self, *, user_id: str, limit: int = 100, offset: int = 0, since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Stored personality states, newest first."""
+        _check_page(limit, offset)
+        async with self.db.transaction() as session:
+            await repo.get_companion(session, user_id=user_id)
+            rows = await repo.state_history(
+                session, user_id=user_id, limit=limit, offset=offset, since=since
+            )
+            return [state_view(r) for r in rows]
+
+    async def quirks(self, *, user_id: str, active_only: bool = False) -> list[dict[str, Any]]:
+        """Quirks (active and candidate), strongest first."""
+        async with self.db.transaction() as session:
+            await repo.get_companion(session, user_id=user_id)
+            rows = await repo.get_quirks(session, user_id=user_id, active_only=active_only)
+            return [quirk_view(r) for r in rows]
+
+    async def needs(self, *, user_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Needs with their levels grown to ``now``."""
+        now = _utc(now)
+        async with self.db.transaction() as session:
+            await repo.get_companion(session, user_id=user_id)
+            rows = await repo.get_needs(session, user_id=user_id)
+            return [need_view(n, _level(n, now)) for n in rows]
+
+    async def style_history(
+        self, *, user_id: str, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Style-trait versions, newest first."""
+        _check_page(limit, offset)
+        async with self.db.transaction() as session:
+            await repo.get_companion(session, user_id=user_id)
+            rows = await repo.style_history(session, user_id=user_id, limit=limit, offset=offset)
+            return [style_view(r) for r in rows]
+
+    # --- admin -----------------------------------------------------------------------
+
+    async def set_preset(
+        self,
+        *,
+        user_id: str,
+        preset: str | None = None,
+        big_five: dict[str, float] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Admin: re-create the temperament from a preset or explicit values.
+
+        The Big Five never change by themselves (PER-01); this is the deliberate
+        exception, recorded as a new state row with trigger ``admin_preset``.
+        """
+        traits, name = _choose_big_five(preset, big_five)
+        now = _utc(now)
+        async with self.db.transaction() as session:
+            await self._ensure(session, user_id=user_id, now=now)
+            companion = await repo.lock_companion(session, user_id=user_id)
+            for trait, value in traits.to_dict().items():
+                setattr(companion, trait, value)
+            companion.preset = name
+            baseline = baseline_from_big_five(traits)
+            await repo.insert_state(
+                session,
+                user_id=user_id,
+                big_five=traits.to_dict(),
+                pad=baseline,
+                baseline=baseline,
+                emotion=emotion_label(baseline),
+                trigger="admin_preset",
+                now=now,
+            )
+        return await self.current(user_id=user_id, now=now)
+
+    async def tune_traits(
+        self, *, user_id: str, traits: dict[str, int], reason: str, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """Admin: set style traits directly (within [20, 95]); a new version with its diff."""
+        _validate_traits(traits)
+        now = _utc(now)
+        async with self.db.transaction() as session:
+            await self._ensure(session, user_id=user_id, now=now)
+            await repo.lock_companion(session, user_id=user_id)
+            current = await repo.current_style(session, user_id=user_id)
+            old = {t: getattr(current, t) for t in STYLE_TRAITS}
+            diff = {t: {"from": old[t], "to": v} for t, v in traits.items() if v != old[t]}
+            if not diff:
+                return style_view(current)
+            row = await repo.insert_style(
+                session,
+                user_id=user_id,
+                traits={**old, **traits},
+                reason=reason or "tuned by an admin",
+                source="admin",
+                diff=diff,
+                now=now,
+            )
+            return style_view(row)
+
+    # --- internals -------------------------------------------------------------------
+
+    async def _ensure(self, session: AsyncSession, *, user_id: str, now: datetime) -> None:
+        if await session.get(CompanionProfile, user_id) is not None:
+            return
+        preset = self.settings.default_personality_preset
+        traits = resolve_big_five(preset)
+        baseline = baseline_from_big_five(traits)
+        await repo.create_companion(
+            session,
+            user_id=user_id,
+            preset=preset,
+            big_five=traits,
+            baseline=baseline,
+            emotion=emotion_label(baseline),
+            style=dict(DEFAULT_STYLE),
+            speed=self.settings.style_evolution_speed,
+            now=now,
+        )
+
+    async def _snapshot(
+        self, session: AsyncSession, *, user_id: str, now: datetime
+    ) -> CompanionState:
+        companion = await repo.get_companion(session, user_id=user_id)
+        row = await repo.current_state(session, user_id=user_id)
+        levels = {
+            n.need_type: _level(n, now) for n in await repo.get_needs(session, user_id=user_id)
+        }
+        pad = self.mood_at(row, levels, now=now)
+        quirks = await repo.get_quirks(session, user_id=user_id, active_only=True)
+        style_row = await repo.current_style(session, user_id=user_id)
+        style = {t: getattr(style_row, t) for t in STYLE_TRAITS}
+        pressing = urgent(levels, threshold=PROMPT_THRESHOLD)
+        emotion = emotion_label(pad)
+        prompt = render_prompt(
+            name=companion.name,
+            big_five=_big_five(row),
+            pad=pad,
+            emotion=emotion,
+            quirks=[(q.name, q.strength) for q in quirks[:5]],
+            urgent_needs=[(n, levels[n]) for n in pressing],
+            style=style,
+        )
+        return CompanionState(
+            user_id=user_id,
+            name=companion.name,
+            preset=companion.preset,
+            big_five=_big_five(row),
+            pad=pad,
+            baseline=PAD.from_dict(row.pad_baseline),
+            emotion=emotion,
+            needs={k: round(v, 4) for k, v in levels.items()},
+            urgent_needs=tuple(pressing),
+            quirks=tuple(q.name for q in quirks),
+            style=style,
+            prompt_block=prompt,
+            snapshot_id=row.id,
+        )
+
+    def mood_at(self, row: PersonalityState, levels: dict[str, float], *, now: datetime) -> PAD:
+        """Homeostasis from the stored row toward the baseline nudged by unmet needs."""
+        baseline = PAD.from_dict(row.pad_baseline)
+        target = apply_delta(baseline, mood_nudge(levels))
+        stored = PAD(row.pleasure, row.arousal, row.dominance)
+        minutes = max(0.0, (now - row.timestamp).total_seconds() / 60)
+        return decay_toward(
+            stored, target, minutes=minutes, half_life_minutes=self.settings.pad_half_life_minutes
+        )
+
+    async def _observe_reply(
+        self, session: AsyncSession, *, user_id: str, reply: str, now: datetime
+    ) -> None:
+        seen = reply_traits(reply)
+        if not seen:
+            return
+        for quirk in await repo.get_quirks(session, user_id=user_id, active_only=True):
+            if quirk.name in seen:
+                quirk.last_observed = now
+                quirk.observation_count += 1
+
+
+def _big_five(row: PersonalityState) -> dict[str, float]:
+    return {t: float(getattr(row, t)) for t in BIG_FIVE_TRAITS}
+
+
+def _level(need: Need, now: datetime) -> float:
+    return grow(need.current_level, need=need.need_type, hours=_hours(need.last_updated, now))
+
+
+def _settle_need(need: Need, *, now: datetime, satisfied: bool) -> None:
+    level = _level(need, now)
+    if satisfied:
+        level = max(0.0, level - need.satisfaction_rate)
+        need.satisfaction_count += 1
+        need.last_satisfied = now
+    need.current_level = round(level, 6)
+    need.last_updated = max(now, need.last_updated)
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000")
+    if offset < 0:
+        raise InvalidInput("offset must be 0 or more")
+
+
+def _choose_big_five(preset: str | None, big_five: dict[str, float] | None) -> tuple[BigFive, str]:
+    if (preset is None) == (big_five is None):
+        raise InvalidInput("give exactly one of 'preset' or 'big_five'")
+    if preset is not None:
+        return resolve_big_five(preset), preset
+    assert big_five is not None
+    return BigFive.from_dict(big_five), "custom"
+
+
+def _validate_traits(traits: dict[str, int]) -> None:
+    frozen = sorted(set(traits) & set(IMMUTABLE))
+    if frozen:
+        raise InvalidInput(f"{', '.join(frozen)} cannot be changed (immutable)")
+    unknown = sorted(set(traits) - set(STYLE_TRAITS))
+    if unknown:
+        raise InvalidInput(f"unknown style trait(s): {', '.join(unknown)}")
+    if not traits:
+        raise InvalidInput("give at least one style trait")
+    for trait, value in traits.items():
+        if not isinstance(value, int) or not LOW <= value <= HIGH:
+            raise InvalidInput(f"{trait} must be a whole number between {LOW} and {HIGH}")
