@@ -67,6 +67,9 @@ class Runtime:
         Each domain adds exactly one line here, calling its own ``build`` function.
         """
         # -- wiring: models, then memory/personality/security, then the pipeline --
+        from companion.llm import build_models
+
+        self.models = await build_models(self)
         from companion.personality import build_personality
 
         self.personality = await build_personality(self)
@@ -78,5 +81,7 @@ class Runtime:
         """Close pools; the embedded database stops when the last process lets go."""
         if self.conversation is not None:
             await self.conversation.aclose()
+        if self.models is not None:
+            await self.models.aclose()
         await self.kv.close()
         await self.db.close()

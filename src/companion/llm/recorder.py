@@ -1,0 +1,137 @@
+"""Every model call is recorded: in-process counters plus a row in ``llm_calls``.
+
+The database write runs as a background task so a reply is never delayed by it;
+``aclose`` waits for pending writes. Metrics exporters (the gateway's Prometheus
+endpoint) subscribe with ``CallRecorder.add_listener`` and receive each ``CallRecord``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ulid import ULID
+
+if TYPE_CHECKING:
+    from companion.store.database import Database
+
+__all__ = ["CallRecord", "CallRecorder", "CallStats", "new_call_id"]
+
+log = logging.getLogger(__name__)
+
+
+def new_call_id() -> str:
+    """A fresh ULID string (sortable by time)."""
+    return str(ULID())
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One attempt's outcome on one provider (a fallback yields several records)."""
+
+    id: str
+    role: str
+    provider: str
+    model: str
+    latency_ms: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    success: bool = True
+    fallback_used: bool = False
+    error: str | None = None
+    user_id: str | None = None
+
+
+@dataclass
+class CallStats:
+    """Counters by (role, provider, outcome) and latency totals, for metrics."""
+
+    calls: Counter[tuple[str, str, str]]
+    latency_ms_total: defaultdict[tuple[str, str], float]
+    tokens: Counter[tuple[str, str, str]]
+    fallbacks: Counter[str]
+
+    @classmethod
+    def empty(cls) -> CallStats:
+        """All counters at zero."""
+        return cls(Counter(), defaultdict(float), Counter(), Counter())
+
+    def add(self, record: CallRecord) -> None:
+        """Count one record."""
+        outcome = "success" if record.success else "failure"
+        self.calls[(record.role, record.provider, outcome)] += 1
+        self.latency_ms_total[(record.role, record.provider)] += record.latency_ms
+        self.tokens[(record.role, record.provider, "prompt")] += record.prompt_tokens
+        self.tokens[(record.role, record.provider, "completion")] += record.completion_tokens
+        if record.fallback_used and record.success:
+            self.fallbacks[record.role] += 1
+
+
+Listener = Callable[[CallRecord], None]
+
+
+class CallRecorder:
+    """Counts every call and persists it to ``llm_calls`` without blocking the caller."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self._db = db
+        self.stats = CallStats.empty()
+        self._listeners: list[Listener] = []
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(record)`` for every future record (must not block)."""
+        self._listeners.append(listener)
+
+    def record(self, record: CallRecord) -> None:
+        """Count ``record`` now and write it to the database in the background."""
+        self.stats.add(record)
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("llm call listener failed")
+        if self._db is not None:
+            task = asyncio.get_running_loop().create_task(self._write(record))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _write(self, record: CallRecord) -> None:
+        from companion.store.models.llm_call import LLMCall
+
+        assert self._db is not None
+        try:
+            async with self._db.transaction() as session:
+                session.add(LLMCall(**_columns(record)))
+        except Exception as exc:
+            # Losing a metrics row must never break a conversation.
+            log.warning("could not record llm call: %s", exc)
+
+    async def flush(self) -> None:
+        """Wait until every pending write has finished."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Flush pending writes."""
+        await self.flush()
+
+
+def _columns(record: CallRecord) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "user_id": record.user_id,
+        "role": record.role,
+        "provider": record.provider,
+        "model": record.model[:200],
+        "latency_ms": record.latency_ms,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "success": record.success,
+        "fallback_used": record.fallback_used,
+        "error": record.error,
+    }
