@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 
 from companion import __version__
 from companion.api.errors import install_error_handlers
+from companion.api.metrics import install_metrics
 from companion.api.routes import ROUTERS
 from companion.logs import request_id
 from companion.runtime import Runtime
@@ -18,13 +19,30 @@ from companion.settings import Settings
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
-    """Build the app; with ``runtime`` given (tests), the lifespan does not own it."""
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    on_ready: Callable[[Runtime], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """Build the app; with ``runtime`` given (tests), the lifespan does not own it.
+
+    ``on_ready`` runs once the runtime is up (``companion serve`` prints where to chat).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         app.state.runtime = runtime or await Runtime.start(settings)
+        if on_ready is not None:
+            await on_ready(app.state.runtime)
         try:
             yield
         finally:
@@ -40,6 +58,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
+    install_metrics(app)
 
     @app.middleware("http")
     async def _request_id(
@@ -52,6 +71,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             request_id.reset(token)
         response.headers["X-Request-Id"] = rid
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     for router in ROUTERS:

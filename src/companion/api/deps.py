@@ -9,10 +9,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.api.auth import Principal, authenticate
+from companion.conversation.pipeline import ConversationService
+from companion.errors import ConfigError
 from companion.runtime import Runtime
 
 __all__ = [
     "AdminDep",
+    "ConversationDep",
     "PrincipalDep",
     "RuntimeDep",
     "SessionDep",
@@ -57,3 +60,14 @@ async def require_admin(principal: PrincipalDep) -> Principal:
 
 
 AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+async def get_conversation_service(runtime: RuntimeDep) -> ConversationService:
+    """The process's turn pipeline."""
+    service = runtime.conversation
+    if not isinstance(service, ConversationService):
+        raise ConfigError("conversation", "the turn pipeline is not wired in this process")
+    return service
+
+
+ConversationDep = Annotated[ConversationService, Depends(get_conversation_service)]

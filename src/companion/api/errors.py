@@ -53,7 +53,18 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if status >= 500:
         log.warning("request failed: %s", exc, extra={"error": type(exc).__name__})
-    return JSONResponse(_body(type(exc).__name__, exc.message), status_code=status, headers=headers)
+    extra: dict[str, object] = {}
+    if isinstance(exc, errors.TurnFailed):  # the apology that was recorded, in character
+        extra = {
+            "response": exc.reply,
+            "conversation_id": exc.conversation_id,
+            "interaction_id": exc.interaction_id,
+        }
+    if isinstance(exc, errors.RateLimited):
+        extra["retry_after"] = exc.retry_after
+    return JSONResponse(
+        _body(type(exc).__name__, exc.message, **extra), status_code=status, headers=headers
+    )
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:

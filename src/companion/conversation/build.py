@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from companion.conversation import metrics
 from companion.conversation.budget import TokenBudget
 from companion.conversation.fallbacks import NeutralPersonality, NoMemory, NoSecurity
 from companion.conversation.limits import profile_limits
@@ -38,6 +39,9 @@ async def build_conversation(runtime: Runtime) -> ConversationService:
     real replies (without it every turn is an apology and a 503).
     """
     chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
+    recorder = getattr(runtime.models, "recorder", None)
+    if recorder is not None:  # model latency and tokens for /metrics, every role
+        recorder.add_listener(metrics.observe_model_call)
     if chat is None:
         log.warning("no chat model configured: turns will answer with an apology")
     return ConversationService(

@@ -7,6 +7,7 @@ Defined once per process in the default registry; labels stay low-cardinality
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -14,11 +15,13 @@ __all__ = [
     "ACTIVE_USERS",
     "INCIDENTS",
     "MEMORY_OPS",
+    "MODEL_CALLS",
     "MODEL_LATENCY",
     "MODEL_TOKENS",
     "TURNS",
     "TURN_OVERHEAD",
     "ActiveUsers",
+    "observe_model_call",
 ]
 
 _FAST = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.5, 5.0)
@@ -40,11 +43,26 @@ MODEL_LATENCY = Histogram(
 MODEL_TOKENS = Counter(
     "companion_model_tokens_total", "Tokens used by model calls", ["role", "provider", "kind"]
 )
+MODEL_CALLS = Counter(
+    "companion_model_calls_total", "Model calls by outcome", ["role", "provider", "outcome"]
+)
 MEMORY_OPS = Counter(
     "companion_memory_operations_total", "Memory operations by the pipeline", ["op", "outcome"]
 )
 INCIDENTS = Counter("companion_security_incidents_total", "Flagged messages", ["category"])
 ACTIVE_USERS = Gauge("companion_active_users", "Users with a turn in the last 5 minutes")
+
+
+def observe_model_call(record: Any) -> None:
+    """Listener for the models' call recorder (``llm.recorder.CallRecord``)."""
+    outcome = "success" if record.success else "failure"
+    MODEL_CALLS.labels(record.role, record.provider, outcome).inc()
+    if record.success:
+        MODEL_LATENCY.labels(record.role, record.provider, record.model).observe(
+            record.latency_ms / 1000
+        )
+    MODEL_TOKENS.labels(record.role, record.provider, "prompt").inc(record.prompt_tokens)
+    MODEL_TOKENS.labels(record.role, record.provider, "completion").inc(record.completion_tokens)
 
 
 class ActiveUsers:

@@ -131,10 +131,20 @@ class ConversationService:
         """The user's current session (latest conversation, mood)."""
         return await sessions.session_info(self.db, self.personality, user_id=user_id)
 
-    async def reset(self, user_id: str, conversation_id: uuid.UUID) -> None:
-        """Clear the conversation's short-term context; long-term memory stays."""
-        await sessions.reset_short_term(
-            self.db, self.memory, user_id=user_id, conversation_id=conversation_id
+    async def reset(
+        self,
+        user_id: str,
+        conversation_id: uuid.UUID | None = None,
+        *,
+        external_conversation_id: str | None = None,
+    ) -> uuid.UUID | None:
+        """Clear a conversation's short-term context (default: the latest); long-term stays."""
+        return await sessions.reset_short_term(
+            self.db,
+            self.memory,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            external_conversation_id=external_conversation_id,
         )
 
     async def clear_memories(self, user_id: str, conversation_id: uuid.UUID | None) -> int:
@@ -217,6 +227,8 @@ class ConversationService:
                     session, user_id=request.user_id, conversation_id=request.conversation_id
                 )
                 return row.id, False
+            if request.new_conversation:
+                return uuid.uuid4(), True
             found = await conversations.find_conversation(
                 session,
                 user_id=request.user_id,
@@ -377,12 +389,3 @@ class ConversationService:
             max(0.0, total - generation.model_ms / 1000)
         )
         self._active.saw(request.user_id)
-        completion = generation.completion
-        if completion is not None:
-            metrics.MODEL_LATENCY.labels(
-                completion.role, completion.provider, completion.model
-            ).observe(completion.latency_ms / 1000)
-            usage = completion.usage
-            labels = (completion.role, completion.provider)
-            metrics.MODEL_TOKENS.labels(*labels, "prompt").inc(usage.prompt_tokens)
-            metrics.MODEL_TOKENS.labels(*labels, "completion").inc(usage.completion_tokens)

@@ -42,16 +42,38 @@ async def session_info(db: Database, personality: PersonalityPort, *, user_id: s
 
 
 async def reset_short_term(
-    db: Database, memory: MemoryPort, *, user_id: str, conversation_id: uuid.UUID
-) -> None:
-    """Forget the recent-turn buffer of the user's conversation; history stays."""
+    db: Database,
+    memory: MemoryPort,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID | None = None,
+    external_conversation_id: str | None = None,
+) -> uuid.UUID | None:
+    """Forget the recent-turn buffer of the user's conversation; history stays.
+
+    The conversation is ``conversation_id`` (must be the user's), else the one with
+    ``external_conversation_id``, else the user's latest. Returns its id (``None``
+    when the user has no conversation yet: nothing to reset).
+    """
     async with db.transaction() as session:
+        if conversation_id is None:
+            found = await (
+                conversations.find_conversation(
+                    session, user_id=user_id, external_id=external_conversation_id
+                )
+                if external_conversation_id is not None
+                else conversations.latest_conversation(session, user_id=user_id)
+            )
+            if found is None:
+                return None
+            conversation_id = found.id
         await conversations.mark_short_term_reset(
             session, user_id=user_id, conversation_id=conversation_id
         )
     clear = getattr(memory, "clear_short_term", None)
     if clear is not None:
         await clear(user_id=user_id, conversation_id=conversation_id)
+    return conversation_id
 
 
 async def clear_memories(

@@ -26,6 +26,8 @@ class TurnRequest:
     external_conversation_id: str | None = None
     username: str | None = None
     message_external_id: str | None = None
+    #: Start a fresh conversation even if one exists (seed 004's null conversation_id).
+    new_conversation: bool = False
 
 
 @dataclass(frozen=True)

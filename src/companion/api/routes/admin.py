@@ -1,0 +1,157 @@
+"""``/api/admin``: users, system statistics, security incidents, user reset, jobs.
+
+Every route needs an admin key (403 otherwise). Incidents and personality resets
+are the security and personality services' business; these routes only call them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from companion.api.deps import AdminDep, ConversationDep, RuntimeDep, SessionDep
+from companion.errors import ConfigError
+from companion.store.models import Conversation, Interaction, JobRun, Message, User
+from companion.store.repositories import jobs, users
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+
+
+class UserOut(BaseModel):
+    """A user as the admin sees it."""
+
+    id: str
+    username: str | None
+    status: str
+    timezone: str
+    created_at: datetime
+    last_active: datetime | None
+    total_interactions: int
+    security_level: int
+    proactive_messaging_enabled: bool
+
+
+def _user(row: User) -> UserOut:
+    return UserOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/users", response_model=list[UserOut])
+async def list_users(
+    _: AdminDep,
+    session: SessionDep,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    status: str | None = Query(None, pattern="^(active|inactive|suspended|deleted)$"),
+) -> list[UserOut]:
+    """All users, most recently active first."""
+    rows = await users.list_users(session, limit=limit, offset=offset, status=status)
+    return [_user(row) for row in rows]
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+async def get_user(user_id: str, _: AdminDep, session: SessionDep) -> UserOut:
+    """One user."""
+    return _user(await users.get_user(session, user_id=user_id))
+
+
+@router.get("/stats")
+async def stats(_: AdminDep, session: SessionDep) -> dict[str, Any]:
+    """System-wide counts for the last day and overall."""
+    since = datetime.now(UTC) - timedelta(days=1)
+    recent = select(func.count(), func.avg(Interaction.response_time_ms)).where(
+        Interaction.timestamp >= since
+    )
+    count_day, avg_ms = (await session.execute(recent)).one()
+    errors_day = await session.scalar(
+        select(func.count()).where(Interaction.timestamp >= since, Interaction.error_occurred)
+    )
+    active_day = await session.scalar(
+        select(func.count()).select_from(User).where(User.last_active >= since)
+    )
+    return {
+        "users": await session.scalar(select(func.count()).select_from(User)),
+        "active_users_24h": active_day,
+        "conversations": await session.scalar(select(func.count()).select_from(Conversation)),
+        "messages": await session.scalar(select(func.count()).select_from(Message)),
+        "interactions": await session.scalar(select(func.count()).select_from(Interaction)),
+        "interactions_24h": count_day,
+        "errors_24h": errors_day,
+        "avg_response_time_ms_24h": round(float(avg_ms), 1) if avg_ms is not None else None,
+        "job_runs": await session.scalar(select(func.count()).select_from(JobRun)),
+    }
+
+
+async def _call(service: object, names: tuple[str, ...], **kwargs: Any) -> Any:
+    for name in names:
+        method = getattr(service, name, None)
+        if method is not None:
+            outcome = method(**kwargs)
+            return await outcome if inspect.isawaitable(outcome) else outcome
+    raise ConfigError(names[0], "this process's service does not offer it")
+
+
+@router.get("/security/incidents")
+async def incidents(
+    _: AdminDep,
+    runtime: RuntimeDep,
+    limit: int = Query(50, ge=1, le=500),
+    user_id: str | None = Query(None, max_length=100),
+) -> list[dict[str, Any]]:
+    """Recent security incidents, newest first (from the security service)."""
+    found = await _call(
+        runtime.security,
+        ("list_incidents", "incidents", "recent_incidents"),
+        limit=limit,
+        user_id=user_id,
+    )
+    return [item if isinstance(item, dict) else _as_dict(item) for item in found]
+
+
+def _as_dict(item: object) -> dict[str, Any]:
+    if hasattr(item, "model_dump"):
+        return dict(item.model_dump(mode="json"))
+    return {key: value for key, value in vars(item).items() if not key.startswith("_")}
+
+
+@router.post("/user/{user_id}/reset")
+async def reset_user(
+    user_id: str, _: AdminDep, runtime: RuntimeDep, service: ConversationDep
+) -> dict[str, Any]:
+    """Destructive: the user's personality back to its preset, short-term context cleared."""
+    async with runtime.db.transaction() as session:
+        await users.get_user(session, user_id=user_id)
+    await _call(runtime.personality, ("reset", "reset_user"), user_id=user_id)
+    conversation_id = await service.reset(user_id)
+    return {"success": True, "user_id": user_id, "conversation_reset": conversation_id}
+
+
+@router.get("/jobs")
+async def list_jobs(
+    _: AdminDep,
+    session: SessionDep,
+    job_name: str | None = Query(None, max_length=64),
+    limit: int = Query(50, ge=1, le=500),
+) -> list[dict[str, Any]]:
+    """Latest scheduled job runs with their counts and errors."""
+    rows = await jobs.list_job_runs(session, job_name=job_name, limit=limit)
+    return [
+        {
+            "id": row.id,
+            "job_name": row.job_name,
+            "period_key": row.period_key,
+            "status": row.status,
+            "started_at": row.started_at.isoformat(),
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "users_processed": row.users_processed,
+            "counts": row.counts,
+            "errors": row.errors,
+        }
+        for row in rows
+    ]

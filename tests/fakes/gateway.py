@@ -1,0 +1,48 @@
+"""A gateway for tests: the session runtime's database with fakes where asked.
+
+``clone_runtime`` copies the session ``Runtime`` (same database, its own in-process
+key-value store) and wires a fresh ``ConversationService``; any collaborator not
+given uses the runtime's real service, if that domain is wired, else a fake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from companion.conversation.build import pipeline_config
+from companion.conversation.pipeline import ConversationService, PipelineConfig
+from companion.runtime import Runtime
+from companion.store.kv import KeyValueStore, MemoryStore
+from tests.fakes.conversation_ports import FakeMemory, FakePersonality, FakeSecurity
+
+__all__ = ["clone_runtime"]
+
+
+def clone_runtime(
+    runtime: Runtime,
+    *,
+    chat: Any,
+    memory: Any = None,
+    personality: Any = None,
+    security: Any = None,
+    kv: KeyValueStore | None = None,
+    settings: Any = None,
+    config: PipelineConfig | None = None,
+) -> Runtime:
+    """A runtime sharing ``runtime``'s database, with its own pipeline."""
+    settings = settings or runtime.settings
+    clone = dataclasses.replace(runtime, settings=settings, kv=kv or MemoryStore(), extras={})
+    clone.memory = memory or runtime.memory or FakeMemory()
+    clone.personality = personality or runtime.personality or FakePersonality()
+    clone.security = security or runtime.security or FakeSecurity()
+    clone.conversation = ConversationService(
+        db=clone.db,
+        kv=clone.kv,
+        chat=chat,
+        memory=clone.memory,
+        personality=clone.personality,
+        security=clone.security,
+        config=config or pipeline_config(settings),
+    )
+    return clone
