@@ -20,6 +20,8 @@ import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 
+pytest_plugins = ["tests.fakes"]  # loopback fakes: openai_server, gemini_server fixtures
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = ROOT / ".companion-test"
 

@@ -1,0 +1,34 @@
+"""Shared loopback fakes of external services, and their pytest fixtures.
+
+Registered for the whole suite by one line in ``tests/conftest.py``
+(``pytest_plugins = ["tests.fakes"]``). Fixtures:
+
+- ``openai_server`` — ``FakeOpenAIServer`` (see ``tests/fakes/openai_server.py``):
+  ``.base_url``, ``.enqueue(Reply(...))``, ``.requests``, ``.default_text``.
+- ``gemini_server`` — ``FakeGeminiServer`` (``tests/fakes/gemini_server.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.gemini_server import FakeGeminiServer
+from tests.fakes.openai_server import FakeOpenAIServer, Reply
+
+__all__ = ["FakeGeminiServer", "FakeOpenAIServer", "Reply", "gemini_server", "openai_server"]
+
+
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAIServer]:
+    """A fresh OpenAI-compatible server on a free loopback port."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def gemini_server() -> Iterator[FakeGeminiServer]:
+    """A fresh fake Gemini embeddings endpoint on a free loopback port."""
+    with FakeGeminiServer() as server:
+        yield server
