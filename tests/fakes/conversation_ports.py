@@ -38,6 +38,7 @@ class FakeChat:
         self.requests: list[ChatRequest] = []
         self.fail = False
         self.gate: asyncio.Event | None = None
+        self.started = asyncio.Event()
 
     def enqueue(self, *items: str | Exception) -> None:
         """Answer the next calls with these texts (or raise these errors)."""
@@ -57,6 +58,7 @@ class FakeChat:
     ) -> AsyncIterator[Chunk | Completion]:
         """Three chunks and the record, or ``ProviderUnavailable``."""
         self.requests.append(request)
+        self.started.set()
         item = self.queue.pop(0) if self.queue else self.default
         if self.gate is not None:
             await self.gate.wait()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from tests.fakes.conversation_ports import FakeChat, FakeMemory, FakePersonality, FakeSecurity
+from tests.fakes.gateway import clone_runtime
 
 from companion.conversation.pipeline import ConversationService
 from companion.runtime import Runtime
-from tests.fakes.conversation_ports import FakeChat, FakeMemory, FakePersonality, FakeSecurity
-from tests.fakes.gateway import clone_runtime
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
+from tests.fakes.conversation_ports import FakeChat, FakeMemory
 
 from companion.conversation.limits import Limit
 from companion.conversation.pipeline import ConversationService
@@ -15,7 +16,6 @@ from companion.conversation.types import TurnRequest
 from companion.errors import Busy, InvalidInput, NotFound, RateLimited
 from companion.runtime import Runtime
 from companion.store.models import Conversation, Interaction, Message
-from tests.fakes.conversation_ports import FakeChat, FakeMemory
 
 
 async def _count(runtime: Runtime, model: type) -> int:
@@ -149,8 +149,7 @@ async def test_concurrent_turn_of_same_user_is_busy(
     pipeline.config = dataclasses.replace(pipeline.config, lock_wait=0.05)
     chat.gate = asyncio.Event()
     first = asyncio.create_task(pipeline.turn(TurnRequest(user_id="zoe", text="one")))
-    while not chat.requests:
-        await asyncio.sleep(0.01)
+    await chat.started.wait()
     with pytest.raises(Busy):
         await pipeline.turn(TurnRequest(user_id="zoe", text="two"))
     other = asyncio.create_task(pipeline.turn(TurnRequest(user_id="yan", text="three")))
