@@ -70,15 +70,26 @@ class Runtime:
         from companion.llm import build_models
 
         self.models = await build_models(self)
+        from companion.memory import build_memory
+
+        self.memory = await build_memory(self)
         from companion.personality import build_personality
 
         self.personality = await build_personality(self)
+        from companion.security import build_security
+
+        self.security = await build_security(self)
         from companion.conversation.build import build_conversation
 
         self.conversation = await build_conversation(self)
+        from companion.proactive import build_proactive
+
+        self.proactive = await build_proactive(self)
 
     async def close(self) -> None:
         """Close pools; the embedded database stops when the last process lets go."""
+        if self.proactive is not None:
+            await self.proactive.close()
         if self.conversation is not None:
             await self.conversation.aclose()
         if self.models is not None:

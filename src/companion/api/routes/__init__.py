@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from companion.api.routes import health, personality
+from companion.api import metrics
+from companion.api.routes import (
+    admin,
+    chat,
+    health,
+    memory,
+    openai_compat,
+    personality,
+    security,
+    seed004,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    chat.router,
+    seed004.router,
+    openai_compat.router,
+    admin.router,
+    metrics.router,
     personality.router,
+    memory.router,
+    security.router,
 ]

@@ -1,0 +1,120 @@
+"""Applying extracted facts to the store: add, merge a duplicate, or supersede (I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.memory import store
+from companion.memory.facts import ExtractedFact
+from companion.memory.reconcile import decide
+
+__all__ = ["FactOutcome", "Provenance", "apply_fact", "content_hash"]
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the text (dedup and caches)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a fact came from: the turn's message ids, time, conversation and speaker."""
+
+    at: datetime
+    message_ids: Sequence[int] = ()
+    external_ids: Sequence[str] = ()
+    conversation_id: uuid.UUID | None = None
+    episodic_id: uuid.UUID | None = None
+    speaker: str | None = None
+    importance: float = 0.5
+
+
+@dataclass(frozen=True)
+class FactOutcome:
+    """What happened to one fact: ``add``, ``merge`` or ``supersede``, and the row id."""
+
+    action: str
+    memory_id: uuid.UUID
+
+
+def _row(
+    fact: ExtractedFact, vector: Sequence[float] | None, source: Provenance, user_id: str
+) -> dict[str, Any]:
+    event_at = (
+        datetime.combine(fact.event_day, datetime.min.time(), tzinfo=UTC)
+        if fact.event_day
+        else None
+    )
+    return {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "memory_type": "semantic",
+        "content": fact.content,
+        "content_hash": content_hash(fact.content),
+        "embedding": list(vector) if vector is not None else None,
+        "importance": max(0.5, min(1.0, source.importance)),
+        "speaker": source.speaker,
+        "conversation_id": source.conversation_id,
+        "source_message_ids": list(source.message_ids),
+        "source_external_ids": list(source.external_ids),
+        "source_memory_ids": [source.episodic_id] if source.episodic_id else [],
+        "fact_key": fact.fact_key,
+        "confidence": fact.confidence,
+        "valid_from": source.at,
+        "event_at": event_at,
+        "created_at": source.at,
+        "extra": {"kind": fact.kind, "method": "extracted"},
+    }
+
+
+async def apply_fact(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    fact: ExtractedFact,
+    vector: Sequence[float] | None,
+    source: Provenance,
+) -> FactOutcome:
+    """Reconcile ``fact`` with the user's current facts and write the result.
+
+    A contradiction closes the old fact (``invalid_at`` = the new statement's time,
+    ``superseded_by`` = the new row) and records a ``memory_conflicts`` row.
+    """
+    existing = await store.current_facts(
+        session, user_id=user_id, fact_key=fact.fact_key, vector=vector, limit=5
+    )
+    decision = decide(fact.content, fact.fact_key, vector, existing)
+    if decision.action == "merge" and decision.target is not None:
+        target = uuid.UUID(decision.target)
+        await store.merge_into(
+            session,
+            user_id=user_id,
+            target=target,
+            message_ids=source.message_ids,
+            external_ids=source.external_ids,
+            importance=source.importance,
+        )
+        return FactOutcome("merge", target)
+    row = _row(fact, vector, source, user_id)
+    (new_id,) = await store.insert_memories(session, [row])
+    if decision.action == "supersede" and decision.target is not None:
+        old = uuid.UUID(decision.target)
+        await store.close_fact(session, user_id=user_id, old=old, new=new_id, at=source.at)
+        old_text = next((f.content for f in existing if f.id == decision.target), "")
+        await store.record_conflict(
+            session,
+            user_id=user_id,
+            old=old,
+            new=new_id,
+            method=f"temporal_precedence:{decision.method}",
+            description=f"{old_text!r} contradicted by {fact.content!r}",
+        )
+        return FactOutcome("supersede", new_id)
+    return FactOutcome("add", new_id)

@@ -1,0 +1,192 @@
+"""Importing a conversation history in one transaction (messages, memories, facts).
+
+Thousands of messages work in one request: texts are embedded in batches before the
+transaction opens, messages and episodic memories are inserted in bulk, and only the
+facts (a fraction of the messages) are reconciled one by one, in time order, so a
+later statement supersedes an earlier one. Importance and facts take the rule paths:
+an LLM call per message would turn an import into an hour.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import func, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.errors import InvalidInput
+from companion.memory import store
+from companion.memory.facts import ExtractedFact, extract_facts, last_entity
+from companion.memory.facts_writer import Provenance, apply_fact, content_hash
+from companion.memory.importance import heuristic_importance
+from companion.memory.writer import MemoryWriter
+from companion.store.database import Database
+from companion.store.models import Conversation, Message
+from companion.store.repositories import conversations, users
+
+__all__ = ["ImportMessage", "ImportResult", "import_history"]
+
+_EMBED_BATCH = 256
+
+
+@dataclass(frozen=True)
+class ImportMessage:
+    """One message of an imported history."""
+
+    external_id: str
+    role: Literal["user", "assistant"]
+    speaker: str
+    text: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """How many messages were imported and memory rows created."""
+
+    imported: int
+    memories_created: int
+    conversation_id: uuid.UUID
+
+
+def _validate(messages: Sequence[ImportMessage]) -> None:
+    if not messages:
+        raise InvalidInput("messages: at least one message is required")
+    seen: set[str] = set()
+    for index, msg in enumerate(messages):
+        if not msg.text.strip():
+            raise InvalidInput(f"messages[{index}].text: must not be empty")
+        if not msg.external_id.strip():
+            raise InvalidInput(f"messages[{index}].external_id: must not be empty")
+        if msg.external_id in seen:
+            raise InvalidInput(f"messages[{index}].external_id: duplicate {msg.external_id!r}")
+        if msg.timestamp.tzinfo is None:
+            raise InvalidInput(f"messages[{index}].timestamp: needs a timezone")
+        seen.add(msg.external_id)
+
+
+def _facts(messages: Sequence[ImportMessage]) -> list[tuple[int, ExtractedFact]]:
+    previous: dict[str, str | None] = {}
+    found: list[tuple[int, ExtractedFact]] = []
+    for index, msg in enumerate(messages):
+        speaker = msg.speaker or msg.role
+        for fact in extract_facts(
+            msg.text, speaker=speaker, at=msg.timestamp, previous_entity=previous.get(speaker)
+        ):
+            found.append((index, fact))
+        previous[speaker] = last_entity(msg.text) or previous.get(speaker)
+    return found
+
+
+async def _conversation(session: AsyncSession, user_id: str, ref: str) -> uuid.UUID:
+    try:
+        as_uuid = uuid.UUID(ref)
+    except ValueError:
+        as_uuid = None
+    if as_uuid is not None:
+        existing = await session.get(Conversation, as_uuid)
+        if existing is not None and existing.user_id == user_id:
+            return existing.id
+    row = await conversations.get_or_create_conversation(
+        session, user_id=user_id, external_id=ref, channel="import"
+    )
+    return row.id
+
+
+async def _embed_all(writer: MemoryWriter, texts: Sequence[str]) -> list[list[float] | None]:
+    vectors: list[list[float] | None] = []
+    for start in range(0, len(texts), _EMBED_BATCH):
+        vectors.extend(await writer.embed(texts[start : start + _EMBED_BATCH]))
+    return vectors
+
+
+async def _insert_messages(
+    session: AsyncSession,
+    user_id: str,
+    conversation_id: uuid.UUID,
+    messages: Sequence[ImportMessage],
+) -> list[int]:
+    rows = [
+        {
+            "user_id": user_id, "conversation_id": conversation_id, "role": m.role,
+            "speaker": m.speaker, "content": m.text, "external_id": m.external_id,
+            "created_at": m.timestamp,
+        }
+        for m in messages
+    ]  # fmt: skip
+    result = await session.execute(
+        insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
+    )
+    ids = [row[0] for row in result.all()]
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+        .values(
+            message_count=Conversation.message_count + len(rows),
+            last_activity=func.greatest(
+                Conversation.last_activity, max(m.timestamp for m in messages)
+            ),
+        )
+    )
+    return ids
+
+
+async def import_history(
+    db: Database,
+    writer: MemoryWriter,
+    *,
+    user_id: str,
+    conversation: str,
+    messages: Sequence[ImportMessage],
+) -> ImportResult:
+    """Import ``messages`` into the user's conversation ``conversation`` (an id or a name).
+
+    All or nothing: any failure rolls back every message and memory of the request.
+    """
+    _validate(messages)
+    ordered = sorted(messages, key=lambda m: m.timestamp)
+    contents = [f"{m.speaker}: {m.text}" if m.speaker else m.text for m in ordered]
+    facts = _facts(ordered)
+    vectors = await _embed_all(writer, [*contents, *(f.content for _, f in facts)])
+    created = 0
+    async with db.transaction() as session:
+        await users.ensure_user(session, user_id=user_id)
+        conversation_id = await _conversation(session, user_id, conversation)
+        message_ids = await _insert_messages(session, user_id, conversation_id, ordered)
+        importance = [heuristic_importance(m.text) for m in ordered]
+        episodic = [
+            {
+                "id": uuid.uuid4(), "user_id": user_id, "memory_type": "episodic",
+                "content": text, "content_hash": content_hash(text), "embedding": vector,
+                "importance": imp, "speaker": m.speaker or None,
+                "conversation_id": conversation_id, "source_message_ids": [mid],
+                "source_external_ids": [m.external_id], "valid_from": m.timestamp,
+                "created_at": m.timestamp, "extra": {"role": m.role, "imported": True},
+            }
+            for m, text, vector, imp, mid in zip(
+                ordered, contents, vectors, importance, message_ids, strict=False
+            )
+        ]  # fmt: skip
+        episodic_ids = await store.insert_memories(session, episodic)
+        created += len(episodic_ids)
+        for (index, fact), vector in zip(facts, vectors[len(ordered) :], strict=True):
+            msg = ordered[index]
+            source = Provenance(
+                at=msg.timestamp, message_ids=[message_ids[index]], external_ids=[msg.external_id],
+                conversation_id=conversation_id, episodic_id=episodic_ids[index],
+                speaker=msg.speaker or None, importance=importance[index],
+            )  # fmt: skip
+            outcome = await apply_fact(
+                session, user_id=user_id, fact=fact, vector=vector, source=source
+            )
+            created += outcome.action != "merge"
+    return ImportResult(len(ordered), created, conversation_id)
+
+
+def utc(value: datetime) -> datetime:
+    """``value`` with UTC assumed when it has no timezone."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,139 @@
+"""The read path: embed the query, gather candidates, fuse, weight, diversify (LLM-08).
+
+Degraded modes are real code paths: the vector side failing → full-text only; the
+embedder failing → keyword search; anything else → the user's most recent memories.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from companion.llm.base import Embedder
+from companion.memory import ranking
+from companion.memory.dates import is_temporal_query, query_window
+from companion.memory.models import Memory
+from companion.memory.search import Hit, SearchFilters, fetch_candidates
+from companion.store.database import Database
+
+__all__ = ["Retriever"]
+
+log = logging.getLogger(__name__)
+
+
+def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
+    fused = ranking.fuse(
+        {str(h.id): h.similarity for h in hits if h.similarity is not None},
+        {str(h.id): h.text_rank for h in hits if h.text_rank is not None},
+    )
+    temporal = is_temporal_query(query)
+    window = query_window(query, now)
+    for hit in hits:
+        age_days = (now - hit.created_at).total_seconds() / 86400
+        rec = ranking.recency(age_days)
+        hit.score = ranking.weighted(
+            fused.get(str(hit.id), 0.0), importance=hit.importance, recency_score=rec
+        )
+        hit.reasons = [
+            f"similarity {hit.similarity:.2f}" if hit.similarity is not None else "",
+            "keyword match" if hit.text_rank is not None else "",
+            f"importance {hit.importance:.2f}",
+        ]
+        # Time-aware questions favour memories that carry a date of their own.
+        if temporal and hit.event_at is not None:
+            hit.score *= 1.15
+            hit.reasons.append("dated")
+        when = hit.event_at or hit.created_at
+        if window is not None and window[0] <= when < window[1]:
+            hit.score *= 1.3
+            hit.reasons.append("in the asked time window")
+        hit.reasons = [r for r in hit.reasons if r]
+    by_id = {str(h.id): h for h in hits}
+    chosen = ranking.mmr([ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k)
+    return [by_id[i] for i in chosen]
+
+
+class Retriever:
+    """Hybrid search for one user at a time."""
+
+    def __init__(self, db: Database, embedder: Embedder | None) -> None:
+        self._db = db
+        self._embedder = embedder
+
+    async def _query_vector(self, query: str) -> Sequence[float] | None:
+        if self._embedder is None:
+            return None
+        try:
+            (vector,) = await self._embedder.embed([query], task="query")
+            return vector
+        except Exception as exc:  # any embedder failure → keyword search (LLM-08)
+            log.warning("query embedding failed, keyword search only: %s", exc)
+            return None
+
+    async def search(
+        self,
+        *,
+        user_id: str,
+        query: str,
+        k: int,
+        filters: SearchFilters | None = None,
+        now: datetime | None = None,
+    ) -> list[Hit]:
+        """The k best memories of ``user_id`` for ``query``, each with score and reasons."""
+        filters = filters or SearchFilters()
+        now = now or datetime.now(UTC)
+        started = time.perf_counter()
+        vector = await self._query_vector(query)
+        tsq = ranking.or_tsquery(query)
+        try:
+            hits = await self._candidates(user_id, vector, tsq, filters)
+        except Exception as exc:
+            log.warning("memory search failed, serving recent memories: %s", exc)
+            return await self.recent(user_id=user_id, k=k, filters=filters)
+        ranked = _rank(hits, query=query, now=now, k=k)
+        log.debug("memory search", extra={"ms": (time.perf_counter() - started) * 1000})
+        return ranked
+
+    async def _candidates(
+        self, user_id: str, vector: Sequence[float] | None, tsq: str | None, filters: SearchFilters
+    ) -> list[Hit]:
+        try:
+            async with self._db.transaction() as session:
+                return await fetch_candidates(
+                    session, user_id=user_id, vector=vector, tsquery=tsq, filters=filters
+                )
+        except Exception as exc:
+            if vector is None:
+                raise
+            # Vector search down (index, extension, dimension) → full-text only.
+            log.warning("vector search failed, full-text only: %s", exc)
+            async with self._db.transaction() as session:
+                return await fetch_candidates(
+                    session, user_id=user_id, vector=None, tsquery=tsq, filters=filters
+                )
+
+    async def recent(self, *, user_id: str, k: int, filters: SearchFilters) -> list[Hit]:
+        """The user's newest memories (the last fallback), scored by position."""
+        query = select(Memory).where(Memory.user_id == user_id)
+        if not filters.include_superseded:
+            query = query.where(Memory.invalid_at.is_(None))
+        if filters.memory_types:
+            query = query.where(Memory.memory_type.in_(filters.memory_types))
+        async with self._db.session() as session:
+            rows = (await session.scalars(query.order_by(Memory.created_at.desc()).limit(k))).all()
+        return [
+            Hit(
+                id=row.id, content=row.content, memory_type=row.memory_type,
+                importance=row.importance, created_at=row.created_at,
+                valid_from=row.valid_from, invalid_at=row.invalid_at, event_at=row.event_at,
+                source_message_ids=list(row.source_message_ids),
+                source_external_ids=list(row.source_external_ids), speaker=row.speaker,
+                document_id=row.document_id, extra=dict(row.extra), vector=None,
+                similarity=None, text_rank=None, score=1.0 / (i + 1), reasons=["recent"],
+            )
+            for i, row in enumerate(rows)
+        ]  # fmt: skip

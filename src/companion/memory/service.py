@@ -1,0 +1,243 @@
+"""The memory service: ``MemoryPort`` for the turn pipeline plus the user's controls."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from companion.conversation.ports import RetrievedMemory, ShortTermTurn, TurnRecord
+from companion.errors import InvalidInput, NotFound
+from companion.llm.base import Embedder
+from companion.memory import store
+from companion.memory.chunking import as_data
+from companion.memory.documents import DocumentStore
+from companion.memory.export import export_user
+from companion.memory.facts_writer import content_hash
+from companion.memory.importer import ImportMessage, ImportResult, import_history
+from companion.memory.models import Document, Memory, MemoryConflict
+from companion.memory.retrieval import Retriever
+from companion.memory.search import Hit, SearchFilters
+from companion.memory.writer import MemoryWriter, ShortTermBuffer
+from companion.store.database import Database
+from companion.store.models import Conversation
+
+__all__ = ["MemoryService", "source_ids"]
+
+log = logging.getLogger(__name__)
+
+
+def source_ids(external: Sequence[str], internal: Sequence[int]) -> list[str]:
+    """Provenance as external message ids, or our message ids where none exist."""
+    return list(dict.fromkeys(external)) or [str(i) for i in dict.fromkeys(internal)]
+
+
+class MemoryService:
+    """Implements ``companion.conversation.ports.MemoryPort`` and the user controls."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        writer: MemoryWriter,
+        retriever: Retriever,
+        buffer: ShortTermBuffer,
+        embedder: Embedder | None,
+    ) -> None:
+        self._db, self.writer, self.retriever, self.buffer = db, writer, retriever, buffer
+        self.documents = DocumentStore(db, writer)
+        self._embedder = embedder
+
+    # -- MemoryPort -----------------------------------------------------------------
+
+    async def retrieve(self, *, user_id: str, query: str, k: int = 6) -> list[RetrievedMemory]:
+        """The k most useful current memories for the prompt (documents wrapped as data)."""
+        hits = await self.retriever.search(user_id=user_id, query=query, k=k)
+        names = await self.documents.names(user_id, [h.document_id for h in hits if h.document_id])
+        if hits:
+            async with self._db.transaction() as session:  # MEM-16: access statistics
+                await session.execute(
+                    update(Memory)
+                    .where(Memory.user_id == user_id, Memory.id.in_([h.id for h in hits]))
+                    .values(access_count=Memory.access_count + 1, last_accessed=func.now())
+                )
+        return [self._retrieved(h, names) for h in hits]
+
+    @staticmethod
+    def _retrieved(hit: Hit, names: dict[uuid.UUID, str]) -> RetrievedMemory:
+        content = hit.content
+        if hit.document_id is not None:
+            content = as_data(names.get(hit.document_id, "document"), content)
+        return RetrievedMemory(
+            id=str(hit.id), content=content, memory_type=hit.memory_type,
+            score=round(hit.score, 4), reason=", ".join(hit.reasons), created_at=hit.created_at,
+            valid_from=hit.valid_from, invalid_at=hit.invalid_at,
+            source_message_ids=source_ids(hit.source_external_ids, hit.source_message_ids),
+        )  # fmt: skip
+
+    async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
+        """The last turns of the conversation since its last reset, oldest first."""
+        async with self._db.session() as session:
+            reset_at = await session.scalar(
+                select(Conversation.short_term_reset_at).where(
+                    Conversation.id == conversation_id, Conversation.user_id == user_id
+                )
+            )
+        return await self.buffer.read(user_id, conversation_id, since=reset_at)
+
+    async def remember_turn(self, record: TurnRecord) -> None:
+        """Background: short-term buffer, episodic memory and facts (skipped if flagged)."""
+        if record.flagged:
+            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
+            return
+        recent = await self.buffer.read(record.user_id, record.conversation_id, since=None)
+        recent_user = " ".join(t.content for t in recent if t.role == "user")
+        at = record.created_at
+        await self.buffer.push(record.user_id, record.conversation_id, "user", record.user_text, at)
+        await self.buffer.push(
+            record.user_id, record.conversation_id, "assistant", record.reply_text, at
+        )
+        try:
+            await self.writer.remember(record, recent_user_text=recent_user)
+        except Exception:  # background work must not take the pipeline down
+            log.exception("storing the turn's memories failed", extra={"user_id": record.user_id})
+
+    # -- search, list, get --------------------------------------------------------------
+
+    async def search(
+        self, *, user_id: str, query: str, k: int = 10, filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        """Hybrid search with filters (the API's ``/memory/search``)."""
+        if not query.strip():
+            raise InvalidInput("query: must not be empty")
+        if not 1 <= k <= 50:
+            raise InvalidInput("k: must be between 1 and 50")
+        return await self.retriever.search(user_id=user_id, query=query, k=k, filters=filters)
+
+    async def list_memories(
+        self,
+        *,
+        user_id: str,
+        memory_type: str | None = None,
+        include_superseded: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Memory], int]:
+        """A page of the user's memories, newest first, and the total count."""
+        where = [Memory.user_id == user_id]
+        if memory_type is not None:
+            where.append(Memory.memory_type == memory_type)
+        if not include_superseded:
+            where.append(Memory.invalid_at.is_(None))
+        async with self._db.session() as session:
+            total = await session.scalar(select(func.count()).select_from(Memory).where(*where))
+            rows = await session.scalars(
+                select(Memory).where(*where).order_by(Memory.created_at.desc(), Memory.id)
+                .limit(limit).offset(offset)
+            )  # fmt: skip
+            return list(rows.all()), int(total or 0)
+
+    async def get(self, *, user_id: str, memory_id: uuid.UUID) -> Memory:
+        """One memory of the user (another user's id reads as not found)."""
+        async with self._db.session() as session:
+            row = await session.scalar(
+                select(Memory).where(Memory.id == memory_id, Memory.user_id == user_id)
+            )
+        if row is None:
+            raise NotFound(f"memory {memory_id} not found")
+        return row
+
+    async def history(self, *, user_id: str, fact_key: str) -> list[Memory]:
+        """Every version of a fact, oldest first (superseded ones included)."""
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(Memory).where(Memory.user_id == user_id, Memory.fact_key == fact_key)
+                .order_by(Memory.valid_from, Memory.created_at)
+            )  # fmt: skip
+            return list(rows.all())
+
+    # -- user control -------------------------------------------------------------------
+
+    async def correct(self, *, user_id: str, memory_id: uuid.UUID, content: str) -> Memory:
+        """A correction is a new version that supersedes the old one (both kept)."""
+        content = content.strip()
+        if not content:
+            raise InvalidInput("content: must not be empty")
+        old = await self.get(user_id=user_id, memory_id=memory_id)
+        (vector,) = await self.writer.embed([content])
+        now = datetime.now(UTC)
+        kind = "semantic" if old.memory_type == "episodic" else old.memory_type
+        row: dict[str, Any] = {
+            "user_id": user_id, "memory_type": kind,
+            "content": content, "content_hash": content_hash(content), "embedding": vector,
+            "importance": max(old.importance, 0.6), "speaker": old.speaker,
+            "conversation_id": old.conversation_id, "source_message_ids": old.source_message_ids,
+            "source_external_ids": old.source_external_ids, "source_memory_ids": [old.id],
+            "fact_key": old.fact_key, "confidence": 1.0, "valid_from": now,
+            "document_id": old.document_id, "chunk_index": old.chunk_index,
+            "extra": {**old.extra, "method": "user_correction"},
+        }  # fmt: skip
+        async with self._db.transaction() as session:
+            (new_id,) = await store.insert_memories(session, [row])
+            await store.close_fact(session, user_id=user_id, old=old.id, new=new_id, at=now)
+            await store.record_conflict(
+                session, user_id=user_id, old=old.id, new=new_id, method="user_clarification",
+                description=f"{old.content!r} corrected by the user to {content!r}", confidence=1.0,
+            )  # fmt: skip
+        return await self.get(user_id=user_id, memory_id=new_id)
+
+    async def forget(self, *, user_id: str, memory_id: uuid.UUID) -> None:
+        """Delete one memory for good (an explicit request, unlike a contradiction)."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                delete(Memory).where(Memory.id == memory_id, Memory.user_id == user_id)
+            )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound(f"memory {memory_id} not found")
+
+    async def forget_all(self, *, user_id: str) -> dict[str, int]:
+        """Delete every memory, document, conflict and short-term buffer of the user."""
+        async with self._db.transaction() as session:
+            counts = {}
+            for model in (MemoryConflict, Memory, Document):
+                result = await session.execute(delete(model).where(model.user_id == user_id))
+                counts[model.__tablename__] = int(result.rowcount)  # type: ignore[attr-defined]
+        counts["short_term"] = await self.buffer.clear(user_id)
+        return counts
+
+    async def clear(self, *, user_id: str, conversation_id: uuid.UUID | None = None) -> int:
+        """Seed 004's ``POST /memory/clear`` (ACS-06), scope decided for DEF-14.
+
+        With ``conversation_id``: the memories that came from that conversation (its
+        episodic memories and the facts extracted from it, via ``conversation_id`` on
+        each row) plus its short-term buffer; facts the user stated elsewhere stay.
+        Without: every memory of the user. Returns the number of memory rows deleted.
+        """
+        where = [Memory.user_id == user_id]
+        if conversation_id is not None:
+            where.append(Memory.conversation_id == conversation_id)
+        async with self._db.transaction() as session:
+            result = await session.execute(delete(Memory).where(*where))
+        await self.buffer.clear(user_id, conversation_id)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def reset_short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> None:
+        """Forget the conversation's short-term buffer (``/conversation/reset``)."""
+        await self.buffer.clear(user_id, conversation_id)
+
+    async def export(self, *, user_id: str) -> dict[str, Any]:
+        """All of the user's data as JSON-ready dicts (no other user's, no secrets)."""
+        async with self._db.session() as session:
+            return await export_user(session, user_id=user_id)
+
+    async def import_history(
+        self, *, user_id: str, conversation: str, messages: Sequence[ImportMessage]
+    ) -> ImportResult:
+        """Import a history in one transaction (see ``companion.memory.importer``)."""
+        return await import_history(
+            self._db, self.writer, user_id=user_id, conversation=conversation, messages=messages
+        )

@@ -1,0 +1,132 @@
+"""SQL for memory rows, always for one user (the repository of the memory domain)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.memory.models import Memory, MemoryConflict
+from companion.memory.reconcile import ExistingFact
+
+__all__ = [
+    "close_fact",
+    "current_facts",
+    "insert_memories",
+    "merge_into",
+    "record_conflict",
+]
+
+
+async def insert_memories(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
+    """Insert memory rows (dicts of column values) in one statement; return their ids."""
+    if not rows:
+        return []
+    for row in rows:
+        row.setdefault("id", uuid.uuid4())
+    await session.execute(insert(Memory), list(rows))
+    return [row["id"] for row in rows]
+
+
+async def current_facts(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    fact_key: str | None,
+    vector: Sequence[float] | None,
+    limit: int = 10,
+) -> list[ExistingFact]:
+    """Current semantic facts with the same key, plus the ``limit`` nearest by cosine."""
+    base = select(Memory.id, Memory.fact_key, Memory.content, Memory.embedding).where(
+        Memory.user_id == user_id,
+        Memory.memory_type == "semantic",
+        Memory.invalid_at.is_(None),
+    )
+    rows: list[Any] = []
+    if fact_key is not None:
+        rows.extend((await session.execute(base.where(Memory.fact_key == fact_key))).all())
+    if vector is not None:
+        nearest = base.where(Memory.embedding.is_not(None)).order_by(
+            Memory.embedding.cosine_distance(vector)
+        )
+        rows.extend((await session.execute(nearest.limit(limit))).all())
+    seen: set[uuid.UUID] = set()
+    facts = []
+    for row in rows:
+        if row.id in seen:
+            continue
+        seen.add(row.id)
+        vec = None if row.embedding is None else [float(x) for x in row.embedding]
+        facts.append(ExistingFact(str(row.id), row.fact_key, row.content, vec))
+    return facts
+
+
+async def merge_into(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    target: uuid.UUID,
+    message_ids: Sequence[int],
+    external_ids: Sequence[str],
+    importance: float,
+) -> None:
+    """Fold a duplicate's provenance into ``target`` and keep the higher importance."""
+    await session.execute(
+        update(Memory)
+        .where(Memory.id == target, Memory.user_id == user_id)
+        .values(
+            source_message_ids=func.array_cat(Memory.source_message_ids, list(message_ids)),
+            source_external_ids=func.array_cat(Memory.source_external_ids, list(external_ids)),
+            importance=func.greatest(Memory.importance, importance),
+            confidence=func.least(1.0, func.coalesce(Memory.confidence, 0.6) + 0.1),
+        )
+    )
+
+
+async def close_fact(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    old: uuid.UUID,
+    new: uuid.UUID,
+    at: datetime,
+) -> None:
+    """Mark ``old`` as no longer valid from ``at``, superseded by ``new`` (kept, not deleted)."""
+    await session.execute(
+        update(Memory)
+        .where(Memory.id == old, Memory.user_id == user_id)
+        .values(invalid_at=at, superseded_by=new)
+    )
+
+
+async def record_conflict(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    old: uuid.UUID,
+    new: uuid.UUID,
+    method: str,
+    description: str,
+    confidence: float = 0.8,
+) -> None:
+    """A resolved ``memory_conflicts`` row: the newer fact won (temporal precedence)."""
+    session.add(
+        MemoryConflict(
+            user_id=user_id,
+            conflict_type="factual_contradiction",
+            description=description[:2000],
+            confidence=max(0.0, min(1.0, confidence)),
+            primary_memory_id=str(new),
+            conflicting_memory_id=str(old),
+            related_memory_ids=[str(old), str(new)],
+            status="resolved",
+            resolution_method=method,
+            resolution_notes="the newer statement supersedes the older one; both are kept",
+            resolved_at=func.now(),
+        )
+    )
+    await session.flush()

@@ -1,0 +1,153 @@
+"""The write path of a live turn: short-term buffer, episodic memory, facts (background).
+
+The pipeline hands a ``TurnRecord`` after the reply went out; nothing here delays a
+reply. A flagged turn (security) is never stored as memory, and its text does not
+enter the short-term buffer either (it would be replayed into the next prompt).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from companion.conversation.ports import ShortTermTurn, TurnRecord
+from companion.llm.base import Embedder, RoleModel
+from companion.memory import store
+from companion.memory.facts import ExtractedFact, extract_facts, last_entity
+from companion.memory.facts_writer import Provenance, apply_fact, content_hash
+from companion.memory.importance import heuristic_importance
+from companion.memory.llm_paths import llm_facts, llm_importance
+from companion.store.database import Database
+from companion.store.kv import KeyValueStore
+
+__all__ = ["MemoryWriter", "ShortTermBuffer"]
+
+log = logging.getLogger(__name__)
+
+#: Importance scores are cached for a week (MEM-10, DB-24's TTL).
+_IMPORTANCE_TTL = 7 * 86400
+
+
+class ShortTermBuffer:
+    """The last N turns per conversation in the key-value store (ACS-13)."""
+
+    def __init__(self, kv: KeyValueStore, *, keep: int, ttl: int) -> None:
+        self._kv, self._keep, self._ttl = kv, keep, ttl
+
+    @staticmethod
+    def key(user_id: str, conversation_id: object) -> str:
+        """Per-user key (DB-26's ``user:{user_id}:`` prefix)."""
+        return f"user:{user_id}:st:{conversation_id}"
+
+    async def push(
+        self, user_id: str, conversation_id: object, role: str, content: str, at: datetime
+    ) -> None:
+        """Append one line (newest last), keeping the last ``keep`` lines."""
+        value = json.dumps({"role": role, "content": content, "at": at.isoformat()})
+        await self._kv.push_recent(
+            self.key(user_id, conversation_id), value, keep=self._keep, ttl=self._ttl
+        )
+
+    async def read(
+        self, user_id: str, conversation_id: object, *, since: datetime | None
+    ) -> list[ShortTermTurn]:
+        """Lines written after ``since`` (the conversation's last reset), oldest first."""
+        turns = []
+        for raw in await self._kv.recent(self.key(user_id, conversation_id)):
+            item = json.loads(raw)
+            if since is not None and datetime.fromisoformat(item["at"]) <= since:
+                continue
+            turns.append(ShortTermTurn(role=item["role"], content=item["content"]))
+        return turns
+
+    async def clear(self, user_id: str, conversation_id: object | None = None) -> int:
+        """Forget one conversation's buffer, or all of the user's."""
+        if conversation_id is not None:
+            return await self._kv.delete(self.key(user_id, conversation_id))
+        return await self._kv.delete_pattern(f"user:{user_id}:st:*")
+
+
+class MemoryWriter:
+    """Scores, extracts and stores memories for one turn or one message."""
+
+    def __init__(
+        self, db: Database, embedder: Embedder | None, kv: KeyValueStore, fast: RoleModel | None
+    ) -> None:
+        self._db, self._embedder, self._kv, self._fast = db, embedder, kv, fast
+
+    @property
+    def _capable(self) -> bool:
+        return self._fast is not None and bool(getattr(self._fast, "capable", False))
+
+    async def importance(self, text: str, *, user_id: str) -> float:
+        """LLM score when capable, else the heuristic; cached by text (MEM-10)."""
+        key = f"imp:{content_hash(text)}"
+        cached = await self._kv.get(key)
+        if cached is not None:
+            return float(cached)
+        score = None
+        if self._capable and self._fast is not None:
+            score = await llm_importance(self._fast, text, user_id=user_id)
+        if score is None:
+            score = heuristic_importance(text)
+        await self._kv.set(key, str(score), ttl=_IMPORTANCE_TTL)
+        return score
+
+    async def facts(
+        self, text: str, *, speaker: str, at: datetime, user_id: str, previous: str | None
+    ) -> list[ExtractedFact]:
+        """Facts via the LLM when capable (falling back), else the rule path."""
+        if self._capable and self._fast is not None:
+            found = await llm_facts(self._fast, text, speaker=speaker, at=at, user_id=user_id)
+            if found is not None:
+                return found
+        return extract_facts(text, speaker=speaker, at=at, previous_entity=previous)
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float] | None]:
+        """Document vectors, or Nones when the embedder is missing or failing."""
+        if not texts:
+            return []
+        if self._embedder is not None:
+            try:
+                return list(await self._embedder.embed(list(texts), task="document"))
+            except Exception as exc:
+                log.warning("embedding failed, storing without vectors: %s", exc)
+        return [None] * len(texts)
+
+    async def remember(self, record: TurnRecord, *, recent_user_text: str = "") -> int:
+        """Store the turn's episodic memory and its facts; return rows created."""
+        speaker = record.speaker or "User"
+        importance = await self.importance(record.user_text, user_id=record.user_id)
+        previous = last_entity(recent_user_text)
+        facts = await self.facts(
+            record.user_text, speaker=speaker, at=record.created_at,
+            user_id=record.user_id, previous=previous,
+        )  # fmt: skip
+        content = f"{speaker}: {record.user_text}"
+        vectors = await self.embed([content, *(f.content for f in facts)])
+        episodic = {
+            "user_id": record.user_id, "memory_type": "episodic", "content": content,
+            "content_hash": content_hash(content), "embedding": vectors[0],
+            "importance": importance, "speaker": speaker,
+            "conversation_id": record.conversation_id,
+            "source_message_ids": [record.user_message_id], "emotion_context": record.emotion,
+            "pad": record.pad_after.to_dict(), "valid_from": record.created_at,
+            "created_at": record.created_at,
+            "extra": {"reply_message_id": record.reply_message_id, "channel": record.channel},
+        }  # fmt: skip
+        created = 1
+        async with self._db.transaction() as session:
+            (episodic_id,) = await store.insert_memories(session, [episodic])
+            source = Provenance(
+                at=record.created_at, message_ids=[record.user_message_id],
+                conversation_id=record.conversation_id, episodic_id=episodic_id,
+                speaker=speaker, importance=importance,
+            )  # fmt: skip
+            for fact, vector in zip(facts, vectors[1:], strict=True):
+                outcome = await apply_fact(
+                    session, user_id=record.user_id, fact=fact, vector=vector, source=source
+                )
+                created += outcome.action != "merge"
+        return created
