@@ -2,22 +2,37 @@
 
 ``build_personality(runtime)`` returns the ``PersonalityService`` (the pipeline's
 ``PersonalityPort``); the nightly/hourly job functions live in ``personality.jobs``.
+The service is imported lazily: ``store.schema`` imports ``personality.models`` while
+the store itself is still initialising, so this package must not pull in the service.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from companion.personality.core import PRESETS, BigFive
-from companion.personality.service import PersonalityService
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from companion.personality.core import PRESETS, BigFive
+    from companion.personality.service import PersonalityService
     from companion.runtime import Runtime
 
 __all__ = ["PRESETS", "BigFive", "PersonalityService", "build_personality"]
 
 
+def __getattr__(name: str) -> Any:
+    if name == "PersonalityService":
+        from companion.personality.service import PersonalityService
+
+        return PersonalityService
+    if name in ("PRESETS", "BigFive"):
+        from companion.personality import core
+
+        return getattr(core, name)
+    raise AttributeError(name)
+
+
 async def build_personality(runtime: Runtime) -> PersonalityService:
     """The service for ``runtime``; uses the ``fast`` model when one is wired and capable."""
+    from companion.personality.service import PersonalityService
+
     fast = getattr(runtime.models, "fast", None) if runtime.models is not None else None
     return PersonalityService(db=runtime.db, settings=runtime.settings.behaviour, fast=fast)

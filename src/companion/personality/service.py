@@ -40,6 +40,7 @@ from companion.personality.views import need_view, quirk_view, state_view, style
 from companion.settings.behaviour import BehaviourSettings
 from companion.store.database import Database
 from companion.store.models import CompanionProfile
+from companion.store.repositories import users
 from companion.types import PAD
 
 __all__ = ["PersonalityService"]
@@ -105,7 +106,12 @@ class PersonalityService:
     # --- reads -----------------------------------------------------------------------
 
     async def current(self, *, user_id: str, now: datetime | None = None) -> dict[str, Any]:
-        """The current state as a plain dict (PAD with homeostasis applied)."""
+        """The current state as a plain dict (PAD with homeostasis applied).
+
+        Unlike ``load_state`` this never creates a user: an unknown id is ``NotFound``.
+        """
+        async with self.db.transaction() as session:
+            await self._ensure_for_read(session, user_id=user_id)
         state = await self.load_state(user_id=user_id, now=now)
         return {
             "user_id": state.user_id,
@@ -129,7 +135,7 @@ class PersonalityService:
         """Stored personality states, newest first."""
         _check_page(limit, offset)
         async with self.db.transaction() as session:
-            await repo.get_companion(session, user_id=user_id)
+            await self._ensure_for_read(session, user_id=user_id)
             rows = await repo.state_history(
                 session, user_id=user_id, limit=limit, offset=offset, since=since
             )
@@ -138,7 +144,7 @@ class PersonalityService:
     async def quirks(self, *, user_id: str, active_only: bool = False) -> list[dict[str, Any]]:
         """Quirks (active and candidate), strongest first."""
         async with self.db.transaction() as session:
-            await repo.get_companion(session, user_id=user_id)
+            await self._ensure_for_read(session, user_id=user_id)
             rows = await repo.get_quirks(session, user_id=user_id, active_only=active_only)
             return [quirk_view(r) for r in rows]
 
@@ -146,7 +152,7 @@ class PersonalityService:
         """Needs with their levels grown to ``now``."""
         now = _utc(now)
         async with self.db.transaction() as session:
-            await repo.get_companion(session, user_id=user_id)
+            await self._ensure_for_read(session, user_id=user_id)
             rows = await repo.get_needs(session, user_id=user_id)
             return [need_view(n, _level(n, now)) for n in rows]
 
@@ -156,7 +162,7 @@ class PersonalityService:
         """Style-trait versions, newest first."""
         _check_page(limit, offset)
         async with self.db.transaction() as session:
-            await repo.get_companion(session, user_id=user_id)
+            await self._ensure_for_read(session, user_id=user_id)
             rows = await repo.style_history(session, user_id=user_id, limit=limit, offset=offset)
             return [style_view(r) for r in rows]
 
@@ -222,6 +228,11 @@ class PersonalityService:
             return style_view(row)
 
     # --- internals -------------------------------------------------------------------
+
+    async def _ensure_for_read(self, session: AsyncSession, *, user_id: str) -> None:
+        # Reads never create users, but an existing user gets their companion.
+        await users.get_user(session, user_id=user_id)
+        await self._ensure(session, user_id=user_id, now=datetime.now(UTC))
 
     async def _ensure(self, session: AsyncSession, *, user_id: str, now: datetime) -> None:
         if await session.get(CompanionProfile, user_id) is not None:
