@@ -43,6 +43,24 @@ def _body(kind: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": kind, "detail": message, **extra}
 
 
+def _reply(
+    request: Request,
+    kind: str,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> JSONResponse:
+    """Our error body, or OpenAI's (``{"error": {"message", "type"}}``) under ``/v1``."""
+    if request.url.path.startswith("/v1/"):
+        body: dict[str, object] = {
+            "error": {"message": message, "type": kind, "param": None, "code": None, **extra}
+        }
+    else:
+        body = _body(kind, message, **extra)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.CompanionError)
     status = status_for(exc)
@@ -62,9 +80,7 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
         }
     if isinstance(exc, errors.RateLimited):
         extra["retry_after"] = exc.retry_after
-    return JSONResponse(
-        _body(type(exc).__name__, exc.message, **extra), status_code=status, headers=headers
-    )
+    return _reply(request, type(exc).__name__, exc.message, status, headers, **extra)
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
@@ -74,23 +90,17 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
         loc = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
         problems.append({"field": loc or "body", "message": err.get("msg", "invalid")})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
-    return JSONResponse(
-        _body("InvalidInput", summary or "invalid request", problems=problems), status_code=422
-    )
+    return _reply(request, "InvalidInput", summary or "invalid request", 422, problems=problems)
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return JSONResponse(
-        _body("HTTPError", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-    )
+    return _reply(request, "HTTPError", str(exc.detail), exc.status_code, exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error")
-    return JSONResponse(
-        _body("InternalError", "internal error; see the server log"), status_code=500
-    )
+    return _reply(request, "InternalError", "internal error; see the server log", 500)
 
 
 def install_error_handlers(app: FastAPI) -> None:

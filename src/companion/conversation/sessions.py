@@ -1,7 +1,7 @@
 """Session-level operations around the pipeline: info, short-term reset, memory clear.
 
 Reset and clear reach the memory service through optional methods
-(``clear_short_term(user_id=, conversation_id=)`` and ``clear(user_id, conversation_id=)``)
+(``reset_short_term(user_id=, conversation_id=)`` and ``clear(user_id=, conversation_id=)``)
 because they are not part of the per-turn ``MemoryPort``.
 """
 
@@ -70,7 +70,7 @@ async def reset_short_term(
         await conversations.mark_short_term_reset(
             session, user_id=user_id, conversation_id=conversation_id
         )
-    clear = getattr(memory, "clear_short_term", None)
+    clear = getattr(memory, "reset_short_term", None)
     if clear is not None:
         await clear(user_id=user_id, conversation_id=conversation_id)
     return conversation_id
@@ -90,6 +90,6 @@ async def clear_memories(
     if clear is None:
         log.warning("memory service has no clear(); nothing long-term to delete")
         return 0
-    outcome = clear(user_id, conversation_id=conversation_id)
+    outcome = clear(user_id=user_id, conversation_id=conversation_id)
     count = await outcome if inspect.isawaitable(outcome) else outcome
     return int(count or 0)
