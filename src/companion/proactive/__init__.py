@@ -1,1 +1,66 @@
-"""proactive domain."""
+"""Proactive messaging: seed 001's score under hard limits, inner thoughts, delivery.
+
+``build_proactive(runtime)`` returns the ``ProactiveService``; channels plug in with
+``service.register_delivery(deliverer)`` (the ``ProactiveDeliverer`` protocol).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from companion.proactive.broker import Broker, InProcessBroker, RedisBroker, create_broker
+from companion.proactive.delivery import (
+    SIGNATURE_HEADER,
+    DeliveryOutcome,
+    DeliveryRegistry,
+    ProactiveDeliverer,
+    ProactiveMessage,
+    SSEDeliverer,
+    WebhookDeliverer,
+    sign,
+)
+from companion.proactive.service import ProactiveService, ProactiveSettingsView
+
+if TYPE_CHECKING:
+    from companion.runtime import Runtime
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "Broker",
+    "DeliveryOutcome",
+    "DeliveryRegistry",
+    "InProcessBroker",
+    "ProactiveDeliverer",
+    "ProactiveMessage",
+    "ProactiveService",
+    "ProactiveSettingsView",
+    "RedisBroker",
+    "SSEDeliverer",
+    "WebhookDeliverer",
+    "build_proactive",
+    "create_broker",
+    "sign",
+]
+
+
+async def build_proactive(runtime: Runtime) -> ProactiveService:
+    """The service for ``runtime``: SSE always, the webhook when PROACTIVE_WEBHOOK_URL is set."""
+    behaviour = runtime.settings.behaviour
+    broker = create_broker(
+        runtime.settings.db.redis_url, prefix=runtime.settings.db.redis_key_prefix
+    )
+    registry = DeliveryRegistry()
+    registry.sse = SSEDeliverer(broker)
+    if behaviour.proactive_webhook_url:
+        registry.webhook = WebhookDeliverer(
+            behaviour.proactive_webhook_url, secret=behaviour.proactive_webhook_secret
+        )
+    chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
+    return ProactiveService(
+        db=runtime.db,
+        settings=behaviour,
+        registry=registry,
+        broker=broker,
+        chat=chat,
+        memory=runtime.memory,
+    )

@@ -10,6 +10,7 @@ from companion.proactive.core.guardrails import (
     blocked_by,
     in_quiet_hours,
     parse_quiet_hours,
+    unblocked,
 )
 from companion.proactive.core.score import (
     combine,
@@ -54,4 +55,5 @@ __all__ = [
     "render_message",
     "rule_thought",
     "timing_score",
+    "unblocked",
 ]

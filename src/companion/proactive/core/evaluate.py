@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from companion.proactive.core import score as S
-from companion.proactive.core.guardrails import GuardrailLimits, blocked_by
+from companion.proactive.core.guardrails import GuardrailLimits, blocked_by, unblocked
 
 __all__ = ["Evaluation", "Features", "evaluate"]
 
@@ -117,7 +117,7 @@ def evaluate(features: Features, *, limits: GuardrailLimits, threshold: float) -
         hours_since_decline=f.hours_since_decline,
         previous_unanswered=f.previous_unanswered,
     )
-    initiate = (total >= threshold) & np.equal(blocks, None)
+    initiate = (total >= threshold) & unblocked(blocks)
     return Evaluation(
         user_ids=f.user_ids,
         score=total,

@@ -32,6 +32,7 @@ __all__ = [
     "blocked_by",
     "in_quiet_hours",
     "parse_quiet_hours",
+    "unblocked",
 ]
 
 REPLY_WINDOW_HOURS = 12.0
@@ -135,3 +136,8 @@ def blocked_by(
     for name, condition in zip(reversed(BLOCK_ORDER), reversed(conditions), strict=True):
         result = np.where(np.broadcast_to(condition, shape), name, result)
     return result
+
+
+def unblocked(blocks: NDArray[np.object_]) -> NDArray[np.bool_]:
+    """Where ``blocked_by`` found no limit."""
+    return np.fromiter((b is None for b in blocks), dtype=bool, count=len(blocks))

@@ -18,6 +18,7 @@ the seeds disagree or are silent:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -117,7 +118,7 @@ def timing_score(
         np.where(h > 72, np.minimum(0.8, (h - 72) / 168 * 0.5), 0.0),
     )
     penalty = np.where(np.isnan(h), 0.0, np.clip(penalty, 0.0, 1.0))
-    return np.clip(base * (1 - penalty), 0.0, 1.0)
+    return _f(np.clip(base * (1 - penalty), 0.0, 1.0))
 
 
 def time_gap_score(hours_since_last: ArrayLike) -> Floats:
@@ -160,7 +161,7 @@ def pad_influence(pleasure: ArrayLike, arousal: ArrayLike, dominance: ArrayLike)
     )
 
 
-def personality_factor(traits: dict[str, ArrayLike], pad: tuple[ArrayLike, ...]) -> Floats:
+def personality_factor(traits: Mapping[str, ArrayLike], pad: tuple[ArrayLike, ...]) -> Floats:
     """Big Five term times the PAD multiplier, clamped to [0.3, 1.7]; NaN traits read 1.0.
 
     Args:

@@ -44,3 +44,6 @@ class ProactiveDecision(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     declined: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``scheduled`` (the periodic check) or ``manual`` (POST /api/proactive/{user_id}).
+    source: Mapped[str] = mapped_column(String(20), nullable=False, server_default="scheduled")

@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("declined", sa.Boolean(), server_default="false", nullable=False),
+        sa.Column("declined_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("source", sa.String(length=20), server_default="scheduled", nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
