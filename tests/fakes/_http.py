@@ -11,7 +11,8 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -76,7 +77,10 @@ class _Handler(BaseHTTPRequestHandler):
         request = RecordedRequest(method, self.path, dict(self.headers.items()), body)
         owner = self.server.owner
         owner.requests.append(request)
-        response = owner.handle(request)
+        with owner.in_flight():
+            self._answer(owner, owner.handle(request))
+
+    def _answer(self, owner: LoopbackServer, response: Response) -> None:
         if response.delay:
             time.sleep(response.delay)
         if response.hang:
@@ -136,9 +140,16 @@ class LoopbackServer:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self.released = threading.Event()
+        #: The most requests ever served at the same time (checks concurrency caps).
+        self.max_in_flight = 0
+        self._in_flight = 0
+        self._count_lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval keeps shutdown (and so each test's teardown) fast.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -149,6 +160,18 @@ class LoopbackServer:
     def handle(self, request: RecordedRequest) -> Response:
         """Answer one request (subclasses override)."""
         return Response(status=404, body={"error": {"message": f"no route {request.path}"}})
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count a request as being served while the block runs."""
+        with self._count_lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._in_flight -= 1
 
     def start(self) -> Self:
         """Serve in a background thread."""

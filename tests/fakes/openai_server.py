@@ -120,9 +120,12 @@ class FakeOpenAIServer(LoopbackServer):
             return self._embeddings(request.body or {}, self._next("embeddings"))
         return super().handle(request)
 
-    def _failure(self, reply: Reply) -> Response | None:
+    def _failure(self, reply: Reply, *, stream: bool = False) -> Response | None:
         if reply.hang:
             return Response(hang=True)
+        if reply.malformed and stream:
+            chunks = [b'data: {"choices": [ {"delta": \n\n']
+            return Response(chunks=chunks, headers={"Content-Type": "text/event-stream"})
         if reply.malformed:
             return Response(body=b'{"choices": [ {"message": ', delay=reply.delay)
         if reply.status >= 300:
@@ -131,7 +134,7 @@ class FakeOpenAIServer(LoopbackServer):
         return None
 
     def _chat(self, body: dict[str, Any], reply: Reply) -> Response:
-        failure = self._failure(reply)
+        failure = self._failure(reply, stream=bool(body.get("stream")))
         if failure is not None:
             return failure
         text = reply.text if reply.text is not None else self._default(body)

@@ -36,6 +36,7 @@ class ProviderChain:
         policy: RetryPolicy | None = None,
         breaker_threshold: int = 3,
         breaker_cooldown: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if not providers:
             raise ValueError(f"the {role} chain needs at least one provider")
@@ -48,7 +49,8 @@ class ProviderChain:
         }
         self._semaphore = semaphore
         self._recorder = recorder
-        self._sleep: Sleep = asyncio.sleep
+        # Injectable so tests can observe the backoff schedule without waiting it out.
+        self._sleep = sleep
 
     @property
     def capable(self) -> bool:

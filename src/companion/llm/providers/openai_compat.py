@@ -1,0 +1,168 @@
+"""One OpenAI-compatible client on httpx: chat completions (SSE streaming) and embeddings.
+
+Serves every hosted preset (Chutes, Groq, OpenAI, OpenRouter, LM Studio, Ollama,
+vLLM). Retries and fallback are not here but in the chain (house style 9); this
+module only speaks the protocol and maps failures at its boundary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+import numpy as np
+
+from companion.errors import ProviderError
+from companion.llm.base import ChatRequest, Chunk, EmbedTask, Usage
+from companion.llm.providers.errors import MALFORMED, error_for_status, map_http_errors
+
+__all__ = ["OpenAICompatEmbedder", "OpenAICompatProvider"]
+
+
+def _client(base_url: str, api_key: str | None, timeout: float) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout)
+
+
+def _body(request: ChatRequest, model: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.stop:
+        body["stop"] = list(request.stop)
+    if request.json_schema is not None:
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "reply", "schema": request.json_schema},
+        }
+    return body
+
+
+class OpenAICompatProvider:
+    """A ``ChatProvider`` for one OpenAI-compatible endpoint and model."""
+
+    capable = True
+
+    def __init__(
+        self, id: str, *, base_url: str, api_key: str | None, model: str, timeout: float = 30.0
+    ) -> None:
+        self.id = id
+        self.model_id = model
+        self.base_url = base_url
+        self._http = _client(base_url, api_key, timeout)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Stream the reply over SSE; raise ``ProviderError`` subclasses on failure."""
+        with map_http_errors(self.id):
+            async with self._http.stream(
+                "POST", "/chat/completions", json=_body(request, self.model_id)
+            ) as response:
+                if response.status_code >= 400:
+                    detail = (await response.aread()).decode(errors="replace")
+                    raise error_for_status(self.id, response.status_code, detail)
+                async for chunk in _parse_sse(self.id, response.aiter_lines()):
+                    yield chunk
+
+    async def list_models(self) -> list[str]:
+        """The model ids the endpoint offers (``GET /models``)."""
+        with map_http_errors(self.id):
+            response = await self._http.get("/models")
+        if response.status_code >= 400:
+            raise error_for_status(self.id, response.status_code, response.text)
+        data = _json(self.id, response.text)
+        return [str(item["id"]) for item in data.get("data", [])]
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+
+async def _parse_sse(provider: str, lines: AsyncIterator[str]) -> AsyncIterator[Chunk]:
+    usage: Usage | None = None
+    finish: str | None = None
+    async for line in lines:
+        if not line.startswith("data:"):
+            continue  # blank separators, comments, "event:" lines
+        data = line[5:].strip()
+        if data == "[DONE]":
+            yield Chunk(text="", usage=usage or Usage(), finish_reason=finish or "stop")
+            return
+        event = _json(provider, data)
+        if event.get("usage"):
+            usage = Usage(
+                prompt_tokens=int(event["usage"].get("prompt_tokens") or 0),
+                completion_tokens=int(event["usage"].get("completion_tokens") or 0),
+            )
+        for choice in event.get("choices") or []:
+            finish = choice.get("finish_reason") or finish
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                yield Chunk(text=text)
+    raise ProviderError(f"{provider}: stream ended before [DONE]", provider=provider)
+
+
+def _json(provider: str, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ProviderError(
+            f"{provider}: malformed JSON from provider", provider=provider, status=MALFORMED
+        ) from exc
+    if not isinstance(value, dict):
+        raise ProviderError(
+            f"{provider}: unexpected JSON from provider", provider=provider, status=MALFORMED
+        )
+    return value
+
+
+def unit_rows(vectors: Sequence[Sequence[float]]) -> list[list[float]]:
+    """Scale each vector to unit length (truncated hosted vectors are not)."""
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
+    return (matrix / norms).tolist()  # type: ignore[no-any-return]
+
+
+class OpenAICompatEmbedder:
+    """``POST /embeddings`` on an OpenAI-compatible endpoint (EMBEDDING_PROVIDER=openai)."""
+
+    _BATCH = 256
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str | None,
+        dimensions: int,
+        model: str = "text-embedding-3-small",
+        timeout: float = 30.0,
+    ) -> None:
+        self.model_id = model
+        self.dimensions = dimensions
+        self._http = _client(base_url, api_key, timeout)
+
+    async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
+        """Unit vectors, in order (the API has no query/document distinction)."""
+        out: list[list[float]] = []
+        for start in range(0, len(texts), self._BATCH):
+            out.extend(await self._batch(list(texts[start : start + self._BATCH])))
+        return out
+
+    async def _batch(self, texts: list[str]) -> list[list[float]]:
+        body = {"model": self.model_id, "input": texts, "dimensions": self.dimensions}
+        with map_http_errors("openai-embeddings"):
+            response = await self._http.post("/embeddings", json=body)
+        if response.status_code >= 400:
+            raise error_for_status("openai-embeddings", response.status_code, response.text)
+        data = sorted(_json("openai-embeddings", response.text)["data"], key=lambda d: d["index"])
+        return unit_rows([item["embedding"] for item in data])
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
