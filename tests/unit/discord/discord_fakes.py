@@ -93,7 +93,9 @@ class FakeClient:
         current = self.settings.get(user_id, ProactiveSettings(True, None, "UTC"))
         current = ProactiveSettings(
             enabled=current.enabled if enabled is None else enabled,
-            quiet_hours=current.quiet_hours if quiet_hours is None else validate_quiet_hours(quiet_hours),
+            quiet_hours=current.quiet_hours
+            if quiet_hours is None
+            else validate_quiet_hours(quiet_hours),
             timezone=current.timezone if timezone is None else validate_timezone(timezone),
         )
         self.settings[user_id] = current
@@ -113,3 +115,69 @@ class FakeClient:
 
     async def aclose(self) -> None:
         return None
+
+
+class FakeResponse:
+    """``interaction.response``: records what the callback sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.deferred = False
+
+    def is_done(self) -> bool:
+        return self.deferred or bool(self.sent)
+
+    async def send_message(self, content: str | None = None, **kwargs: Any) -> None:
+        self.sent.append({"content": content, **kwargs})
+
+    async def edit_message(self, *, content: str | None = None, **kwargs: Any) -> None:
+        self.sent.append({"content": content, "edit": True, **kwargs})
+
+    async def defer(self, **_: Any) -> None:
+        self.deferred = True
+
+
+class FakeFollowup:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send(self, content: str | None = None, **kwargs: Any) -> None:
+        self.sent.append({"content": content, **kwargs})
+
+
+class FakeUser:
+    """A Discord account: an id, a mention, and a DM inbox."""
+
+    def __init__(self, user_id: int, *, dms_open: bool = True) -> None:
+        self.id = user_id
+        self.mention = f"<@{user_id}>"
+        self.dms: list[dict[str, Any]] = []
+        self.dms_open = dms_open
+
+    async def send(self, content: str | None = None, **kwargs: Any) -> None:
+        if not self.dms_open:
+            import discord
+
+            raise discord.Forbidden(_Response403(), "Cannot send messages to this user")
+        self.dms.append({"content": content, **kwargs})
+
+
+class _Response403:
+    status = 403
+    reason = "Forbidden"
+
+
+class FakeInteraction:
+    """What the slash command callbacks use of ``discord.Interaction``."""
+
+    def __init__(self, client: Any, user: FakeUser, *, channel_id: int = 555) -> None:
+        self.client = client
+        self.user = user
+        self.channel_id = channel_id
+        self.response = FakeResponse()
+        self.followup = FakeFollowup()
+        self.command = None
+
+    @property
+    def replies(self) -> list[dict[str, Any]]:
+        return self.response.sent + self.followup.sent

@@ -85,6 +85,9 @@ class CompanionBot(commands.Bot):
             synced = await self.tree.sync(guild=guild)
         log.info("discord commands synced", extra={"count": len(synced), "guild": guild_id})
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: ``ChatCog`` answers messages, slash commands do the rest."""
+
     async def on_ready(self) -> None:
         """Seed 001's deploy check greps for "Bot is ready" (DIS-08)."""
         log.info("Bot is ready", extra={"bot_user": str(self.user)})
