@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from companion import web
 from companion.api import metrics
 from companion.api.routes import (
     admin,
+    channels,
     chat,
     health,
     memory,
@@ -28,4 +30,6 @@ ROUTERS: list[APIRouter] = [
     personality.router,
     memory.router,
     security.router,
+    web.router,
+    channels.router,
 ]
