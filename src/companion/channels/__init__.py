@@ -12,7 +12,6 @@ from companion.channels.client import (
 )
 from companion.channels.inprocess import InProcessClient
 from companion.channels.remote import RemoteClient
-from companion.channels.validation import validate_quiet_hours, validate_timezone
 
 __all__ = [
     "ChannelInfo",
@@ -23,6 +22,4 @@ __all__ = [
     "ProactiveSettings",
     "RemoteClient",
     "Status",
-    "validate_quiet_hours",
-    "validate_timezone",
 ]

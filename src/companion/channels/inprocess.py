@@ -1,15 +1,14 @@
 """``CompanionClient`` over the runtime's services, for bots inside ``companion serve``.
 
-The turn, state and retrieval go through the pipeline and the domain ports; profile
-fields (proactive settings, last channel) through the users repository. Operations
-that only one domain service offers (choosing a preset, listing or forgetting
-memories, clearing short-term context, exporting) call that service by name and
-raise ``ConfigError`` naming what is missing if it is not wired.
+Each method is one call to the service that owns the data: the turn pipeline
+(``runtime.conversation``), personality, memory and proactive services, and the
+users repository for the per-channel contact details. Validation stays in those
+services, so a bot and the HTTP API reject the same bad input with the same words.
 """
 
 from __future__ import annotations
 
-import inspect
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from companion.channels.client import (
@@ -19,9 +18,8 @@ from companion.channels.client import (
     ProactiveSettings,
     Status,
 )
-from companion.channels.validation import validate_quiet_hours, validate_timezone
 from companion.conversation.types import TurnRequest, TurnResult
-from companion.errors import ConfigError
+from companion.errors import ConfigError, InvalidInput
 from companion.store.repositories import users
 
 if TYPE_CHECKING:
@@ -32,18 +30,23 @@ __all__ = ["InProcessClient"]
 
 
 def _pad(state: CompanionState) -> dict[str, float]:
-    pad = state.pad
-    return {"pleasure": pad.pleasure, "arousal": pad.arousal, "dominance": pad.dominance}
+    return dict(state.pad.to_dict())
 
 
-def _status(state: CompanionState) -> Status:
-    return Status(
-        user_id=state.user_id,
-        name=state.name,
-        preset=state.preset,
-        emotion=state.emotion,
-        pad=_pad(state),
-        urgent_needs=list(state.urgent_needs),
+def _memory_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a memory id; copy one from /memories") from None
+
+
+def _item(row: Any) -> MemoryItem:
+    created = getattr(row, "created_at", None)
+    return MemoryItem(
+        id=str(row.id),
+        content=row.content,
+        memory_type=row.memory_type,
+        created_at=created.isoformat() if created is not None else None,
     )
 
 
@@ -59,13 +62,6 @@ class InProcessClient:
             raise ConfigError(f"the {name} service is not wired into the runtime")
         return service
 
-    async def _call(self, service: str, method: str, **kwargs: Any) -> Any:
-        target = getattr(self._service(service), method, None)
-        if target is None:
-            raise ConfigError(f"runtime.{service} has no {method}()")
-        result = target(**kwargs)
-        return await result if inspect.isawaitable(result) else result
-
     async def _ensure(self, user_id: str, username: str | None = None) -> None:
         async with self.runtime.db.transaction() as session:
             await users.ensure_user(session, user_id=user_id, username=username)
@@ -77,42 +73,45 @@ class InProcessClient:
         return result
 
     async def status(self, user_id: str) -> Status:
-        """Mood, emotion and urgent needs from the personality engine."""
+        """Mood, emotion and urgent needs (the state is created on first contact)."""
         await self._ensure(user_id)
-        return _status(await self._service("personality").load_state(user_id=user_id))
+        state = await self._service("personality").load_state(user_id=user_id)
+        return Status(
+            user_id=state.user_id,
+            name=state.name,
+            preset=state.preset,
+            emotion=state.emotion,
+            pad=_pad(state),
+            urgent_needs=list(state.urgent_needs),
+        )
 
     async def setup(self, user_id: str, preset: str) -> Status:
-        """Create the user and apply ``preset`` through the personality engine."""
+        """Create the user and apply ``preset`` (an unknown preset is ``InvalidInput``)."""
         await self._ensure(user_id)
-        await self._call("personality", "apply_preset", user_id=user_id, preset=preset)
+        await self._service("personality").set_preset(user_id=user_id, preset=preset)
         return await self.status(user_id)
 
     async def memories(
         self, user_id: str, *, query: str | None = None, limit: int = 10
     ) -> list[MemoryItem]:
-        """Retrieval for a query; otherwise the memory service's recent list."""
+        """Hybrid search for ``query``; otherwise the newest current memories."""
+        memory = self._service("memory")
         if query:
-            found = await self._service("memory").retrieve(user_id=user_id, query=query, k=limit)
-        else:
-            found = await self._call("memory", "recent", user_id=user_id, limit=limit)
-        return [
-            MemoryItem(
-                id=str(m.id),
-                content=m.content,
-                memory_type=getattr(m, "memory_type", "episodic"),
-                created_at=m.created_at.isoformat() if getattr(m, "created_at", None) else None,
-            )
-            for m in found
-        ]
+            return [_item(h) for h in await memory.search(user_id=user_id, query=query, k=limit)]
+        rows, _ = await memory.list_memories(user_id=user_id, limit=limit)
+        return [_item(r) for r in rows]
 
     async def forget(self, user_id: str, memory_id: str | None) -> int:
-        """Forget one memory or all of them (memory service)."""
+        """Forget one memory or all of them (documents and conflicts too)."""
+        memory = self._service("memory")
         if memory_id is None:
-            return int(await self._call("memory", "forget_all", user_id=user_id))
-        return int(await self._call("memory", "forget", user_id=user_id, memory_id=memory_id))
+            counts = await memory.forget_all(user_id=user_id)
+            return int(counts.get("memories", 0))
+        await memory.forget(user_id=user_id, memory_id=_memory_id(memory_id))
+        return 1
 
     async def personality(self, user_id: str) -> PersonalityView:
-        """The personality engine's current state for the user."""
+        """Big Five, PAD, quirks and style traits."""
         await self._ensure(user_id)
         state = await self._service("personality").load_state(user_id=user_id)
         return PersonalityView(
@@ -133,32 +132,24 @@ class InProcessClient:
         quiet_hours: str | None = None,
         timezone: str | None = None,
     ) -> ProactiveSettings:
-        """Read or change the user's proactive fields (validated before storing)."""
-        changes: dict[str, Any] = {}
-        if enabled is not None:
-            changes["proactive_messaging_enabled"] = enabled
-        if quiet_hours is not None:
-            changes["quiet_hours"] = validate_quiet_hours(quiet_hours)
-        if timezone is not None:
-            changes["timezone"] = validate_timezone(timezone)
+        """Read or change the settings through the proactive service (it validates)."""
         await self._ensure(user_id)
-        async with self.runtime.db.transaction() as session:
-            user = await users.update_user(session, user_id=user_id, changes=changes)
-            return ProactiveSettings(
-                enabled=user.proactive_messaging_enabled,
-                quiet_hours=user.quiet_hours,
-                timezone=user.timezone,
+        service = self._service("proactive")
+        if enabled is None and quiet_hours is None and timezone is None:
+            view = await service.get_settings(user_id)
+        else:
+            view = await service.update_settings(
+                user_id, enabled=enabled, quiet_hours=quiet_hours, timezone=timezone
             )
+        return ProactiveSettings(view.enabled, view.quiet_hours, view.timezone)
 
     async def reset(self, user_id: str, *, conversation: str | None = None) -> None:
         """Clear short-term context through the pipeline; long-term memory stays."""
-        await self._call(
-            "conversation", "reset", user_id=user_id, external_conversation_id=conversation
-        )
+        await self._service("conversation").reset(user_id, external_conversation_id=conversation)
 
     async def export(self, user_id: str) -> dict[str, Any]:
-        """The pipeline's export of everything stored about the user."""
-        data: dict[str, Any] = await self._call("conversation", "export", user_id=user_id)
+        """Everything stored about the user (the memory domain's export)."""
+        data: dict[str, Any] = await self._service("memory").export(user_id=user_id)
         return data
 
     async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
@@ -171,9 +162,9 @@ class InProcessClient:
 
     async def last_channel(self, user_id: str, channel: str) -> ChannelInfo | None:
         """Read ``users.channels[channel]``."""
-        async with self.runtime.db.transaction() as session:
+        async with self.runtime.db.session() as session:
             user = await users.get_user(session, user_id=user_id)
-        data = (user.channels or {}).get(channel)
+            data = (user.channels or {}).get(channel)
         return ChannelInfo.from_dict(channel, data) if isinstance(data, dict) else None
 
     async def aclose(self) -> None:

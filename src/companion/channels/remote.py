@@ -79,7 +79,7 @@ def _status(user_id: str, data: dict[str, Any]) -> Status:
         user_id=user_id,
         name=str(data.get("name", "Companion")),
         preset=str(data.get("preset", "")),
-        emotion=str(data.get("emotion", "")),
+        emotion=str(data.get("emotion_label", "")),
         pad=dict(data.get("pad") or {}),
         urgent_needs=list(data.get("urgent_needs") or []),
     )
@@ -130,26 +130,29 @@ class RemoteClient:
             body["conversation_id"] = str(request.conversation_id)
         return _turn_result(await self._request("POST", "/api/chat/message", json=body))
 
+    async def _state(self, user_id: str) -> dict[str, Any]:
+        data: dict[str, Any] = await self._request("GET", f"/api/personality/current/{_u(user_id)}")
+        return data
+
     async def status(self, user_id: str) -> Status:
-        """``GET /api/personality/{user_id}/state``."""
-        return _status(user_id, await self._request("GET", f"/api/personality/{_u(user_id)}/state"))
+        """``GET /api/personality/current/{user_id}``."""
+        return _status(user_id, await self._state(user_id))
 
     async def setup(self, user_id: str, preset: str) -> Status:
-        """``POST /api/personality/{user_id}/preset``."""
-        url = f"/api/personality/{_u(user_id)}/preset"
-        await self._request("POST", url, json={"preset": preset})
-        return await self.status(user_id)
+        """``PUT /api/personality/preset/{user_id}`` (admin key)."""
+        url = f"/api/personality/preset/{_u(user_id)}"
+        return _status(user_id, await self._request("PUT", url, json={"preset": preset}))
 
     async def memories(
         self, user_id: str, *, query: str | None = None, limit: int = 10
     ) -> list[MemoryItem]:
-        """``GET /api/memory/{user_id}`` (recent) or ``…/search?query=``."""
-        url = f"/api/memory/{_u(user_id)}"
-        params: dict[str, Any] = {"limit": limit}
+        """``POST /api/memory/search`` for a query, else ``GET /api/memory`` (newest)."""
         if query:
-            url, params["query"] = f"{url}/search", query
-        data = await self._request("GET", url, params=params)
-        rows = data.get("memories", []) if isinstance(data, dict) else data
+            body = {"user_id": user_id, "query": query, "k": limit}
+            rows = (await self._request("POST", "/api/memory/search", json=body))["results"]
+        else:
+            params = {"user_id": user_id, "limit": limit}
+            rows = (await self._request("GET", "/api/memory", params=params))["items"]
         return [
             MemoryItem(
                 id=str(row["id"]),
@@ -161,26 +164,24 @@ class RemoteClient:
         ]
 
     async def forget(self, user_id: str, memory_id: str | None) -> int:
-        """``DELETE /api/memory/{user_id}[/{memory_id}]``."""
-        url = f"/api/memory/{_u(user_id)}"
-        if memory_id is not None:
-            url = f"{url}/{quote(memory_id, safe='')}"
-        data = await self._request("DELETE", url)
-        return int(data.get("deleted", 1)) if isinstance(data, dict) else 1
+        """``DELETE /api/memory[/{memory_id}]?user_id=``."""
+        params = {"user_id": user_id}
+        if memory_id is None:
+            counts = await self._request("DELETE", "/api/memory", params=params)
+            return int(counts.get("memories", 0))
+        await self._request("DELETE", f"/api/memory/{quote(memory_id, safe='')}", params=params)
+        return 1
 
     async def personality(self, user_id: str) -> PersonalityView:
-        """``GET /api/personality/{user_id}``."""
-        data = await self._request("GET", f"/api/personality/{_u(user_id)}")
+        """``GET /api/personality/current/{user_id}``."""
+        data = await self._state(user_id)
         return PersonalityView(
             name=str(data.get("name", "Companion")),
             preset=str(data.get("preset", "")),
             big_five=dict(data.get("big_five") or {}),
             pad=dict(data.get("pad") or {}),
-            emotion=str(data.get("emotion", "")),
-            quirks=[
-                str(q.get("name", q)) if isinstance(q, dict) else str(q)
-                for q in data.get("quirks") or []
-            ],
+            emotion=str(data.get("emotion_label", "")),
+            quirks=[str(q) for q in data.get("quirks") or []],
             style=dict(data.get("style") or {}),
         )
 
@@ -192,20 +193,16 @@ class RemoteClient:
         quiet_hours: str | None = None,
         timezone: str | None = None,
     ) -> ProactiveSettings:
-        """``GET`` or ``PATCH /api/proactive/{user_id}/settings``."""
-        url = f"/api/proactive/{_u(user_id)}/settings"
-        changes = {
-            k: v
-            for k, v in {
-                "enabled": enabled,
-                "quiet_hours": quiet_hours,
-                "timezone": timezone,
-            }.items()
-            if v is not None
-        }
-        data = await self._request(
-            "PATCH" if changes else "GET", url, **({"json": changes} if changes else {})
-        )
+        """``GET`` or ``PATCH /api/proactive/settings?user_id=``."""
+        given = {"enabled": enabled, "quiet_hours": quiet_hours, "timezone": timezone}
+        changes = {k: v for k, v in given.items() if v is not None}
+        params = {"user_id": user_id}
+        if changes:
+            data = await self._request(
+                "PATCH", "/api/proactive/settings", params=params, json=changes
+            )
+        else:
+            data = await self._request("GET", "/api/proactive/settings", params=params)
         return ProactiveSettings(
             enabled=bool(data.get("enabled", True)),
             quiet_hours=data.get("quiet_hours"),
@@ -218,19 +215,20 @@ class RemoteClient:
         await self._request("POST", "/api/chat/reset", json=body)
 
     async def export(self, user_id: str) -> dict[str, Any]:
-        """``GET /api/users/{user_id}/export``."""
-        data: dict[str, Any] = await self._request("GET", f"/api/users/{_u(user_id)}/export")
+        """``GET /api/memory/export?user_id=``."""
+        params = {"user_id": user_id}
+        data: dict[str, Any] = await self._request("GET", "/api/memory/export", params=params)
         return data
 
     async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
-        """``PUT /api/users/{user_id}/channels/{channel}``."""
-        url = f"/api/users/{_u(user_id)}/channels/{info.channel}"
+        """``PUT /api/channels/{user_id}/{channel}``."""
+        url = f"/api/channels/{_u(user_id)}/{info.channel}"
         await self._request("PUT", url, json=info.as_dict())
 
     async def last_channel(self, user_id: str, channel: str) -> ChannelInfo | None:
-        """``GET /api/users/{user_id}/channels/{channel}`` (404: none known)."""
+        """``GET /api/channels/{user_id}/{channel}`` (404: none known)."""
         try:
-            data = await self._request("GET", f"/api/users/{_u(user_id)}/channels/{channel}")
+            data = await self._request("GET", f"/api/channels/{_u(user_id)}/{channel}")
         except errors.NotFound:
             return None
         return ChannelInfo.from_dict(channel, data) if isinstance(data, dict) else None

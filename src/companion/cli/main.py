@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from companion.cli import bench, doctor, keys, server
+from companion.cli import bench, discord, doctor, keys, server
 from companion.errors import ConfigError
 
 __all__ = ["app", "main"]
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate)
 app.command("doctor")(doctor.doctor)
+app.command("discord")(discord.discord)
 app.add_typer(keys.app, name="keys")
 app.add_typer(bench.app, name="bench")
 

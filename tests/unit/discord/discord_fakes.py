@@ -12,10 +12,16 @@ from companion.channels import (
     PersonalityView,
     ProactiveSettings,
     Status,
-    validate_quiet_hours,
-    validate_timezone,
 )
 from companion.conversation.types import TurnRequest, TurnResult
+from companion.errors import InvalidInput
+
+
+def _check_quiet(text: str) -> str:
+    start, sep, end = text.partition("-")
+    if not (sep and start.isdigit() and end.isdigit()):
+        raise InvalidInput(f"quiet hours must look like '23-08', got {text!r}")
+    return f"{int(start):02d}-{int(end):02d}"
 
 
 class FakeClient:
@@ -93,10 +99,8 @@ class FakeClient:
         current = self.settings.get(user_id, ProactiveSettings(True, None, "UTC"))
         current = ProactiveSettings(
             enabled=current.enabled if enabled is None else enabled,
-            quiet_hours=current.quiet_hours
-            if quiet_hours is None
-            else validate_quiet_hours(quiet_hours),
-            timezone=current.timezone if timezone is None else validate_timezone(timezone),
+            quiet_hours=current.quiet_hours if quiet_hours is None else _check_quiet(quiet_hours),
+            timezone=current.timezone if timezone is None else timezone,
         )
         self.settings[user_id] = current
         return current

@@ -55,7 +55,7 @@ async def test_a_second_message_while_thinking_gets_the_notice(
     back.make_message("first", member, dm)
     await fake.started.wait()
     back.make_message("second", member, dm)
-    while dpytest.sent_queue.empty():
+    while dpytest.sent_queue.empty():  # noqa: ASYNC110 - the queue has no awaitable signal
         await asyncio.sleep(0)
     assert dpytest.verify().message().content(BUSY)
     fake.hold.set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from companion.channels.discord.bot import CompanionBot, default_intents
 from companion.channels.discord.chunking import DISCORD_LIMIT, split_message
-from companion.channels.discord.delivery import DeliveryOutcome, DiscordDelivery
+from companion.channels.discord.delivery import DiscordDelivery
 from companion.channels.discord.gate import UserGate
 from companion.channels.discord.runner import (
     DiscordService,
@@ -19,7 +19,6 @@ __all__ = [
     "DISCORD_LIMIT",
     "ERROR",
     "CompanionBot",
-    "DeliveryOutcome",
     "DiscordDelivery",
     "DiscordService",
     "UserGate",

@@ -8,28 +8,18 @@ records it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import discord
 
 from companion.channels.client import CompanionClient
 from companion.channels.discord.chunking import split_message
+from companion.proactive import DeliveryOutcome
 
-__all__ = ["DeliveryOutcome", "DiscordDelivery"]
+__all__ = ["DiscordDelivery"]
 
 log = logging.getLogger(__name__)
 
 _PREFIX = "discord:"
-
-
-@dataclass(frozen=True)
-class DeliveryOutcome:
-    """What happened to one proactive message."""
-
-    delivered: bool
-    channel: str = "discord"
-    via: str | None = None
-    detail: str = ""
 
 
 class DiscordDelivery:
@@ -48,32 +38,36 @@ class DiscordDelivery:
     async def deliver(self, user_id: str, text: str) -> DeliveryOutcome:
         """DM the user; if DMs are closed, mention them where they last spoke."""
         if not self.handles(user_id) or not user_id[len(_PREFIX) :].isdigit():
-            return DeliveryOutcome(False, detail="not a discord user")
+            return DeliveryOutcome(False, "discord", detail="not a discord user")
         account = int(user_id[len(_PREFIX) :])
         try:
             user = self.bot.get_user(account) or await self.bot.fetch_user(account)
             for chunk in split_message(text):
                 await user.send(chunk)
-            return DeliveryOutcome(True, via="dm")
+            return DeliveryOutcome(True, "discord", via="dm")
         except discord.Forbidden:
             log.info("discord DMs closed, trying the last channel", extra={"user_id": user_id})
         except discord.HTTPException as exc:
-            return DeliveryOutcome(False, detail=f"discord error {exc.status}")
+            return DeliveryOutcome(False, "discord", detail=f"discord error {exc.status}")
         return await self._fallback(user_id, account, text)
 
     async def _fallback(self, user_id: str, account: int, text: str) -> DeliveryOutcome:
         info = await self.client.last_channel(user_id, self.channel)
         if info is None or info.kind != "guild" or not info.chat_id.isdigit():
-            return DeliveryOutcome(False, detail="DMs closed and no server channel known")
+            return DeliveryOutcome(
+                False, "discord", detail="DMs closed and no server channel known"
+            )
         try:
             channel = self.bot.get_channel(int(info.chat_id)) or await self.bot.fetch_channel(
                 int(info.chat_id)
             )
             if not isinstance(channel, discord.abc.Messageable):
-                return DeliveryOutcome(False, detail="last channel cannot take messages")
+                return DeliveryOutcome(False, "discord", detail="last channel cannot take messages")
             mention = discord.AllowedMentions(everyone=False, roles=False, users=True)
             for chunk in split_message(f"<@{account}> {text}"):
                 await channel.send(chunk, allowed_mentions=mention)
         except discord.HTTPException as exc:
-            return DeliveryOutcome(False, detail=f"discord error {exc.status} in last channel")
-        return DeliveryOutcome(True, via="channel")
+            return DeliveryOutcome(
+                False, "discord", detail=f"discord error {exc.status} in last channel"
+            )
+        return DeliveryOutcome(True, "discord", via="channel")

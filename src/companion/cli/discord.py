@@ -1,0 +1,61 @@
+"""``companion discord``: the Discord bot on its own, in-process or against a gateway."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from companion.cli._common import fail, load, run
+
+__all__ = ["discord"]
+
+
+def discord(
+    gateway: Annotated[
+        str | None,
+        typer.Option(envvar="GATEWAY_URL", help="Talk to this gateway instead of in-process."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="COMPANION_API_KEY",
+            help="An admin API key for --gateway (companion keys create --admin).",
+        ),
+    ] = None,
+) -> None:
+    """Run the Discord bot (needs DISCORD_TOKEN or DISCORD_BOT_TOKEN)."""
+    settings = load()
+    token = settings.channels.discord_token
+    if not token:
+        fail("DISCORD_TOKEN (or DISCORD_BOT_TOKEN) is not set", code=2)
+        return
+    if gateway and not api_key:
+        fail("--gateway needs --api-key (or COMPANION_API_KEY): an admin key", code=2)
+        return
+
+    async def _go() -> None:
+        from companion.channels import InProcessClient, RemoteClient
+        from companion.channels.discord import CompanionBot, DiscordDelivery
+        from companion.runtime import Runtime
+
+        runtime = None
+        if gateway:
+            client: InProcessClient | RemoteClient = RemoteClient(gateway, api_key or "")
+        else:
+            runtime = await Runtime.start(settings)
+            client = InProcessClient(runtime)
+        bot = CompanionBot(client, settings.channels)
+        if runtime is not None and runtime.proactive is not None:
+            runtime.proactive.register_delivery(DiscordDelivery(bot, client))
+        try:
+            await bot.start(token)
+        finally:
+            await bot.close()
+            await client.aclose()
+            if runtime is not None:
+                await runtime.close()
+
+    mode = f"gateway {gateway}" if gateway else "in-process"
+    print(f"Companion Discord bot starting ({mode})", flush=True)
+    run(_go)
