@@ -85,9 +85,14 @@ class Runtime:
         from companion.proactive import build_proactive
 
         self.proactive = await build_proactive(self)
+        from companion.jobs import build_scheduler
+
+        self.scheduler = await build_scheduler(self)
 
     async def close(self) -> None:
         """Close pools; the embedded database stops when the last process lets go."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self.proactive is not None:
             await self.proactive.close()
         if self.conversation is not None:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from companion.cli import bench, discord, doctor, keys, server
+from companion.cli import bench, discord, doctor, jobs, keys, server
 from companion.errors import ConfigError
 
 __all__ = ["app", "main"]
@@ -24,6 +24,8 @@ app.command("doctor")(doctor.doctor)
 app.command("discord")(discord.discord)
 app.add_typer(keys.app, name="keys")
 app.add_typer(bench.app, name="bench")
+app.add_typer(jobs.app, name="jobs")
+app.command("worker")(jobs.worker)
 
 
 def main() -> None:
