@@ -22,6 +22,7 @@ from companion.llm.chain import ProviderChain
 from companion.llm.embed_cache import CachedEmbedder
 from companion.llm.models import Models, build_models, describe_configuration
 from companion.llm.recorder import CallRecord, CallRecorder, CallStats
+from companion.llm.structured import complete_structured, parse_json_reply
 
 __all__ = [
     "CachedEmbedder",
@@ -41,5 +42,7 @@ __all__ = [
     "RoleModel",
     "Usage",
     "build_models",
+    "complete_structured",
     "describe_configuration",
+    "parse_json_reply",
 ]

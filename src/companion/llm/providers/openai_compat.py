@@ -46,14 +46,24 @@ def _body(request: ChatRequest, model: str) -> dict[str, Any]:
 
 
 class OpenAICompatProvider:
-    """A ``ChatProvider`` for one OpenAI-compatible endpoint and model."""
+    """A ``ChatProvider`` for one OpenAI-compatible endpoint and model.
 
-    capable = True
+    ``capable`` is True for hosted models; pass False for a small self-hosted one so
+    judgement tasks take their rule paths.
+    """
 
     def __init__(
-        self, id: str, *, base_url: str, api_key: str | None, model: str, timeout: float = 30.0
+        self,
+        id: str,
+        *,
+        base_url: str,
+        api_key: str | None,
+        model: str,
+        timeout: float = 30.0,
+        capable: bool = True,
     ) -> None:
         self.id = id
+        self.capable = capable
         self.model_id = model
         self.base_url = base_url
         self._http = _client(base_url, api_key, timeout)
