@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import NotFound
-from companion.personality.core.needs import INITIAL_LEVEL, NEED_RATES, SATISFACTION_RATE
+from companion.personality.core.needs import INITIAL_LEVEL, NEED_RATES, SATISFACTION_RATES
 from companion.personality.core.presets import BigFive
 from companion.personality.models import Need, PersonalityState, Quirk, StyleTraitVersion
 from companion.store.models import CompanionProfile, Interaction, JobUserMark
@@ -88,7 +88,7 @@ async def create_companion(
                 current_level=INITIAL_LEVEL,
                 baseline_level=INITIAL_LEVEL,
                 decay_rate=rate,
-                satisfaction_rate=SATISFACTION_RATE,
+                satisfaction_rate=SATISFACTION_RATES[need],
                 last_updated=now,
             )
         )

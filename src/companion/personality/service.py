@@ -96,7 +96,11 @@ class PersonalityService:
                 now=now,
                 session_id=record.conversation_id,
             )
-            satisfied = set() if record.flagged else satisfied_by(record.user_text)
+            satisfied = (
+                set()
+                if record.flagged
+                else satisfied_by(record.user_text, arousal_after=record.pad_after.arousal)
+            )
             for need in await repo.get_needs(session, user_id=record.user_id):
                 _settle_need(need, now=now, satisfied=need.need_type in satisfied)
             await self._observe_reply(

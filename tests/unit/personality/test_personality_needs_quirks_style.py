@@ -51,6 +51,7 @@ def test_satisfaction_mapping() -> None:
     assert "creative" in satisfied_by("let's write a poem together")
     assert "validation" in satisfied_by("thank you, you helped a lot")
     assert "rest" in satisfied_by("good night, time to relax")
+    assert satisfied_by("hi", arousal_after=0.0) == {"social", "rest"}  # a calm turn rests
 
 
 def test_urgent_and_mood_nudge() -> None:

@@ -32,6 +32,17 @@ NEED_RATES: dict[str, float] = {
 }
 INITIAL_LEVEL = 0.5
 SATISFACTION_RATE = 0.1
+#: Per-turn relief. Social grows fastest (0.72 a day) and every turn is social, so it
+#: takes the top of seed 001's range (0.3); the others the default 0.1.
+SATISFACTION_RATES: dict[str, float] = {
+    "social": 0.3,
+    "intellectual": SATISFACTION_RATE,
+    "creative": SATISFACTION_RATE,
+    "rest": SATISFACTION_RATE,
+    "validation": SATISFACTION_RATE,
+}
+#: A turn that leaves the companion this calm (arousal below) is restful.
+CALM_AROUSAL = 0.1
 URGENT_THRESHOLD = 0.8
 PROMPT_THRESHOLD = 0.7
 INFLUENCE_ON_MOOD = 0.1
@@ -101,10 +112,11 @@ def grow(level: float, *, need: str, hours: float) -> float:
     return min(1.0, level + max(0.0, hours) * NEED_RATES[need])
 
 
-def satisfied_by(user_text: str) -> set[str]:
+def satisfied_by(user_text: str, *, arousal_after: float = 1.0) -> set[str]:
     """The needs one user turn satisfies: every turn is social contact; the others by
     topic (questions and ideas → intellectual, making things → creative, thanks and
-    praise → validation, winding down → rest)."""
+    praise → validation) and rest by winding-down words or a calm turn (the companion's
+    arousal after it below ``CALM_AROUSAL``)."""
     t = user_text.lower()
     needs = {"social"}
     if "?" in t or any(w in t for w in _INTELLECTUAL) or len(t) > 280:
@@ -113,7 +125,7 @@ def satisfied_by(user_text: str) -> set[str]:
         needs.add("creative")
     if any(w in t for w in _VALIDATION):
         needs.add("validation")
-    if any(w in t for w in _REST):
+    if arousal_after < CALM_AROUSAL or any(w in t for w in _REST):
         needs.add("rest")
     return needs
 
