@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from tests.integration.personality.personality_helpers import converse, log_interaction, turn
 
 from companion.conversation.ports import PersonalityPort
 from companion.personality import jobs
 from companion.personality.models import Need, PersonalityState, StyleTraitVersion
 from companion.store.models import CompanionProfile
 from companion.types import PAD
-from tests.integration.personality.personality_helpers import converse, log_interaction, turn
 
 T0 = datetime(2026, 5, 1, 9, tzinfo=UTC)
 

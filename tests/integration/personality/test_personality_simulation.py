@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.integration.personality.personality_helpers import converse
+
 from companion.personality import jobs
 from companion.types import PAD
-from tests.integration.personality.personality_helpers import converse
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 HAPPY = [
