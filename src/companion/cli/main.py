@@ -7,6 +7,7 @@ import sys
 import typer
 
 from companion.cli import bench, discord, doctor, jobs, keys, server
+from companion.cli.personality import app as personality_app
 from companion.errors import ConfigError
 
 __all__ = ["app", "main"]
@@ -24,6 +25,7 @@ app.command("doctor")(doctor.doctor)
 app.command("discord")(discord.discord)
 app.add_typer(keys.app, name="keys")
 app.add_typer(bench.app, name="bench")
+app.add_typer(personality_app, name="personality")
 app.add_typer(jobs.app, name="jobs")
 app.command("worker")(jobs.worker)
 

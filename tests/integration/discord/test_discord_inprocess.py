@@ -1,0 +1,87 @@
+"""End to end in one process: dpytest → bot → InProcessClient → the real runtime.
+
+The chat model is the loopback OpenAI-compatible server; the database, personality,
+memory, security and proactive services are the real ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import discord
+import discord.ext.test as dpytest
+import pytest
+from tests.conftest import make_settings
+from tests.fakes import FakeOpenAIServer, Reply
+from tests.unit.discord.discord_fakes import FakeInteraction, FakeUser
+
+from companion.channels import InProcessClient
+from companion.channels.discord import CompanionBot
+from companion.runtime import Runtime
+from companion.store.repositories import users
+
+
+@pytest.fixture
+async def live(
+    runtime: Runtime, database_url: str, openai_server: FakeOpenAIServer
+) -> AsyncIterator[tuple[CompanionBot, Runtime]]:
+    """A runtime whose chat chain is the loopback server, and a bot over it.
+
+    Depends on the session ``runtime`` so its tables are emptied afterwards.
+    """
+    settings = make_settings(
+        database_url,
+        CHAT_PROVIDERS="openai",
+        FAST_PROVIDERS="openai",
+        OPENAI_BASE_URL=openai_server.base_url,
+        OPENAI_API_KEY="test-key",
+        DB_POOL_MIN_SIZE="1",
+        DB_POOL_MAX_SIZE="4",
+    )
+    own = await Runtime.start(settings, migrate=False)  # type: ignore[arg-type]
+    bot = CompanionBot(
+        InProcessClient(own),
+        own.settings.channels,
+        intents=discord.Intents.all(),
+        sync_commands=False,
+    )
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    dpytest.configure(bot, members=1)
+    bot._connection.loop = asyncio.get_running_loop()
+    try:
+        yield bot, own
+    finally:
+        await dpytest.empty_queue()
+        await own.conversation.drain()
+        await own.close()
+
+
+async def test_a_dm_goes_through_the_real_pipeline(
+    live: tuple[CompanionBot, Runtime], openai_server: FakeOpenAIServer
+) -> None:
+    bot, own = live
+    member = dpytest.get_config().members[0]
+    dm = await member.create_dm()
+    openai_server.enqueue(Reply(text="Lovely to meet you, I'm glad you wrote!"))
+    await dpytest.message("Hi! I'm Sam and I love climbing.", channel=dm, member=member)
+    assert dpytest.verify().message().content("Lovely to meet you, I'm glad you wrote!")
+
+    user_id = f"discord:{member.id}"
+    async with own.db.session() as session:
+        user = await users.get_user(session, user_id=user_id)
+        assert user.channels["discord"]["chat_id"] == str(dm.id)
+        assert user.channels["discord"]["kind"] == "dm"
+    prompt = openai_server.chat_requests[-1]["messages"]
+    assert any("Sam" in str(m.get("content")) for m in prompt)
+
+    # Slash commands read the same user's state through the same client.
+    alice = FakeInteraction(bot, FakeUser(member.id))
+    status = bot.tree.get_command("companion").get_command("status")  # type: ignore[union-attr]
+    await status.callback(status.binding, alice)  # type: ignore[union-attr]
+    embed = alice.replies[-1]["embed"]
+    assert " feels " in embed.title
+    await bot.companion.proactive(user_id, enabled=False, timezone="Europe/Paris")
+    settings = await bot.companion.proactive(user_id)
+    assert (settings.enabled, settings.timezone) == (False, "Europe/Paris")

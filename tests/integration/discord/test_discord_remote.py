@@ -1,0 +1,117 @@
+"""``companion discord --gateway``'s client against a real ``companion serve`` on loopback.
+
+The gateway is a subprocess on the test database with the loopback OpenAI-compatible
+server as its model; the client uses an admin key from ``companion keys create``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from tests.fakes import FakeOpenAIServer, Reply
+
+from companion.channels import ChannelInfo, RemoteClient
+from companion.conversation.types import TurnRequest
+from companion.errors import InvalidInput, NotFound
+from companion.runtime import Runtime
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def gateway(
+    runtime: Runtime, database_url: str, openai_server: FakeOpenAIServer
+) -> Iterator[tuple[str, str]]:
+    """(base URL, admin key) of a ``companion serve`` subprocess."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url.replace("+asyncpg", ""),
+        "CHAT_PROVIDERS": "openai",
+        "FAST_PROVIDERS": "openai",
+        "OPENAI_BASE_URL": openai_server.base_url,
+        "OPENAI_API_KEY": "test-key",
+        "DB_POOL_MIN_SIZE": "1",
+        "DB_POOL_MAX_SIZE": "4",
+    }
+    cli = [sys.executable, "-m", "companion.cli"]
+    made = subprocess.run(
+        [*cli, "keys", "create", "--user", "discord-bot", "--admin"],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    key = made.stdout.strip().splitlines()[-1]
+    port = _free_port()
+    server = subprocess.Popen(
+        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "companion serve did not become healthy"
+            time.sleep(0.3)
+        yield base, key
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def test_remote_client_acts_for_discord_users(
+    gateway: tuple[str, str], openai_server: FakeOpenAIServer
+) -> None:
+    base, key = gateway
+    client = RemoteClient(base, key, timeout=60)
+    alice, bob = "discord:111", "discord:222"
+    try:
+        openai_server.enqueue(Reply(text="Hello Alice, nice to meet you."))
+        result = await client.turn(
+            TurnRequest(alice, "Hi, I'm Alice.", channel="discord",
+                        external_conversation_id="discord:9001", username="alice")
+        )  # fmt: skip
+        assert result.reply == "Hello Alice, nice to meet you."
+        assert result.interaction_id > 0
+
+        status = await client.setup(alice, "creative_collaborator")
+        assert status.preset == "creative_collaborator"
+        assert set(status.pad) == {"pleasure", "arousal", "dominance"}
+        view = await client.personality(alice)
+        assert view.preset == "creative_collaborator" and len(view.big_five) == 5
+
+        info = ChannelInfo("discord", "111", "9001", "guild", "42")
+        await client.remember_channel(alice, info)
+        assert await client.last_channel(alice, "discord") == info
+        assert await client.last_channel(alice, "telegram") is None
+
+        settings = await client.proactive(alice, enabled=False, quiet_hours="22-07")
+        assert (settings.enabled, settings.quiet_hours) == (False, "22-07")
+        with pytest.raises(InvalidInput):
+            await client.proactive(alice, timezone="Mars/Olympus")
+
+        await client.reset(alice, conversation="discord:9001")
+        assert isinstance(await client.memories(alice, limit=5), list)
+        assert await client.forget(alice, None) >= 0
+        exported = await client.export(alice)
+        assert "Mars" not in str(exported) and "discord:222" not in str(exported)
+
+        # Bob has never spoken: nothing of Alice's shows up for him.
+        with pytest.raises(NotFound):
+            await client.forget(bob, "00000000-0000-0000-0000-000000000000")
+    finally:
+        await client.aclose()
