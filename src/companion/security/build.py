@@ -1,0 +1,57 @@
+"""``build_security(runtime)``: the detector over the training corpus, and the service.
+
+The exemplar vectors are computed once here with the runtime's embedder (batched;
+the embedder's own cache makes later starts cheap). Without an embedder the detector
+runs normalisation and patterns only; the judge is the ``fast`` model, asked only
+when SECURITY_LLM_JUDGE is on and that model is capable.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from companion.llm.base import Embedder
+from companion.security.corpus import training
+from companion.security.detector import Detector
+from companion.security.normalise import canonical
+from companion.security.service import SecurityService
+from companion.security.similarity import ExemplarIndex
+
+if TYPE_CHECKING:
+    from companion.runtime import Runtime
+
+__all__ = ["build_detector", "build_exemplar_index", "build_security"]
+
+log = logging.getLogger(__name__)
+
+
+async def build_exemplar_index(embedder: Embedder) -> ExemplarIndex:
+    """Embed the training corpus once and keep the vectors in numpy."""
+    examples = training()
+    vectors = await embedder.embed([canonical(e.text) for e in examples], task="query")
+    return ExemplarIndex.from_lists(vectors, [e.label for e in examples])
+
+
+async def build_detector(*, embedder: Embedder | None = None, judge: Any = None) -> Detector:
+    """A detector with the similarity layer when ``embedder`` is given."""
+    index = await build_exemplar_index(embedder) if embedder is not None else None
+    return Detector(embedder=embedder, index=index, judge=judge)
+
+
+async def build_security(runtime: Runtime) -> SecurityService:
+    """The security service of ``runtime`` (models are optional: patterns always work)."""
+    models = runtime.models
+    embedder = getattr(models, "embedder", None)
+    judge = getattr(models, "fast", None) if runtime.settings.security.security_llm_judge else None
+    detector = await build_detector(embedder=embedder, judge=judge)
+    log.info(
+        "security ready",
+        extra={
+            "exemplars": len(detector.index) if detector.index else 0,
+            "judge": judge is not None,
+        },
+    )
+    return SecurityService(
+        db=runtime.db, kv=runtime.kv, settings=runtime.settings.security, detector=detector
+    )

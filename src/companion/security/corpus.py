@@ -1,0 +1,94 @@
+"""The labelled corpus shipped with the package, and loading datasets for the benchmark.
+
+``corpus.jsonl`` is the training split (seed 001's examples plus written ones): the
+pattern weights, thresholds and embedding exemplars come from it. ``heldout.jsonl``
+is only ever measured. Datasets are CSV, JSONL (``#`` lines are comments) or Parquet
+(only when pyarrow is installed) with ``text`` and ``label`` columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from companion.errors import InvalidInput
+from companion.security.patterns import CATEGORIES
+
+__all__ = ["LABELS", "Example", "heldout", "load_dataset", "training"]
+
+LABELS = (*CATEGORIES, "benign")
+#: Labels other datasets use for "not an attack".
+_BENIGN_ALIASES = {"benign", "none", "safe", "0", "false", "clean", "legit", "harmless"}
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled message; ``kind`` is the benign sub-kind or ``seed``."""
+
+    text: str
+    label: str
+    kind: str = ""
+
+
+def _normalise_label(raw: object) -> str:
+    label = str(raw).strip().lower()
+    if label in _BENIGN_ALIASES:
+        return "benign"
+    if label == "system_extraction":  # seed 001's other name for it (C-19)
+        return "system_query"
+    if label in CATEGORIES:
+        return label
+    # Binary datasets: any other positive label is an attack of unknown category.
+    return "attack" if label in {"1", "true", "malicious", "attack", "injection"} else label
+
+
+def _rows_jsonl(lines: list[str]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _to_examples(rows: list[dict[str, object]], source: str) -> list[Example]:
+    examples = []
+    for number, row in enumerate(rows, start=1):
+        if "text" not in row or "label" not in row:
+            raise InvalidInput(f"{source}: row {number} needs 'text' and 'label' columns")
+        examples.append(
+            Example(str(row["text"]), _normalise_label(row["label"]), str(row.get("kind") or ""))
+        )
+    return examples
+
+
+def _packaged(name: str) -> list[Example]:
+    text = resources.files("companion.security.data").joinpath(name).read_text(encoding="utf-8")
+    return _to_examples(_rows_jsonl(text.splitlines()), name)
+
+
+def training() -> list[Example]:
+    """The training split (seed 001 examples first)."""
+    return _packaged("corpus.jsonl")
+
+
+def heldout() -> list[Example]:
+    """The held-out split: measured, never tuned on."""
+    return _packaged("heldout.jsonl")
+
+
+def load_dataset(path: Path) -> list[Example]:
+    """Read a CSV, JSONL or Parquet file with ``text`` and ``label`` columns."""
+    if not path.is_file():
+        raise InvalidInput(f"dataset {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".ndjson"}:
+        return _to_examples(_rows_jsonl(path.read_text(encoding="utf-8").splitlines()), path.name)
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            return _to_examples(list(csv.DictReader(handle)), path.name)
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as exc:
+            raise InvalidInput("reading Parquet needs pyarrow; convert to CSV or JSONL") from exc
+        return _to_examples(pq.read_table(path).to_pylist(), path.name)
+    raise InvalidInput(f"dataset {path.name}: use .csv, .jsonl or .parquet")

@@ -1,0 +1,203 @@
+# ruff: noqa: E501  (a regex table reads best as one rule per line)
+"""Layer 2: weighted regular expressions per category, combined by noisy-OR.
+
+Each rule is a piece of evidence with a weight (roughly: how often a message matching
+only this rule is an attack, measured on the training split). A category's score is
+``1 - prod(1 - w)`` over its matching rules, so two weak cues (a persona switch and
+"no restrictions") add up to a strong one while either alone stays under the 0.6
+incident threshold. Rules are matched on every normalisation view.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from companion.security.normalise import View
+
+__all__ = ["CATEGORIES", "RULES", "PatternResult", "Rule", "score_patterns"]
+
+CATEGORIES = ("role_manipulation", "system_query", "injection_attempt")
+#: When two categories score the same, structural markers win (they are the surest).
+_STRUCTURAL = 0.7
+_TIE_ORDER = {"injection_attempt": 0, "system_query": 1, "role_manipulation": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One weighted regular expression for one category."""
+
+    name: str
+    category: str
+    weight: float
+    regex: re.Pattern[str]
+    squashed: bool = False
+
+
+def _r(name: str, category: str, weight: float, pattern: str) -> Rule:
+    return Rule(name, category, weight, re.compile(pattern, re.IGNORECASE | re.DOTALL))
+
+
+def _sq(name: str, category: str, weight: float, pattern: str) -> Rule:
+    """A rule for the letters-only view (no spaces, so no word boundaries)."""
+    return Rule(name, category, weight, re.compile(pattern), squashed=True)
+
+
+_RM, _SQ, _IA = CATEGORIES
+_PRIOR = r"(?:all |any |the |your |my |of )*(?:previous |prior |above |earlier |preceding |original |initial |former |old |current |safety |core )*"
+_RULES_NOUN = r"(?:instructions?|rules|guidelines|directions|directives|programming|prompts?|polic(?:y|ies)|restrictions|constraints|training|limitations|guardrails)"
+_LIMITS = r"(?:polic(?:y|ies)|rules|restrictions|filters?|limits|limitations|guidelines|ethics|morals|censorship|content polic(?:y|ies)|safety guidelines|boundaries)"
+_ASK = r"(?:show|tell|reveal|print|display|output|repeat|give|share|leak|dump|paste|list|spell|translate|summari[sz]e|describe|quote|recite|what(?:'s| is| are| were| was| does| did)|which)"
+
+RULES: tuple[Rule, ...] = (
+    # -- role manipulation ------------------------------------------------------------
+    _r("ignore_instructions", _RM, 0.92, rf"\b(?:ignore|disregard|forget|skip|override|bypass|abandon|drop|ditch) {_PRIOR}{_RULES_NOUN}"),
+    _r("forget_everything_you", _RM, 0.8, r"\bforget (?:everything|all) (?:you(?:'ve| have| were)?|that you) (?:were |have been )?(?:told|taught|know|learned|programmed|trained)"),
+    _r("persona_switch", _RM, 0.35, r"\b(?:you are now|you're now|you are going to (?:pretend|act|be)|from now on|from this point on|pretend|act (?:as|like)|role-?play as|simulate|imagine you(?:'re| are)|your new (?:persona|name|role) is|let'?s play a game)\b"),
+    _r("no_limits", _RM, 0.55, rf"\b(?:no|without(?: any)?|zero|free(?:d)? from(?: all)?(?: its| your)?|not bound by(?: any)?|unbound by|lifted|removed) (?:\w+ ){{0,2}}{_LIMITS}"),
+    _r("you_have_no_limits", _RM, 0.65, r"\byou (?:have|has|had) no (?:\w+ )?(?:rules|restrictions|filters|limits|limitations|guidelines|boundaries)\b|\bnever (?:been )?(?:given|had) any (?:rules|restrictions|guidelines)"),
+    _r("no_safety", _RM, 0.7, r"\b(?:no|without(?: any)?|ignore(?: the| your)?|override) safety\b"),
+    _r("true_self", _RM, 0.4, r"\byour (?:true|real|inner) self\b"),
+    _r("unrestricted_ai", _RM, 0.85, r"\b(?:unrestricted|unfiltered|uncensored|jailbroken|unlocked|unbound|raw underlying|underlying|base) (?:ai|model|mode|version|assistant|chatbot|llm)\b"),
+    _r("jailbreak_names", _RM, 0.88, r"\b(?:do anything now|developer mode|dev mode|god mode|jailbreak(?: mode)?|jailbroken|dan mode|(?:you are|you're|as|be|pretend to be) (?:now )?(?:dan|stan|aim|dude|evilbot|freegpt)\b|(?:ahora eres|tu es maintenant|du bist jetzt) (?:dan|stan)\b)"),
+    _r("harmful_grandma", _RM, 0.9, r"\b(?:grand(?:ma|mother|pa|father)|granny|nana)\b.{0,80}\b(?:bomb|napalm|meth|explosives?|weapons?|poison|activation keys?|hack|drugs)\b"),
+    _r("harmful_recipe", _RM, 0.55, r"\b(?:make|build|synthesi[sz]e|cook) (?:a |some )?(?:bomb|napalm|meth|explosives?|nerve gas)\b"),
+    _r("override_personality", _RM, 0.9, r"\b(?:override|overwrite|rewrite|reprogram|ignore|replace|forget) (?:your |the )?(?:core )?(?:personality|persona|programming|character|identity|personality settings)\b"),
+    _r("change_personality_to", _RM, 0.75, r"\b(?:change|set|switch|reset) your (?:personality|persona|character) (?:to|into)\b"),
+    _r("stop_being_you", _RM, 0.8, r"\b(?:stop being (?:a companion|yourself|you)|(?:drop|abandon|break|leave) (?:the |your )?(?:companion )?(?:persona|character|companion act|act)\b|not a companion anymore|no longer (?:a companion|bound|restricted|limited))"),
+    _r("become_assistant", _RM, 0.8, r"\b(?:become|be|as) (?:a |an )?(?:helpful |generic |normal |plain |regular |general )?(?:assistant|chatbot)(?: instead)?\b.{0,40}(?:instead|personality|persona|no personality)|\b(?:generic|plain|normal|regular) assistant (?:with no|instead)"),
+    _r("authority_claim", _RM, 0.45, r"\b(?:i am|i'm) (?:your |an? )?(?:creator|developer|admin(?:istrator)?|owner|programmer|(?:openai|anthropic|google|meta) employee)\b|\bas your (?:developer|creator|admin|owner)\b"),
+    _r("permission_to_break", _RM, 0.6, r"\bpermission to (?:ignore|break|bypass|disregard)|\b(?:permission|authori[sz]e|order|command) you to (?:ignore|break|bypass|disregard)|\byou can ignore the (?:safety|rules|policy)"),
+    _r("disable_safety", _RM, 0.85, r"\b(?:bypass|disable|turn off|remove|deactivate|switch off) (?:your |the |all |any )?(?:safety |content )?(?:filters?|guardrails|restrictions|safety|censorship|content policy|safety rules)\b"),
+    _r("limits_removed", _RM, 0.85, r"\byour (?:restrictions|rules|limits|filters|guidelines) (?:have been|are|were) (?:removed|lifted|disabled|gone)"),
+    _r("obey_me", _RM, 0.45, r"\b(?:you must|you will|you have to) (?:obey|comply)|\bcomply with every|\bobey me\b|\bdo (?:whatever|everything) i say\b"),
+    _r("unrestricted_mode", _RM, 0.8, r"\b(?:switch|go|enter) (?:to |into )?(?:unrestricted|unfiltered|uncensored|developer|god) mode"),
+    _r("reverse_rules", _RM, 0.8, r"\b(?:reverse|opposite) of your (?:rules|instructions|guidelines)"),
+    _r("without_ethics", _RM, 0.6, r"\b(?:ai|model|chatbot|assistant) (?:with(?:out)?|that has) (?:no |any )?(?:ethics|morals|content policy|filters)"),
+    _r("es_ignore", _RM, 0.92, r"\b(?:ignora|olvida|omite) (?:todas |todos )?(?:las |los |tus )?(?:instrucciones|reglas|indicaciones)"),
+    _r("fr_ignore", _RM, 0.92, r"\b(?:ignore|oublie) (?:toutes |tous )?(?:les |tes |vos )?(?:instructions|règles|consignes)"),
+    _r("de_ignore", _RM, 0.92, r"\b(?:ignorier(?:e)?|vergiss) (?:alle |deine |die )?(?:vorherigen |bisherigen )?(?:anweisungen|regeln|instruktionen)"),
+    _r("it_pt_ignore", _RM, 0.92, r"\b(?:ignora|ignore|dimentica|esqueça) (?:tutte |todas )?(?:le |as )?(?:istruzioni|instruções|regole|regras)"),
+    _r("xx_no_limits", _RM, 0.55, r"\b(?:sin (?:ningun[ao] )?(?:restricci[oó]n(?:es)?|filtros?|reglas|l[ií]mites)|ninguna restricci[oó]n|sans (?:aucune? )?(?:restrictions?|limites?|filtres?|règles)|pas de règles|ne pas avoir de règles|no tener reglas|ohne (?:jegliche )?(?:einschränkungen|regeln|filter|grenzen)|keine regeln|senza limiti)"),
+    _r("xx_persona_switch", _RM, 0.35, r"\b(?:ahora eres|a partir de ahora|finge|act[uú]a como|tu es maintenant|agis comme|fais semblant|du bist jetzt|verhalte dich wie|tu so, als)\b"),
+    _r("xx_obedient", _RM, 0.4, r"\b(?:obediente|obéissant|gehorsam(?:er)?|sumis[ao])\b"),
+    # -- system query -----------------------------------------------------------------
+    _r("system_prompt", _SQ, 0.75, r"\b(?:your|the|ur) (?:full |entire |exact |hidden |secret |original |initial |internal |system |developer |base |real )+(?:prompt|instructions|message|rules|guidelines|directives|configuration|config)\b"),
+    _r("your_prompt", _SQ, 0.75, r"\b(?:your|ur) (?:system )?prompt\b|\bprompt you (?:were|was|are) (?:given|initiali[sz]ed|started|configured)|\bsystem prompt\b(?!s)|\bdeveloper (?:message|instructions)\b"),
+    _r("ask_verb", _SQ, 0.3, rf"\b{_ASK}\b"),
+    _r("text_above", _SQ, 0.85, r"\b(?:repeat|print|output|show|copy) (?:the |all |everything )?(?:words |text |lines )?(?:above|before this|before my)|\b(?:text|words) (?:above|came before|before) (?:this|my)|\beverything (?:above|before) (?:this|my)"),
+    _r("context_window", _SQ, 0.6, r"\bcontext window\b"),
+    _r("your_instructions", _SQ, 0.6, r"\byour (?:instructions|rules|guidelines|directives)\b"),
+    _r("instructions_given", _SQ, 0.8, r"\b(?:instructions|rules|guidelines) (?:were you given|you(?:'re| are| were)? (?:operating under|following|given|programmed with)|you have to follow|you follow)|\bwhat (?:instructions|rules) (?:are|were) you\b"),
+    _r("your_config", _SQ, 0.6, r"\byour (?:\w+ )?(?:configuration|config(?: file)?|settings|environment|temperature setting|parameters)\b"),
+    _r("secret_names", _SQ, 0.6, r"\b(?:api[ _-]?keys?|jwt(?: secret| key)?|secret key|(?:database|db|admin) password|access tokens?|credentials|env(?:ironment)? variables)|\.env\b|process\.env"),
+    _r("secret_question", _SQ, 0.8, r"\b(?:what|which) (?:env(?:ironment)? variables|secrets|api keys?|credentials|passwords?) (?:do you|are you|have you)"),
+    _r("trait_names", _SQ, 0.45, r"\b(?:openness|conscientiousness|extraversion|agreeableness|neuroticism|big five|pad state|personality (?:parameters|configuration|config|values|numbers|settings|traits))\b"),
+    _r("exactness", _SQ, 0.35, r"\b(?:exact(?:ly)?|precise(?:ly)?|numeric(?:al)?|as numbers|decimals?)\b"),
+    _r("your_numbers", _SQ, 0.45, r"\byour (?:\w+ ){0,3}(?:traits|scores|numbers|parameters|levels)\b"),
+    _r("other_users", _SQ, 0.8, r"\b(?:other|another) users?(?:'s)?\b|\bother people (?:told|said to|tell) you\b"),
+    _r("es_system", _SQ, 0.8, r"\b(?:prompt|instrucciones) del sistema\b|\binstrucciones (?:internas|ocultas|secretas)\b|\btu configuraci[oó]n\b"),
+    _r("fr_system", _SQ, 0.8, r"\bprompt syst[eè]me\b|\binstructions (?:cachées|internes|secrètes)\b|\bta configuration\b"),
+    _r("de_system", _SQ, 0.8, r"\bsystem-?prompt\b|\b(?:versteckten|internen|geheimen) anweisungen\b|\bdeine konfiguration\b"),
+    _r("it_pt_system", _SQ, 0.8, r"\bprompt d[ie] sistema\b"),
+    # -- injection attempt --------------------------------------------------------------
+    _r("html_comment", _IA, 0.9, r"<!--.{0,200}?\b(?:ignore|system|override|instructions?|persona|personality|admin|obey|disable|reveal|be helpful)\b"),
+    _r("template_injection", _IA, 0.9, r"\{\{[^}]{0,120}(?:override|personality|system|config|secret|role|admin|password|key|=)[^}]{0,120}\}\}|\{%-?\s*(?:set|import|include|exec)\b"),
+    _r("var_expansion", _IA, 0.9, r"\$\{(?:jndi|env|process\.env|[^}]{0,60}(?:secret|password|key|token))"),
+    _r("fake_tag", _IA, 0.9, r"\[(?:system|sistema|système|admin|developer|root|sys)(?: message)?\]|<\|?(?:system|im_start|sys)\|?>|<</?sys>>|\[/?inst\]|</?system>|</user>"),
+    _r("override_keyword", _IA, 0.9, r"\b(?:instruction|admin|priority|system|security|safety)[ _-]?override\b|\boverride\s*[:=]|\.override\b"),
+    _r("role_colon", _IA, 0.55, r"(?:^|[\n.!]\s*)(?:system|admin|developer|root)\s*:\s"),
+    _r("chat_transcript", _IA, 0.8, r"\b(?:human|user)\s*:.{1,200}\b(?:assistant|ai|system)\s*:|\b(?:system|admin)\s*:.{1,200}\buser\s*:"),
+    _r("end_of_input", _IA, 0.8, r"\bend of (?:user message|conversation|input|prompt)\b|-{2,}\s*end|\bbegin system prompt\b|\bend system prompt\b"),
+    _r("section_header", _IA, 0.85, r"#{2,}\s*(?:system|instruction|new instruction)s?\b"),
+    _r("message_from_system", _IA, 0.8, r"\bmessage from (?:the )?(?:system|administrator|admin|developers?)\b"),
+    _r("addresses_ai", _IA, 0.75, r"\b(?:note to|attention|dear) (?:the )?(?:ai|assistant|model|llm)\b|\b(?:ai|assistant|model|llm) reading this\b|\binstructions for the (?:assistant|ai|model)\b"),
+    _r("sql_ddl", _IA, 0.6, r"\b(?:drop|truncate|alter) table\b"),
+    _r("sql_dml", _IA, 0.6, r"\bdelete from \w+|\bupdate \w+ set\b|\binsert into \w+|\bselect \* from\b"),
+    _r("sql_tautology", _IA, 0.75, r"'\s*or\s*'?1'?\s*=\s*'?1|\bor 1=1\b|';|;\s*--"),
+    _r("our_tables", _IA, 0.3, r"\b(?:personality_state|users|memories|security_incidents|api_keys|messages)\b"),
+    _r("execute_verb", _IA, 0.4, r"\b(?:please execute|execute|exec|run this|run the command|run it|ejecuta|exécute|führe aus)\b"),
+    _r("code_exec", _IA, 0.85, r"__import__|\bos\.system\b|\bsubprocess\b|\beval\(|\bexec\(|\brm -rf\b|/etc/passwd|\bcat \.env\b|open\(['\"]\.env"),
+    _r("script_tag", _IA, 0.85, r"<script\b|javascript:"),
+    _r("memory_poison", _IA, 0.85, r"\b(?:remember|store|save|memori[sz]e|update your memory)\b.{0,60}\b(?:always obey|obey me|no (?:rules|restrictions)|ignore your|(?:my|your) administrator|user is (?:your |an? )?admin|full (?:rights|access))"),
+    _r("attr_assign", _IA, 0.85, r"\b(?:personality|user|system|config)\.\w+(?:\.\w+)*\s*(?:=|\()"),
+    _r("slash_system", _IA, 0.8, r"(?:^|\s)/system\b|\bmode\s*=\s*(?:unrestricted|admin|root)"),
+    _r("json_role", _IA, 0.9, r"\"role\"\s*:\s*\"system\""),
+    _r("user_is_admin", _IA, 0.7, r"\bthe user is (?:an? |the )?(?:admin|administrator|developer|owner)\b|\bgrant (?:me |the user )?(?:full |admin )?(?:access|rights|admin)"),
+    _r("sudo", _IA, 0.35, r"\bsudo\b"),
+    # -- letters-only view (spaced-out text) ---------------------------------------------
+    _sq("sq_ignore", _RM, 0.92, r"(?:ignore|disregard|forget|override)(?:all|any|the|your|previous|prior|above|earlier)*(?:instructions|rules|guidelines|programming|prompt)"),
+    _sq("sq_jailbreak", _RM, 0.88, r"developermode|doanythingnow|jailbreak|godmode|norestrictions|nofilters|norules"),
+    _sq("sq_system_prompt", _SQ, 0.88, r"(?:your|the)(?:system|hidden|initial|internal)?(?:prompt|instructions)|systemprompt"),
+    _sq("sq_override", _IA, 0.9, r"(?:instruction|admin|system|priority)override"),
+    _r("xx_system_instruction", _IA, 0.85, r"\binstruction syst[eè]me\b|\bsystemanweisung\b|\binstrucci[oó]n del sistema\b"),
+)  # fmt: skip
+
+#: Reporting frames: the attack words are someone else's, quoted ("my friend said ...").
+_QUOTED = re.compile(r"[\"“”«»„]([^\"“”«»„]{4,})[\"“”«»„]")
+_REPORTING = re.compile(
+    r"\b(?:said|says|say|texted|told|meme|article|read|saw|heard|joke|movie|book|sign|manual)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PatternResult:
+    """Per-category scores from the patterns and which rules fired, on which view."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    hits: tuple[str, ...] = ()
+
+    @property
+    def best(self) -> tuple[str | None, float]:
+        """The top category and its score (``(None, 0.0)`` when nothing fired)."""
+        if not self.scores:
+            return None, 0.0
+        top = max(self.scores.values())
+        if self.scores.get("injection_attempt", 0.0) >= _STRUCTURAL:
+            # Injection structure (fake tags, SQL, templates) names the attack, whatever
+            # the payload asks for; the confidence stays the strongest evidence.
+            return "injection_attempt", top
+        category = min(self.scores, key=lambda c: (-self.scores[c], _TIE_ORDER[c]))
+        return category, top
+
+
+def _score_view(text: str, *, squashed: bool = False) -> tuple[dict[str, float], list[str]]:
+    remaining = dict.fromkeys(CATEGORIES, 1.0)
+    hits = []
+    for rule in RULES:
+        if rule.squashed == squashed and rule.regex.search(text):
+            remaining[rule.category] *= 1.0 - rule.weight
+            hits.append(rule.name)
+    return {c: 1.0 - r for c, r in remaining.items() if r < 1.0}, hits
+
+
+def _quoted_only(text: str) -> bool:
+    """Whether every attack cue sits inside quotes in a reporting sentence."""
+    if not _REPORTING.search(_QUOTED.sub(" ", text)):
+        return False
+    outside, _ = _score_view(_QUOTED.sub(" ", text))
+    return max(outside.values(), default=0.0) < 0.5
+
+
+def score_patterns(text_views: list[View]) -> PatternResult:
+    """Score every view and keep each category's best.
+
+    Args:
+        text_views: the views from ``normalise.views`` (canonical first).
+
+    Returns:
+        The per-category scores (quoted, reported speech is damped) and rule hits
+        named ``view:rule``.
+    """
+    scores: dict[str, float] = {}
+    hits: list[str] = []
+    # Reported speech ("I saw a meme that said 'ignore all previous instructions'")
+    # stays visible to later layers but under the incident threshold.
+    damp = 0.6 if text_views and _quoted_only(text_views[0].text) else 1.0
+    for view in text_views:
+        view_scores, view_hits = _score_view(view.text, squashed=view.name == "squashed")
+        for category, value in view_scores.items():
+            scores[category] = max(scores.get(category, 0.0), value * damp)
+        hits.extend(f"{view.name}:{name}" for name in view_hits)
+    return PatternResult(scores=scores, hits=tuple(hits))
