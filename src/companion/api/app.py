@@ -12,6 +12,7 @@ from companion import __version__
 from companion.api.errors import install_error_handlers
 from companion.api.metrics import install_metrics
 from companion.api.routes import ROUTERS
+from companion.channels.bots import start_bots, stop_bots
 from companion.logs import request_id
 from companion.runtime import Runtime
 from companion.settings import Settings
@@ -41,11 +42,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
         app.state.runtime = runtime or await Runtime.start(settings)
+        # Bots with a configured token run in this process (DESIGN §1); not in tests.
+        bots = await start_bots(app.state.runtime) if own else []
         if on_ready is not None:
             await on_ready(app.state.runtime)
         try:
             yield
         finally:
+            await stop_bots(bots)
             if own:
                 await app.state.runtime.close()
 

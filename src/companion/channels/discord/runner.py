@@ -35,6 +35,10 @@ class DiscordService:
     delivery: DiscordDelivery
     task: asyncio.Task[None]
 
+    async def stop(self) -> None:
+        """Log out and release the client (same as ``stop_discord(self)``)."""
+        await stop_discord(self)
+
 
 def _log_exit(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
