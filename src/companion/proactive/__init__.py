@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from companion.proactive.broker import Broker, InProcessBroker, RedisBroker, create_broker
+from companion.proactive.broker import (
+    Broker,
+    InProcessBroker,
+    RedisBroker,
+    Subscription,
+    create_broker,
+)
 from companion.proactive.delivery import (
     SIGNATURE_HEADER,
     DeliveryOutcome,
@@ -36,6 +42,7 @@ __all__ = [
     "ProactiveSettingsView",
     "RedisBroker",
     "SSEDeliverer",
+    "Subscription",
     "WebhookDeliverer",
     "build_proactive",
     "create_broker",

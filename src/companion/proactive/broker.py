@@ -12,14 +12,25 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-__all__ = ["Broker", "InProcessBroker", "RedisBroker", "create_broker"]
+__all__ = ["Broker", "InProcessBroker", "RedisBroker", "Subscription", "create_broker"]
 
 log = logging.getLogger(__name__)
 
 _QUEUE_SIZE = 100
+
+
+class Subscription(Protocol):
+    """One open stream: registered on creation, so nothing published after is missed."""
+
+    async def get(self) -> dict[str, Any]:
+        """The next message (waits)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop receiving."""
+        ...
 
 
 class Broker(Protocol):
@@ -29,13 +40,29 @@ class Broker(Protocol):
         """Send ``payload`` to every open stream of ``user_id``; returns the receivers."""
         ...
 
-    def subscribe(self, user_id: str) -> AsyncIterator[dict[str, Any]]:
-        """Messages for ``user_id`` until the caller stops iterating."""
+    async def subscribe(self, user_id: str) -> Subscription:
+        """Open a stream of ``user_id``'s messages."""
         ...
 
     async def close(self) -> None:
         """Release connections."""
         ...
+
+
+class _QueueSubscription:
+    def __init__(self, broker: InProcessBroker, user_id: str) -> None:
+        self.broker, self.user_id = broker, user_id
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE_SIZE)
+
+    async def get(self) -> dict[str, Any]:
+        return await self.queue.get()
+
+    async def close(self) -> None:
+        subs = self.broker._subs.get(self.user_id)
+        if subs is not None:
+            subs.discard(self.queue)
+            if not subs:
+                self.broker._subs.pop(self.user_id, None)
 
 
 class InProcessBroker:
@@ -53,17 +80,11 @@ class InProcessBroker:
                 count += 1
         return count
 
-    async def subscribe(self, user_id: str) -> AsyncIterator[dict[str, Any]]:
-        """Yield messages for ``user_id`` as they are published."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_QUEUE_SIZE)
-        self._subs[user_id].add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subs[user_id].discard(queue)
-            if not self._subs[user_id]:
-                self._subs.pop(user_id, None)
+    async def subscribe(self, user_id: str) -> Subscription:
+        """A queue registered for ``user_id``."""
+        sub = _QueueSubscription(self, user_id)
+        self._subs[user_id].add(sub.queue)
+        return sub
 
     def subscribers(self, user_id: str) -> int:
         """How many streams ``user_id`` has open here."""
@@ -71,6 +92,23 @@ class InProcessBroker:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+class _RedisSubscription:
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+
+    async def get(self) -> dict[str, Any]:
+        while True:
+            message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=30.0)
+            if message is not None and message.get("type") == "message":
+                data: dict[str, Any] = json.loads(message["data"])
+                return data
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.pubsub.unsubscribe()
+            await self.pubsub.aclose()
 
 
 class RedisBroker:
@@ -93,19 +131,11 @@ class RedisBroker:
             log.warning("redis publish failed: %s", exc)
             return 0
 
-    async def subscribe(self, user_id: str) -> AsyncIterator[dict[str, Any]]:
-        """SUBSCRIBE and yield decoded messages."""
+    async def subscribe(self, user_id: str) -> Subscription:
+        """SUBSCRIBE (confirmed by Redis before returning)."""
         pubsub = self._client.pubsub()
         await pubsub.subscribe(self._channel(user_id))
-        try:
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30.0)
-                if message is not None and message.get("type") == "message":
-                    yield json.loads(message["data"])
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.unsubscribe()
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+        return _RedisSubscription(pubsub)
 
     async def close(self) -> None:
         """Close the client."""

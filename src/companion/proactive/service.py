@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from companion.conversation.ports import MemoryPort
 from companion.errors import InvalidInput
 from companion.llm.base import RoleModel
 from companion.proactive import decisions as store
-from companion.proactive.broker import Broker
+from companion.proactive.broker import Broker, Subscription
 from companion.proactive.core import (
     Evaluation,
     Features,
@@ -330,10 +330,9 @@ class ProactiveService:
         quiet = user.quiet_hours or self.settings.default_quiet_hours
         return ProactiveSettingsView(user.proactive_messaging_enabled, quiet, user.timezone)
 
-    async def stream(self, user_id: str) -> AsyncIterator[dict[str, Any]]:
-        """Proactive messages for ``user_id`` as they are delivered (for SSE)."""
-        async for payload in self.broker.subscribe(user_id):
-            yield payload
+    async def subscribe(self, user_id: str) -> Subscription:
+        """An open stream of ``user_id``'s proactive messages (for SSE)."""
+        return await self.broker.subscribe(user_id)
 
     async def close(self) -> None:
         """Release the broker and the webhook client."""

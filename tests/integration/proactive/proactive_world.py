@@ -46,3 +46,13 @@ async def habitual_user(
             ),
             {"u": user_id, "lv": need, "now": NOW},
         )
+
+
+async def key_headers(runtime: object, user_id: str, *, admin: bool = False) -> dict[str, str]:
+    """Headers with a fresh API key for ``user_id`` (created if new)."""
+    from companion.store.repositories import api_keys
+
+    async with runtime.db.transaction() as session:  # type: ignore[attr-defined]
+        await users.ensure_user(session, user_id=user_id)
+        _, secret = await api_keys.create_api_key(session, user_id=user_id, is_admin=admin)
+    return {"Authorization": f"Bearer {secret}"}

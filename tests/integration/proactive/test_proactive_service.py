@@ -15,20 +15,16 @@ from companion.store.models import Interaction
 from companion.store.repositories import interactions
 
 
-async def _listen(service: ProactiveService, user_id: str, box: list[dict[str, Any]]) -> None:
-    async for payload in service.stream(user_id):
-        box.append(payload)
-        return
-
-
 async def _subscribed(service: ProactiveService, user_id: str) -> asyncio.Task[None]:
     box: list[dict[str, Any]] = []
-    task = asyncio.create_task(_listen(service, user_id, box))
+    subscription = await service.subscribe(user_id)
+
+    async def listen() -> None:
+        box.append(await subscription.get())
+        await subscription.close()
+
+    task = asyncio.create_task(listen())
     task.box = box  # type: ignore[attr-defined]
-    for _ in range(50):
-        if service.broker.subscribers(user_id):  # type: ignore[attr-defined]
-            break
-        await asyncio.sleep(0.01)
     return task
 
 

@@ -14,6 +14,7 @@ from companion.api.routes import (
     memory,
     openai_compat,
     personality,
+    proactive,
     security,
     seed004,
 )
@@ -28,6 +29,7 @@ ROUTERS: list[APIRouter] = [
     admin.router,
     metrics.router,
     personality.router,
+    proactive.router,
     memory.router,
     security.router,
     web.router,
