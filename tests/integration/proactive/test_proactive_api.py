@@ -81,7 +81,9 @@ async def test_sse_stream_delivers_a_proactive_message(runtime: Any) -> None:
     )
     serving = asyncio.create_task(server.serve())
     try:
-        while not server.started:
+        for _ in range(500):
+            if server.started:
+                break
             await asyncio.sleep(0.02)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
             async with http.stream("GET", "/api/proactive/stream", headers=headers) as response:
