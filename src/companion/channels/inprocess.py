@@ -59,7 +59,7 @@ class InProcessClient:
     def _service(self, name: str) -> Any:
         service = getattr(self.runtime, name, None)
         if service is None:
-            raise ConfigError(f"the {name} service is not wired into the runtime")
+            raise ConfigError(f"runtime.{name}", "the service is not wired into this runtime")
         return service
 
     async def _ensure(self, user_id: str, username: str | None = None) -> None:

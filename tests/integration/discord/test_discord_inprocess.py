@@ -18,6 +18,7 @@ from tests.unit.discord.discord_fakes import FakeInteraction, FakeUser
 
 from companion.channels import InProcessClient
 from companion.channels.discord import CompanionBot
+from companion.errors import InvalidInput
 from companion.runtime import Runtime
 from companion.store.repositories import users
 
@@ -85,3 +86,22 @@ async def test_a_dm_goes_through_the_real_pipeline(
     await bot.companion.proactive(user_id, enabled=False, timezone="Europe/Paris")
     settings = await bot.companion.proactive(user_id)
     assert (settings.enabled, settings.timezone) == (False, "Europe/Paris")
+
+
+async def test_inprocess_client_uses_the_real_services(live: tuple[CompanionBot, Runtime]) -> None:
+    bot, _ = live
+    client = bot.companion
+    user_id = "discord:31337"
+    status = await client.setup(user_id, "intellectual_mentor")
+    assert status.preset == "intellectual_mentor"
+    with pytest.raises(InvalidInput):
+        await client.setup(user_id, "pirate_captain")
+    with pytest.raises(InvalidInput, match="not a memory id"):
+        await client.forget(user_id, "12")
+    with pytest.raises(InvalidInput):
+        await client.proactive(user_id, quiet_hours="whenever")
+    assert await client.memories(user_id) == []
+    assert await client.forget(user_id, None) == 0
+    assert await client.last_channel(user_id, "discord") is None
+    exported = await client.export(user_id)
+    assert user_id in str(exported)

@@ -155,7 +155,7 @@ async def test_admin_commands_need_an_admin_id(bot: CompanionBot) -> None:
 async def test_the_error_handler_answers_in_character(bot: CompanionBot) -> None:
     alice = FakeInteraction(bot, FakeUser(ALICE))
     error = app_commands.CommandInvokeError(command(bot, "personality"), RuntimeError("boom"))
-    await bot.on_app_command_error(alice, error)  # type: ignore[arg-type]
+    await bot.tree.on_error(alice, error)  # type: ignore[arg-type]
     assert alice.replies[-1] == {
         "content": "Sorry — my thoughts got tangled for a moment. Could you try that again?",
         "ephemeral": True,

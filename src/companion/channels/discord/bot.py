@@ -71,7 +71,7 @@ class CompanionBot(commands.Bot):
                 await self.load_extension(extension)
             except commands.ExtensionError:
                 log.exception("discord extension failed to load", extra={"ext": extension})
-        self.tree.on_error = self.on_app_command_error
+        self.tree.error(self.on_app_command_error)
         if self.sync_commands:
             await self._sync()
 
