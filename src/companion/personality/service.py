@@ -336,8 +336,8 @@ def _settle_need(need: Need, *, now: datetime, satisfied: bool) -> None:
 
 
 def _check_page(limit: int, offset: int) -> None:
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000")
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput("limit must be between 1 and 10000")
     if offset < 0:
         raise InvalidInput("offset must be 0 or more")
 
