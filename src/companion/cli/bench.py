@@ -9,3 +9,4 @@ __all__ = ["app"]
 app = typer.Typer(help="Measure speed and quality; figures go to docs/BENCHMARKS.md.")
 
 # Each domain's bench module adds its command to ``app`` when imported (one line each).
+from companion.cli import bench_proactive  # noqa: E402, F401  (registers `bench proactive`)
