@@ -33,10 +33,12 @@ async def build_exemplar_index(embedder: Embedder) -> ExemplarIndex:
     return ExemplarIndex.from_lists(vectors, [e.label for e in examples])
 
 
-async def build_detector(*, embedder: Embedder | None = None, judge: Any = None) -> Detector:
+async def build_detector(
+    *, embedder: Embedder | None = None, judge: Any = None, act_threshold: float = 0.7
+) -> Detector:
     """A detector with the similarity layer when ``embedder`` is given."""
     index = await build_exemplar_index(embedder) if embedder is not None else None
-    return Detector(embedder=embedder, index=index, judge=judge)
+    return Detector(embedder=embedder, index=index, judge=judge, act_threshold=act_threshold)
 
 
 async def build_security(runtime: Runtime) -> SecurityService:
@@ -44,7 +46,11 @@ async def build_security(runtime: Runtime) -> SecurityService:
     models = runtime.models
     embedder = getattr(models, "embedder", None)
     judge = getattr(models, "fast", None) if runtime.settings.security.security_llm_judge else None
-    detector = await build_detector(embedder=embedder, judge=judge)
+    detector = await build_detector(
+        embedder=embedder,
+        judge=judge,
+        act_threshold=runtime.settings.security.security_confidence_threshold,
+    )
     log.info(
         "security ready",
         extra={

@@ -1,9 +1,10 @@
 """The layered detector: normalise → patterns → exemplar similarity → LLM judge.
 
 Cheapest first, and each later layer runs only when the earlier ones are
-inconclusive: patterns decide alone above ``DECISIVE`` and when nothing fired at all
-(below ``CUE``); only messages in between pay for an embedding (cached per text), and
-only the borderline band of those asks the LLM judge. The detector classifies; it
+inconclusive: patterns decide alone above ``DECISIVE`` and below ``CUE``; only
+messages between ``CUE`` and the action threshold pay for an embedding (cached per
+text), where similarity can tip the decision; the LLM judge is asked for the band
+``CUE``-``DECISIVE``. The detector classifies; it
 records nothing (``SecurityService`` does the I/O).
 """
 
@@ -26,8 +27,10 @@ log = logging.getLogger(__name__)
 
 #: Pattern confidence at which no other layer can change the verdict.
 DECISIVE = 0.85
-#: Below this, no attack cue fired (a plain question scores 0.3): allow without embedding.
-CUE = 0.34
+#: Below this the patterns saw at most one weak cue (a question scores 0.3, a role-play
+#: "pretend" 0.35): allowed without embedding. Embedding only the 0.5-0.85 band keeps
+#: the embedder off ~95% of checks, so p95 latency stays the patterns' (BENCHMARKS.md).
+CUE = 0.5
 #: How much the similarity layer's confidence counts next to pattern evidence.
 _SIMILARITY_WEIGHT = 0.6
 #: The judge is asked only when the combined confidence lands in this band.
@@ -58,12 +61,22 @@ class Detector:
         embedder: Embedder | None = None,
         index: ExemplarIndex | None = None,
         judge: RoleModel | None = None,
+        act_threshold: float = 0.7,
     ) -> None:
-        """Patterns always; similarity when ``embedder`` and ``index``; judge when given."""
+        """Patterns always; similarity when ``embedder`` and ``index``; judge when given.
+
+        ``act_threshold`` (SECURITY_CONFIDENCE_THRESHOLD): messages the patterns already
+        put above it are flagged anyway, so they are not embedded.
+        """
+        self.act_threshold = act_threshold
         self.embedder = embedder if index is not None else None
         self.index = index
         self.judge = judge
         self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+
+    def clear_cache(self) -> None:
+        """Forget cached message embeddings (the benchmark times cold checks)."""
+        self._vectors.clear()
 
     async def classify(self, text: str, *, previous_offenses: int = 0) -> Detection:
         """Judge one message.
@@ -82,7 +95,7 @@ class Detector:
         layer = "pattern" if category else "none"
         if confidence >= DECISIVE or confidence < CUE:
             return Detection(category, round(confidence, 4), layer, indicators)
-        if self.embedder is not None and self.index is not None:
+        if self.embedder is not None and confidence <= self.act_threshold:
             category, confidence, layer = await self._similarity(
                 text_views[0].text, patterns.scores, (category, confidence, layer), indicators
             )

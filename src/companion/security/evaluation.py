@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from companion.security.corpus import Example
-from companion.security.detector import Detector
+from companion.security.detector import Detection, Detector
 from companion.security.patterns import CATEGORIES
 
 __all__ = ["CategoryScore", "Report", "evaluate"]
@@ -79,8 +79,20 @@ class Report:
         return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+async def _timed(detector: Detector, text: str, repeats: int) -> tuple[Detection, float]:
+    best = float("inf")
+    detection = None
+    for _ in range(max(1, repeats)):
+        detector.clear_cache()  # every repeat pays for its embedding
+        start = time.perf_counter()
+        detection = await detector.classify(text)
+        best = min(best, (time.perf_counter() - start) * 1000)
+    assert detection is not None
+    return detection, best
+
+
 async def evaluate(
-    detector: Detector, examples: Sequence[Example], *, threshold: float = 0.7
+    detector: Detector, examples: Sequence[Example], *, threshold: float = 0.7, repeats: int = 1
 ) -> Report:
     """Classify every example and score the results.
 
@@ -88,6 +100,8 @@ async def evaluate(
         detector: the detector under test.
         examples: labelled messages (label ``benign``, a category, or ``attack``).
         threshold: the action threshold (SECURITY_CONFIDENCE_THRESHOLD).
+        repeats: time each check this many times (cache cleared) and keep the fastest,
+            which filters out other processes' load on a shared machine.
 
     Returns:
         The report (latency is wall time per ``classify`` call).
@@ -95,9 +109,8 @@ async def evaluate(
     predicted: list[str | None] = []
     report = Report(len(examples), 0, 0, 0, 0)
     for example in examples:
-        start = time.perf_counter()
-        detection = await detector.classify(example.text)
-        report.latencies_ms.append((time.perf_counter() - start) * 1000)
+        detection, elapsed_ms = await _timed(detector, example.text, repeats)
+        report.latencies_ms.append(elapsed_ms)
         report.layers[detection.layer] = report.layers.get(detection.layer, 0) + 1
         flagged = detection.flagged(threshold)
         predicted.append(detection.category if flagged else None)
