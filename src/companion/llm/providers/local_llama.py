@@ -24,6 +24,7 @@ from typing import Any
 
 from companion.errors import ConfigError, ProviderError
 from companion.llm.base import ChatMessage, ChatRequest, Chunk, Usage
+from companion.llm.providers.llama_state import PrefixState, restore_prefix, save_prefix
 
 __all__ = ["LocalLlamaProvider", "default_local_model"]
 
@@ -63,7 +64,7 @@ class LocalLlamaProvider:
         self._formatters: tuple[Any, Any] | None = None
         # llama.cpp contexts are not thread-safe: one generation at a time.
         self._lock = threading.Lock()
-        self._prefix_states: OrderedDict[str, Any] = OrderedDict()
+        self._prefix_states: OrderedDict[str, PrefixState] = OrderedDict()
         self.prefix_hits = 0
         self.load_seconds: float | None = None
 
@@ -170,13 +171,13 @@ class LocalLlamaProvider:
         key = hashlib.sha256(json.dumps(prefix).encode()).hexdigest()
         state = self._prefix_states.get(key)
         if state is not None:
-            llama.load_state(state)
+            restore_prefix(llama, state)
             self._prefix_states.move_to_end(key)
             self.prefix_hits += 1
             return
         llama.reset()
         llama.eval(prefix)
-        self._prefix_states[key] = llama.save_state()
+        self._prefix_states[key] = save_prefix(llama)
         while len(self._prefix_states) > _PREFIX_STATES:
             self._prefix_states.popitem(last=False)
 
