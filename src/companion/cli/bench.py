@@ -12,3 +12,4 @@ app = typer.Typer(help="Measure speed and quality; figures go to docs/BENCHMARKS
 from companion.cli import bench_proactive  # noqa: E402, F401  (registers `bench proactive`)
 from companion.cli import bench_security  # noqa: E402, F401  (registers `bench security`)
 from companion.cli import bench_models  # noqa: E402, F401  (registers `bench models`)
+from companion.cli import bench_personality  # noqa: E402, F401  (registers `bench personality`)
