@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
 __all__ = ["export_user"]
 
 _SECRET_WORDS = ("hash", "secret", "token", "password")

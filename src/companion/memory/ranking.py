@@ -2,8 +2,9 @@
 
 Why these choices (DESIGN §6, the mem0 lesson): ``plainto_tsquery`` demands every
 word, so most questions get no keyword hit; we OR the normalised terms instead. The
-two scores live on different scales (cosine vs ``ts_rank_cd``), so each is min-max
-normalised over its own candidate list before the convex combination.
+two scores live on different scales (cosine vs ``ts_rank_cd``), so each is normalised
+over its own candidate list (cosine min-max, rank by its maximum) before the convex
+combination.
 """
 
 from __future__ import annotations
@@ -93,7 +94,11 @@ def fuse(
         dense_weight = 1.0
     elif not dense:
         dense_weight = 0.0
-    d, s = _normalise(dense), _normalise(sparse)
+    d = _normalise(dense)
+    # Full-text ranks have a natural zero (no match), so scale by the best one only:
+    # min-max would squash the weakest keyword hit to nothing.
+    top = max(sparse.values(), default=0.0)
+    s = {key: value / top for key, value in sparse.items()} if top > 0 else {}
     # Keep some of the raw cosine so a lone weak dense candidate is not promoted to 1.
     d = {key: 0.7 * value + 0.3 * max(0.0, dense[key]) for key, value in d.items()}
     ids = set(d) | set(s)

@@ -19,6 +19,9 @@ __all__ = ["DUPLICATE_COSINE", "Decision", "ExistingFact", "cosine", "decide", "
 
 #: Near-duplicate threshold (DESIGN §6, MEM-28).
 DUPLICATE_COSINE = 0.9
+#: With the same key, only a near-verbatim restatement merges: "lives in Berlin" and
+#: "lives in Munich" are ~0.9 apart in MiniLM and must supersede, not merge.
+SAME_KEY_COSINE = 0.97
 _NEGATIVE = re.compile(r"\b(dislikes|hates|not|no longer|never|doesn't|don't|stopped)\b")
 
 
@@ -80,7 +83,10 @@ def decide(
             similarity >= DUPLICATE_COSINE and _negative(fact.content) == _negative(content)
         )
         if fact_key is not None and fact.fact_key == fact_key:
-            if same_meaning:
+            verbatim = normalise_text(fact.content) == text or (
+                similarity >= SAME_KEY_COSINE and _negative(fact.content) == _negative(content)
+            )
+            if verbatim:
                 return Decision("merge", fact.id, similarity, "same_fact")
             return Decision("supersede", fact.id, similarity, "fact_key")
         if same_meaning and similarity >= best.similarity:
