@@ -171,3 +171,40 @@ async def test_style_reflection_versions_with_reason_and_diff(runtime: object) -
     assert versions[0]["traits"]["humor"] > 70 and "humor" in versions[0]["diff"]
     assert versions[0]["reason"].startswith("Evolved through interactions")
     assert versions[0]["source"] == "rules" and versions[1]["is_current"] is False
+
+
+async def test_capable_fast_model_drives_style_and_bad_json_falls_back(
+    runtime: object,
+) -> None:
+    import json
+
+    from tests.unit.personality.test_personality_judge import FakeFast
+
+    from companion.personality import PersonalityService
+    from companion.personality.evolution import reflect_style_user
+
+    base = runtime.personality  # type: ignore[attr-defined]
+    answer = {
+        "warmth": -5,
+        "curiosity": 0,
+        "assertiveness": 0,
+        "humor": 0,
+        "emotional_depth": 0,
+        "reasoning": "they want distance",
+    }
+    fast = FakeFast(json.dumps(answer), "garbage")
+    service = PersonalityService(db=base.db, settings=base.settings, fast=fast)
+    for user in ("u:l1", "u:l2"):
+        for i in range(3):
+            await converse(
+                runtime, user, "haha, what should I do?", "Hm.", at=T0 + timedelta(minutes=i)
+            )
+    night = T0 + timedelta(hours=2)
+    assert await reflect_style_user(service, user_id="u:l1", now=night, period="p") == "changed"
+    llm = (await service.style_history(user_id="u:l1"))[0]
+    assert llm["source"] == "llm" and llm["diff"] == {
+        "warmth": {"from": 75, "to": 73}
+    }  # 72.5 rounds half up
+    assert "they want distance" in llm["reason"]
+    await reflect_style_user(service, user_id="u:l2", now=night, period="p")
+    assert (await service.style_history(user_id="u:l2"))[0]["source"] == "rules"
