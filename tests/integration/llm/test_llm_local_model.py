@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from companion.errors import ProviderUnavailable
 from companion.llm import CallRecorder, ChatMessage, ChatRequest, Chunk, ProviderChain
 from companion.llm.providers.local_llama import LocalLlamaProvider, default_local_model
 
@@ -41,6 +42,9 @@ async def test_local_model_answers_streams_and_reuses_the_prefix() -> None:
                 cache_prefix=1,
             )
         )
+        too_long = ChatRequest(messages=[ChatMessage("user", "word " * 1500)], max_tokens=4)
+        with pytest.raises(ProviderUnavailable, match="does not fit"):
+            await chain.complete(too_long)
     finally:
         await provider.aclose()
     assert len(chunks) > 1  # streamed token by token

@@ -115,6 +115,8 @@ class LocalLlamaProvider:
         worker = loop.run_in_executor(None, produce)
         try:
             while (item := await queue.get()) is not None:
+                if isinstance(item, ProviderError):
+                    raise item
                 if isinstance(item, BaseException):
                     raise ProviderError(f"local model failed: {item}", provider=self.id) from item
                 yield item
@@ -126,11 +128,20 @@ class LocalLlamaProvider:
         with self._lock:
             llama = self.load()
             tokens = self._prepare(llama, request)
+            room = self._context - len(tokens)
+            if room < 8:
+                raise ProviderError(
+                    f"prompt of {len(tokens)} tokens does not fit the local model's context "
+                    f"(LOCAL_MODEL_CONTEXT={self._context})",
+                    provider=self.id,
+                    status=413,  # like HTTP "content too large": retrying cannot help
+                )
             grammar = _grammar(request.json_schema)
             count = 0
             for part in llama.create_completion(
                 prompt=tokens,
-                max_tokens=request.max_tokens,
+                # A long prompt shortens the reply rather than failing the turn.
+                max_tokens=min(request.max_tokens, room),
                 temperature=request.temperature,
                 stop=list(request.stop) or None,
                 stream=True,
