@@ -24,6 +24,7 @@ from companion.personality.core import (
     satisfied_by,
     urgent,
 )
+from companion.personality.core.quirks import reply_traits
 from companion.types import PAD
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -107,6 +108,8 @@ def test_stylometric_detectors() -> None:
     assert found["long_winded"].occurrences == 0
     assert "says 'oh nice what'" in found
     assert detect_patterns([]) == []
+    seen = reply_traits("Oh nice! What happened next? 😊")
+    assert {"says 'oh nice what'", "uses_emoji", "asks_follow_up_questions"} <= seen
 
 
 # --- style traits --------------------------------------------------------------------

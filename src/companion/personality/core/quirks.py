@@ -76,22 +76,33 @@ _DETECTORS: dict[str, tuple[str, str, Callable[[str], bool]]] = {
 }
 
 
+def _opener(reply: str) -> str | None:
+    words = _WORD.findall(reply.lower())
+    return " ".join(words[:3]) if len(words) >= 3 else None
+
+
+def _phrase_name(opener: str) -> str:
+    return f"says '{opener[:60]}'"
+
+
 def reply_traits(reply: str) -> set[str]:
-    """The detector names one reply exhibits (used to mark existing quirks observed)."""
-    return {name for name, (_, _, test) in _DETECTORS.items() if test(reply)}
+    """The pattern names one reply exhibits (used to mark existing quirks observed)."""
+    names = {name for name, (_, _, test) in _DETECTORS.items() if test(reply)}
+    opener = _opener(reply)
+    if opener is not None:
+        names.add(_phrase_name(opener))
+    return names
 
 
 def _phrases(replies: Sequence[str]) -> list[Pattern]:
     # A two-to-three-word opener reused across replies is a catchphrase.
-    openers = Counter(
-        " ".join(_WORD.findall(r.lower())[:3]) for r in replies if len(_WORD.findall(r)) >= 3
-    )
+    openers = Counter(o for o in map(_opener, replies) if o is not None)
     out = []
     for phrase, count in openers.most_common(2):
         confidence = count / len(replies)
         out.append(
             Pattern(
-                f"says '{phrase[:60]}'",
+                _phrase_name(phrase),
                 "speech_pattern",
                 f"often opens with '{phrase}'",
                 count,
