@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from companion.cli._common import load, run
+
+if TYPE_CHECKING:
+    from companion.runtime import Runtime
 
 __all__ = ["migrate", "serve"]
 
@@ -23,8 +26,15 @@ def serve(
     settings = load()
     host = host or settings.core.gateway_host
     port = port or settings.core.gateway_port
-    app = create_app(settings)
+    from companion.cli.welcome import welcome
+
     shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    base = f"http://{shown}:{port}"
+
+    async def on_ready(runtime: Runtime) -> None:
+        await welcome(runtime, base=base)
+
+    app = create_app(settings, on_ready=on_ready)
     print(
         f"Companion is starting on http://{shown}:{port} (health: /health, API docs: /docs)",
         flush=True,

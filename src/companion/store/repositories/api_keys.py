@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import NotFound
@@ -19,6 +19,7 @@ from companion.store.models import ApiKey
 
 __all__ = [
     "KEY_PREFIX",
+    "count_live_keys",
     "create_api_key",
     "find_api_key",
     "hash_key",
@@ -72,3 +73,9 @@ async def revoke_api_key(session: AsyncSession, *, user_id: str, key_id: int) ->
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"API key {key_id} not found")
+
+
+async def count_live_keys(session: AsyncSession) -> int:
+    """How many unrevoked keys exist (zero on a fresh install)."""
+    query = select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
+    return int(await session.scalar(query) or 0)
