@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import subprocess
@@ -32,7 +33,8 @@ async def test_terminal_chat_streams_and_resets(
         "OPENAI_API_KEY": "test-key",
         "COLUMNS": "200",
     }
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "companion.cli", "chat", "--user", "cli:tess"],
         input="What's your favourite season?\n/reset\n/quit\n",
         env=env,
