@@ -1,0 +1,156 @@
+"""Degraded modes through the API: Redis gone, database gone (and back), models gone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+from tests.fakes.conversation_ports import FakeChat
+from tests.fakes.gateway import clone_runtime
+from tests.integration.api.conftest import Gateway, open_gateway
+
+from companion.runtime import Runtime
+from companion.store.database import Database
+from companion.store.kv import RedisStore
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SocketProxy:
+    """A Unix-socket proxy to PostgreSQL that can be cut and restored (an "outage")."""
+
+    def __init__(self, target: str, directory: Path) -> None:
+        self.target = target
+        self.directory = directory
+        self.path = str(directory / Path(target).name)
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_unix_server(self._handle, self.path)
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._pipes):
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_unix_connection(self.target)
+        except OSError:
+            writer.close()
+            return
+        self._pipes |= {writer, up_writer}
+        await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+        self._pipes.discard(writer)
+
+
+@pytest.fixture
+async def proxied(runtime: Runtime) -> AsyncIterator[tuple[Gateway, SocketProxy]]:
+    """The app on a database reached through a proxy the test can cut."""
+    url = runtime.db.engine.url
+    socket_dir = str(url.query["host"])
+    target = str(Path(socket_dir) / f".s.PGSQL.{url.port or 5432}")
+    # Unix socket paths are limited to ~100 bytes: use a short directory.
+    directory = Path(tempfile.mkdtemp(prefix="pgp", dir="/tmp"))
+    proxy = SocketProxy(target, directory)
+    await proxy.start()
+    engine = create_async_engine(
+        url.update_query_dict({"host": str(directory)}),
+        pool_size=2,
+        max_overflow=0,
+        pool_pre_ping=True,
+        connect_args={"timeout": 2},
+    )
+    chat = FakeChat()
+    clone = clone_runtime(runtime, chat=chat)
+    clone.db = Database(engine)
+    clone.conversation.db = clone.db  # type: ignore[union-attr]
+    async for gateway in open_gateway(clone, chat):
+        yield gateway, proxy
+    await engine.dispose()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+async def test_database_outage_is_503_and_recovers_without_restart(
+    proxied: tuple[Gateway, SocketProxy],
+) -> None:
+    gateway, proxy = proxied
+    headers = await gateway.key("dora")
+    ok = await gateway.client.post("/api/chat/message", json={"message": "hi"}, headers=headers)
+    assert ok.status_code == 200
+
+    await proxy.stop()
+    down = await gateway.client.post("/api/chat/message", json={"message": "hi"}, headers=headers)
+    assert down.status_code == 503
+    assert "database is unavailable" in down.json()["detail"]
+    health = await gateway.client.get("/health")
+    assert health.status_code == 503 and health.json()["status"] == "unhealthy"
+
+    await proxy.start()
+    back = await gateway.client.post("/api/chat/message", json={"message": "hi"}, headers=headers)
+    assert back.status_code == 200 and back.json()["response"]
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+async def test_redis_outage_falls_back_in_process(runtime: Runtime) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            await asyncio.sleep(0.05)
+        kv = RedisStore(f"redis://127.0.0.1:{port}/0", prefix="test-degraded:")
+        chat = FakeChat()
+        async for gateway in open_gateway(clone_runtime(runtime, chat=chat, kv=kv), chat):
+            headers = await gateway.key("rita")
+            first = await gateway.client.post(
+                "/api/chat/message", json={"message": "hello"}, headers=headers
+            )
+            assert first.status_code == 200 and not kv.degraded
+            server.terminate()
+            await asyncio.to_thread(server.wait, 10)
+            for _ in range(2):
+                response = await gateway.client.post(
+                    "/api/chat/message",
+                    json={
+                        "message": "still there?",
+                        "conversation_id": first.json()["conversation_id"],
+                    },
+                    headers=headers,
+                )
+                assert response.status_code == 200 and response.json()["response"]
+            assert kv.degraded  # served by the in-process fallback (locks, limits, cache)
+        await kv.close()
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(10)
