@@ -9,7 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -114,43 +114,49 @@ async def test_database_outage_is_503_and_recovers_without_restart(
     assert back.status_code == 200 and back.json()["response"]
 
 
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
-async def test_redis_outage_falls_back_in_process(runtime: Runtime) -> None:
+@pytest.fixture
+def redis_process() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A private redis-server the test may kill."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server")
     port = _free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
         stdout=subprocess.DEVNULL,
     )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            await asyncio.sleep(0.05)
-        kv = RedisStore(f"redis://127.0.0.1:{port}/0", prefix="test-degraded:")
-        chat = FakeChat()
-        async for gateway in open_gateway(clone_runtime(runtime, chat=chat, kv=kv), chat):
-            headers = await gateway.key("rita")
-            first = await gateway.client.post(
-                "/api/chat/message", json={"message": "hello"}, headers=headers
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        time.sleep(0.05)
+    yield server, port
+    if server.poll() is None:
+        server.terminate()
+        server.wait(10)
+
+
+async def test_redis_outage_falls_back_in_process(
+    runtime: Runtime, redis_process: tuple[subprocess.Popen[bytes], int]
+) -> None:
+    server, port = redis_process
+    kv = RedisStore(f"redis://127.0.0.1:{port}/0", prefix="test-degraded:")
+    chat = FakeChat()
+    async for gateway in open_gateway(clone_runtime(runtime, chat=chat, kv=kv), chat):
+        headers = await gateway.key("rita")
+        first = await gateway.client.post(
+            "/api/chat/message", json={"message": "hello"}, headers=headers
+        )
+        assert first.status_code == 200 and not kv.degraded
+        server.terminate()
+        await asyncio.to_thread(server.wait, 10)
+        conversation = first.json()["conversation_id"]
+        for _ in range(2):
+            response = await gateway.client.post(
+                "/api/chat/message",
+                json={"message": "still there?", "conversation_id": conversation},
+                headers=headers,
             )
-            assert first.status_code == 200 and not kv.degraded
-            server.terminate()
-            await asyncio.to_thread(server.wait, 10)
-            for _ in range(2):
-                response = await gateway.client.post(
-                    "/api/chat/message",
-                    json={
-                        "message": "still there?",
-                        "conversation_id": first.json()["conversation_id"],
-                    },
-                    headers=headers,
-                )
-                assert response.status_code == 200 and response.json()["response"]
-            assert kv.degraded  # served by the in-process fallback (locks, limits, cache)
-        await kv.close()
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(10)
+            assert response.status_code == 200 and response.json()["response"]
+        assert kv.degraded  # served by the in-process fallback (locks, limits, cache)
+    await kv.close()
