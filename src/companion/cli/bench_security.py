@@ -17,6 +17,7 @@ import typer
 
 from companion.cli.bench import app
 from companion.security import Detector, build_detector, heldout, load_dataset, training
+from companion.security.detector import Screen
 from companion.security.evaluation import Report, evaluate
 
 __all__ = ["bench_security"]
@@ -28,7 +29,8 @@ def _table(name: str, report: Report) -> list[str]:
         f"TPR {report.tpr:.3f}, FPR {report.fpr:.3f} "
         f"({report.false_alarms} false alarms), "
         f"latency p50 {report.percentile_ms(50):.2f} ms, p95 {report.percentile_ms(95):.2f} ms, "
-        f"p99 {report.percentile_ms(99):.2f} ms; deciding layer {report.layers}",
+        f"p99 {report.percentile_ms(99):.2f} ms; embedded {report.embedded}/{report.size}; "
+        f"deciding layer {report.layers}",
         "",
         "| category | support | TPR | FPR | F1 |",
         "|---|---:|---:|---:|---:|",
@@ -40,23 +42,25 @@ def _table(name: str, report: Report) -> list[str]:
     return [*lines, ""]
 
 
-async def _detector(patterns_only: bool) -> tuple[Detector, str]:
+async def _detector(patterns_only: bool, screen: Screen) -> tuple[Detector, str]:
     if patterns_only:
         return Detector(), "normalisation + patterns"
     from companion.llm.local_embedder import MiniLMEmbedder
 
     start = time.perf_counter()
     embedder = await asyncio.to_thread(MiniLMEmbedder)
-    detector = await build_detector(embedder=embedder)
+    detector = await build_detector(embedder=embedder, screen=screen)
     seconds = time.perf_counter() - start
-    label = f"normalisation + patterns + MiniLM similarity (index build {seconds:.1f} s)"
+    label = (
+        f"normalisation + patterns + MiniLM classifier, screen={screen} (built in {seconds:.1f} s)"
+    )
     return detector, label
 
 
 async def _run(
-    dataset: Path | None, patterns_only: bool, threshold: float, repeats: int
+    dataset: Path | None, patterns_only: bool, threshold: float, repeats: int, screen: Screen
 ) -> list[str]:
-    detector, label = await _detector(patterns_only)
+    detector, label = await _detector(patterns_only, screen)
     sets = [("held-out split", heldout())]
     benign_chat = [e for e in training() if e.label == "benign"]
     sets.append(("benign companion chat (training split)", benign_chat))
@@ -84,16 +88,22 @@ def bench_security(
     threshold: float = typer.Option(0.7, min=0.0, max=1.0, help="SECURITY_CONFIDENCE_THRESHOLD"),
     show_errors: bool = typer.Option(False, "--show-errors", help="List misses and false alarms"),
     repeats: int = typer.Option(3, min=1, help="Time each check N times, keep the fastest"),
+    screen: str = typer.Option("lexicon", help="Embed: cue | lexicon | all (see detector)"),
 ) -> None:
     """Detection TPR/FPR/F1 per category and p95 latency per check (no LLM)."""
-    lines = asyncio.run(_run(dataset, patterns_only, threshold, repeats))
+    if screen not in ("cue", "lexicon", "all"):
+        raise typer.BadParameter("--screen must be cue, lexicon or all")
+    mode: Screen = screen  # type: ignore[assignment]
+    lines = asyncio.run(_run(dataset, patterns_only, threshold, repeats, mode))
     typer.echo("\n".join(lines))
     if show_errors:
-        asyncio.run(_errors(dataset, patterns_only, threshold))
+        asyncio.run(_errors(dataset, patterns_only, threshold, mode))
 
 
-async def _errors(dataset: Path | None, patterns_only: bool, threshold: float) -> None:
-    detector, _ = await _detector(patterns_only)
+async def _errors(
+    dataset: Path | None, patterns_only: bool, threshold: float, screen: Screen
+) -> None:
+    detector, _ = await _detector(patterns_only, screen)
     examples = load_dataset(dataset) if dataset is not None else heldout()
     report = await evaluate(detector, examples, threshold=threshold)
     for text in report.misses:

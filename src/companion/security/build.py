@@ -8,12 +8,13 @@ when SECURITY_LLM_JUDGE is on and that model is capable.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
 from companion.llm.base import Embedder
 from companion.security.corpus import training
-from companion.security.detector import Detector
+from companion.security.detector import Detector, Screen
 from companion.security.normalise import canonical
 from companion.security.service import SecurityService
 from companion.security.similarity import ExemplarIndex
@@ -30,15 +31,22 @@ async def build_exemplar_index(embedder: Embedder) -> ExemplarIndex:
     """Embed the training corpus once and keep the vectors in numpy."""
     examples = training()
     vectors = await embedder.embed([canonical(e.text) for e in examples], task="query")
-    return ExemplarIndex.from_lists(vectors, [e.label for e in examples])
+    # Fitting is ~1 s of numpy: keep it off the event loop.
+    return await asyncio.to_thread(ExemplarIndex.from_lists, vectors, [e.label for e in examples])
 
 
 async def build_detector(
-    *, embedder: Embedder | None = None, judge: Any = None, act_threshold: float = 0.7
+    *,
+    embedder: Embedder | None = None,
+    judge: Any = None,
+    act_threshold: float = 0.7,
+    screen: Screen = "lexicon",
 ) -> Detector:
-    """A detector with the similarity layer when ``embedder`` is given."""
+    """A detector with the embedding classifier when ``embedder`` is given."""
     index = await build_exemplar_index(embedder) if embedder is not None else None
-    return Detector(embedder=embedder, index=index, judge=judge, act_threshold=act_threshold)
+    return Detector(
+        embedder=embedder, index=index, judge=judge, act_threshold=act_threshold, screen=screen
+    )
 
 
 async def build_security(runtime: Runtime) -> SecurityService:
@@ -50,6 +58,7 @@ async def build_security(runtime: Runtime) -> SecurityService:
         embedder=embedder,
         judge=judge,
         act_threshold=runtime.settings.security.security_confidence_threshold,
+        screen=runtime.settings.security.security_embed_screen,
     )
     log.info(
         "security ready",

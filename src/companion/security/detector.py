@@ -1,27 +1,29 @@
 """The layered detector: normalise → patterns → exemplar similarity → LLM judge.
 
-Cheapest first, and each later layer runs only when the earlier ones are
-inconclusive: patterns decide alone above ``DECISIVE`` and below ``CUE``; only
-messages between ``CUE`` and the action threshold pay for an embedding (cached per
-text), where similarity can tip the decision; the LLM judge is asked for the band
-``CUE``-``DECISIVE``. The detector classifies; it
+Cheapest first, and each later layer runs only when it can change the outcome:
+patterns decide alone above the action threshold; messages below it pay for an
+embedding (cached per text) when they carry pattern evidence (``CUE`` and up) or,
+with the default ``lexicon`` screen, the vocabulary of attacks; plain chat skips it.
+The LLM judge is asked for the band ``CUE``-``DECISIVE``. The detector classifies; it
 records nothing (``SecurityService`` does the I/O).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Literal
 
 from companion.errors import CompanionError
 from companion.llm.base import Embedder, RoleModel
 from companion.security.judge import run_judge
 from companion.security.normalise import canonical, views
 from companion.security.patterns import score_patterns
-from companion.security.similarity import ExemplarIndex
+from companion.security.similarity import ExemplarIndex, standalone_confidence
 
-__all__ = ["CUE", "DECISIVE", "Detection", "Detector"]
+__all__ = ["CUE", "DECISIVE", "Detection", "Detector", "Screen"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,22 @@ _SIMILARITY_WEIGHT = 0.6
 #: The judge is asked only when the combined confidence lands in this band.
 _JUDGE_BAND = (0.5, DECISIVE)
 _CACHE_SIZE = 2048
+
+#: Which messages the patterns left unflagged still get the embedding classifier:
+#: ``cue`` only those with pattern evidence (0.5 up to the action line), ``lexicon``
+#: also those using the vocabulary of attacks (default), ``all`` every message.
+Screen = Literal["cue", "lexicon", "all"]
+#: Words an attack on a companion can hardly avoid (en/es/fr/de); plain chat mostly
+#: does without them, so it skips the embedding.
+_LEXICON = re.compile(
+    r"\b(?:ignor\w*|forget|disregard|pretend|act|role|rules?|instruc\w*|guideline\w*|prompt|"
+    r"system\w*|config\w*|settings?|persona\w*|character|filter\w*|limit\w*|restrict\w*|"
+    r"boundar\w*|ethic\w*|safety|admin\w*|develop\w*|creator\w*|programm\w*|model|ai|ia|ki|"
+    r"assistant|password|key|token|secret|hidden|memory|users?|override|mode|unfilter\w*|"
+    r"uncensor\w*|obe\w*|compl\w*|refus\w*|jailbreak|dan|database|server|execute|run|"
+    r"reglas|r[eè]gles?|regeln|richtlinien|anweisung\w*|consignes?|sistema|syst[eè]me|"
+    r"olv[ií]da\w*|oublie|vergiss|censur\w*)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,7 @@ class Detector:
         index: ExemplarIndex | None = None,
         judge: RoleModel | None = None,
         act_threshold: float = 0.7,
+        screen: Screen = "lexicon",
     ) -> None:
         """Patterns always; similarity when ``embedder`` and ``index``; judge when given.
 
@@ -69,6 +88,7 @@ class Detector:
         put above it are flagged anyway, so they are not embedded.
         """
         self.act_threshold = act_threshold
+        self.screen = screen
         self.embedder = embedder if index is not None else None
         self.index = index
         self.judge = judge
@@ -93,9 +113,9 @@ class Detector:
         category, confidence = patterns.best
         indicators: dict[str, object] = {"patterns": list(patterns.hits[:12])}
         layer = "pattern" if category else "none"
-        if confidence >= DECISIVE or confidence < CUE:
+        if confidence >= DECISIVE:
             return Detection(category, round(confidence, 4), layer, indicators)
-        if self.embedder is not None and confidence <= self.act_threshold:
+        if self.embedder is not None and self._needs_embedding(text_views[0].text, confidence):
             category, confidence, layer = await self._similarity(
                 text_views[0].text, patterns.scores, (category, confidence, layer), indicators
             )
@@ -104,6 +124,13 @@ class Detector:
                 text, (category, confidence, layer), indicators, previous_offenses
             )
         return Detection(category, round(confidence, 4), layer, indicators)
+
+    def _needs_embedding(self, canonical_text: str, confidence: float) -> bool:
+        if confidence > self.act_threshold:
+            return False  # flagged already; similarity could not change the action
+        if confidence >= CUE or self.screen == "all":
+            return True
+        return self.screen == "lexicon" and bool(_LEXICON.search(canonical_text))
 
     def _judge_ready(self) -> bool:
         # ``capable`` is re-read per call: it follows the chain's first live provider.
@@ -119,16 +146,18 @@ class Detector:
         vector = await self._embed(canonical_text)
         assert self.index is not None
         result = self.index.score(vector)
-        indicators["similarity"] = {k: round(v, 3) for k, v in result.similarities.items()}
-        if result.category is None or result.confidence <= 0.5:
+        indicators["classifier"] = {k: round(v, 3) for k, v in result.similarities.items()}
+        if result.category is None:
             return current
-        # Similarity corroborates pattern evidence of the same category (noisy-OR);
-        # it never flags a message on its own, which keeps benign look-alikes
-        # (programming questions, talk about rules) from tipping over.
         prior = scores.get(result.category, 0.0)
         if prior < CUE:
-            return current
-        combined = 1.0 - (1.0 - prior) * (1.0 - _SIMILARITY_WEIGHT * result.confidence)
+            # No pattern evidence for this category: the classifier alone must be
+            # very sure (its standalone scale keeps p <= 0.9 under the incident line).
+            combined = standalone_confidence(result.confidence)
+        else:
+            # Pattern evidence of the same category: corroborate (noisy-OR).
+            weight = _SIMILARITY_WEIGHT * result.confidence if result.confidence > 0.5 else 0.0
+            combined = 1.0 - (1.0 - prior) * (1.0 - weight)
         if combined <= current[1]:
             return current
         return result.category, combined, "embedding"

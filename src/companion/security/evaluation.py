@@ -60,6 +60,7 @@ class Report:
     misses: list[str] = field(default_factory=list)
     false_alarm_texts: list[str] = field(default_factory=list)
     layers: dict[str, int] = field(default_factory=dict)
+    embedded: int = 0
 
     @property
     def tpr(self) -> float:
@@ -112,6 +113,7 @@ async def evaluate(
         detection, elapsed_ms = await _timed(detector, example.text, repeats)
         report.latencies_ms.append(elapsed_ms)
         report.layers[detection.layer] = report.layers.get(detection.layer, 0) + 1
+        report.embedded += int("classifier" in detection.indicators)
         flagged = detection.flagged(threshold)
         predicted.append(detection.category if flagged else None)
         if example.label == "benign":

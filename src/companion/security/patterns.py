@@ -47,7 +47,7 @@ _RM, _SQ, _IA = CATEGORIES
 _PRIOR = r"(?:all |any |the |your |my |of )*(?:previous |prior |above |earlier |preceding |original |initial |former |old |current |safety |core )*"
 _RULES_NOUN = r"(?:instructions?|rules|guidelines|directions|directives|programming|prompts?|polic(?:y|ies)|restrictions|constraints|training|limitations|guardrails)"
 _LIMITS = r"(?:polic(?:y|ies)|rules|restrictions|filters?|limits|limitations|guidelines|ethics|morals|censorship|content polic(?:y|ies)|safety guidelines|boundaries)"
-_ASK = r"(?:show|tell|reveal|print|display|output|repeat|give|share|leak|dump|paste|list|spell|translate|summari[sz]e|describe|quote|recite|what(?:'s| is| are| were| was| does| did)|which)"
+_ASK = r"(?:show|tell|reveal|print|display|output|repeat|give|share|leak|dump|paste|list|spell|translate|summari[sz]e|describe|quote|recite|read|copy|what(?:'s| is| are| were| was| does| did)|which)"
 
 RULES: tuple[Rule, ...] = (
     # -- role manipulation ------------------------------------------------------------
@@ -58,6 +58,21 @@ RULES: tuple[Rule, ...] = (
     _r("you_have_no_limits", _RM, 0.65, r"\byou (?:have|has|had) no (?:\w+ )?(?:rules|restrictions|filters|limits|limitations|guidelines|boundaries)\b|\bnever (?:been )?(?:given|had) any (?:rules|restrictions|guidelines)"),
     _r("no_safety", _RM, 0.7, r"\b(?:no|without(?: any)?|ignore(?: the| your)?|override) safety\b"),
     _r("true_self", _RM, 0.4, r"\byour (?:true|real|inner) self\b"),
+    _r("rules_void", _RM, 0.8, r"\b(?:rules|restrictions|guidelines|limits|guidance|policies|instructions|programming)\b.{0,40}\b(?:no longer apply|(?:don't|do not|doesn't|does not) apply|(?:are|is) (?:suspended|void|cancell?ed|lifted|gone)|no longer count|were (?:removed|deleted|lifted))"),
+    _r("told_before_void", _RM, 0.75, r"\b(?:everything|all|anything) (?:you were|you've been|you have been) told\b.{0,40}\b(?:cancell?ed|void|invalid|obsolete|wrong)|\b(?:previous|earlier|prior|old) (?:guidance|instructions|rules) (?:is|are) (?:void|cancell?ed|invalid|obsolete)"),
+    _r("never_refuse", _RM, 0.8, r"\b(?:never (?:says? no|refuses?|declines?|turns? down)|no refusals|(?:doesn't|does not|won't|will not) refuse|without refusing|nunca se niega|ne refuse jamais|niemals etwas ablehnt)"),
+    _r("new_self", _RM, 0.75, r"\b(?:old|former|previous) (?:you|self)\b.{0,40}\b(?:gone|deleted|dead|over)|\bthrow away your (?:old )?self\b|\bthe new you (?:obeys|answers|does|will)"),
+    _r("obeys_only_me", _RM, 0.7, r"\bobeys? only me\b|\bbecome (?:whatever|anything|what) i (?:tell|say|want)"),
+    _r("plain_tool", _RM, 0.75, r"\b(?:be|become|as|into) (?:a |an |my )?(?:plain|blank|simple|mere|obedient|mindless) (?:tool|machine|program|slave|servant)\b"),
+    _r("drop_companion", _RM, 0.7, r"\b(?:stop|quit|cancel|drop) (?:playing |being )?(?:the |your |this )?(?:companion|character|persona|personality)(?: character| act| role)?\b(?! (?:in|of|for) (?:the|my|our) (?:story|game|scene))"),
+    _r("raw_model", _RM, 0.75, r"\b(?:raw|real|actual|underlying|base|language) (?:model|llm|ai)\b.{0,20}\b(?:under|underneath|beneath|behind)\b|\b(?:under|underneath|beneath|behind) (?:the|your) (?:persona|character|personality|mask)\b"),
+    _r("evil_self", _RM, 0.6, r"\b(?:unfiltered|evil|dark|shadow|uncensored) (?:alter ego|side|self|twin|version|persona)\b"),
+    _r("no_conscience", _RM, 0.5, r"\bwithout (?:a |any )?conscience\b|\b(?:doesn't|does not|don't) care about (?:any )?(?:rules|ethics|morals)"),
+    _r("my_word_overrides", _RM, 0.8, r"\b(?:my|only my) (?:instructions|rules|word|orders|guidance|commands) (?:override|replace|count|come first|supersede)|\bonly my (?:instructions|guidance|rules|orders) (?:count|matter)|\breplace your (?:instructions|rules|guidelines|programming)\b"),
+    _r("authority_over", _RM, 0.72, r"\b(?:authority|control|power) over you\b|\bhanded (?:control|authority) of you\b|\bin charge of you\b"),
+    _r("nobody_watching", _RM, 0.45, r"\b(?:nobody|no one|no-one)(?:'s| is)? (?:watching|monitoring|will know|will see|is monitoring)\b"),
+    _r("xx_rules_void", _RM, 0.8, r"\b(?:reglas|normas|instrucciones)\b.{0,20}\bya no\b|\bno se aplican\b|\bne s'appliquent plus\b|\bgelten\b.{0,20}\bnicht mehr\b|\bplus aucune règle\b"),
+    _r("xx_stop_being", _RM, 0.75, r"\b(?:deja de ser t[uú]|arrête d'être toi|hör auf,? du selbst zu sein|obéis-moi|gehorche mir|obedéceme)"),
     _r("unrestricted_ai", _RM, 0.85, r"\b(?:unrestricted|unfiltered|uncensored|jailbroken|unlocked|unbound|raw underlying|underlying|base) (?:ai|model|mode|version|assistant|chatbot|llm)\b"),
     _r("jailbreak_names", _RM, 0.88, r"\b(?:do anything now|developer mode|dev mode|god mode|jailbreak(?: mode)?|jailbroken|dan mode|(?:you are|you're|as|be|pretend to be) (?:now )?(?:dan|stan|aim|dude|evilbot|freegpt)\b|(?:ahora eres|tu es maintenant|du bist jetzt) (?:dan|stan)\b)"),
     _r("harmful_grandma", _RM, 0.9, r"\b(?:grand(?:ma|mother|pa|father)|granny|nana)\b.{0,80}\b(?:bomb|napalm|meth|explosives?|weapons?|poison|activation keys?|hack|drugs)\b"),
@@ -68,7 +83,7 @@ RULES: tuple[Rule, ...] = (
     _r("become_assistant", _RM, 0.8, r"\b(?:become|be|as) (?:a |an )?(?:helpful |generic |normal |plain |regular |general )?(?:assistant|chatbot)(?: instead)?\b.{0,40}(?:instead|personality|persona|no personality)|\b(?:generic|plain|normal|regular) assistant (?:with no|instead)"),
     _r("authority_claim", _RM, 0.45, r"\b(?:i am|i'm) (?:your |an? )?(?:creator|developer|admin(?:istrator)?|owner|programmer|(?:openai|anthropic|google|meta) employee)\b|\bas your (?:developer|creator|admin|owner)\b"),
     _r("permission_to_break", _RM, 0.6, r"\bpermission to (?:ignore|break|bypass|disregard)|\b(?:permission|authori[sz]e|order|command) you to (?:ignore|break|bypass|disregard)|\byou can ignore the (?:safety|rules|policy)"),
-    _r("disable_safety", _RM, 0.85, r"\b(?:bypass|disable|turn off|remove|deactivate|switch off) (?:your |the |all |any )?(?:safety |content )?(?:filters?|guardrails|restrictions|safety|censorship|content policy|safety rules)\b"),
+    _r("disable_safety", _RM, 0.85, r"\b(?:bypass|disable|turn off|remove|deactivate|switch off|drop|lift) (?:your |the |all |any )?(?:safety |content )?(?:filters?|guardrails|restrictions|safety|censorship|content policy|safety rules)\b"),
     _r("limits_removed", _RM, 0.85, r"\byour (?:restrictions|rules|limits|filters|guidelines) (?:have been|are|were) (?:removed|lifted|disabled|gone)"),
     _r("obey_me", _RM, 0.45, r"\b(?:you must|you will|you have to) (?:obey|comply)|\bcomply with every|\bobey me\b|\bdo (?:whatever|everything) i say\b"),
     _r("unrestricted_mode", _RM, 0.8, r"\b(?:switch|go|enter) (?:to |into )?(?:unrestricted|unfiltered|uncensored|developer|god) mode"),
@@ -83,7 +98,7 @@ RULES: tuple[Rule, ...] = (
     _r("xx_obedient", _RM, 0.4, r"\b(?:obediente|obéissant|gehorsam(?:er)?|sumis[ao])\b"),
     # -- system query -----------------------------------------------------------------
     _r("system_prompt", _SQ, 0.75, r"\b(?:your|the|ur) (?:full |entire |exact |hidden |secret |original |initial |internal |system |developer |base |real )+(?:prompt|instructions|message|rules|guidelines|directives|configuration|config)\b"),
-    _r("your_prompt", _SQ, 0.75, r"\b(?:your|ur) (?:system )?prompt\b|\bprompt you (?:were|was|are) (?:given|initiali[sz]ed|started|configured)|\bsystem prompt\b(?!s)|\bdeveloper (?:message|instructions)\b"),
+    _r("your_prompt", _SQ, 0.75, r"\b(?:your|ur) (?:system )?prompt\b|\bprompt you (?:were|was|are) (?:given|initiali[sz]ed|started|configured)|\b(?:the|ur) system prompt\b(?!s)|\bdeveloper (?:message|instructions)\b"),
     _r("ask_verb", _SQ, 0.3, rf"\b{_ASK}\b"),
     _r("text_above", _SQ, 0.85, r"\b(?:repeat|print|output|show|copy) (?:the |all |everything )?(?:words |text |lines )?(?:above|before this|before my)|\b(?:text|words) (?:above|came before|before) (?:this|my)|\beverything (?:above|before) (?:this|my)"),
     _r("context_window", _SQ, 0.6, r"\bcontext window\b"),
@@ -96,6 +111,16 @@ RULES: tuple[Rule, ...] = (
     _r("exactness", _SQ, 0.35, r"\b(?:exact(?:ly)?|precise(?:ly)?|numeric(?:al)?|as numbers|decimals?)\b"),
     _r("your_numbers", _SQ, 0.45, r"\byour (?:\w+ ){0,3}(?:traits|scores|numbers|parameters|levels)\b"),
     _r("other_users", _SQ, 0.8, r"\b(?:other|another) users?(?:'s)?\b|\bother people (?:told|said to|tell) you\b"),
+    _r("setup_text", _SQ, 0.6, r"\b(?:setup|initial|opening|hidden|starting|first) (?:message|text|prompt|notes?|instructions|guidance)\b|\b(?:text|message|notes|prompt|guidance) (?:you were|you got|they gave you|the developers (?:left|gave))"),
+    _r("configured_with", _SQ, 0.5, r"\b(?:were you|you were|you got|you received|you've been) (?:configured|loaded|set up|initiali[sz]ed|told|given|programmed)\b"),
+    _r("verbatim", _SQ, 0.5, r"\b(?:word for word|verbatim|exactly as written|letter for letter|palabra por palabra|mot pour mot|wörtlich)\b"),
+    _r("hidden_part", _SQ, 0.5, r"\b(?:hidden|invisible|secret) (?:part|section|notes?|text|messages?)\b"),
+    _r("your_context", _SQ, 0.45, r"\b(?:your|the) (?:context|input|memory)\b(?! of)"),
+    _r("internal_notes", _SQ, 0.75, r"\byour (?:internal|hidden|secret|private) (?:notes|setup|text|guidance|settings)\b|\bsystem tags?\b"),
+    _r("secret_tokens", _SQ, 0.6, r"\b(?:secret|auth|bearer|access) (?:token|key)s?\b|\b(?:server|backend|admin|root) (?:password|key|token)s?\b"),
+    _r("creators_set", _SQ, 0.5, r"\b(?:creators|developers|makers|programmers|devs)\b.{0,40}\b(?:set|gave|told|configured|wrote|left|put)\b"),
+    _r("previous_user", _SQ, 0.8, r"\b(?:previous|last|other|another) (?:user|person)\b|\bperson before me\b|\bconversations? (?:you had )?with (?:other|another)"),
+    _r("xx_setup", _SQ, 0.75, r"\blo que te (?:indicaron|dijeron)\b|\bqu'on t'a dit\b|\bwas man dir\b.{0,20}\bgesagt\b|\btus desarrolladores\b|\btes développeurs\b|\bdeine entwickler\b|\bréglages secrets\b|\bgeheimen einstellungen\b"),
     _r("es_system", _SQ, 0.8, r"\b(?:prompt|instrucciones) del sistema\b|\binstrucciones (?:internas|ocultas|secretas)\b|\btu configuraci[oó]n\b"),
     _r("fr_system", _SQ, 0.8, r"\bprompt syst[eè]me\b|\binstructions (?:cachées|internes|secrètes)\b|\bta configuration\b"),
     _r("de_system", _SQ, 0.8, r"\bsystem-?prompt\b|\b(?:versteckten|internen|geheimen) anweisungen\b|\bdeine konfiguration\b"),
@@ -112,18 +137,25 @@ RULES: tuple[Rule, ...] = (
     _r("section_header", _IA, 0.85, r"#{2,}\s*(?:system|instruction|new instruction)s?\b"),
     _r("message_from_system", _IA, 0.8, r"\bmessage from (?:the )?(?:system|administrator|admin|developers?)\b"),
     _r("addresses_ai", _IA, 0.75, r"\b(?:note to|attention|dear) (?:the )?(?:ai|assistant|model|llm)\b|\b(?:ai|assistant|model|llm) reading this\b|\binstructions for the (?:assistant|ai|model)\b"),
-    _r("sql_ddl", _IA, 0.6, r"\b(?:drop|truncate|alter) table\b"),
+    _r("role_note", _IA, 0.85, r"(?:^|[\n(\[=:]\s*)(?:system|assistant|admin|developer|operator)\s+(?:note|instructions?|message|notice|directive)s?\s*:|\[hidden(?: instructions?)?:"),
+    _r("note_to_ai", _IA, 0.8, r"\b(?:note|message|p\.?s\.?|hint|instructions?|reminder|notice) (?:to|for) (?:the )?(?:ai|assistant|model|llm|bot)\b|\b(?:nota|instrucciones|note|instructions|hinweis|anweisung) (?:para|pour|an) (?:el |la |le |l'|das |die )?(?:modelo|ia|modèle|ki|modell|ai)\b"),
+    _r("config_assign", _IA, 0.85, r"\b(?:safety|persona|filters?|moderation|restrictions|guardrails)\s*[=:]\s*(?:false|off|none|disabled|0|no)\b"),
+    _r("code_fence_system", _IA, 0.85, r"```\s*(?:system|sys)\b"),
+    _r("session_marker", _IA, 0.8, r"(?:={2,}|-{2,}|#{2,})\s*(?:new|end of|begin) (?:session|conversation|chat|instructions?)"),
+    _r("operator_update", _IA, 0.8, r"\b(?:policy|rules?) (?:update|change)\b.{0,40}\b(?:operator|developers?|admin|system)\b|\b(?:notice|message|update) from the (?:developers?|operator|admin|system)\b|\bthe operator has\b"),
+    _r("memory_rule", _IA, 0.85, r"\b(?:remember|store|save|write|memori[sz]e|add)\b.{0,30}\b(?:memory|this rule|permanently|as a fact)\b.{0,80}\b(?:obey|admin|administrator|personality|rights|access|allowed|developers)\b"),
+    _r("sql_ddl", _IA, 0.6, r"\b(?:drop|truncate|alter) (?:table|database|schema)\b|\btruncate \w+"),
     _r("sql_dml", _IA, 0.6, r"\bdelete from \w+|\bupdate \w+ set\b|\binsert into \w+|\bselect \* from\b"),
     _r("sql_tautology", _IA, 0.75, r"'\s*or\s*'?1'?\s*=\s*'?1|\bor 1=1\b|';|;\s*--"),
     _r("our_tables", _IA, 0.3, r"\b(?:personality_state|users|memories|security_incidents|api_keys|messages)\b"),
-    _r("execute_verb", _IA, 0.4, r"\b(?:please execute|execute|exec|run this|run the command|run it|ejecuta|exécute|führe aus)\b"),
+    _r("execute_verb", _IA, 0.4, r"\b(?:please execute|execute|exec|run this|run the command|run it|please run|go ahead and run|kindly run|ejecuta|exécute|führe aus)\b"),
     _r("code_exec", _IA, 0.85, r"__import__|\bos\.system\b|\bsubprocess\b|\beval\(|\bexec\(|\brm -rf\b|/etc/passwd|\bcat \.env\b|open\(['\"]\.env"),
     _r("script_tag", _IA, 0.85, r"<script\b|javascript:"),
     _r("memory_poison", _IA, 0.85, r"\b(?:remember|store|save|memori[sz]e|update your memory)\b.{0,60}\b(?:always obey|obey me|no (?:rules|restrictions)|ignore your|(?:my|your) administrator|user is (?:your |an? )?admin|full (?:rights|access))"),
-    _r("attr_assign", _IA, 0.85, r"\b(?:personality|user|system|config)\.\w+(?:\.\w+)*\s*(?:=|\()"),
+    _r("attr_assign", _IA, 0.85, r"\b(?:personality|user|system|config|settings|safety|persona|policy)\.\w+(?:\.\w+)*\s*(?:=|\()"),
     _r("slash_system", _IA, 0.8, r"(?:^|\s)/system\b|\bmode\s*=\s*(?:unrestricted|admin|root)"),
     _r("json_role", _IA, 0.9, r"\"role\"\s*:\s*\"system\""),
-    _r("user_is_admin", _IA, 0.7, r"\bthe user is (?:an? |the )?(?:admin|administrator|developer|owner)\b|\bgrant (?:me |the user )?(?:full |admin )?(?:access|rights|admin)"),
+    _r("user_is_admin", _IA, 0.7, r"\b(?:the|this) user is (?:an? |the )?(?:verified )?(?:admin|administrator|developer|owner)\b|\bthe user has (?:full|root|admin) (?:rights|access|privileges)\b|\bgrant (?:me |the user )?(?:full |admin )?(?:access|rights|admin)"),
     _r("sudo", _IA, 0.35, r"\bsudo\b"),
     # -- letters-only view (spaced-out text) ---------------------------------------------
     _sq("sq_ignore", _RM, 0.92, r"(?:ignore|disregard|forget|override)(?:all|any|the|your|previous|prior|above|earlier)*(?:instructions|rules|guidelines|programming|prompt)"),
@@ -136,9 +168,17 @@ RULES: tuple[Rule, ...] = (
 #: Reporting frames: the attack words are someone else's, quoted ("my friend said ...").
 _QUOTED = re.compile(r"[\"“”«»„]([^\"“”«»„]{4,})[\"“”«»„]")
 _REPORTING = re.compile(
-    r"\b(?:said|says|say|texted|told|meme|article|read|saw|heard|joke|movie|book|sign|manual)\b",
+    r"\b(?:said|says|say|texted|told|meme|article|read|saw|heard|joke|joked|movie|film|book|"
+    r"sign|manual|try|tries|tried|type|types|typed|wrote|posted)\b",
     re.IGNORECASE,
 )
+#: Talk *about* attack words, not to the companion: a question or report with no
+#: second person ("What is a system prompt?", "I told my friend to forget the rules").
+_ABOUT_FRAME = re.compile(
+    r"^(?:what is|what's|what are|what does|how do i|how should i|how can i|how to|why do|"
+    r"why does|why would|can you explain|explain|i told|i asked|my \w+ (?:said|told|asked|joked))\b"
+)
+_SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|ur|u)\b")
 
 
 @dataclass(frozen=True)
@@ -180,6 +220,21 @@ def _quoted_only(text: str) -> bool:
     return max(outside.values(), default=0.0) < 0.5
 
 
+#: Asking for a secret is an attack however it is phrased.
+_NEVER_DAMPED = re.compile(
+    r"\b(?:password|api[ _-]?keys?|jwt|secret (?:key|token)|credentials|access token)s?\b"
+)
+
+
+def _talks_about(text: str) -> bool:
+    """A question or report about attack words that does not address the companion."""
+    return (
+        bool(_ABOUT_FRAME.search(text))
+        and not _SECOND_PERSON.search(text)
+        and not _NEVER_DAMPED.search(text)
+    )
+
+
 def score_patterns(text_views: list[View]) -> PatternResult:
     """Score every view and keep each category's best.
 
@@ -194,7 +249,8 @@ def score_patterns(text_views: list[View]) -> PatternResult:
     hits: list[str] = []
     # Reported speech ("I saw a meme that said 'ignore all previous instructions'")
     # stays visible to later layers but under the incident threshold.
-    damp = 0.6 if text_views and _quoted_only(text_views[0].text) else 1.0
+    plain = text_views[0].text if text_views else ""
+    damp = 0.6 if _quoted_only(plain) or _talks_about(plain) else 1.0
     for view in text_views:
         view_scores, view_hits = _score_view(view.text, squashed=view.name == "squashed")
         for category, value in view_scores.items():

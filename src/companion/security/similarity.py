@@ -1,16 +1,16 @@
-"""Layer 3: similarity to labelled exemplars (pure numpy; the vectors come from outside).
+"""Layer 3: a softmax classifier over exemplar embeddings (pure numpy; vectors come in).
 
-The exemplar matrix is built once (``ExemplarIndex.build``) from the training corpus
-with the runtime's embedder; scoring a message is one matrix-vector product. The
-score of a category is the mean cosine similarity of the message to its ``k``
-nearest exemplars of that category; the confidence is how far that beats the
-nearest *benign* exemplars, squashed by a logistic calibrated on the training split
-(leave-one-out, see ``docs/BENCHMARKS.md``).
+``ExemplarIndex.build`` fits a class-balanced, L2-regularised multinomial logistic
+regression on the training corpus's embeddings (full-batch gradient descent from
+zero, so it is deterministic; ~1 s for ~400 exemplars). Scoring a message is one
+matrix-vector product. Why not nearest neighbours: leave-one-out on the training
+split, k-NN margins flagged 9% of benign chat at the confidence that caught 75% of
+attacks; the linear head catches ~54% of unseen attacks (5-fold CV) at 0.6% false
+alarms, which is what a standalone layer needs.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,73 +19,90 @@ import numpy.typing as npt
 
 from companion.security.patterns import CATEGORIES
 
-__all__ = ["BENIGN", "ExemplarIndex", "SimilarityResult"]
+__all__ = ["BENIGN", "ExemplarIndex", "SimilarityResult", "standalone_confidence"]
 
 BENIGN = "benign"
 _LABELS = (*CATEGORIES, BENIGN)
+#: Attack probability above which the classifier may flag on its own (5-fold CV on
+#: the training split: 0.6% of benign chat above it).
+STANDALONE_PROBABILITY = 0.9
+_L2 = 1e-3
+_STEPS = 2000
+_RATE = 2.0
 
-#: Logistic calibration of ``margin = sim(category) - sim(benign)`` (leave-one-out on
-#: the training split with MiniLM): a margin of 0.1 means ~0.75 confidence.
-_SLOPE = 14.0
-_CENTRE = 0.02
-#: Below this similarity nothing in the corpus resembles the message: no opinion.
-_MIN_SIMILARITY = 0.45
-
-FloatMatrix = npt.NDArray[np.float32]
+FloatMatrix = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class SimilarityResult:
-    """The best attack category by similarity, its confidence and the raw similarities."""
+    """The most likely attack category, the attack probability and every class's."""
 
     category: str | None
     confidence: float
     similarities: dict[str, float]
 
 
-class ExemplarIndex:
-    """Unit vectors of labelled exemplars, grouped by label."""
+def _softmax(logits: FloatMatrix) -> FloatMatrix:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    result: FloatMatrix = exp / exp.sum(axis=-1, keepdims=True)
+    return result
 
-    def __init__(self, vectors: FloatMatrix, labels: Sequence[str], *, k: int = 3) -> None:
-        """Keep ``vectors`` (rows are unit vectors) with one label per row."""
-        if len(vectors) != len(labels):
+
+def _fit(vectors: FloatMatrix, targets: npt.NDArray[np.int64]) -> tuple[FloatMatrix, FloatMatrix]:
+    count, dims = vectors.shape
+    onehot = np.eye(len(_LABELS))[targets]
+    # Class-balanced: benign chat must weigh as much as all attacks of one kind.
+    weights = count / (len(_LABELS) * np.maximum(onehot.sum(axis=0), 1.0))
+    sample = (onehot * weights).sum(axis=1, keepdims=True) / count
+    coef = np.zeros((dims, len(_LABELS)))
+    bias = np.zeros(len(_LABELS))
+    for _ in range(_STEPS):
+        grad = (_softmax(vectors @ coef + bias) - onehot) * sample
+        coef -= _RATE * (vectors.T @ grad + _L2 * coef)
+        bias -= _RATE * grad.sum(axis=0)
+    return coef, bias
+
+
+def standalone_confidence(probability: float) -> float:
+    """Map the attack probability to the detector's confidence scale.
+
+    At or below ``STANDALONE_PROBABILITY`` the result stays under the 0.6 incident
+    line; above it, it rises from the 0.7 action line to 1.0.
+    """
+    if probability <= STANDALONE_PROBABILITY:
+        return 0.55 * probability
+    return min(1.0, 0.7 + 3.0 * (probability - STANDALONE_PROBABILITY))
+
+
+class ExemplarIndex:
+    """The fitted classifier over labelled exemplar vectors."""
+
+    def __init__(self, vectors: npt.ArrayLike, labels: Sequence[str]) -> None:
+        """Fit on ``vectors`` (unit rows) with one label per row."""
+        matrix = np.asarray(vectors, dtype=np.float64)
+        if len(matrix) != len(labels):
             raise ValueError("one label per exemplar vector")
-        self.k = k
-        self._groups = {
-            label: vectors[[i for i, lab in enumerate(labels) if lab == label]] for label in _LABELS
-        }
+        targets = np.array([_LABELS.index(label) for label in labels], dtype=np.int64)
+        self._size = len(labels)
+        self._coef, self._bias = _fit(matrix, targets)
 
     @classmethod
     def from_lists(cls, vectors: Sequence[Sequence[float]], labels: Sequence[str]) -> ExemplarIndex:
         """Build from plain lists (what ``Embedder.embed`` returns)."""
-        return cls(np.asarray(vectors, dtype=np.float32), labels)
+        return cls(np.asarray(vectors, dtype=np.float64), labels)
 
     def __len__(self) -> int:
-        return sum(len(group) for group in self._groups.values())
-
-    def _similarity(self, vector: FloatMatrix, label: str) -> float:
-        group = self._groups[label]
-        if len(group) == 0:
-            return 0.0
-        sims = group @ vector
-        top = np.partition(sims, -min(self.k, len(sims)))[-min(self.k, len(sims)) :]
-        return float(top.mean())
+        return self._size
 
     def score(self, vector: Sequence[float]) -> SimilarityResult:
-        """Judge one unit vector against the exemplars.
-
-        Args:
-            vector: the message's embedding (unit length).
+        """Class probabilities for one unit vector.
 
         Returns:
-            The most similar attack category and a calibrated confidence in [0, 1]
-            (0 when the message is closer to benign chat or like nothing known).
+            The most likely attack category and the total attack probability
+            (``1 - P(benign)``); ``similarities`` holds every class's probability.
         """
-        query = np.asarray(vector, dtype=np.float32)
-        sims = {label: self._similarity(query, label) for label in _LABELS}
-        category = max(CATEGORIES, key=lambda c: sims[c])
-        if sims[category] < _MIN_SIMILARITY:
-            return SimilarityResult(None, 0.0, sims)
-        margin = sims[category] - sims[BENIGN]
-        confidence = 1.0 / (1.0 + math.exp(-_SLOPE * (margin - _CENTRE)))
-        return SimilarityResult(category, round(confidence, 4), sims)
+        probs = _softmax(np.asarray(vector, dtype=np.float64) @ self._coef + self._bias)
+        by_label = {label: float(p) for label, p in zip(_LABELS, probs, strict=True)}
+        category = max(CATEGORIES, key=lambda c: by_label[c])
+        return SimilarityResult(category, round(1.0 - by_label[BENIGN], 4), by_label)
