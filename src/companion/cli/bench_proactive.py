@@ -74,14 +74,20 @@ async def _generate(runtime: Any, users: int, per_user: int) -> float:
 
 async def _pass(runtime: Any) -> dict[str, float]:
     from companion.proactive.core import evaluate
-    from companion.proactive.decisions import insert_decisions
+    from companion.proactive.decisions import insert_decisions, match_replies
     from companion.proactive.features import load_features
+    from companion.proactive.patterns import refresh_patterns
 
     service = runtime.proactive
     now = datetime.now(UTC)
     threshold = service.settings.proactive_threshold
+    start = time.perf_counter()
+    async with runtime.db.engine.begin() as conn:
+        await refresh_patterns(conn, now=now)  # the 15-minute job, timed apart
+    refresh = time.perf_counter() - start
     t0 = time.perf_counter()
     async with runtime.db.engine.begin() as conn:
+        await match_replies(conn, now=now)
         features, _ = await load_features(
             conn, now=now, default_quiet_hours=service.settings.default_quiet_hours
         )
@@ -92,6 +98,7 @@ async def _pass(runtime: Any) -> dict[str, float]:
         t3 = time.perf_counter()
     return {
         "users": float(len(features.user_ids)),
+        "refresh": refresh,
         "load": t1 - t0,
         "score": t2 - t1,
         "insert": t3 - t2,
@@ -173,14 +180,15 @@ def _report(
         f"Proactive pass over {users:,} users ({users * per_user:,} interactions in 30 days, "
         f"5 needs each; data generated with SQL in {generated:.0f} s):",
         "",
-        "| pass | users evaluated | feature SQL | score + limits (numpy) | store decisions "
-        "| total | to initiate |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| pass | users evaluated | replies + feature SQL | score + limits (numpy) "
+        "| store decisions | **pass total** | to initiate | pattern refresh (15-min job) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for i, r in enumerate(runs, 1):
         lines.append(
             f"| {i} | {r['users']:,.0f} | {r['load']:.2f} s | {r['score'] * 1000:.0f} ms | "
-            f"{r['insert']:.2f} s | **{r['total']:.2f} s** | {r['initiate']:,.0f} |"
+            f"{r['insert']:.2f} s | **{r['total']:.2f} s** | {r['initiate']:,.0f} | "
+            f"{r['refresh']:.2f} s |"
         )
     if refl is not None:
         lines += [

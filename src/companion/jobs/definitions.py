@@ -76,6 +76,18 @@ async def _proactive(runtime: Runtime, now: datetime) -> Counts:
     return counts
 
 
+async def _patterns(runtime: Runtime, now: datetime) -> Counts:
+    from companion.proactive.patterns import refresh_patterns
+
+    async with runtime.db.engine.begin() as conn:
+        return {"users": await refresh_patterns(conn, now=now)}
+
+
+def _quarter(now: datetime, _: BehaviourSettings) -> str:
+    start = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    return f"{start:%Y-%m-%dT%H:%M}"
+
+
 # --- personality -------------------------------------------------------------------------
 
 
@@ -177,6 +189,13 @@ JOBS: dict[str, JobSpec] = {
             lambda s: IntervalTrigger(minutes=s.proactive_check_minutes),
             _slot,
             run=_proactive,
+        ),
+        JobSpec(
+            "activity_patterns",
+            "refresh the cached activity patterns the proactive score reads (PRO-12)",
+            lambda s: IntervalTrigger(minutes=15),
+            _quarter,
+            run=_patterns,
         ),
         JobSpec(
             "needs",

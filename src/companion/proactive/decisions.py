@@ -48,19 +48,17 @@ _INSERT = text(
 INSERT INTO proactive_decisions
   (user_id, evaluated_at, score, factors, should_initiate, reason, blocked_by, source)
 SELECT t.user_id, CAST(:now AS timestamptz), t.score,
-       jsonb_build_object('need', round(t.need::numeric, 4), 'timing', round(t.timing::numeric, 4),
-                          'pattern', round(t.pattern::numeric, 4),
-                          'personality', round(t.personality::numeric, 4),
-                          'penalty', round(t.penalty::numeric, 4), 'trigger', t.trig),
+       jsonb_build_object('need', t.need, 'timing', t.timing, 'pattern', t.pattern,
+                          'personality', t.personality, 'penalty', t.penalty, 'trigger', t.trig),
        t.initiate, t.reason, t.blocked, :source
 FROM unnest(CAST(:user_id AS text[]), CAST(:score AS float8[]), CAST(:need AS float8[]),
             CAST(:timing AS float8[]), CAST(:pattern AS float8[]),
             CAST(:personality AS float8[]), CAST(:penalty AS float8[]), CAST(:trig AS text[]),
             CAST(:initiate AS bool[]), CAST(:reason AS text[]), CAST(:blocked AS text[]))
   AS t(user_id, score, need, timing, pattern, personality, penalty, trig, initiate, reason, blocked)
-RETURNING id, user_id, should_initiate
 """
 )
+_RETURNING = text(_INSERT.text + " RETURNING id, user_id")
 
 
 async def match_replies(conn: AsyncConnection, *, now: datetime) -> int:
@@ -93,23 +91,39 @@ async def insert_decisions(
     """Store every evaluation; returns ``{user_id: decision_id}`` of those to initiate."""
     if len(ev.user_ids) == 0:
         return {}
-    params: dict[str, Any] = {
+    acting = ev.initiate
+    result: dict[str, int] = {}
+    for mask, statement in ((~acting, _INSERT), (acting, _RETURNING)):
+        if not mask.any():
+            continue
+        rows = await conn.execute(statement, _params(ev, mask, now=now, threshold=threshold,
+                                                      source=source))  # fmt: skip
+        if statement is _RETURNING:
+            result = {row.user_id: int(row.id) for row in rows}
+    return result
+
+
+def _params(
+    ev: Evaluation, mask: Any, *, now: datetime, threshold: float, source: str
+) -> dict[str, Any]:
+    def r4(values: Any) -> list[float]:
+        return [round(v, 4) for v in values[mask].tolist()]
+
+    return {
         "now": now,
         "source": source,
-        "user_id": list(ev.user_ids),
-        "score": ev.score.tolist(),
-        "need": ev.need.tolist(),
-        "timing": ev.timing.tolist(),
-        "pattern": ev.pattern.tolist(),
-        "personality": ev.personality.tolist(),
-        "penalty": ev.penalty.tolist(),
-        "trig": [str(t) for t in ev.trigger],
-        "initiate": ev.initiate.tolist(),
-        "reason": _reasons(ev, threshold=threshold),
-        "blocked": [None if b is None else str(b) for b in ev.blocked_by],
+        "user_id": ev.user_ids[mask].tolist(),
+        "score": ev.score[mask].tolist(),
+        "need": r4(ev.need),
+        "timing": r4(ev.timing),
+        "pattern": r4(ev.pattern),
+        "personality": r4(ev.personality),
+        "penalty": r4(ev.penalty),
+        "trig": [str(t) for t in ev.trigger[mask]],
+        "initiate": ev.initiate[mask].tolist(),
+        "reason": [r for r, m in zip(_reasons(ev, threshold=threshold), mask, strict=True) if m],
+        "blocked": [None if b is None else str(b) for b in ev.blocked_by[mask]],
     }
-    rows = (await conn.execute(_INSERT, params)).all()
-    return {row.user_id: int(row.id) for row in rows if row.should_initiate}
 
 
 async def record_outcome(

@@ -1,10 +1,12 @@
 """Load the score's inputs for many users with one SQL statement (no per-user queries).
 
-The statement aggregates, per user: the 30-day activity histogram read at the
-current local hour and weekday (C-27), 7-day interaction stats (PRO-09), the needs
-grown to ``now`` with the personality domain's rates, the current personality row,
-and the proactive history the hard limits need. It returns one row of arrays
-(``array_agg`` per column), which numpy turns into ``Features`` without a Python loop.
+The statement reads, per user: the cached activity pattern (``proactive_activity``,
+see ``patterns.py``) at the current local hour and weekday (C-27) with the 7-day
+stats (PRO-09), the live last activity (an index probe, so a user who just talked is
+never treated as idle), the *urgent* needs grown to ``now`` with the personality
+domain's rates, the current personality row, and the proactive history the hard
+limits need. It returns one row of arrays (``array_agg`` per column), which numpy
+turns into ``Features`` without a Python loop.
 """
 
 from __future__ import annotations
@@ -41,9 +43,11 @@ u AS MATERIALIZED (
          us.proactive_messaging_enabled AS enabled,
          (us.status = 'suspended' OR us.security_level >= 3) AS suspended,
          us.last_active
-  FROM users us LEFT JOIN tzn t ON t.name = us.timezone
+  FROM users us
+  LEFT JOIN tzn t ON t.name = us.timezone
+  LEFT JOIN proactive_activity a ON a.user_id = us.id
   WHERE us.status IN ('active', 'suspended')
-    AND us.last_active >= :now - interval '30 days'
+    AND (us.last_active >= :now - interval '30 days' OR a.user_id IS NOT NULL)
     AND (CAST(:ids AS text[]) IS NULL OR us.id = ANY(CAST(:ids AS text[])))
 ),
 ul AS MATERIALIZED (
@@ -51,52 +55,12 @@ ul AS MATERIALIZED (
          (date_trunc('day', :now AT TIME ZONE u.tz) AT TIME ZONE u.tz) AS local_midnight
   FROM u
 ),
-act AS (
-  SELECT i.user_id,
-         extract(hour FROM i.timestamp AT TIME ZONE ul.tz) AS h,
-         extract(isodow FROM i.timestamp AT TIME ZONE ul.tz) AS d,
-         extract(hour FROM ul.local_now) AS now_h,
-         extract(isodow FROM ul.local_now) AS now_d,
-         i.timestamp
-  FROM interactions i JOIN ul ON ul.id = i.user_id
-  WHERE i.timestamp >= :now - interval '30 days' AND i.timestamp <= :now
-    AND NOT i.is_proactive
-),
-hh AS (SELECT user_id, h, max(now_h) AS now_h, count(*) AS c FROM act GROUP BY 1, 2),
-dd AS (SELECT user_id, d, max(now_d) AS now_d, count(*) AS c FROM act GROUP BY 1, 2),
-ha AS (
-  SELECT user_id, max(c) AS hour_max, sum(c) AS samples,
-         coalesce(sum(c) FILTER (WHERE h = now_h), 0) AS hour_count
-  FROM hh GROUP BY 1
-),
-da AS (
-  SELECT user_id, max(c) AS day_max,
-         coalesce(sum(c) FILTER (WHERE d = now_d), 0) AS day_count
-  FROM dd GROUP BY 1
-),
-last_act AS (SELECT user_id, max(timestamp) AS ts FROM act GROUP BY 1),
-w7 AS (
-  SELECT i.user_id, i.is_proactive,
-         i.timestamp - lag(i.timestamp) OVER (PARTITION BY i.user_id ORDER BY i.timestamp) AS gap
-  FROM interactions i JOIN ul ON ul.id = i.user_id
-  WHERE i.timestamp >= :now - interval '7 days' AND i.timestamp <= :now
-),
-st AS (
-  SELECT user_id,
-         count(*) FILTER (WHERE NOT is_proactive AND (gap IS NULL OR gap > interval '2 hours'))
-           AS user_starts,
-         count(*) FILTER (WHERE is_proactive) AS companion_starts
-  FROM w7 GROUP BY 1
-),
-cv AS (
-  SELECT c.user_id, avg(c.message_count) AS avg_len
-  FROM conversations c JOIN ul ON ul.id = c.user_id
-  WHERE c.last_activity >= :now - interval '7 days'
-  GROUP BY 1
-),
 nd AS (
   SELECT n.user_id, {_NEED_COLS}
-  FROM needs n JOIN ul ON ul.id = n.user_id GROUP BY 1
+  FROM needs n JOIN ul ON ul.id = n.user_id
+  WHERE least(1.0, n.current_level + greatest(0, extract(epoch FROM :now - n.last_updated)
+        / 3600.0) * {max(NEED_RATES.values())}) >= n.trigger_threshold
+  GROUP BY 1
 ),
 pd AS (
   SELECT d.user_id, d.sent_at, d.declined_at,
@@ -126,20 +90,23 @@ rows AS (
   SELECT ul.id, ul.quiet_hours, ul.enabled, ul.suspended, ul.tz,
          (extract(hour FROM ul.local_now) * 60 + extract(minute FROM ul.local_now))::int
            AS local_minute,
-         coalesce(ha.hour_count, 0)::float8 AS hour_count,
-         coalesce(ha.hour_max, 0)::float8 AS hour_max,
-         coalesce(da.day_count, 0)::float8 AS day_count,
-         coalesce(da.day_max, 0)::float8 AS day_max,
-         coalesce(ha.samples, 0)::float8 AS samples,
-         extract(epoch FROM :now - coalesce(last_act.ts, ul.last_active)) / 3600.0
+         coalesce((a.hour_counts ->> extract(hour FROM ul.local_now)::int::text)::float8, 0)
+           AS hour_count,
+         coalesce(a.hour_max, 0)::float8 AS hour_max,
+         coalesce((a.day_counts ->> extract(isodow FROM ul.local_now)::int::text)::float8, 0)
+           AS day_count,
+         coalesce(a.day_max, 0)::float8 AS day_max,
+         coalesce(a.samples, 0)::float8 AS samples,
+         extract(epoch FROM :now - coalesce(la.ts, a.last_activity, ul.last_active)) / 3600.0
            AS hours_since_activity,
          CASE WHEN coalesce(pa.known7, 0) > 0 THEN pa.answered7::float8 / pa.known7
               ELSE 0.5 END AS response_rate,
-         coalesce(cv.avg_len, 3)::float8 AS avg_len,
-         CASE WHEN coalesce(st.user_starts, 0) + coalesce(st.companion_starts, 0) > 0
-              THEN st.user_starts::float8 / (st.user_starts + st.companion_starts)
+         coalesce(a.avg_conversation_length, 3)::float8 AS avg_len,
+         CASE WHEN coalesce(a.user_starts_7d, 0) + coalesce(a.companion_starts_7d, 0) > 0
+              THEN a.user_starts_7d::float8 / (a.user_starts_7d + a.companion_starts_7d)
               ELSE 0.5 END AS initiation_ratio,
-         (st.user_id IS NOT NULL) AS has_history,
+         (coalesce(a.user_starts_7d, 0) + coalesce(a.companion_starts_7d, 0) > 0)
+           AS has_history,
          {", ".join(f"nd.lv_{t}, nd.th_{t}, nd.w_{t}" for t in NEED_ORDER)},
          {", ".join(f"ps.{t}" for t in _TRAITS)},
          ps.pleasure, ps.arousal, ps.dominance, ps.emotion_label,
@@ -149,11 +116,12 @@ rows AS (
          extract(epoch FROM :now - pa.last_decline) / 3600.0 AS hours_since_decline,
          coalesce(pa.prev_unanswered, false) AS prev_unanswered
   FROM ul
-  LEFT JOIN ha ON ha.user_id = ul.id
-  LEFT JOIN da ON da.user_id = ul.id
-  LEFT JOIN last_act ON last_act.user_id = ul.id
-  LEFT JOIN st ON st.user_id = ul.id
-  LEFT JOIN cv ON cv.user_id = ul.id
+  LEFT JOIN proactive_activity a ON a.user_id = ul.id
+  LEFT JOIN LATERAL (
+    SELECT i.timestamp AS ts FROM interactions i
+    WHERE i.user_id = ul.id AND NOT i.is_proactive AND i.timestamp <= :now
+    ORDER BY i.timestamp DESC LIMIT 1
+  ) la ON true
   LEFT JOIN nd ON nd.user_id = ul.id
   LEFT JOIN personality_state ps ON ps.user_id = ul.id AND ps.is_current
   LEFT JOIN pa ON pa.user_id = ul.id

@@ -43,6 +43,7 @@ from companion.proactive.delivery import (
     ProactiveMessage,
 )
 from companion.proactive.features import NEED_ORDER, UserContext, load_features
+from companion.proactive.patterns import is_stale, refresh_patterns
 from companion.proactive.thinking import think_and_write
 from companion.settings import BehaviourSettings
 from companion.store.database import Database
@@ -140,6 +141,10 @@ class ProactiveService:
         threshold = self.settings.proactive_threshold
         async with self.db.engine.begin() as conn:
             await store.match_replies(conn, now=now)
+            if user_ids is not None:
+                await refresh_patterns(conn, now=now, user_ids=list(user_ids))
+            elif await is_stale(conn, now=now):
+                await refresh_patterns(conn, now=now)
             features, ctx = await load_features(
                 conn,
                 now=now,

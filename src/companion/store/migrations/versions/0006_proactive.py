@@ -1,4 +1,4 @@
-"""Proactive decisions and their delivery.
+"""Proactive decisions and their delivery; cached activity patterns.
 
 Revision ID: 0006
 Revises: 0005
@@ -69,7 +69,32 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "proactive_activity",
+        sa.Column("user_id", sa.String(length=100), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=False),
+        sa.Column("hour_counts", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("day_counts", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("hour_max", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("day_max", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("samples", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("last_activity", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("user_starts_7d", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("companion_starts_7d", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("avg_conversation_length", sa.Float(), nullable=True),
+        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_proactive_activity_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_proactive_activity")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("proactive_activity")
     op.drop_index("ix_proactive_decisions_user_time", table_name="proactive_decisions")
     op.drop_index(
         "ix_proactive_decisions_sent",
