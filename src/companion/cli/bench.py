@@ -13,3 +13,4 @@ from companion.cli import bench_proactive  # noqa: E402, F401  (registers `bench
 from companion.cli import bench_security  # noqa: E402, F401  (registers `bench security`)
 from companion.cli import bench_models  # noqa: E402, F401  (registers `bench models`)
 from companion.cli import bench_personality  # noqa: E402, F401  (registers `bench personality`)
+from companion.cli import bench_memory  # noqa: E402, F401  (registers `bench memory`)

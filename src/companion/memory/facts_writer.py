@@ -15,7 +15,7 @@ from companion.memory import store
 from companion.memory.facts import ExtractedFact
 from companion.memory.reconcile import decide
 
-__all__ = ["FactOutcome", "Provenance", "apply_fact", "content_hash"]
+__all__ = ["FactOutcome", "Provenance", "apply_fact", "content_hash", "fact_row"]
 
 
 def content_hash(text: str) -> str:
@@ -44,9 +44,10 @@ class FactOutcome:
     memory_id: uuid.UUID
 
 
-def _row(
+def fact_row(
     fact: ExtractedFact, vector: Sequence[float] | None, source: Provenance, user_id: str
 ) -> dict[str, Any]:
+    """The ``memories`` row of a new semantic fact."""
     event_at = (
         datetime.combine(fact.event_day, datetime.min.time(), tzinfo=UTC)
         if fact.event_day
@@ -102,7 +103,7 @@ async def apply_fact(
             importance=source.importance,
         )
         return FactOutcome("merge", target)
-    row = _row(fact, vector, source, user_id)
+    row = fact_row(fact, vector, source, user_id)
     (new_id,) = await store.insert_memories(session, [row])
     if decision.action == "supersede" and decision.target is not None:
         old = uuid.UUID(decision.target)

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import InvalidInput
 from companion.memory import store
+from companion.memory.factbook import FactBook
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
-from companion.memory.facts_writer import Provenance, apply_fact, content_hash
+from companion.memory.facts_writer import Provenance, content_hash, fact_row
 from companion.memory.importance import heuristic_importance
 from companion.memory.writer import MemoryWriter
 from companion.store.database import Database
@@ -173,18 +174,65 @@ async def import_history(
         ]  # fmt: skip
         episodic_ids = await store.insert_memories(session, episodic)
         created += len(episodic_ids)
-        for (index, fact), vector in zip(facts, vectors[len(ordered) :], strict=True):
-            msg = ordered[index]
-            source = Provenance(
-                at=msg.timestamp, message_ids=[message_ids[index]], external_ids=[msg.external_id],
-                conversation_id=conversation_id, episodic_id=episodic_ids[index],
-                speaker=msg.speaker or None, importance=importance[index],
-            )  # fmt: skip
-            outcome = await apply_fact(
-                session, user_id=user_id, fact=fact, vector=vector, source=source
-            )
-            created += outcome.action != "merge"
+        source = _Sources(ordered, message_ids, episodic_ids, importance, conversation_id)
+        created += await _apply_facts(session, user_id, facts, vectors[len(ordered) :], source)
     return ImportResult(len(ordered), created, conversation_id)
+
+
+@dataclass(frozen=True)
+class _Sources:
+    messages: Sequence[ImportMessage]
+    message_ids: Sequence[int]
+    episodic_ids: Sequence[uuid.UUID]
+    importance: Sequence[float]
+    conversation_id: uuid.UUID
+
+    def provenance(self, index: int) -> Provenance:
+        msg = self.messages[index]
+        return Provenance(
+            at=msg.timestamp, message_ids=[self.message_ids[index]],
+            external_ids=[msg.external_id], conversation_id=self.conversation_id,
+            episodic_id=self.episodic_ids[index], speaker=msg.speaker or None,
+            importance=self.importance[index],
+        )  # fmt: skip
+
+
+async def _apply_facts(
+    session: AsyncSession,
+    user_id: str,
+    facts: Sequence[tuple[int, ExtractedFact]],
+    vectors: Sequence[list[float] | None],
+    sources: _Sources,
+) -> int:
+    """Reconcile in memory (time order), then write adds, merges and supersessions."""
+    book = FactBook(await store.all_current_facts(session, user_id=user_id))
+    rows = []
+    for (index, fact), vector in zip(facts, vectors, strict=True):
+        row = fact_row(fact, vector, sources.provenance(index), user_id)
+        decision = book.decide(
+            new_id=row["id"], content=fact.content, key=fact.fact_key, vector=vector,
+            at=sources.messages[index].timestamp, source_index=index,
+        )  # fmt: skip
+        if decision.action != "merge":
+            rows.append(row)
+    await store.insert_memories(session, rows)
+    for target, indexes in book.merges.items():
+        await store.merge_into(
+            session, user_id=user_id, target=target,
+            message_ids=[sources.message_ids[i] for i in indexes],
+            external_ids=[sources.messages[i].external_id for i in indexes],
+            importance=max(sources.importance[i] for i in indexes),
+        )  # fmt: skip
+    for change in book.supersessions:
+        await store.close_fact(
+            session, user_id=user_id, old=change.old, new=change.new, at=change.at
+        )
+        await store.record_conflict(
+            session, user_id=user_id, old=change.old, new=change.new,
+            method=f"temporal_precedence:{change.method}",
+            description=f"{change.old_content!r} contradicted by {change.new_content!r}",
+        )  # fmt: skip
+    return len(rows)
 
 
 def utc(value: datetime) -> datetime:

@@ -25,6 +25,7 @@ from companion.memory.search import Hit, SearchFilters
 from companion.memory.writer import MemoryWriter, ShortTermBuffer
 from companion.store.database import Database
 from companion.store.models import Conversation
+from companion.store.repositories import users
 
 __all__ = ["MemoryService", "source_ids"]
 
@@ -224,6 +225,12 @@ class MemoryService:
             result = await session.execute(delete(Memory).where(*where))
         await self.buffer.clear(user_id, conversation_id)
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_user(self, *, user_id: str) -> None:
+        """Delete the user and everything they own (benchmarks' clean-up; admin tools)."""
+        await self.buffer.clear(user_id)
+        async with self._db.transaction() as session:
+            await users.delete_user(session, user_id=user_id)
 
     async def reset_short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> None:
         """Forget the conversation's short-term buffer (``/conversation/reset``)."""

@@ -14,6 +14,7 @@ from companion.memory.models import Memory, MemoryConflict
 from companion.memory.reconcile import ExistingFact
 
 __all__ = [
+    "all_current_facts",
     "close_fact",
     "current_facts",
     "insert_memories",
@@ -63,6 +64,23 @@ async def current_facts(
         vec = None if row.embedding is None else [float(x) for x in row.embedding]
         facts.append(ExistingFact(str(row.id), row.fact_key, row.content, vec))
     return facts
+
+
+async def all_current_facts(session: AsyncSession, *, user_id: str) -> list[ExistingFact]:
+    """Every current semantic fact of the user (for bulk reconciliation)."""
+    rows = await session.execute(
+        select(Memory.id, Memory.fact_key, Memory.content, Memory.embedding).where(
+            Memory.user_id == user_id,
+            Memory.memory_type == "semantic",
+            Memory.invalid_at.is_(None),
+        )
+    )
+    return [
+        ExistingFact(
+            str(r.id), r.fact_key, r.content, None if r.embedding is None else list(r.embedding)
+        )
+        for r in rows
+    ]
 
 
 async def merge_into(

@@ -1,0 +1,139 @@
+"""Search latency at scale and the write path's cost per turn (for ``companion bench memory``).
+
+The bulk rows are synthetic: random vectors and word-salad text made in SQL, inserted
+with the HNSW index dropped and rebuilt afterwards (inserting 10⁶ rows through the
+index costs ~4 ms each on two cores). Run it on a scratch database only.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from companion.conversation.ports import TurnRecord
+from companion.memory.service import MemoryService
+from companion.store.database import Database
+from companion.store.repositories import conversations, users
+from companion.types import PAD
+
+__all__ = ["build_bulk", "search_latency", "write_path_cost"]
+
+_WORDS = (
+    "coffee hiking garden sister brother job office city river park dog cat puppy music "
+    "guitar piano movie book novel travel flight beach mountain winter summer birthday "
+    "wedding doctor exam school project deadline dinner pizza sushi ramen bakery library "
+    "running marathon yoga pottery chess painting camera phone laptop car train bike "
+    "friend neighbour parents grandma holiday paris lisbon berlin tokyo rain snow sunset"
+).split()
+_QUERIES = [
+    "what is my dog called", "when is my sister's birthday", "where do I work now",
+    "which city did I move to", "what food do I love", "did I pass the exam",
+    "what music do I play", "plans for the summer holiday", "my favourite book",
+    "how was the marathon", "who is visiting next week", "what did I cook for dinner",
+]  # fmt: skip
+
+
+def _insert_sql(words: list[str]) -> str:
+    array = "ARRAY[" + ",".join(f"'{w}'" for w in words) + "]"
+    n = len(words)
+    content = " || ' ' || ".join(f"({array})[1 + ((g * {p}) % {n})]" for p in (7, 13, 31, 57, 101))
+    return (
+        "INSERT INTO memories (id, user_id, memory_type, content, content_hash, embedding, "
+        "importance, created_at) SELECT gen_random_uuid(), CASE WHEN g < :heavy THEN 'lat:heavy' "
+        "WHEN g < :heavy + :medium THEN 'lat:medium' ELSE 'lat:u' || (g % 1000) END, "
+        f"'episodic', {content}, 'bulk', "
+        "(SELECT array_agg(random() - 0.5)::vector FROM generate_series(1, :dims) WHERE g >= 0), "
+        "random(), now() - (g % 365) * interval '1 day' "
+        "FROM generate_series(:start, :stop - 1) g"
+    )
+
+
+async def build_bulk(
+    db: Database, *, heavy: int, medium: int, total: int, dims: int = 384, chunk: int = 50_000
+) -> dict[str, float]:
+    """Fill an empty scratch database: one heavy user, one medium, the rest spread out."""
+    timings: dict[str, float] = {}
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO users (id) SELECT 'lat:u' || g FROM generate_series(0, 999) g "
+                "UNION ALL SELECT 'lat:heavy' UNION ALL SELECT 'lat:medium' ON CONFLICT DO NOTHING"
+            )
+        )
+        await session.execute(text("DROP INDEX IF EXISTS ix_memories_embedding_hnsw"))
+    started = time.perf_counter()
+    sql = text(_insert_sql(_WORDS))
+    for start in range(0, total, chunk):
+        async with db.transaction() as session:
+            await session.execute(
+                sql,
+                {"heavy": heavy, "medium": medium, "dims": dims, "start": start,
+                 "stop": min(total, start + chunk)},
+            )  # fmt: skip
+    timings["insert_s"] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("SET maintenance_work_mem = '4GB'"))
+        await conn.execute(text("SET max_parallel_maintenance_workers = 1"))
+        await conn.execute(
+            text(
+                "CREATE INDEX ix_memories_embedding_hnsw ON memories USING hnsw "
+                "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+            )
+        )
+        await conn.execute(text("ANALYZE memories"))
+    timings["index_s"] = round(time.perf_counter() - started, 1)
+    return timings
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2),
+        "n": len(ordered),
+    }
+
+
+async def search_latency(memory: MemoryService, *, user_id: str, rounds: int = 5) -> dict[str, Any]:
+    """p50/p95 of ``search`` (query embedding included), k = 10, varied queries."""
+    await memory.search(user_id=user_id, query="warm up", k=10)
+    samples: list[float] = []
+    for i in range(rounds):
+        for query in _QUERIES:
+            started = time.perf_counter()
+            await memory.search(user_id=user_id, query=f"{query} {i}", k=10)
+            samples.append((time.perf_counter() - started) * 1000)
+    return _percentiles(samples)
+
+
+async def write_path_cost(
+    memory: MemoryService, db: Database, *, turns: int = 40
+) -> dict[str, Any]:
+    """Mean and p95 of ``remember_turn`` (importance, facts, embedding, insert)."""
+    user_id = f"bench:write:{uuid.uuid4().hex[:6]}"
+    async with db.transaction() as session:
+        await users.ensure_user(session, user_id=user_id)
+        conv = await conversations.get_or_create_conversation(session, user_id=user_id)
+    samples = []
+    for i in range(turns):
+        record = TurnRecord(
+            user_id=user_id, conversation_id=conv.id, interaction_id=i, user_message_id=i,
+            reply_message_id=i, user_text=f"I went to the {_WORDS[i % len(_WORDS)]} yesterday "
+            f"and my sister loved it ({i}).", reply_text="That sounds lovely!",
+            created_at=datetime.now(UTC), pad_before=PAD(), pad_after=PAD(),
+            emotion="neutral", flagged=False,
+        )  # fmt: skip
+        started = time.perf_counter()
+        await memory.remember_turn(record)
+        samples.append((time.perf_counter() - started) * 1000)
+    await memory.delete_user(user_id=user_id)
+    stats = _percentiles(samples)
+    stats["mean_ms"] = round(statistics.fmean(samples), 2)
+    return stats
