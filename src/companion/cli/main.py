@@ -30,6 +30,12 @@ app.add_typer(personality_app, name="personality")
 app.add_typer(jobs.app, name="jobs")
 app.command("worker")(jobs.worker)
 
+from companion.cli import memory as memory_cli  # noqa: E402  (import, export, reembed)
+
+app.command("import")(memory_cli.import_command)
+app.command("export")(memory_cli.export_command)
+app.command("reembed")(memory_cli.reembed_command)
+
 
 def main() -> None:
     """Entry point: a configuration error is one line on stderr and exit code 2."""
