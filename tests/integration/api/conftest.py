@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from tests.fakes.conversation_ports import FakeChat
 from tests.fakes.gateway import clone_runtime
@@ -28,6 +29,7 @@ class Gateway:
     runtime: Runtime
     client: AsyncClient
     chat: FakeChat
+    app: FastAPI
 
     @property
     def service(self) -> ConversationService:
@@ -48,7 +50,7 @@ async def open_gateway(runtime: Runtime, chat: object) -> AsyncIterator[Gateway]
     app = create_app(runtime=runtime)
     transport = ASGITransport(app=app, client=("10.1.2.3", 5555))
     async with AsyncClient(transport=transport, base_url="http://test", timeout=30) as http:
-        gateway = Gateway(runtime, http, chat)  # type: ignore[arg-type]
+        gateway = Gateway(runtime, http, chat, app)  # type: ignore[arg-type]
         yield gateway
         await gateway.service.drain()
 

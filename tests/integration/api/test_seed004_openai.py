@@ -77,7 +77,7 @@ async def test_seed004_foreign_conversation_is_404(gateway: Gateway) -> None:
 
 
 def _openai(gateway: Gateway, key: str) -> openai.AsyncOpenAI:
-    app = gateway.client._transport.app  # type: ignore[attr-defined]
+    app = gateway.app
     http = httpx.AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
     return openai.AsyncOpenAI(base_url="http://test/v1", api_key=key, http_client=http)
 

@@ -2,11 +2,12 @@
 
 Every route needs an admin key (403 otherwise). Incidents and personality resets
 are the security and personality services' business; these routes only call them.
+The security router's ``/api/security/incidents`` has the full filter set.
 """
 
 from __future__ import annotations
 
-import inspect
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,10 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from companion.api.deps import AdminDep, ConversationDep, RuntimeDep, SessionDep
+from companion.api.routes.security import IncidentOut
 from companion.errors import ConfigError
+from companion.personality import PersonalityService
+from companion.security import IncidentFilter, SecurityService
 from companion.store.models import Conversation, Interaction, JobRun, Message, User
 from companion.store.repositories import jobs, users
 
@@ -88,48 +92,46 @@ async def stats(_: AdminDep, session: SessionDep) -> dict[str, Any]:
     }
 
 
-async def _call(service: object, names: tuple[str, ...], **kwargs: Any) -> Any:
-    for name in names:
-        method = getattr(service, name, None)
-        if method is not None:
-            outcome = method(**kwargs)
-            return await outcome if inspect.isawaitable(outcome) else outcome
-    raise ConfigError(names[0], "this process's service does not offer it")
-
-
-@router.get("/security/incidents")
+@router.get("/security/incidents", response_model=list[IncidentOut])
 async def incidents(
     _: AdminDep,
     runtime: RuntimeDep,
     limit: int = Query(50, ge=1, le=500),
     user_id: str | None = Query(None, max_length=100),
-) -> list[dict[str, Any]]:
-    """Recent security incidents, newest first (from the security service)."""
-    found = await _call(
-        runtime.security,
-        ("list_incidents", "incidents", "recent_incidents"),
-        limit=limit,
-        user_id=user_id,
-    )
-    return [item if isinstance(item, dict) else _as_dict(item) for item in found]
+) -> list[IncidentOut]:
+    """Recent security incidents, newest first (the security service's listing)."""
+    security = runtime.security
+    if not isinstance(security, SecurityService):
+        raise ConfigError("security", "the security service is not wired in this process")
+    rows = await security.list_incidents(IncidentFilter(user_id=user_id, limit=limit))
+    return [IncidentOut.of(row) for row in rows]
 
 
-def _as_dict(item: object) -> dict[str, Any]:
-    if hasattr(item, "model_dump"):
-        return dict(item.model_dump(mode="json"))
-    return {key: value for key, value in vars(item).items() if not key.startswith("_")}
+class ResetOut(BaseModel):
+    """What an admin reset did."""
+
+    success: bool
+    user_id: str
+    preset: str
+    conversation_reset: uuid.UUID | None
 
 
-@router.post("/user/{user_id}/reset")
+@router.post("/user/{user_id}/reset", response_model=ResetOut)
 async def reset_user(
     user_id: str, _: AdminDep, runtime: RuntimeDep, service: ConversationDep
-) -> dict[str, Any]:
-    """Destructive: the user's personality back to its preset, short-term context cleared."""
+) -> ResetOut:
+    """Destructive: personality back to the default preset, short-term context cleared."""
     async with runtime.db.transaction() as session:
         await users.get_user(session, user_id=user_id)
-    await _call(runtime.personality, ("reset", "reset_user"), user_id=user_id)
+    personality = runtime.personality
+    if not isinstance(personality, PersonalityService):
+        raise ConfigError("personality", "the personality service is not wired in this process")
+    preset = runtime.settings.behaviour.default_personality_preset
+    await personality.set_preset(user_id=user_id, preset=preset)
     conversation_id = await service.reset(user_id)
-    return {"success": True, "user_id": user_id, "conversation_reset": conversation_id}
+    return ResetOut(
+        success=True, user_id=user_id, preset=preset, conversation_reset=conversation_id
+    )
 
 
 @router.get("/jobs")
