@@ -88,7 +88,7 @@ def bench_security(
     threshold: float = typer.Option(0.7, min=0.0, max=1.0, help="SECURITY_CONFIDENCE_THRESHOLD"),
     show_errors: bool = typer.Option(False, "--show-errors", help="List misses and false alarms"),
     repeats: int = typer.Option(3, min=1, help="Time each check N times, keep the fastest"),
-    screen: str = typer.Option("lexicon", help="Embed: cue | lexicon | all (see detector)"),
+    screen: str = typer.Option("cue", help="Embed: cue | lexicon | all (see detector)"),
 ) -> None:
     """Detection TPR/FPR/F1 per category and p95 latency per check (no LLM)."""
     if screen not in ("cue", "lexicon", "all"):

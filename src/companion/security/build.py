@@ -40,7 +40,7 @@ async def build_detector(
     embedder: Embedder | None = None,
     judge: Any = None,
     act_threshold: float = 0.7,
-    screen: Screen = "lexicon",
+    screen: Screen = "cue",
 ) -> Detector:
     """A detector with the embedding classifier when ``embedder`` is given."""
     index = await build_exemplar_index(embedder) if embedder is not None else None

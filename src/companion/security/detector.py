@@ -3,7 +3,7 @@
 Cheapest first, and each later layer runs only when it can change the outcome:
 patterns decide alone above the action threshold; messages below it pay for an
 embedding (cached per text) when they carry pattern evidence (``CUE`` and up) or,
-with the default ``lexicon`` screen, the vocabulary of attacks; plain chat skips it.
+with the ``lexicon`` screen, the vocabulary of attacks; plain chat skips it.
 The LLM judge is asked for the band ``CUE``-``DECISIVE``. The detector classifies; it
 records nothing (``SecurityService`` does the I/O).
 """
@@ -40,8 +40,10 @@ _JUDGE_BAND = (0.5, DECISIVE)
 _CACHE_SIZE = 2048
 
 #: Which messages the patterns left unflagged still get the embedding classifier:
-#: ``cue`` only those with pattern evidence (0.5 up to the action line), ``lexicon``
-#: also those using the vocabulary of attacks (default), ``all`` every message.
+#: ``cue`` only those with pattern evidence (0.5 up to the action line; the default,
+#: ~4% of chat, keeping p95 under 1 ms), ``lexicon`` also those using the vocabulary
+#: of attacks (better recall on paraphrases, ~40% of chat pays one embedding),
+#: ``all`` every message (SECURITY_EMBED_SCREEN; figures in docs/BENCHMARKS.md).
 Screen = Literal["cue", "lexicon", "all"]
 #: Words an attack on a companion can hardly avoid (en/es/fr/de); plain chat mostly
 #: does without them, so it skips the embedding.
@@ -80,7 +82,7 @@ class Detector:
         index: ExemplarIndex | None = None,
         judge: RoleModel | None = None,
         act_threshold: float = 0.7,
-        screen: Screen = "lexicon",
+        screen: Screen = "cue",
     ) -> None:
         """Patterns always; similarity when ``embedder`` and ``index``; judge when given.
 

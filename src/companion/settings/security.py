@@ -26,7 +26,7 @@ class SecuritySettings(Section):
     security_offense_window_days: int = Field(default=7, ge=1)
     security_llm_judge: bool = True
     #: Which unflagged messages also get the embedding classifier: cue | lexicon | all.
-    security_embed_screen: Literal["cue", "lexicon", "all"] = "lexicon"
+    security_embed_screen: Literal["cue", "lexicon", "all"] = "cue"
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

@@ -116,4 +116,4 @@ async def test_the_admin_router_lists_incidents_from_this_service(
         "/api/admin/security/incidents", params={"user_id": "sec:bad"}, headers=admin
     )
     assert listed.status_code == 200
-    assert [i["incident_type"] for i in listed.json()] == ["system_query"]
+    assert [i["category"] for i in listed.json()] == ["system_query"]

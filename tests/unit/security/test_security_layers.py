@@ -100,7 +100,7 @@ def test_judge_prompt_is_the_seed_prompt_with_the_message_escaped() -> None:
 
 async def test_screen_decides_which_unflagged_messages_are_embedded() -> None:
     lexicon_embedder, cue_embedder = BagOfWordsEmbedder(), BagOfWordsEmbedder()
-    lexicon = await build_detector(embedder=lexicon_embedder)
+    lexicon = await build_detector(embedder=lexicon_embedder, screen="lexicon")
     cue = await build_detector(embedder=cue_embedder, screen="cue")
     before = (lexicon_embedder.calls, cue_embedder.calls)
     for detector in (lexicon, cue):
