@@ -4,32 +4,42 @@ Why llama.cpp: on this 2-core machine SmolLM2-135M Q4_1 loads in ~0.1 s and
 generates 117-148 tokens/s; transformers on torch manages ~22 tokens/s after a 15 s
 load. Generation runs in a worker thread and streams tokens back to the event loop.
 
-The fixed prompt prefix (the first ``ChatRequest.cache_prefix`` messages, i.e. the
-persona block) is evaluated once and its KV state kept in a small LRU, so a turn
-only reads the new messages. llama.cpp additionally reuses whatever prefix the
-previous call left in the context.
+Prompt prefixes are not re-read: the KV cells of recent contexts (each call's prompt
+and reply, and the first ``ChatRequest.cache_prefix`` messages when a caller marks
+its persona block) are kept in a small LRU, and a call restores the one sharing the
+longest token prefix with its prompt (see ``llama_state``). So a turn reads only
+what changed since the conversation's previous turn, or at worst what follows the
+persona block.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import importlib.util
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from companion.errors import ConfigError, ProviderError
 from companion.llm.base import ChatMessage, ChatRequest, Chunk, Usage
-from companion.llm.providers.llama_state import PrefixState, restore_prefix, save_prefix
+from companion.llm.providers.llama_state import (
+    PrefixCache,
+    common_prefix,
+    extend_to,
+    live_tokens,
+    restore_prefix,
+    save_prefix,
+)
 
 __all__ = ["LocalLlamaProvider", "default_local_model"]
 
 _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_PREFIX_STATES = 4
+#: Saved contexts (persona prefixes and whole recent conversations), ~20 MB each.
+_SAVED_CONTEXTS = 4
+#: Fewer shared tokens than this is not worth a restore.
+_MIN_REUSE = 16
 
 
 def default_local_model() -> Path | None:
@@ -64,7 +74,7 @@ class LocalLlamaProvider:
         self._formatters: tuple[Any, Any] | None = None
         # llama.cpp contexts are not thread-safe: one generation at a time.
         self._lock = threading.Lock()
-        self._prefix_states: OrderedDict[str, PrefixState] = OrderedDict()
+        self._cache = PrefixCache(capacity=_SAVED_CONTEXTS)
         self.prefix_hits = 0
         self.load_seconds: float | None = None
 
@@ -156,41 +166,39 @@ class LocalLlamaProvider:
                 if choice.get("finish_reason"):
                     usage = Usage(prompt_tokens=len(tokens), completion_tokens=count)
                     yield Chunk(text="", usage=usage, finish_reason=choice["finish_reason"])
+            # The conversation's next turn starts with this one's prompt and reply.
+            self._cache.add(save_prefix(llama))
 
     def _prepare(self, llama: Any, request: ChatRequest) -> list[int]:
-        """Tokenize the prompt; restore or build the cached persona-prefix state."""
+        """Tokenize the prompt and put the best reusable prefix into the context."""
         assert self._formatters is not None
         full_format, prefix_format = self._formatters
         messages = _as_dicts(request.messages)
         tokens: list[int] = llama.tokenize(
             full_format(messages=messages).prompt.encode(), special=True
         )
-        if request.cache_prefix <= 0:
-            return tokens
-        prefix_text = prefix_format(messages=messages[: request.cache_prefix]).prompt
-        prefix: list[int] = llama.tokenize(prefix_text.encode(), special=True)
-        if len(prefix) >= len(tokens) or tokens[: len(prefix)] != prefix:
-            return tokens  # template does not render the prefix as a token prefix
-        self._ensure_prefix(llama, prefix)
+        live = common_prefix(live_tokens(llama), tokens)
+        state, shared = self._cache.best(tokens)
+        if state is not None and shared > live + _MIN_REUSE:
+            restore_prefix(llama, state)
+            live = shared
+        if live >= _MIN_REUSE:
+            self.prefix_hits += 1
+        if request.cache_prefix > 0:
+            prefix_text = prefix_format(messages=messages[: request.cache_prefix]).prompt
+            prefix: list[int] = llama.tokenize(prefix_text.encode(), special=True)
+            # Only when the template renders the prefix as a token prefix of the prompt.
+            if live < len(prefix) < len(tokens) and tokens[: len(prefix)] == prefix:
+                extend_to(llama, prefix)
+                self._cache.add(save_prefix(llama))
         return tokens
 
-    def _ensure_prefix(self, llama: Any, prefix: list[int]) -> None:
-        current = llama.input_ids[: llama.n_tokens].tolist()
-        if current[: len(prefix)] == prefix:
-            self.prefix_hits += 1
-            return  # the context already holds it (previous call had the same prefix)
-        key = hashlib.sha256(json.dumps(prefix).encode()).hexdigest()
-        state = self._prefix_states.get(key)
-        if state is not None:
-            restore_prefix(llama, state)
-            self._prefix_states.move_to_end(key)
-            self.prefix_hits += 1
-            return
-        llama.reset()
-        llama.eval(prefix)
-        self._prefix_states[key] = save_prefix(llama)
-        while len(self._prefix_states) > _PREFIX_STATES:
-            self._prefix_states.popitem(last=False)
+    def forget(self) -> None:
+        """Drop every cached context (the next call reads its whole prompt)."""
+        with self._lock:
+            self._cache.clear()
+            if self._llama is not None:
+                self._llama.reset()
 
     async def aclose(self) -> None:
         """Free the model's memory."""
@@ -198,7 +206,7 @@ class LocalLlamaProvider:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
-            self._prefix_states.clear()
+            self._cache.clear()
 
 
 def _as_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
