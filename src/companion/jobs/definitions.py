@@ -111,12 +111,14 @@ async def _needs_step(runtime: Runtime, user_id: str, now: datetime, period: str
 
 
 async def _active_users(runtime: Runtime, now: datetime) -> list[str]:
-    # JOB-07: users active in the last 7 days (with a companion to reflect on).
+    # JOB-07: users active in the last 7 days (with a companion to reflect on); activity
+    # is a turn in that window, since users.last_active is only set on first contact.
     return await _user_ids(
         runtime,
         "SELECT u.id FROM users u JOIN companions c ON c.user_id = u.id "
-        "WHERE u.status = 'active' AND u.last_active >= CAST(:now AS timestamptz) - "
-        "interval '7 days' ORDER BY u.id",
+        "WHERE u.status = 'active' AND (u.last_active >= CAST(:now AS timestamptz) - "
+        "interval '7 days' OR EXISTS (SELECT 1 FROM interactions i WHERE i.user_id = u.id "
+        "AND i.timestamp >= CAST(:now AS timestamptz) - interval '7 days')) ORDER BY u.id",
         now,
     )
 
