@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress
 
 from companion.cli import _common
+from companion.errors import ConfigError
 
 __all__ = ["export_command", "import_command", "reembed_command"]
 
@@ -119,7 +120,7 @@ def reembed_command(
         try:
             embedder = getattr(runtime.models, "embedder", None)
             if embedder is None:
-                _common.fail("no embedder is configured")
+                raise ConfigError("EMBEDDING_PROVIDER", "no embedder is configured")
             with Progress() as bar:
                 task = bar.add_task("re-embedding", total=None)
 

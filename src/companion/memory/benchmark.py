@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -51,7 +51,9 @@ def locomo_messages(conversation: dict[str, Any]) -> list[ImportMessage]:
     for n in numbers:
         start = _session_time(conversation[f"session_{n}_date_time"])
         for i, turn in enumerate(conversation[f"session_{n}"]):
-            role = "user" if turn["speaker"] == conversation["speaker_a"] else "assistant"
+            role: Literal["user", "assistant"] = (
+                "user" if turn["speaker"] == conversation["speaker_a"] else "assistant"
+            )
             messages.append(
                 ImportMessage(
                     turn["dia_id"],

@@ -106,7 +106,7 @@ def last_entity(text: str) -> str | None:
     found = re.findall(rf"\b({_ANIMAL}|{_RELATIONS})\b", text.lower())
     if not found:
         return None
-    word = found[-1]
+    word = str(found[-1])
     return _ANIMALS.get(word, word)
 
 
@@ -158,9 +158,10 @@ def _people_and_pets(text: str, s: str, previous: str | None) -> Iterator[Extrac
         relation = m.group(1).lower()
         content = f"{s}'s {relation} is named {m.group(2)}"
         yield ExtractedFact(content, _key(s, f"rel:{relation}:name"), "fact", None, 0.85)
-    m = _PRONOUN_NAME.search(text)
-    entity = last_entity(text[: m.start()]) or previous if m else None
-    if m and entity:
+    pronoun = _PRONOUN_NAME.search(text)
+    entity = (last_entity(text[: pronoun.start()]) or previous) if pronoun else None
+    if pronoun and entity:
+        m = pronoun
         prefix = "pet:" if entity in _ANIMALS.values() else "rel:"
         content = (
             f"{s} has a {entity} named {m.group(1)}"

@@ -69,7 +69,7 @@ async def _consolidate_user(db: Database, user_id: str, fast: RoleModel | None) 
             )
         ).all()
     made = 0
-    vectors = [list(r.embedding) for r in rows]
+    vectors = [list(r.embedding) for r in rows if r.embedding is not None]
     for cluster in greedy_clusters(vectors):
         if len(cluster) < MIN_CLUSTER:
             continue
@@ -163,7 +163,8 @@ async def retention_cleanup(db: Database, *, now: datetime | None = None) -> dic
             text(
                 "DELETE FROM memories m USING users u WHERE m.user_id = u.id "
                 "AND m.memory_type <> 'document' "
-                "AND m.created_at < :now - make_interval(days => u.data_retention_days)"
+                "AND m.created_at < CAST(:now AS timestamptz) "
+                "- make_interval(days => u.data_retention_days)"
             ),
             {"now": now or datetime.now(UTC)},
         )
