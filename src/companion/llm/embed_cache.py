@@ -20,7 +20,7 @@ __all__ = ["EMBED_CACHE_TTL", "CachedEmbedder", "embedding_cache_key"]
 EMBED_CACHE_TTL = 7 * 24 * 3600.0
 
 
-def embedding_cache_key(model_id: str, dimensions: int, task: EmbedTask, text: str) -> str:
+def embedding_cache_key(model_id: str, dimensions: int, *, task: EmbedTask, text: str) -> str:
     """The cache key of one text's vector."""
     digest = hashlib.sha256(f"{model_id}\x1f{dimensions}\x1f{task}\x1f{text}".encode()).hexdigest()
     return f"emb:{digest}"
@@ -45,7 +45,9 @@ class CachedEmbedder:
 
     async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
         """Vectors for ``texts`` in order, computing only the ones not cached."""
-        keys = [embedding_cache_key(self.model_id, self.dimensions, task, t) for t in texts]
+        keys = [
+            embedding_cache_key(self.model_id, self.dimensions, task=task, text=t) for t in texts
+        ]
         vectors: list[list[float] | None] = []
         for key in keys:
             raw = await self._kv.get(key)
