@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,7 +32,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def gateway(
-    runtime: Runtime, database_url: str, openai_server: FakeOpenAIServer
+    runtime: Runtime, database_url: str, openai_server: FakeOpenAIServer, tmp_path: Path
 ) -> Iterator[tuple[str, str]]:
     """(base URL, admin key) of a ``companion serve`` subprocess."""
     env = {
@@ -51,15 +52,16 @@ def gateway(
     )  # fmt: skip
     key = made.stdout.strip().splitlines()[-1]
     port = _free_port()
+    log = tmp_path / "serve.log"
     server = subprocess.Popen(
         [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert server.poll() is None, log.read_text()[-3000:]
             try:
                 if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                     break
@@ -71,6 +73,8 @@ def gateway(
     finally:
         server.terminate()
         server.wait(timeout=30)
+        # On failure, the gateway's own account of a 5xx is the useful part.
+        print(log.read_text()[-4000:])
 
 
 async def test_remote_client_acts_for_discord_users(
