@@ -6,6 +6,7 @@ import asyncio
 
 import discord.ext.test as dpytest
 from discord.ext.test import backend as back
+from discord.ext.test import callbacks
 from discord_fakes import FakeClient
 
 from companion.channels.discord import BUSY, ERROR, CompanionBot
@@ -98,3 +99,19 @@ async def test_bots_are_ignored(bot: CompanionBot, fake: FakeClient) -> None:
     dm = await dpytest.get_config().members[0].create_dm()
     await dpytest.message("echo", channel=dm, member=bot.user)  # type: ignore[arg-type]
     assert fake.requests == []
+
+
+async def test_typing_is_shown_while_generating(bot: CompanionBot, fake: FakeClient) -> None:
+    typed: list[int] = []
+
+    async def on_typing(channel: object) -> None:
+        typed.append(len(fake.requests))  # how many turns had started when typing began
+
+    callbacks.set_callback(on_typing, "send_typing")
+    try:
+        member = dpytest.get_config().members[0]
+        await dpytest.message("hi", channel=await member.create_dm(), member=member)
+    finally:
+        callbacks.remove_callback("send_typing")
+    assert typed and typed[0] == 0  # typing starts before the turn is asked for
+    assert dpytest.verify().message().content("you said: hi")
