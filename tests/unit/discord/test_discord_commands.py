@@ -10,7 +10,7 @@ from discord_fakes import FakeClient, FakeInteraction, FakeUser
 
 from companion.channels import MemoryItem
 from companion.channels.discord import CompanionBot
-from companion.errors import InvalidInput
+from companion.errors import InvalidInput, NotFound
 
 ALICE, BOB = 1001, 2002
 
@@ -102,8 +102,13 @@ async def test_forget_can_be_cancelled(bot: CompanionBot, fake: FakeClient) -> N
     alice = FakeInteraction(bot, FakeUser(ALICE))
     await invoke(bot, "forget", alice, target="m1")
     click = FakeInteraction(bot, FakeUser(ALICE))
-    await alice.replies[-1]["view"].cancel.callback(click)
+    view = alice.replies[-1]["view"]
+    await view.cancel.callback(click)
     assert len(fake.memory[f"discord:{ALICE}"]) == 1
+    # A failing button answers through the bot's error handler, in character.
+    failed = FakeInteraction(bot, FakeUser(ALICE))
+    await view.on_error(failed, NotFound("memory m1 not found"), view.confirm)
+    assert failed.replies[-1]["content"] == "I couldn't find that."
 
 
 async def test_personality_is_an_ephemeral_embed(bot: CompanionBot) -> None:

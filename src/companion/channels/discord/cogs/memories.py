@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from companion.channels.client import CompanionClient
 from companion.channels.discord import texts
 from companion.channels.discord.formatting import memories_text
 
@@ -21,9 +20,9 @@ __all__ = ["ConfirmForget", "ForgetCog", "MemoriesCog", "setup"]
 class ConfirmForget(discord.ui.View):
     """Two buttons; only the user who asked can press them."""
 
-    def __init__(self, client: CompanionClient, *, owner_id: int, memory_id: str | None) -> None:
+    def __init__(self, bot: CompanionBot, *, owner_id: int, memory_id: str | None) -> None:
         super().__init__(timeout=120)
-        self.client = client
+        self.bot = bot
         self.owner_id = owner_id
         self.memory_id = memory_id
         self.forgotten: int | None = None
@@ -32,13 +31,28 @@ class ConfirmForget(discord.ui.View):
         """Nobody else may confirm (or even see the result of) someone's forget."""
         return interaction.user.id == self.owner_id
 
+    async def on_error(
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[Any],
+        /,
+    ) -> None:
+        """Buttons bypass the command tree, so route errors to the bot's one handler."""
+        message = self.bot.friendly(error, where="/forget button")
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.edit_message(content=message, view=None)
+
     @discord.ui.button(label="Forget", style=discord.ButtonStyle.danger)
     async def confirm(
         self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmForget]
     ) -> None:
         """Forget, then say how many memories went."""
         self.stop()
-        self.forgotten = await self.client.forget(texts.user_id_for(self.owner_id), self.memory_id)
+        user_id = texts.user_id_for(self.owner_id)
+        self.forgotten = await self.bot.companion.forget(user_id, self.memory_id)
         noun = "memory" if self.forgotten == 1 else "memories"
         await interaction.response.edit_message(
             content=f"Forgotten {self.forgotten} {noun}.", view=None
@@ -101,7 +115,7 @@ class ForgetCog(commands.Cog):
         """Ask for confirmation before forgetting."""
         memory_id = None if target.strip().lower() == "all" else target.strip()
         what = "everything I remember about you" if memory_id is None else f"memory `{memory_id}`"
-        view = ConfirmForget(self.bot.companion, owner_id=interaction.user.id, memory_id=memory_id)
+        view = ConfirmForget(self.bot, owner_id=interaction.user.id, memory_id=memory_id)
         await interaction.response.send_message(
             f"Should I really forget {what}? This cannot be undone.", view=view, ephemeral=True
         )
