@@ -92,15 +92,14 @@ async def insert_decisions(
     if len(ev.user_ids) == 0:
         return {}
     acting = ev.initiate
-    result: dict[str, int] = {}
-    for mask, statement in ((~acting, _INSERT), (acting, _RETURNING)):
-        if not mask.any():
-            continue
-        rows = await conn.execute(statement, _params(ev, mask, now=now, threshold=threshold,
-                                                      source=source))  # fmt: skip
-        if statement is _RETURNING:
-            result = {row.user_id: int(row.id) for row in rows}
-    return result
+    if (~acting).any():
+        params = _params(ev, ~acting, now=now, threshold=threshold, source=source)
+        await conn.execute(_INSERT, params)
+    if not acting.any():
+        return {}
+    params = _params(ev, acting, now=now, threshold=threshold, source=source)
+    rows = await conn.execute(_RETURNING, params)
+    return {row.user_id: int(row.id) for row in rows}
 
 
 def _params(
