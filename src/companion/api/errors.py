@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -98,7 +99,20 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return _reply(request, "HTTPError", str(exc.detail), exc.status_code, exc.headers)
 
 
+def _client_fault(exc: Exception) -> str | None:
+    """A message when an unexpected error was really caused by the request's content."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"request body is not valid JSON: {exc.msg}"
+    cause = f"{exc} {getattr(exc, 'orig', '')} {exc.__cause__ or ''}"
+    if "invalid byte sequence" in cause or "CharacterNotInRepertoire" in cause:
+        return "text must not contain NUL (\\u0000) characters"
+    return None
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    fault = _client_fault(exc)
+    if fault is not None:  # the database rolled back; nothing was written
+        return _reply(request, "InvalidInput", fault, 422)
     log.exception("unhandled error")
     return _reply(request, "InternalError", "internal error; see the server log", 500)
 

@@ -168,6 +168,8 @@ class ConversationService:
         text = request.text.strip()
         if not text:
             raise InvalidInput("message: must not be empty")
+        if "\x00" in text:
+            raise InvalidInput("message: must not contain NUL (\\u0000) characters")
         if len(request.text) > self.config.max_message_chars:
             raise InvalidInput(
                 f"message: {len(request.text)} characters is over the limit of "
