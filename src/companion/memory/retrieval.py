@@ -7,6 +7,7 @@ embedder failing → keyword search; anything else → the user's most recent me
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -17,12 +18,47 @@ from companion.llm.base import Embedder
 from companion.memory import ranking
 from companion.memory.dates import is_temporal_query, query_window
 from companion.memory.models import Memory
+from companion.memory.reconcile import cosine
 from companion.memory.search import Hit, SearchFilters, fetch_candidates
 from companion.store.database import Database
 
 __all__ = ["Retriever"]
 
 log = logging.getLogger(__name__)
+
+
+_NAMED = re.compile(r"\bnamed ([A-Z][\w'-]+)")
+
+
+def bridge_names(top: Sequence[Hit], query: str) -> list[str]:
+    """Names introduced by the top facts ("… is named Ana") that the query lacks."""
+    lowered = query.lower()
+    names = []
+    for hit in top:
+        if hit.memory_type != "semantic":
+            continue
+        for name in _NAMED.findall(hit.content):
+            if name.lower() not in lowered and name.isalpha() and name not in names:
+                names.append(name)
+    return names[:3]
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    """One hit per distinct text (the same line said twice is one memory, two sources)."""
+    kept: dict[str, Hit] = {}
+    for hit in sorted(hits, key=lambda h: h.score, reverse=True):
+        key = " ".join(hit.content.lower().split())
+        if key in kept:
+            first = kept[key]
+            first.source_external_ids = list(
+                dict.fromkeys([*first.source_external_ids, *hit.source_external_ids])
+            )
+            first.source_message_ids = list(
+                dict.fromkeys([*first.source_message_ids, *hit.source_message_ids])
+            )
+        else:
+            kept[key] = hit
+    return list(kept.values())
 
 
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
@@ -52,6 +88,7 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
             hit.score *= 1.3
             hit.reasons.append("in the asked time window")
         hit.reasons = [r for r in hit.reasons if r]
+    hits = _dedupe(hits)
     by_id = {str(h.id): h for h in hits}
     chosen = ranking.mmr([ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k)
     return [by_id[i] for i in chosen]
@@ -94,9 +131,50 @@ class Retriever:
         except Exception as exc:
             log.warning("memory search failed, serving recent memories: %s", exc)
             return await self.recent(user_id=user_id, k=k, filters=filters)
+        hits += await self._bridge(user_id, query, vector, hits, filters, now)
         ranked = _rank(hits, query=query, now=now, k=k)
         log.debug("memory search", extra={"ms": (time.perf_counter() - started) * 1000})
         return ranked
+
+    async def _bridge(
+        self,
+        user_id: str,
+        query: str,
+        vector: Sequence[float] | None,
+        hits: list[Hit],
+        filters: SearchFilters,
+        now: datetime,
+    ) -> list[Hit]:
+        """Second hop: memories about the names the best facts introduce.
+
+        "Where does Maya's sister live?" finds "Maya's sister is named Ana"; the answer
+        is in "Ana lives in Porto", which shares no word with the question. Such linked
+        memories join the candidates as a strong keyword match.
+        """
+        names = bridge_names(_rank(list(hits), query=query, now=now, k=5), query)
+        if not names:
+            return []
+        try:
+            async with self._db.transaction() as session:
+                linked = await fetch_candidates(
+                    session, user_id=user_id, vector=None, tsquery=" | ".join(names),
+                    filters=filters, pool=20,
+                )  # fmt: skip
+        except Exception as exc:
+            log.info("second hop failed: %s", exc)
+            return []
+        known = {h.id: h for h in hits}
+        top_rank = max((h.text_rank or 0.0 for h in hits), default=0.0) or 1.0
+        extra = []
+        for hit in linked:
+            if hit.id in known:  # already a candidate: the link lifts its keyword score
+                first = known[hit.id]
+                first.text_rank = max(first.text_rank or 0.0, 0.8 * top_rank)
+                continue
+            hit.similarity = cosine(vector, hit.vector) if vector is not None else None
+            hit.text_rank = 0.8 * top_rank
+            extra.append(hit)
+        return extra
 
     async def _candidates(
         self, user_id: str, vector: Sequence[float] | None, tsq: str | None, filters: SearchFilters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -121,3 +122,20 @@ def test_chunks_overlap_and_documents_are_wrapped_as_data() -> None:
 def test_greedy_clusters() -> None:
     vectors = [[1.0, 0.0], [0.9, 0.1], [0.95, 0.05], [0.0, 1.0]]
     assert greedy_clusters(vectors) == [[0, 1, 2], [3]]
+
+
+def test_second_hop_names_come_from_top_facts() -> None:
+    from companion.memory.retrieval import bridge_names
+    from companion.memory.search import Hit
+
+    def hit(kind: str, content: str) -> Hit:
+        return Hit(
+            id=uuid.uuid4(), content=content, memory_type=kind, importance=0.5,
+            created_at=AT, valid_from=None, invalid_at=None, event_at=None,
+            source_message_ids=[], source_external_ids=[], speaker=None, document_id=None,
+            extra={}, vector=None, similarity=0.5, text_rank=None,
+        )  # fmt: skip
+
+    top = [hit("semantic", "Maya's sister is named Ana"), hit("episodic", "a dog named Rex")]
+    assert bridge_names(top, "Where does Maya's sister live?") == ["Ana"]
+    assert bridge_names(top, "Where does Ana live?") == []
