@@ -60,7 +60,10 @@ async def authenticate(request: Request, runtime: Runtime) -> Principal:
     if token is not None:
         from companion.api.jwt import decode_token
 
-        return decode_token(token, runtime.settings)
+        principal = decode_token(token, runtime.settings)
+        async with runtime.db.transaction() as session:  # first contact creates the user
+            await users.ensure_user(session, user_id=principal.user_id)
+        return principal
     if not runtime.settings.security.require_authentication:
         user_id = request.headers.get("x-user-id")
         if user_id:
