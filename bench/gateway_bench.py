@@ -1,0 +1,200 @@
+"""Gateway benchmark: N concurrent simulated users against a real ``companion serve``.
+
+Starts an instant local LLM server and ``companion serve`` (its own COMPANION_HOME,
+embedded PostgreSQL), creates an admin key with ``companion keys create``, then lets
+``--users`` clients each send turns to ``/api/chat/message`` (acting for their own
+user id) for ``--seconds``. Reports turns/s, client latency, the server's turn overhead
+excluding generation (``Server-Timing: overhead``) p50/p95/p99, and errors.
+
+Run from the repository root: ``python bench/gateway_bench.py --users 100 --seconds 30``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+MESSAGES = [
+    "Hi! How was your day?",
+    "I went for a long walk by the river this morning.",
+    "My sister is visiting next weekend, I'm a bit nervous.",
+    "What do you think I should cook for her?",
+    "I love that idea, thank you!",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"not ready: {url}")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def _overhead(header: str) -> float | None:
+    for part in header.split(","):
+        name, _, value = part.strip().partition(";dur=")
+        if name == "overhead":
+            return float(value)
+    return None
+
+
+async def _user(
+    client: httpx.AsyncClient, index: int, deadline: float, stats: dict[str, list]
+) -> None:
+    user = f"bench-{index:03d}"
+    turn = 0
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        try:
+            response = await client.post(
+                "/api/chat/message",
+                json={"user_id": user, "message": MESSAGES[turn % len(MESSAGES)]},
+            )
+        except httpx.HTTPError as exc:
+            stats["errors"].append(type(exc).__name__)
+            continue
+        elapsed = (time.perf_counter() - started) * 1000
+        turn += 1
+        if response.status_code != 200:
+            stats["errors"].append(str(response.status_code))
+            continue
+        stats["latency"].append(elapsed)
+        overhead = _overhead(response.headers.get("server-timing", ""))
+        if overhead is not None:
+            stats["overhead"].append(overhead)
+
+
+async def _drive(base: str, key: str, users: int, seconds: float) -> dict[str, object]:
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    headers = {"Authorization": f"Bearer {key}"}
+    stats: dict[str, list] = {"latency": [], "overhead": [], "errors": []}
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=60
+    ) as client:
+        await asyncio.gather(
+            *(
+                _user(
+                    client, i, time.monotonic() + 5, {"latency": [], "overhead": [], "errors": []}
+                )
+                for i in range(users)
+            )
+        )  # warm-up
+        started = time.monotonic()
+        deadline = started + seconds
+        await asyncio.gather(*(_user(client, i, deadline, stats) for i in range(users)))
+        wall = time.monotonic() - started
+    turns = len(stats["latency"])
+    return {
+        "users": users,
+        "seconds": round(wall, 1),
+        "turns": turns,
+        "turns_per_s": round(turns / wall, 1),
+        "errors": len(stats["errors"]),
+        "error_kinds": sorted(set(stats["errors"]))[:5],
+        "latency_ms": {q: round(_percentile(stats["latency"], p), 1) for q, p in _QS},
+        "overhead_ms": {q: round(_percentile(stats["overhead"], p), 1) for q, p in _QS},
+        "overhead_mean_ms": round(statistics.fmean(stats["overhead"]), 1)
+        if stats["overhead"]
+        else None,
+    }
+
+
+_QS = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--home", type=Path, default=None, help="COMPANION_HOME (temporary)")
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))
+    llm_port, port = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "COMPANION_HOME": str(home),
+        "COMPANION_ENV_FILE": "",
+        "ENVIRONMENT": "test",
+        "CHAT_PROVIDERS": "openai",
+        "FAST_PROVIDERS": "local",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
+        "OPENAI_API_KEY": "bench",
+        "RATE_LIMIT_PER_MINUTE": "1000000",
+        "RATE_LIMIT_PER_IP_PER_MINUTE": "10000000",
+        "SCHEDULER_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_MIN_SIZE": "10",
+        "DB_POOL_MAX_SIZE": "30",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "gateway_llm.py"), "--port", str(llm_port)],
+            env=env,
+        )
+    ]
+    try:
+        subprocess.run(
+            [str(BIN / "companion"), "migrate"], env=env, check=True, capture_output=True
+        )
+        created = subprocess.run(
+            [str(BIN / "companion"), "keys", "create", "--user", "bench-admin", "--admin"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        key = created.stdout.strip().splitlines()[-1]
+        procs.append(
+            subprocess.Popen(
+                [str(BIN / "companion"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        base = f"http://127.0.0.1:{port}"
+        _wait(f"{base}/health")
+        result = asyncio.run(_drive(base, key, args.users, args.seconds))
+        print(json.dumps(result, indent=2))
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if args.home is None:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
