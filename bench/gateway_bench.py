@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--home", type=Path, default=None, help="COMPANION_HOME (temporary)")
+    parser.add_argument("--database-url", default=None, help="use this PostgreSQL instead")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))
     llm_port, port = _free_port(), _free_port()
@@ -156,6 +157,8 @@ def main() -> None:
         "DB_POOL_MIN_SIZE": "10",
         "DB_POOL_MAX_SIZE": "30",
     }
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
     procs = [
         subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "gateway_llm.py"), "--port", str(llm_port)],
