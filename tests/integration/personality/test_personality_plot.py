@@ -41,7 +41,7 @@ async def test_plot_writes_a_png(runtime: object, database_url: str, tmp_path: P
         env={**os.environ, "DATABASE_URL": database_url.replace("+asyncpg", "")},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     assert "states" in result.stdout
