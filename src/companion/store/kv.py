@@ -89,6 +89,8 @@ class MemoryStore:
 
     async def get(self, key: str) -> bytes | None:
         value = self._live(key)
+        if isinstance(value, int):  # counters read back like Redis: b"3"
+            return str(value).encode()
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None:

@@ -22,6 +22,7 @@ async def test_incr_keeps_first_expiry() -> None:
     store = MemoryStore()
     assert await store.incr("n", ttl=60) == 1
     assert await store.incr("n", ttl=60) == 2
+    assert await store.get("n") == b"2"  # as Redis returns a counter
 
 
 async def test_push_recent_keeps_newest() -> None:
