@@ -110,6 +110,10 @@ def _client_fault(exc: Exception) -> str | None:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if type(exc).__name__ == "TimeoutError" and "QueuePool" in str(exc):
+        log.warning("database connection pool exhausted")
+        message = "the database is busy; try again shortly"
+        return _reply(request, "DatabaseUnavailable", message, 503, {"Retry-After": "1"})
     fault = _client_fault(exc)
     if fault is not None:  # the database rolled back; nothing was written
         return _reply(request, "InvalidInput", fault, 422)
