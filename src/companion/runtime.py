@@ -64,29 +64,25 @@ class Runtime:
     async def _wire(self) -> None:
         """Build the domain services in dependency order (phases 2-4 of STR-04).
 
-        Each domain adds exactly one line here, calling its own ``build`` function.
+        Phase 2 models; phase 3 memory, personality, security; phase 4 the pipeline,
+        proactive messaging and the scheduler (started only by serve and worker).
         """
-        # -- wiring: models, then memory/personality/security, then the pipeline --
+        # Imported here: the domains import Runtime for typing, so importing them at
+        # module level would be circular.
+        from companion.conversation.build import build_conversation
+        from companion.jobs import build_scheduler
         from companion.llm import build_models
-
-        self.models = await build_models(self)
         from companion.memory import build_memory
-
-        self.memory = await build_memory(self)
         from companion.personality import build_personality
-
-        self.personality = await build_personality(self)
+        from companion.proactive import build_proactive
         from companion.security import build_security
 
+        self.models = await build_models(self)
+        self.memory = await build_memory(self)
+        self.personality = await build_personality(self)
         self.security = await build_security(self)
-        from companion.conversation.build import build_conversation
-
         self.conversation = await build_conversation(self)
-        from companion.proactive import build_proactive
-
         self.proactive = await build_proactive(self)
-        from companion.jobs import build_scheduler
-
         self.scheduler = await build_scheduler(self)
 
     async def close(self) -> None:

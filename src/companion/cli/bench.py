@@ -1,17 +1,24 @@
-"""``companion bench …``: each domain registers one subcommand from its own module."""
+"""``companion bench …``: importing each domain's bench module registers its command."""
 
 from __future__ import annotations
 
-import typer
+from companion.cli import (
+    bench_gateway,
+    bench_memory,
+    bench_models,
+    bench_personality,
+    bench_proactive,
+    bench_security,
+)
+from companion.cli._bench_group import app
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Measure speed and quality; figures go to docs/BENCHMARKS.md.")
-
-# Each domain's bench module adds its command to ``app`` when imported (one line each).
-from companion.cli import bench_models  # noqa: E402, F401  (registers `bench models`)
-from companion.cli import bench_security  # noqa: E402, F401  (registers `bench security`)
-from companion.cli import bench_proactive  # noqa: E402, F401  (registers `bench proactive`)
-from companion.cli import bench_personality  # noqa: E402, F401  (registers `bench personality`)
-from companion.cli import bench_memory  # noqa: E402, F401  (registers `bench memory`)
-from companion.cli import bench_gateway  # noqa: E402, F401  (registers `bench gateway`)
+_REGISTERED = (
+    bench_gateway,
+    bench_memory,
+    bench_models,
+    bench_personality,
+    bench_proactive,
+    bench_security,
+)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from companion.cli.bench import app
+from companion.cli._bench_group import app
 
 __all__ = ["gateway"]
 

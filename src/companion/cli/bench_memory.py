@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from companion.cli import _common
-from companion.cli.bench import app
+from companion.cli._bench_group import app
 
 __all__ = ["bench_memory"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from companion.cli.bench import app
+from companion.cli._bench_group import app
 from companion.llm.base import ChatMessage, ChatRequest
 from companion.llm.chain import ProviderChain
 from companion.llm.embed_cache import CachedEmbedder

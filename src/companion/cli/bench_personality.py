@@ -16,8 +16,8 @@ from typing import Annotated
 
 import typer
 
+from companion.cli._bench_group import app
 from companion.cli._common import load
-from companion.cli.bench import app
 from companion.personality.core import PRESETS, appraise_delta, render_prompt
 from companion.personality.core.pad import apply_delta, baseline_from_big_five
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import typer
 
+from companion.cli._bench_group import app
 from companion.cli._common import load
-from companion.cli.bench import app
 
 __all__ = ["bench_proactive"]
 

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from companion.cli.bench import app
+from companion.cli._bench_group import app
 from companion.security import Detector, build_detector, heldout, load_dataset, training
 from companion.security.detector import Screen
 from companion.security.evaluation import Report, evaluate
