@@ -104,7 +104,16 @@ def _client_fault(exc: Exception) -> str | None:
     if isinstance(exc, json.JSONDecodeError):
         return f"request body is not valid JSON: {exc.msg}"
     cause = f"{exc} {getattr(exc, 'orig', '')} {exc.__cause__ or ''}"
-    if "invalid byte sequence" in cause or "CharacterNotInRepertoire" in cause:
+    # PostgreSQL refuses NUL in text ("invalid byte sequence") and in JSONB
+    # ("unsupported Unicode escape sequence"); the transaction rolled back.
+    nul_markers = (
+        "invalid byte sequence",
+        "CharacterNotInRepertoire",
+        "unsupported Unicode escape",
+    )
+    if "out of int64 range" in cause:
+        return "a number in the request is out of range"
+    if any(marker in cause for marker in nul_markers):
         return "text must not contain NUL (\\u0000) characters"
     return None
 

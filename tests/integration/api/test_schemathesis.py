@@ -8,6 +8,7 @@ sweep runs in well under a minute.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +26,8 @@ from companion.api.app import create_app
 from companion.runtime import Runtime
 from companion.store.repositories import api_keys, users
 
-EXAMPLES = 4
+# Raise SCHEMATHESIS_EXAMPLES for a deeper sweep by hand (e.g. before a release).
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
 
 
 class Server:

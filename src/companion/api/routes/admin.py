@@ -51,7 +51,7 @@ async def list_users(
     _: AdminDep,
     session: SessionDep,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000),
     status: str | None = Query(None, pattern="^(active|inactive|suspended|deleted)$"),
 ) -> list[UserOut]:
     """All users, most recently active first."""

@@ -291,7 +291,7 @@ async def list_memories(
     memory_type: Literal["episodic", "semantic", "document"] | None = None,
     include_superseded: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MemoryPage:
     """A page of the user's memories, newest first."""
     rows, total = await memory.list_memories(

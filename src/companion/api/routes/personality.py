@@ -21,7 +21,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/personality", tags=["personality"])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 class PresetRequest(BaseModel):

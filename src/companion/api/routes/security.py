@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from companion.api.deps import AdminDep, RuntimeDep
@@ -164,7 +164,7 @@ async def list_incidents(
     false_positive: bool | None = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IncidentOut]:
     """Incidents newest first, filtered by user, category, review state and time."""
     filters = IncidentFilter(user_id, category, reviewed, false_positive, since, limit, offset)
@@ -173,7 +173,10 @@ async def list_incidents(
 
 @router.post("/api/security/incidents/{incident_id}/review", response_model=ReviewOut)
 async def review_incident(
-    incident_id: int, body: ReviewIn, _: AdminDep, security: SecurityDep
+    incident_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: ReviewIn,
+    _: AdminDep,
+    security: SecurityDep,
 ) -> ReviewOut:
     """Mark reviewed; ``false_positive`` removes it from the count and may lower the level."""
     incident, state = await security.review(
