@@ -35,6 +35,7 @@ def instructions(base: str, secret: str | None) -> str:
     """The text printed at startup."""
     lines = [
         f"Companion is ready on {base}",
+        f"  chat in your browser:    {base}/chat   (paste an API key once)",
         "  talk in this terminal:   companion chat --user <you>   (in another shell)",
         f"  HTTP API:                POST {base}/api/chat/message   (docs: {base}/docs)",
         f"  OpenAI-compatible:       base URL {base}/v1, your API key as the key",
