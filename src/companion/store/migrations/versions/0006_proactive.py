@@ -68,7 +68,6 @@ def upgrade() -> None:
         unique=False,
     )
 
-
     op.create_table(
         "proactive_activity",
         sa.Column("user_id", sa.String(length=100), nullable=False),
