@@ -36,6 +36,7 @@ from companion.conversation.replies import blocked_reply
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 from companion.errors import InvalidInput
 from companion.llm.base import RoleModel
+from companion.personality.core import emotion_label
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore
 from companion.store.repositories import conversations, users
@@ -315,7 +316,7 @@ class ConversationService:
             pad_before=ctx.state.pad,
             pad_after=pad_after,
             emotion_before=ctx.state.emotion,
-            emotion_after=ctx.state.emotion,
+            emotion_after=emotion_label(pad_after),
             verdict=ctx.verdict,
             snapshot_id=ctx.state.snapshot_id,
             memory_ids=generation.memory_ids,
@@ -348,7 +349,7 @@ class ConversationService:
             created_at=datetime.now(UTC),
             pad_before=ctx.state.pad,
             pad_after=pad_after,
-            emotion=ctx.state.emotion,
+            emotion=emotion_label(pad_after),
             flagged=ctx.verdict.flagged,
             channel=request.channel,
             speaker=request.username,
@@ -368,7 +369,7 @@ class ConversationService:
             reply=generation.reply,
             conversation_id=ctx.conversation_id,
             interaction_id=interaction_id,
-            emotion=ctx.state.emotion,
+            emotion=emotion_label(pad_after),
             pad_after=pad_after.to_dict(),
             memories_used=list(generation.memory_ids),
             processing_time_ms=elapsed_ms,

@@ -14,8 +14,10 @@ from companion.conversation.limits import Limit
 from companion.conversation.pipeline import ConversationService
 from companion.conversation.types import TurnRequest
 from companion.errors import Busy, InvalidInput, NotFound, RateLimited
+from companion.personality.core import emotion_label
 from companion.runtime import Runtime
 from companion.store.models import Conversation, Interaction, Message
+from companion.types import PAD
 
 
 async def _count(runtime: Runtime, model: type) -> int:
@@ -39,6 +41,9 @@ async def test_turn_is_persisted_in_full(
     assert row.user_message_id == messages[0].id and row.reply_message_id == messages[1].id
     assert row.pad_before == {"pleasure": 0.2, "arousal": 0.1, "dominance": 0.0}
     assert row.pad_after["pleasure"] == pytest.approx(0.3)
+    # The label after the turn is the octant of the new mood, not the old one.
+    assert row.emotion_before == "content"
+    assert row.emotion_after == emotion_label(PAD(0.3, 0.1, 0.0)) == result.emotion
     assert row.memory_ids == ["m0", "m1"] and row.memories_retrieved == 2
     assert (row.llm_model_used, row.llm_provider, row.prompt_tokens) == ("fake-model", "fake", 42)
     assert row.security_check_passed and not row.error_occurred
