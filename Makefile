@@ -14,7 +14,8 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt requirements-models.txt
+$(STAMP): pyproject.toml constraints.txt requirements-models.txt scripts/system-packages.txt
+	bash scripts/system-packages.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip wheel setuptools
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
