@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from companion.errors import ConfigError
 from companion.settings.behaviour import BehaviourSettings
@@ -20,6 +20,7 @@ from companion.settings.core import CoreSettings, Environment
 from companion.settings.db import DEFAULT_DB_PASSWORDS, DatabaseSettings
 from companion.settings.llm import LLMSettings
 from companion.settings.security import SecuritySettings
+from companion.settings.tools import ToolSettings
 
 __all__ = [
     "BehaviourSettings",
@@ -30,6 +31,7 @@ __all__ = [
     "LLMSettings",
     "SecuritySettings",
     "Settings",
+    "ToolSettings",
     "get_settings",
     "load_settings",
 ]
@@ -41,6 +43,7 @@ _SECTIONS: dict[str, type] = {
     "security": SecuritySettings,
     "behaviour": BehaviourSettings,
     "channels": ChannelSettings,
+    "tools": ToolSettings,
 }
 
 
@@ -55,6 +58,7 @@ class Settings(BaseModel):
     security: SecuritySettings
     behaviour: BehaviourSettings
     channels: ChannelSettings
+    tools: ToolSettings = Field(default_factory=ToolSettings)
 
     @property
     def is_production(self) -> bool:
