@@ -6,6 +6,7 @@ Registered for the whole suite by one line in ``tests/conftest.py``
 - ``openai_server`` — ``FakeOpenAIServer`` (see ``tests/fakes/openai_server.py``):
   ``.base_url``, ``.enqueue(Reply(...))``, ``.requests``, ``.default_text``.
 - ``gemini_server`` — ``FakeGeminiServer`` (``tests/fakes/gemini_server.py``).
+- ``searxng_server`` — ``FakeSearXNG`` (``tests/fakes/searxng_server.py``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ import pytest
 
 from tests.fakes.gemini_server import FakeGeminiServer
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
+from tests.fakes.searxng_server import FakeSearXNG
 
-__all__ = ["FakeGeminiServer", "FakeOpenAIServer", "Reply", "gemini_server", "openai_server"]
+__all__ = [
+    "FakeGeminiServer",
+    "FakeOpenAIServer",
+    "FakeSearXNG",
+    "Reply",
+    "gemini_server",
+    "openai_server",
+    "searxng_server",
+]
 
 
 @pytest.fixture
@@ -31,4 +41,11 @@ def openai_server() -> Iterator[FakeOpenAIServer]:
 def gemini_server() -> Iterator[FakeGeminiServer]:
     """A fresh fake Gemini embeddings endpoint on a free loopback port."""
     with FakeGeminiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def searxng_server() -> Iterator[FakeSearXNG]:
+    """A fresh fake SearXNG instance (JSON API and pages) on a free loopback port."""
+    with FakeSearXNG() as server:
         yield server

@@ -13,6 +13,7 @@ Fixture (registered for every test by ``tests/conftest.py``)::
         openai_server.enqueue(Reply(malformed=True))            # body is not JSON
         openai_server.enqueue(Reply(text="slow", delay=0.2))
         openai_server.enqueue(Reply(text="a b c", drop_after=2))  # stream breaks midway
+        openai_server.enqueue(Reply(tool_calls=[("web_search", {"query": "x"})]))
         ...
         assert openai_server.chat_requests[-1]["messages"][-1]["content"] == "hi"
 
@@ -56,6 +57,9 @@ class Reply:
         malformed: send ``200`` with a body that is not valid JSON.
         drop_after: when streaming, close the socket after this many chunks.
         usage: override ``(prompt_tokens, completion_tokens)``.
+        tool_calls: answer with these ``(name, arguments)`` tool calls (OpenAI
+            ``tool_calls``, streamed in pieces as real servers do; ``finish_reason``
+            ``tool_calls``). Arguments may be a dict or raw JSON text.
     """
 
     text: str | None = None
@@ -65,6 +69,7 @@ class Reply:
     malformed: bool = False
     drop_after: int | None = None
     usage: tuple[int, int] | None = None
+    tool_calls: list[tuple[str, Any]] | None = None
 
 
 def fake_vector(text: str, dimensions: int, *, salt: str = "") -> list[float]:
@@ -141,15 +146,18 @@ class FakeOpenAIServer(LoopbackServer):
         prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
         usage = reply.usage or (prompt, len(text.split()))
         model = body.get("model", self.model)
+        calls = _calls(reply.tool_calls) if reply.tool_calls else []
+        if calls and reply.text is None:
+            text = ""
         if body.get("stream"):
-            chunks = _sse(text, model, usage)
+            chunks = _sse(text, model, usage, calls)
             return Response(
                 chunks=chunks,
                 headers={"Content-Type": "text/event-stream"},
                 delay=reply.delay,
                 drop_after=reply.drop_after,
             )
-        return Response(body=_completion(text, model, usage), delay=reply.delay)
+        return Response(body=_completion(text, model, usage, calls), delay=reply.delay)
 
     def _default(self, body: dict[str, Any]) -> str:
         if self.default_text is not None:
@@ -176,11 +184,30 @@ class FakeOpenAIServer(LoopbackServer):
         )
 
 
+def _calls(calls: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {
+                "name": name,
+                "arguments": args if isinstance(args, str) else json.dumps(args),
+            },
+        }
+        for i, (name, args) in enumerate(calls)
+    ]
+
+
 def _usage(usage: tuple[int, int]) -> dict[str, int]:
     return {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)}
 
 
-def _completion(text: str, model: str, usage: tuple[int, int]) -> dict[str, Any]:
+def _completion(
+    text: str, model: str, usage: tuple[int, int], calls: list[dict[str, Any]]
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": text or None}
+    if calls:
+        message["tool_calls"] = calls
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -189,15 +216,17 @@ def _completion(text: str, model: str, usage: tuple[int, int]) -> dict[str, Any]
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": "tool_calls" if calls else "stop",
             }
         ],
         "usage": _usage(usage),
     }
 
 
-def _sse(text: str, model: str, usage: tuple[int, int]) -> Iterator[bytes]:
+def _sse(
+    text: str, model: str, usage: tuple[int, int], calls: list[dict[str, Any]]
+) -> Iterator[bytes]:
     def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
         chunk = {
             "id": "chatcmpl-fake",
@@ -210,10 +239,20 @@ def _sse(text: str, model: str, usage: tuple[int, int]) -> Iterator[bytes]:
         return f"data: {json.dumps(chunk)}\n\n".encode()
 
     yield event([{"index": 0, "delta": {"role": "assistant", "content": ""}}])
-    words = text.split(" ")
+    words = text.split(" ") if text else []
     for i, word in enumerate(words):
         piece = word if i == 0 else f" {word}"
         yield event([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])
-    yield event([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+    for index, call in enumerate(calls):
+        # As real servers do: id and name first, then the arguments in two pieces.
+        arguments = call["function"]["arguments"]
+        half = len(arguments) // 2
+        head = {"index": index, "id": call["id"], "type": "function"}
+        head["function"] = {"name": call["function"]["name"], "arguments": arguments[:half]}
+        yield event([{"index": 0, "delta": {"tool_calls": [head]}, "finish_reason": None}])
+        tail = {"index": index, "function": {"arguments": arguments[half:]}}
+        yield event([{"index": 0, "delta": {"tool_calls": [tail]}, "finish_reason": None}])
+    finish = "tool_calls" if calls else "stop"
+    yield event([{"index": 0, "delta": {}, "finish_reason": finish}])
     yield event([], usage=_usage(usage))
     yield b"data: [DONE]\n\n"

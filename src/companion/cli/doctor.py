@@ -65,6 +65,9 @@ async def _collect(settings: Any) -> tuple[list[tuple[str, str, str]], bool]:
     for name, status, details in _model_rows(settings):
         ok = ok and status != "FAIL"
         rows.append((name, status, details))
+    from companion.tools.build import doctor_rows
+
+    rows.extend(doctor_rows(settings))
     return rows, ok
 
 

@@ -30,6 +30,10 @@ app.add_typer(personality_app, name="personality")
 app.add_typer(jobs.app, name="jobs")
 app.command("worker")(jobs.worker)
 
+from companion.cli import tools as tools_cli  # noqa: E402
+
+app.add_typer(tools_cli.app, name="tools")
+
 from companion.cli import memory as memory_cli  # noqa: E402  (import, export, reembed)
 
 app.command("import")(memory_cli.import_command)

@@ -26,7 +26,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
     return PipelineConfig(
         max_message_chars=settings.behaviour.max_message_chars,
         budget=TokenBudget.for_context(settings.llm.local_model_context),
-        lock_timeout=timeout * 3 + 30,
+        lock_timeout=timeout * 3 + 30 + settings.tools.tool_timeout_seconds * 3,
         limits=profile_limits(settings),
     )
 
@@ -44,6 +44,8 @@ async def build_conversation(runtime: Runtime) -> ConversationService:
         recorder.add_listener(metrics.observe_model_call)
     if chat is None:
         log.warning("no chat model configured: turns will answer with an apology")
+    from companion.tools.build import build_tools  # the optional tool step
+
     return ConversationService(
         db=runtime.db,
         kv=runtime.kv,
@@ -52,4 +54,5 @@ async def build_conversation(runtime: Runtime) -> ConversationService:
         personality=runtime.personality or NeutralPersonality(),
         security=runtime.security or NoSecurity(),
         config=pipeline_config(runtime.settings),
+        tools=await build_tools(runtime),
     )

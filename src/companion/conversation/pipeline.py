@@ -29,6 +29,7 @@ from companion.conversation.ports import (
     SecurityPort,
     SecurityVerdict,
     ShortTermTurn,
+    ToolPort,
     TurnRecord,
 )
 from companion.conversation.prompt import build_prompt
@@ -87,6 +88,7 @@ class ConversationService:
         personality: PersonalityPort,
         security: SecurityPort,
         config: PipelineConfig | None = None,
+        tools: ToolPort | None = None,
     ) -> None:
         self.db = db
         self.kv = kv
@@ -95,6 +97,7 @@ class ConversationService:
         self.personality = personality
         self.security = security
         self.config = config or PipelineConfig()
+        self.tools = tools
         self._limiter = RateLimiter(kv)
         self._background = BackgroundTasks()
         self._active = metrics.ActiveUsers()
@@ -193,9 +196,12 @@ class ConversationService:
                 budget=self.config.budget,
             )
             generation.memory_ids = prompt.memory_ids
+            messages = prompt.messages
+            if self.tools is not None:  # optional tool phase (companion.tools)
+                messages = await self.tools.augment(request, messages)
             async for piece in generate(
                 self.chat,
-                prompt.messages,
+                messages,
                 state=ctx.state,
                 user_id=request.user_id,
                 max_tokens=self.config.budget.reply,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from companion.conversation.types import TurnRequest
+from companion.llm.base import ChatMessage
 from companion.types import PAD
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "SecurityPort",
     "SecurityVerdict",
     "ShortTermTurn",
+    "ToolPort",
     "TurnRecord",
 ]
 
@@ -175,3 +178,20 @@ class TurnRecord:
     channel: str = "api"
     speaker: str | None = None
     security_category: str | None = None
+
+
+# --- tools ------------------------------------------------------------------------
+
+
+@runtime_checkable
+class ToolPort(Protocol):
+    """The optional tool step (``companion.tools.agent.ToolAgent``).
+
+    Given the turn and its prompt, returns the prompt for the reply: unchanged for a
+    user without tools, or with the results of the tools the model called fenced in
+    as data. Never raises: a failing tool phase leaves the prompt as it was.
+    """
+
+    async def augment(
+        self, request: TurnRequest, messages: Sequence[ChatMessage]
+    ) -> list[ChatMessage]: ...

@@ -28,6 +28,8 @@ class TurnRequest:
     message_external_id: str | None = None
     #: Start a fresh conversation even if one exists (seed 004's null conversation_id).
     new_conversation: bool = False
+    #: The caller is an admin (admins may always use tools).
+    is_admin: bool = False
 
 
 @dataclass(frozen=True)

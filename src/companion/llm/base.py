@@ -20,6 +20,7 @@ __all__ = [
     "Completion",
     "EmbedTask",
     "Embedder",
+    "ModelToolCall",
     "Role",
     "RoleModel",
     "Usage",
@@ -30,11 +31,26 @@ EmbedTask = Literal["query", "document"]
 
 
 @dataclass(frozen=True, slots=True)
-class ChatMessage:
-    """One message of a prompt: ``system``, ``user`` or ``assistant``."""
+class ModelToolCall:
+    """A tool call the model asked for (OpenAI ``tool_calls``): arguments as JSON text."""
 
-    role: Literal["system", "user", "assistant"]
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a prompt: ``system``, ``user``, ``assistant`` or ``tool``.
+
+    An assistant message may carry the ``tool_calls`` it made; a ``tool`` message
+    answers one of them (``tool_call_id``).
+    """
+
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
+    tool_calls: tuple[ModelToolCall, ...] = ()
+    tool_call_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,9 @@ class ChatRequest:
 
     ``json_schema`` asks for JSON matching the schema (providers use their native
     structured-output support where they have it). ``cache_prefix`` marks how many
-    leading messages are a fixed prefix worth caching (the persona block).
+    leading messages are a fixed prefix worth caching (the persona block). ``tools``
+    offers OpenAI-format tool definitions to providers that support them
+    (``supports_tools``); the others ignore it.
     """
 
     messages: Sequence[ChatMessage]
@@ -52,6 +70,7 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None
     stop: Sequence[str] = ()
     cache_prefix: int = 0
+    tools: Sequence[dict[str, Any]] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +88,12 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """A piece of a streamed reply; the last chunk carries usage and finish reason."""
+    """A piece of a streamed reply; the last chunk carries usage, finish reason, tool calls."""
 
     text: str
     usage: Usage | None = None
     finish_reason: str | None = None
+    tool_calls: tuple[ModelToolCall, ...] = ()
 
 
 @dataclass
@@ -89,6 +109,7 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
     fallback_used: bool = False
     first_token_ms: float | None = None
+    tool_calls: list[ModelToolCall] = field(default_factory=list)
 
 
 @runtime_checkable

@@ -14,7 +14,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from companion.errors import ProviderError, ProviderUnavailable
-from companion.llm.base import ChatProvider, ChatRequest, Chunk, Completion, Role, Usage
+from companion.llm.base import (
+    ChatProvider,
+    ChatRequest,
+    Chunk,
+    Completion,
+    ModelToolCall,
+    Role,
+    Usage,
+)
 from companion.llm.policy import CircuitBreaker, RetryPolicy
 from companion.llm.recorder import CallRecord, CallRecorder, new_call_id
 
@@ -58,6 +66,14 @@ class ProviderChain:
         for provider in self.providers:
             if self.breakers[provider.id].allow():
                 return provider.capable
+        return False
+
+    @property
+    def supports_tools(self) -> bool:
+        """Whether the first provider that would be tried now speaks OpenAI tool calls."""
+        for provider in self.providers:
+            if self.breakers[provider.id].allow():
+                return bool(getattr(provider, "supports_tools", False))
         return False
 
     async def complete(self, request: ChatRequest, *, user_id: str | None = None) -> Completion:
@@ -120,12 +136,14 @@ class ProviderChain:
         parts: list[str] = []
         usage: Usage | None = None
         first_ms: float | None = None
+        calls: list[ModelToolCall] = []
         try:
             async for chunk in provider.stream(request):
                 if first_ms is None:
                     first_ms = (time.perf_counter() - started) * 1000
                 parts.append(chunk.text)
                 usage = chunk.usage or usage
+                calls.extend(chunk.tool_calls)
                 yield chunk
         except Exception as exc:
             error = _as_provider_error(exc, provider)
@@ -143,6 +161,7 @@ class ProviderChain:
             usage=usage or Usage(),
             fallback_used=fallback,
             first_token_ms=first_ms,
+            tool_calls=calls,
         )
         self._record(provider, started, completion, fallback, user_id)
         yield completion

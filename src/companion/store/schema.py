@@ -6,7 +6,8 @@ import companion.memory.models
 import companion.personality.models
 import companion.proactive.models
 import companion.security.models
-import companion.store.models  # noqa: F401
+import companion.store.models
+import companion.tools.models  # noqa: F401
 from companion.store.base import Base
 
 __all__ = ["metadata", "user_tables"]

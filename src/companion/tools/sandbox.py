@@ -1,12 +1,13 @@
 """Running untrusted Python in a bubblewrap sandbox.
 
 The command (built by ``sandbox_command``, pure) is ``prlimit`` → ``bwrap`` →
-the interpreter, started as the dedicated unprivileged sandbox user when the
-server runs as root:
+(as root: ``setpriv`` to the dedicated unprivileged sandbox user, no capabilities,
+``no_new_privs``) → the interpreter:
 
-* namespaces: a new user (further user namespaces disabled), network (only a
-  loopback interface that is down: no sockets reach anything, the host's loopback
-  included), PID, IPC, UTS and cgroup namespace; ``--die-with-parent`` and
+* namespaces: network (only a
+  loopback of its own: no socket reaches anything outside, the host's loopback
+  included), PID, IPC, UTS and cgroup namespaces; without root a user namespace
+  too (further user namespaces disabled); ``--die-with-parent`` and
   ``--new-session``; the environment is cleared;
 * filesystem: read-only binds of ``/usr`` (the interpreter and its standard
   library; ``/bin``, ``/lib`` … follow as on the host) and of the interpreter's own
@@ -89,14 +90,41 @@ def _system_dirs() -> list[str]:
 
 
 def sandbox_command(
-    *, bwrap: str, python: Path, workspace: Path, limits: SandboxLimits
+    *,
+    bwrap: str,
+    python: Path,
+    workspace: Path,
+    limits: SandboxLimits,
+    drop_to: tuple[int, int] | None = None,
 ) -> list[str]:
-    """The full argv of one run; the program is read from stdin."""
+    """The full argv of one run; the program is read from stdin.
+
+    ``drop_to`` (uid, gid): the server is root, so bwrap runs privileged (it can
+    bind the workspace wherever it lives) and ``setpriv`` switches to the sandbox
+    user with no capabilities and ``no_new_privs`` before the interpreter starts.
+    Without it bwrap runs as the calling user in a new user namespace, and the
+    sandbox may not create further user namespaces.
+    """
     real = python.resolve()
     binds = ["--ro-bind", "/usr", "/usr", *_system_dirs()]
     if not real.is_relative_to("/usr"):
         prefix = real.parent.parent  # <prefix>/bin/python3.x
         binds += ["--ro-bind", str(prefix), str(prefix)]
+    if drop_to is None:
+        identity = ["--unshare-user", "--disable-userns"]
+        launcher: list[str] = []
+    else:
+        identity = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        launcher = [
+            "/usr/bin/setpriv",
+            f"--reuid={drop_to[0]}",
+            f"--regid={drop_to[1]}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
     return [
         "prlimit",
         f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
@@ -107,8 +135,7 @@ def sandbox_command(
         "--core=0",
         "--",
         bwrap,
-        "--unshare-user",
-        "--disable-userns",
+        *identity,
         "--unshare-net",
         "--unshare-pid",
         "--unshare-ipc",
@@ -142,6 +169,7 @@ def sandbox_command(
         "/workspace",
         "--chdir",
         "/workspace",
+        *launcher,
         str(python),
         "-I",
         "-B",
@@ -174,6 +202,8 @@ class PythonSandbox:
             return "run_python is disabled: bubblewrap (bwrap) is not installed"
         if shutil.which("prlimit") is None:
             return "run_python is disabled: prlimit (util-linux) is not installed"
+        if self._ids is not None and not Path("/usr/bin/setpriv").exists():
+            return "run_python is disabled: setpriv (util-linux) is not installed"
         if not self.python.exists():
             return f"run_python is disabled: no interpreter at {self.python}"
         if os.geteuid() == 0 and self._ids is None:
@@ -188,12 +218,13 @@ class PythonSandbox:
         assert self.bwrap is not None
         folder = self.workspace.prepare(user_id)
         argv = sandbox_command(
-            bwrap=self.bwrap, python=self.python, workspace=folder, limits=self.limits
+            bwrap=self.bwrap,
+            python=self.python,
+            workspace=folder,
+            limits=self.limits,
+            drop_to=self._ids,
         )
         started = time.time()
-        ids: dict[str, Any] = {}
-        if self._ids is not None:
-            ids = {"user": self._ids[0], "group": self._ids[1], "extra_groups": []}
         proc = await asyncio.create_subprocess_exec(
             *argv,
             stdin=asyncio.subprocess.PIPE,
@@ -202,7 +233,6 @@ class PythonSandbox:
             start_new_session=True,
             cwd="/",
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-            **ids,
         )
         cap = self.limits.output_chars * 4 + 4
         assert proc.stdout is not None and proc.stderr is not None

@@ -62,7 +62,7 @@ class Workspace:
     def prepare(self, user_id: str) -> Path:
         """Create the user's folder (owned by the sandbox user when there is one)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o711)
+        os.chmod(self.root, 0o700)
         folder = self.folder(user_id)
         if folder.is_symlink():
             raise ToolError("the workspace folder is a symbolic link; refusing to use it")

@@ -124,6 +124,7 @@ def _turn(body: MessageRequest, principal: PrincipalDep) -> TurnRequest:
         external_conversation_id=body.external_conversation_id,
         username=body.username,
         message_external_id=body.message_external_id,
+        is_admin=principal.is_admin,
     )
 
 

@@ -125,6 +125,7 @@ async def chat_completions(
         text=newest_user_text(body.messages),
         channel=_CHANNEL,
         external_conversation_id=f"{_CHANNEL}:default",
+        is_admin=principal.is_admin,
     )
     if body.stream:
         turn = await open_turn(service, request)

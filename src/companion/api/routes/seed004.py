@@ -78,6 +78,7 @@ async def chat(
         channel="api",
         conversation_id=body.conversation_id,
         new_conversation=body.conversation_id is None,  # seed 004: null starts a new one
+        is_admin=principal.is_admin,
     )
     turn = await open_turn(service, request)
     return StreamingResponse(

@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 
 from companion.errors import ProviderError
-from companion.llm.base import ChatRequest, Chunk, EmbedTask, Usage
+from companion.llm.base import ChatMessage, ChatRequest, Chunk, EmbedTask, ModelToolCall, Usage
 from companion.llm.providers.errors import MALFORMED, error_for_status, map_http_errors
 
 __all__ = ["OpenAICompatEmbedder", "OpenAICompatProvider"]
@@ -26,10 +26,23 @@ def _client(base_url: str, api_key: str | None, timeout: float) -> httpx.AsyncCl
     return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout)
 
 
+def _message(message: ChatMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["content"] = message.content or None
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
 def _body(request: ChatRequest, model: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": [_message(m) for m in request.messages],
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
         "stream": True,
@@ -37,6 +50,8 @@ def _body(request: ChatRequest, model: str) -> dict[str, Any]:
     }
     if request.stop:
         body["stop"] = list(request.stop)
+    if request.tools:
+        body["tools"] = list(request.tools)
     if request.json_schema is not None:
         body["response_format"] = {
             "type": "json_schema",
@@ -49,7 +64,8 @@ class OpenAICompatProvider:
     """A ``ChatProvider`` for one OpenAI-compatible endpoint and model.
 
     ``capable`` is True for hosted models; pass False for a small self-hosted one so
-    judgement tasks take their rule paths.
+    judgement tasks take their rule paths. ``supports_tools``: the endpoint accepts
+    OpenAI ``tools`` and answers with ``tool_calls`` (False: the JSON fallback is used).
     """
 
     def __init__(
@@ -61,9 +77,11 @@ class OpenAICompatProvider:
         model: str,
         timeout: float = 30.0,
         capable: bool = True,
+        supports_tools: bool = True,
     ) -> None:
         self.id = id
         self.capable = capable
+        self.supports_tools = supports_tools
         self.model_id = model
         self.base_url = base_url
         self._http = _client(base_url, api_key, timeout)
@@ -94,15 +112,41 @@ class OpenAICompatProvider:
         await self._http.aclose()
 
 
+def _tool_calls(pending: dict[int, dict[str, str]]) -> tuple[ModelToolCall, ...]:
+    return tuple(
+        ModelToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"])
+        for i, c in sorted(pending.items())
+        if c["name"]
+    )
+
+
+def _add_tool_deltas(pending: dict[int, dict[str, str]], deltas: list[dict[str, Any]]) -> None:
+    """Tool calls stream in pieces keyed by index: id and name once, arguments in parts."""
+    for delta in deltas:
+        slot = pending.setdefault(
+            int(delta.get("index") or 0), {"id": "", "name": "", "arguments": ""}
+        )
+        slot["id"] = delta.get("id") or slot["id"]
+        function = delta.get("function") or {}
+        slot["name"] += function.get("name") or ""
+        slot["arguments"] += function.get("arguments") or ""
+
+
 async def _parse_sse(provider: str, lines: AsyncIterator[str]) -> AsyncIterator[Chunk]:
     usage: Usage | None = None
     finish: str | None = None
+    pending: dict[int, dict[str, str]] = {}
     async for line in lines:
         if not line.startswith("data:"):
             continue  # blank separators, comments, "event:" lines
         data = line[5:].strip()
         if data == "[DONE]":
-            yield Chunk(text="", usage=usage or Usage(), finish_reason=finish or "stop")
+            yield Chunk(
+                text="",
+                usage=usage or Usage(),
+                finish_reason=finish or "stop",
+                tool_calls=_tool_calls(pending),
+            )
             return
         event = _json(provider, data)
         if event.get("usage"):
@@ -112,7 +156,10 @@ async def _parse_sse(provider: str, lines: AsyncIterator[str]) -> AsyncIterator[
             )
         for choice in event.get("choices") or []:
             finish = choice.get("finish_reason") or finish
-            text = (choice.get("delta") or {}).get("content")
+            delta = choice.get("delta") or {}
+            if delta.get("tool_calls"):
+                _add_tool_deltas(pending, delta["tool_calls"])
+            text = delta.get("content")
             if text:
                 yield Chunk(text=text)
     raise ProviderError(f"{provider}: stream ended before [DONE]", provider=provider)
