@@ -95,7 +95,7 @@ def files_tool(workspace: Workspace) -> ToolSpec:
     async def handler(ctx: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
         action = args["action"]
         if action == "list":
-            files = workspace.list(ctx.user_id)
+            files = workspace.list_files(ctx.user_id)
             return {"ok": True, "files": [{"path": f.path, "size": f.size} for f in files]}
         path = args.get("path")
         if not path:

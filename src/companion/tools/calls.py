@@ -96,16 +96,16 @@ async def recent_calls(db: Database, *, user_id: str | None, limit: int) -> list
         rows = (await session.execute(query)).scalars().all()
     return [
         ToolCallView(
-            r.id,
-            r.user_id,
-            r.tool,
-            r.arguments,
-            r.outcome,
-            r.duration_ms,
-            r.output_chars,
-            r.error,
-            r.mode,
-            r.created_at,
-        )  # fmt: skip
+            id=r.id,
+            user_id=r.user_id,
+            tool=r.tool,
+            arguments=r.arguments,
+            outcome=r.outcome,
+            duration_ms=r.duration_ms,
+            output_chars=r.output_chars,
+            error=r.error,
+            mode=r.mode,
+            created_at=r.created_at,
+        )
         for r in rows
     ]

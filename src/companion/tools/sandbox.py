@@ -32,7 +32,7 @@ import pwd
 import shutil
 import signal
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +160,8 @@ def sandbox_command(
         "/proc",
         "--dev",
         "/dev",
+        "--perms",
+        "1777",
         "--size",
         str(limits.tmp_bytes),
         "--tmpfs",
@@ -190,7 +192,8 @@ class PythonSandbox:
     ) -> None:
         self.workspace = workspace
         self.python = python
-        self.limits = limits
+        # One file may not be larger in the sandbox than the workspace allows.
+        self.limits = replace(limits, file_bytes=min(limits.file_bytes, workspace.file_max_bytes))
         self.bwrap = shutil.which("bwrap")
         self._ids = _sandbox_ids(sandbox_user) if os.geteuid() == 0 and sandbox_user else None
         if self._ids is not None:
@@ -318,9 +321,9 @@ def _sandbox_ids(name: str) -> tuple[int, int] | None:
             return None
         import subprocess
 
+        command = [useradd, "--system", "--no-create-home", "--home-dir", "/nonexistent"]
         subprocess.run(
-            [useradd, "--system", "--no-create-home", "--home-dir", "/nonexistent"]
-            + ["--shell", "/usr/sbin/nologin", name],
+            [*command, "--shell", "/usr/sbin/nologin", name],
             check=False,
             capture_output=True,
         )

@@ -140,7 +140,7 @@ class Workspace:
         truncated = len(text) > max_chars or info.st_size > len(data)
         return text[:max_chars], truncated
 
-    def list(self, user_id: str) -> list[WorkspaceFile]:
+    def list_files(self, user_id: str) -> list[WorkspaceFile]:
         """Every file of the user, by path."""
         folder = self.prepare(user_id)
         return sorted(
