@@ -71,8 +71,11 @@ async def test_nothing_reachable_is_a_clear_tool_error(searxng_server: FakeSearX
     searxng_server.status = 503
     duck = DuckDuckGoSearch(url=f"{_closed_port_url()}/html/")
     search = WebSearch([SearXNGSearch(searxng_server.url), duck], timeout=2.0)
-    with pytest.raises(ToolUnavailable, match=r"web search is unavailable \(searxng: HTTP 503; "
-                       r"duckduckgo: unreachable\)"):
+    with pytest.raises(
+        ToolUnavailable,
+        match=r"web search is unavailable \(searxng: HTTP 503; "
+        r"duckduckgo: unreachable\)",
+    ):
         await search.search("anything")
 
 

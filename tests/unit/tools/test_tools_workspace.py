@@ -36,7 +36,16 @@ def test_create_read_list_delete(workspace: Workspace) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["../escape.txt", "a/../../escape.txt", "/etc/passwd", "", "a\\b", "x\x00y", "./..", "a/" * 9 + "f"],
+    [
+        "../escape.txt",
+        "a/../../escape.txt",
+        "/etc/passwd",
+        "",
+        "a\\b",
+        "x\x00y",
+        "./..",
+        "a/" * 9 + "f",
+    ],
 )
 def test_bad_paths_are_refused_and_nothing_is_written(
     workspace: Workspace, tmp_path: Path, path: str
