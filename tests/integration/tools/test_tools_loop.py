@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 from tests.fakes import FakeOpenAIServer, Reply
 from tests.fakes.conversation_ports import FakeMemory, FakePersonality, FakeSecurity
-from tests.fakes.searxng_server import FakeSearXNG
 from tests.fakes.gateway import clone_runtime
+from tests.fakes.searxng_server import FakeSearXNG
 from tests.integration.api.conftest import open_gateway
 
 from companion.conversation.build import pipeline_config

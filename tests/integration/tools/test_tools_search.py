@@ -108,7 +108,10 @@ def test_cli_search_prints_the_results_as_json(searxng_server: FakeSearXNG, tmp_
 
 @pytest.mark.skipif(not Path("/usr/bin/bwrap").exists(), reason="bubblewrap not installed")
 def test_cli_python_runs_in_the_sandbox(tmp_path: Path) -> None:
-    code = "import os\nopen('/workspace/out.txt', 'w').write('hi')\nprint(sorted(os.listdir('/workspace')))"
+    code = (
+        "import os\nopen('/workspace/out.txt', 'w').write('hi')\n"
+        "print(sorted(os.listdir('/workspace')))"
+    )
     done = _cli(["python", "--user", "carol", "--code", code], {}, tmp_path)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)

@@ -6,8 +6,8 @@ import pytest
 
 from companion.tools.errors import ToolError
 from companion.tools.jsonmode import parse_decision
-from companion.tools.registry import validate_arguments
 from companion.tools.readable import readable_text
+from companion.tools.registry import validate_arguments
 
 NAMES = ["web_search", "run_python"]
 
@@ -72,7 +72,10 @@ def test_bad_arguments_name_the_problem(arguments: object, message: str) -> None
 
 
 def test_readable_text_drops_scripts_and_caps() -> None:
-    html = "<html><head><script>evil()</script></head><body><h1>Title</h1><p>Hello &amp; bye</p></body>"
+    html = (
+        "<html><head><script>evil()</script></head>"
+        "<body><h1>Title</h1><p>Hello &amp; bye</p></body>"
+    )
     text, cut = readable_text(html, max_chars=100)
     assert text == "Title\n\nHello & bye" and not cut
     assert readable_text(html, max_chars=5) == ("Title", True)
