@@ -297,5 +297,13 @@ async def test_admins_see_tool_calls_over_the_api(
         assert other.json() == []
         denied = await gateway.client.get("/api/admin/tools/calls", headers=user)
         assert denied.status_code == 403
+        # An admin key acting for another user (a bot's key) does not lend it tools.
+        before = len(openai_server.chat_requests)
+        acted = await gateway.client.post(
+            "/api/chat/message", json={"message": "hi", "user_id": "someone"}, headers=admin
+        )
+        assert acted.status_code == 200
+        (plain,) = openai_server.chat_requests[before:]
+        assert "tools" not in plain
     finally:
         await gen.aclose()

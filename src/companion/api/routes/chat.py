@@ -116,15 +116,18 @@ def to_response(result: TurnResult) -> MessageResponse:
 
 
 def _turn(body: MessageRequest, principal: PrincipalDep) -> TurnRequest:
+    user_id = principal.act_as(body.user_id)
     return TurnRequest(
-        user_id=principal.act_as(body.user_id),
+        user_id=user_id,
         text=body.message,
         channel=body.channel,
         conversation_id=body.conversation_id,
         external_conversation_id=body.external_conversation_id,
         username=body.username,
         message_external_id=body.message_external_id,
-        is_admin=principal.is_admin,
+        # An admin's own turns may use tools; acting for someone else (a bot's key)
+        # does not lend them the admin's tools.
+        is_admin=principal.is_admin and user_id == principal.user_id,
     )
 
 

@@ -84,6 +84,7 @@ class ChatCog(commands.Cog):
             external_conversation_id=f"discord:{message.channel.id}",
             username=message.author.name,
             message_external_id=str(message.id),
+            is_admin=self.bot.is_admin(message.author),  # admins may use tools
         )
         # The lock is held for the whole call, so the call must end (DEF-15).
         async with asyncio.timeout(self.bot.turn_timeout):
