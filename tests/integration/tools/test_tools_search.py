@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -119,3 +120,16 @@ def test_cli_python_runs_in_the_sandbox(tmp_path: Path) -> None:
     assert data["stdout"].strip() == "['out.txt']"
     assert data["timed_out"] is False and data["truncated"] is False
     assert set(data) >= {"ok", "stdout", "stderr", "exit_code", "timed_out", "truncated"}
+
+
+def test_doctor_reports_bubblewrap_and_the_engines(tmp_path: Path) -> None:
+    from companion.settings import load_settings
+    from companion.tools.build import doctor_rows
+
+    rows = {name: (status, details) for name, status, details in doctor_rows(load_settings(None))}
+    status, details = rows["bubblewrap"]
+    if shutil.which("bwrap"):
+        assert status == "ok" and "bubblewrap" in details
+    else:
+        assert status == "warn" and "run_python is disabled" in details
+    assert rows["web search"][1].endswith("duckduckgo")
