@@ -24,6 +24,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from companion.conversation.budget import TokenBudget, estimate_tokens
 from companion.conversation.types import TurnRequest
 from companion.llm.base import ChatMessage, ChatRequest, RoleModel
 from companion.store.database import Database
@@ -32,7 +33,7 @@ from companion.tools import jsonmode
 from companion.tools.access import ToolAccess
 from companion.tools.registry import ToolContext, ToolOutput, ToolRegistry
 
-__all__ = ["ToolAgent", "with_results"]
+__all__ = ["ToolAgent", "fit_window", "with_results"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ class ToolAgent:
         max_rounds: int = 3,
         max_tokens: int = 400,
         results_chars: int = 6000,
+        budget: TokenBudget | None = None,
     ) -> None:
         self.chat = chat
         self.registry = registry
@@ -84,6 +86,9 @@ class ToolAgent:
         self.max_rounds = max_rounds
         self.max_tokens = max_tokens
         self.results_chars = results_chars
+        #: The pipeline's budget: a small (not ``capable``) model's prompts are kept
+        #: within it by dropping the oldest turns, and its results block is smaller.
+        self.budget = budget
 
     def allows(self, request: TurnRequest) -> bool:
         """Whether this turn may use tools."""
@@ -110,7 +115,17 @@ class ToolAgent:
             return list(messages)
         if not outputs:
             return list(messages)
-        return with_results(messages, outputs, max_chars=self.results_chars)
+        small = self._window()
+        if small is None:
+            return with_results(messages, outputs, max_chars=self.results_chars)
+        room = min(self.results_chars, int(self.budget.memories_max * 3.2)) if self.budget else 0
+        return fit_window(with_results(messages, outputs, max_chars=room), small)
+
+    def _window(self) -> int | None:
+        """The prompt's token limit for a small model, None for a capable one."""
+        if self.budget is None or getattr(self.chat, "capable", True):
+            return None
+        return self.budget.prompt
 
     async def _native(self, ctx: ToolContext, messages: Sequence[ChatMessage]) -> list[ToolOutput]:
         assert self.chat is not None
@@ -140,6 +155,10 @@ class ToolAgent:
         schema = jsonmode.decision_schema(specs)
         outputs: list[ToolOutput] = []
         for _ in range(self.max_rounds):
+            window = self._window()
+            if window is not None:
+                tail = 1 + 2 * len(outputs)  # the user's message and this phase's
+                convo = fit_window(convo, window - self.max_tokens // 2, keep_last=tail)
             request = ChatRequest(
                 messages=convo, json_schema=schema, max_tokens=self.max_tokens, temperature=0.0
             )
@@ -162,6 +181,17 @@ class ToolAgent:
         async with self.db.session() as session:
             user = await session.get(User, user_id)
         return user.timezone if user is not None else "UTC"
+
+
+def fit_window(
+    messages: Sequence[ChatMessage], tokens: int, *, keep_last: int = 1
+) -> list[ChatMessage]:
+    """Drop the oldest turns (never the system message nor the last ``keep_last``)
+    until the estimate fits ``tokens``."""
+    kept = list(messages)
+    while len(kept) > 1 + keep_last and sum(estimate_tokens(m.content) for m in kept) > tokens:
+        del kept[1]
+    return kept
 
 
 def _with_catalogue(messages: Sequence[ChatMessage], catalogue: str) -> list[ChatMessage]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from companion.conversation.budget import TokenBudget
 from companion.tools.access import ToolAccess
 from companion.tools.agent import ToolAgent
 from companion.tools.builtin import builtin_tools
@@ -139,6 +140,7 @@ async def build_tools(runtime: Runtime) -> ToolAgent | None:
         access=ToolAccess.of(enabled=True, public=tools.tools_public, users=tools.tools_users),
         db=runtime.db,
         max_rounds=tools.tools_max_rounds,
+        budget=TokenBudget.for_context(runtime.settings.llm.local_model_context),
     )
 
 

@@ -79,3 +79,18 @@ def test_readable_text_drops_scripts_and_caps() -> None:
     text, cut = readable_text(html, max_chars=100)
     assert text == "Title\n\nHello & bye" and not cut
     assert readable_text(html, max_chars=5) == ("Title", True)
+
+
+def test_fit_window_drops_the_oldest_turns_only() -> None:
+    from companion.llm.base import ChatMessage
+    from companion.tools.agent import fit_window
+
+    messages = [ChatMessage("system", "persona " * 50)]
+    messages += [ChatMessage("user", f"old turn {n} " * 40) for n in range(5)]
+    messages.append(ChatMessage("user", "the question"))
+    fitted = fit_window(messages, 300)
+    assert fitted[0] is messages[0] and fitted[-1] is messages[-1]
+    assert 2 <= len(fitted) < len(messages)
+    assert fitted[1:-1] == messages[len(messages) - len(fitted) + 1 : -1]  # newest kept
+    assert fit_window(messages, 1) == [messages[0], messages[-1]]
+    assert fit_window(messages, 100_000) == messages
