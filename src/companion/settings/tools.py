@@ -22,6 +22,9 @@ class ToolSettings(Section):
     tools_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
     tools_public: bool = False
     tools_max_rounds: int = Field(default=3, ge=1, le=3)
+    #: Also run the tool phase when the chat model is the small embedded one (it
+    #: rarely picks a tool and each round costs a full generation; docs/TOOLS.md).
+    tools_small_model: bool = False
     tool_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
     #: The interpreter run inside the sandbox (its install tree is mounted read-only).
     tools_sandbox_python: Path = Path("/usr/bin/python3")

@@ -78,6 +78,7 @@ class ToolAgent:
         max_tokens: int = 400,
         results_chars: int = 6000,
         budget: TokenBudget | None = None,
+        small_models: bool = True,
     ) -> None:
         self.chat = chat
         self.registry = registry
@@ -89,14 +90,16 @@ class ToolAgent:
         #: The pipeline's budget: a small (not ``capable``) model's prompts are kept
         #: within it by dropping the oldest turns, and its results block is smaller.
         self.budget = budget
+        #: Whether a small (not ``capable``) chat model gets the tool phase at all.
+        self.small_models = small_models
 
     def allows(self, request: TurnRequest) -> bool:
         """Whether this turn may use tools."""
-        return (
-            self.chat is not None
-            and bool(self.registry.specs)
-            and self.access.allows(request.user_id, is_admin=request.is_admin)
-        )
+        if self.chat is None or not self.registry.specs:
+            return False
+        if not self.small_models and not getattr(self.chat, "capable", True):
+            return False
+        return self.access.allows(request.user_id, is_admin=request.is_admin)
 
     async def augment(
         self, request: TurnRequest, messages: Sequence[ChatMessage]

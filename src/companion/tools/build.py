@@ -141,6 +141,7 @@ async def build_tools(runtime: Runtime) -> ToolAgent | None:
         db=runtime.db,
         max_rounds=tools.tools_max_rounds,
         budget=TokenBudget.for_context(runtime.settings.llm.local_model_context),
+        small_models=tools.tools_small_model,
     )
 
 

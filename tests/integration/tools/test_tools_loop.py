@@ -51,13 +51,20 @@ def build(
 ) -> Build:
     """A pipeline with the tool agent over the real database and loopback servers."""
 
-    def make(*, native: bool = True, memory: FakeMemory | None = None) -> ConversationService:
+    def make(
+        *,
+        native: bool = True,
+        memory: FakeMemory | None = None,
+        capable: bool = True,
+        small_models: bool = True,
+    ) -> ConversationService:
         provider = OpenAICompatProvider(
             "openai",
             base_url=openai_server.base_url,
             api_key="test-key",
             model="fake-model",
             supports_tools=native,
+            capable=capable,
         )
         chain = ProviderChain(
             "chat", [provider], semaphore=asyncio.Semaphore(4), recorder=CallRecorder()
@@ -81,6 +88,7 @@ def build(
             registry=registry,
             access=ToolAccess.of(enabled=True, public=False, users=["tooler"]),
             db=runtime.db,
+            small_models=small_models,
         )
         return ConversationService(
             db=runtime.db,
@@ -247,6 +255,20 @@ async def test_json_fallback_parse_failure_goes_on_without_tools(
     assert len(openai_server.chat_requests) == 2
     assert "<tool_results>" not in _system(openai_server.chat_requests[1])
     assert await _calls(runtime, "tooler") == []
+
+
+async def test_a_small_model_skips_the_tool_phase_unless_asked(
+    build: Build, runtime: Runtime, openai_server: FakeOpenAIServer
+) -> None:
+    service = build(native=False, capable=False, small_models=False)
+    result = await service.turn(TurnRequest(user_id="tooler", text="hello"))
+    await service.drain()
+    (only,) = openai_server.chat_requests
+    assert "response_format" not in only and result.reply == "echo: hello"
+    service = build(native=False, capable=False, small_models=True)
+    await service.turn(TurnRequest(user_id="tooler", text="hello again"))
+    await service.drain()
+    assert openai_server.chat_requests[1]["response_format"]["type"] == "json_schema"
 
 
 async def test_injected_tool_output_is_withheld(
