@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy import select
 
 from companion.store.database import Database
@@ -18,6 +19,10 @@ __all__ = ["CallRecorder", "ToolCallRecord", "recent_calls"]
 log = logging.getLogger(__name__)
 
 _ARGUMENT_CHARS = 2000
+
+TOOL_CALLS = Counter(
+    "companion_tool_calls_total", "Tool calls of the tool agent", ["tool", "outcome"]
+)
 
 
 @dataclass(frozen=True)

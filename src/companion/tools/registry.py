@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from companion.tools.calls import CallRecorder, ToolCallRecord
+from companion.tools.calls import TOOL_CALLS, CallRecorder, ToolCallRecord
 from companion.tools.errors import ToolError
 
 __all__ = ["Screen", "ToolContext", "ToolOutput", "ToolRegistry", "ToolSpec", "validate_arguments"]
@@ -160,6 +160,7 @@ class ToolRegistry:
         if outcome == "ok" and self.screen is not None and await self._flagged(content):
             outcome, content = "flagged", json.dumps({"ok": False, "error": _WITHHELD})
         elapsed = (time.perf_counter() - started) * 1000
+        TOOL_CALLS.labels(name if name in self.specs else "unknown", outcome).inc()
         if self.recorder is not None:
             await self.recorder.record(
                 ToolCallRecord(

@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from companion.tools.errors import ToolError
 from companion.tools.workspace import Workspace
 
 __all__ = ["PythonResult", "PythonSandbox", "SandboxLimits", "sandbox_command"]
@@ -219,7 +220,10 @@ class PythonSandbox:
         if reason is not None:
             return PythonResult(ok=False, error=reason)
         assert self.bwrap is not None
-        folder = self.workspace.prepare(user_id)
+        try:
+            folder = self.workspace.prepare(user_id)
+        except (ToolError, OSError) as exc:
+            return PythonResult(ok=False, error=f"the workspace is not usable: {exc}")
         argv = sandbox_command(
             bwrap=self.bwrap,
             python=self.python,
