@@ -107,15 +107,15 @@ class ToolAgent:
         """The prompt for the reply: unchanged, or with the tool results fenced in."""
         if not self.allows(request):
             return list(messages)
+        outputs: list[ToolOutput] = []  # filled as calls finish: kept if a later round fails
         try:
             ctx = ToolContext(request.user_id, await self._timezone(request.user_id))
             if getattr(self.chat, "supports_tools", False):
-                outputs = await self._native(ctx, messages)
+                await self._native(ctx, messages, outputs)
             else:
-                outputs = await self._json(ctx, messages)
+                await self._json(ctx, messages, outputs)
         except Exception:
-            log.exception("the tool phase failed; answering without tools")
-            return list(messages)
+            log.exception("the tool phase failed; answering with the results so far")
         if not outputs:
             return list(messages)
         small = self._window()
@@ -130,10 +130,11 @@ class ToolAgent:
             return None
         return self.budget.prompt
 
-    async def _native(self, ctx: ToolContext, messages: Sequence[ChatMessage]) -> list[ToolOutput]:
+    async def _native(
+        self, ctx: ToolContext, messages: Sequence[ChatMessage], outputs: list[ToolOutput]
+    ) -> None:
         assert self.chat is not None
         convo = list(messages)
-        outputs: list[ToolOutput] = []
         tools = self.registry.openai_tools()
         for _ in range(self.max_rounds):
             request = ChatRequest(
@@ -148,15 +149,15 @@ class ToolAgent:
                 out = await self.registry.call(ctx, call.name, call.arguments, mode="native")
                 outputs.append(out)
                 convo.append(ChatMessage("tool", out.content, tool_call_id=call.id))
-        return outputs
 
-    async def _json(self, ctx: ToolContext, messages: Sequence[ChatMessage]) -> list[ToolOutput]:
+    async def _json(
+        self, ctx: ToolContext, messages: Sequence[ChatMessage], outputs: list[ToolOutput]
+    ) -> None:
         assert self.chat is not None
         specs = list(self.registry.specs.values())
         names = [s.name for s in specs]
         convo = _with_catalogue(messages, jsonmode.instructions(specs))
         schema = jsonmode.decision_schema(specs)
-        outputs: list[ToolOutput] = []
         for _ in range(self.max_rounds):
             window = self._window()
             if window is not None:
@@ -176,7 +177,6 @@ class ToolAgent:
             outputs.append(out)
             convo.append(ChatMessage("assistant", _compact(decision.tool, decision.arguments)))
             convo.append(ChatMessage("user", jsonmode.result_message(out.tool, out.content)))
-        return outputs
 
     async def _timezone(self, user_id: str) -> str:
         if self.db is None:

@@ -329,3 +329,18 @@ async def test_admins_see_tool_calls_over_the_api(
         assert "tools" not in plain
     finally:
         await gen.aclose()
+
+
+async def test_a_failing_round_keeps_the_results_so_far(
+    build: Build, runtime: Runtime, openai_server: FakeOpenAIServer
+) -> None:
+    service = build()
+    openai_server.enqueue(
+        Reply(tool_calls=[("current_time", {})]),
+        Reply(status=400),  # the second round fails (not retried: a client error)
+        Reply(text="It is about noon."),
+    )
+    result = await service.turn(TurnRequest(user_id="tooler", text="time?"))
+    await service.drain()
+    assert result.reply == "It is about noon." and result.error is None
+    assert "checked the time (ok)" in _system(openai_server.chat_requests[-1])
