@@ -20,6 +20,8 @@ The command (built by ``sandbox_command``, pure) is ``prlimit`` â†’ ``bwrap`` â†
 * a wall-clock timeout kills bwrap's process group; bwrap's init is PID 1 of the
   sandbox's PID namespace and dies with it, and the kernel then kills every process
   left in the namespace, so nothing outlives a run;
+* the workspace is checked every quarter second: a run that grows it over the
+  user's quota is stopped, and the files it wrote are removed;
 * stdout and stderr are read as they come and kept up to the character cap each.
 """
 
@@ -42,6 +44,8 @@ from companion.tools.workspace import Workspace
 __all__ = ["PythonResult", "PythonSandbox", "SandboxLimits", "sandbox_command"]
 
 _READ = 65_536
+#: How often the workspace size is checked during a run.
+_WATCH_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -245,23 +249,42 @@ class PythonSandbox:
         assert proc.stdout is not None and proc.stderr is not None
         readers = asyncio.gather(_read_capped(proc.stdout, cap), _read_capped(proc.stderr, cap))
         timed_out = False
+        watchdog = asyncio.create_task(self._watch_quota(user_id, proc))
         try:
             await _feed(proc, code.encode())
             await asyncio.wait_for(asyncio.shield(proc.wait()), self.limits.timeout)
         except TimeoutError:
             timed_out = True
         finally:
+            watchdog.cancel()
             if proc.returncode is None:
                 _kill(proc)
             await proc.wait()
+        await asyncio.wait([watchdog])
+        over_quota = not watchdog.cancelled() and watchdog.result()
         (out, out_cut), (err, err_cut) = await readers
         result = self._result(out, err, out_cut or err_cut, proc.returncode, timed_out, started)
-        removed = self.workspace.enforce_quota(user_id, since=started)
-        if removed:
+        removed = await asyncio.to_thread(self.workspace.enforce_quota, user_id, since=started)
+        if removed or over_quota:
             result.ok = False
             result.removed_for_quota = removed
-            result.error = "the workspace quota was exceeded; files written by this run removed"
+            parts = ["the workspace quota was exceeded"]
+            if over_quota:
+                parts.append("the run was stopped")
+            if removed:
+                parts.append("files written by this run were removed")
+            result.error = "; ".join(parts)
         return result
+
+    async def _watch_quota(self, user_id: str, proc: asyncio.subprocess.Process) -> bool:
+        """Stop the run as soon as the user's workspace grows over its quota."""
+        while proc.returncode is None:
+            await asyncio.sleep(_WATCH_SECONDS)
+            usage = await asyncio.to_thread(self.workspace.usage, user_id)
+            if usage > self.workspace.user_max_bytes and proc.returncode is None:
+                _kill(proc)
+                return True
+        return False
 
     def _result(
         self,

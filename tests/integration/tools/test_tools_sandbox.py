@@ -246,3 +246,19 @@ async def test_without_bubblewrap_nothing_runs_unsandboxed(
     assert not result.ok and result.exit_code is None
     assert result.error is not None and "bubblewrap" in result.error
     assert not marker.exists()
+
+
+async def test_a_run_that_keeps_filling_the_workspace_is_stopped(
+    workspace: Workspace,
+) -> None:
+    sandbox = _sandbox(workspace, timeout=60.0, cpu_seconds=60)
+    code = """
+import itertools, time
+for n in itertools.count():
+    open(f'/workspace/fill{n}.bin', 'wb').write(b'0' * (1024 * 1024))
+    time.sleep(0.01)
+"""
+    result = await sandbox.run("alice", code)
+    assert not result.ok and not result.timed_out
+    assert result.error is not None and "the run was stopped" in result.error
+    assert workspace.usage("alice") <= 12 * MB
