@@ -280,7 +280,10 @@ class PythonSandbox:
         """Stop the run as soon as the user's workspace grows over its quota."""
         while proc.returncode is None:
             await asyncio.sleep(_WATCH_SECONDS)
-            usage = await asyncio.to_thread(self.workspace.usage, user_id)
+            try:
+                usage = await asyncio.to_thread(self.workspace.usage, user_id)
+            except OSError:
+                continue
             if usage > self.workspace.user_max_bytes and proc.returncode is None:
                 _kill(proc)
                 return True

@@ -190,7 +190,10 @@ class Workspace:
         for base, _dirs, files in os.walk(folder, followlinks=False):
             for name in files:
                 path = Path(base) / name
-                found.append((path, os.lstat(path).st_size))
+                try:
+                    found.append((path, os.lstat(path).st_size))
+                except FileNotFoundError:  # removed while we walked (a running sandbox)
+                    continue
         return found
 
     def _own(self, path: Path) -> None:
