@@ -162,7 +162,6 @@ async def _retention(runtime: Runtime, now: datetime) -> Counts:
     from companion.memory.jobs import retention_cleanup
     from companion.proactive.models import ProactiveDecision
     from companion.store.models import JobRun
-
     from companion.store.retention import delete_expired
 
     counts: Counts = dict(await retention_cleanup(runtime.db, now=now))

@@ -27,7 +27,6 @@ from companion.memory.writer import MemoryWriter, ShortTermBuffer
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
-from companion.store.repositories import users
 
 __all__ = ["MemoryService", "source_ids"]
 

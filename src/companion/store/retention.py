@@ -38,8 +38,7 @@ _STATEMENTS: tuple[tuple[str, str], ...] = (
     ),
     (
         "messages",
-        "DELETE FROM messages t USING users u WHERE t.user_id = u.id "
-        f"AND t.created_at < {_CUTOFF}",
+        f"DELETE FROM messages t USING users u WHERE t.user_id = u.id AND t.created_at < {_CUTOFF}",
     ),
     (
         "conversations",

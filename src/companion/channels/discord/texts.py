@@ -4,10 +4,10 @@ from __future__ import annotations
 
 __all__ = [
     "BUSY",
-    "ERROR",
     "DATA_DELETED",
     "DELETE_CANCELLED",
     "DELETE_QUESTION",
+    "ERROR",
     "EXPORT_SENT",
     "FORGET_CANCELLED",
     "NOT_ADMIN",
@@ -23,7 +23,9 @@ DELETE_QUESTION = (
     "Should I really delete everything I keep about you — our conversations, memories, "
     "my personality for you and your settings? This cannot be undone."
 )
-DATA_DELETED = "Done: everything I kept about you is deleted. If you talk to me again, we start anew."
+DATA_DELETED = (
+    "Done: everything I kept about you is deleted. If you talk to me again, we start anew."
+)
 DELETE_CANCELLED = "Okay, I'm keeping everything as it is."
 EXPORT_SENT = "I've sent you a DM with everything I keep about you."
 FORGET_CANCELLED = "Okay, I won't forget anything."

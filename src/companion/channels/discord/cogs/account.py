@@ -100,7 +100,6 @@ class AccountCog(commands.Cog):
             return
         await interaction.followup.send(texts.EXPORT_SENT, ephemeral=True)
 
-
     @app_commands.command(
         name="delete-my-data", description="Delete everything I keep about you (asks first)"
     )
