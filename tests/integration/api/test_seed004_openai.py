@@ -59,9 +59,9 @@ async def test_seed004_chat_reset_clear(gateway: Gateway) -> None:
     await gateway.service.drain()  # the turns' memories are written in the background
     async with gateway.runtime.db.session() as session:
         stored = await session.scalar(
-            select(func.count()).select_from(Memory).where(
-                Memory.user_id == "alice", Memory.conversation_id == uuid.UUID(conversation_id)
-            )
+            select(func.count())
+            .select_from(Memory)
+            .where(Memory.user_id == "alice", Memory.conversation_id == uuid.UUID(conversation_id))
         )
     assert stored and stored >= 2  # "Hello, my name is Alice" and "Still me"
     clear = await gateway.client.post(
@@ -73,9 +73,9 @@ async def test_seed004_chat_reset_clear(gateway: Gateway) -> None:
     assert body["memories_cleared"] == stored
     async with gateway.runtime.db.session() as session:
         left = await session.scalar(
-            select(func.count()).select_from(Memory).where(
-                Memory.conversation_id == uuid.UUID(conversation_id)
-            )
+            select(func.count())
+            .select_from(Memory)
+            .where(Memory.conversation_id == uuid.UUID(conversation_id))
         )
         others = await session.scalar(
             select(func.count()).select_from(Memory).where(Memory.user_id == "alice")
