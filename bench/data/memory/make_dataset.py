@@ -111,9 +111,7 @@ def sample(index: int, p: dict[str, str], rng: random.Random) -> dict:
     for s, planted in enumerate(_facts(p), start=1):
         when = start + timedelta(days=(s - 1) * 21)
         conv[f"session_{s}_date_time"] = when.strftime("%-I:%M %p on %-d %B, %Y")
-        lines = [
-            ("a" if i % 2 == 0 else "b", t, None) for i, t in enumerate(rng.sample(SMALL_TALK, 36))
-        ]
+        lines = [("a" if i % 2 == 0 else "b", t, None) for i, t in enumerate(rng.sample(SMALL_TALK, 36))]
         for item in planted:
             lines.insert(rng.randrange(2, len(lines)), item)
         turns = []
