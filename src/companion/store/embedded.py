@@ -99,6 +99,9 @@ class EmbeddedPostgres:
                 if not registry.watchdog_alive():
                     _spawn_watchdog(self.home, registry)
         except Exception as exc:  # the wheel raises CalledProcessError, OSError, asserts
+            if self.pgdata.resolve() not in _HANDLES:  # not a holder after all
+                with registry.locked():
+                    registry.remove(os.getpid())
             raise DatabaseUnavailable(
                 f"could not start the embedded PostgreSQL in {self.pgdata}: {exc}"
             ) from exc
