@@ -29,9 +29,7 @@ async def _world(runtime: Any) -> None:
         async with runtime.db.transaction() as session:
             await users.ensure_user(session, user_id=user_id)
             # A real conversation: a made-up id fails the memory write (foreign key).
-            conversation = await conversations.get_or_create_conversation(
-                session, user_id=user_id
-            )
+            conversation = await conversations.get_or_create_conversation(session, user_id=user_id)
         await runtime.personality.load_state(user_id=user_id, now=NOW - timedelta(days=2))
         for i, said in enumerate(TEXTS):
             at = NOW - timedelta(hours=30 - i)
