@@ -24,6 +24,10 @@ class HealthReport:
     status: str
     components: dict[str, Component]
 
+    def up(self, name: str) -> bool:
+        """Whether component ``name`` is up (seed 004's booleans)."""
+        return bool(self.components.get(name, {}).get("status") == "up")
+
 
 async def _database(runtime: Runtime) -> Component:
     try:
@@ -53,11 +57,20 @@ async def _redis(runtime: Runtime) -> Component:
 
 
 async def _llm(runtime: Runtime) -> Component:
+    """Up only when some chat provider can answer now (not broken, circuit not open)."""
     models = runtime.models
     if models is None:
         return {"status": "not_configured", "required": False}
+    chat = getattr(models, "chat", None)
+    available = getattr(chat, "available", None)
     describe = getattr(models, "describe", None)
-    return {"status": "up", "required": False, **(describe() if describe else {})}
+    details = describe() if callable(describe) else {}
+    if available is None:  # a model object that cannot tell: say so, do not guess "up"
+        return {"status": "unknown", "required": False, **details}
+    status = "up" if available else "down"
+    if not available:
+        details["error"] = "no chat provider can answer (each is broken or its circuit is open)"
+    return {"status": status, "required": False, **details}
 
 
 async def check_all(runtime: Runtime) -> HealthReport:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, Response
 
 from companion import __version__
 from companion.api.errors import install_error_handlers
+from companion.api.input_guard import InputGuard
 from companion.api.metrics import install_metrics
 from companion.api.routes import ROUTERS
 from companion.channels.bots import start_bots, stop_bots
@@ -64,6 +65,7 @@ def create_app(
     if runtime is not None:
         app.state.runtime = runtime
     install_error_handlers(app)
+    app.add_middleware(InputGuard)  # before metrics: its 422s are counted too
     install_metrics(app)
 
     @app.middleware("http")

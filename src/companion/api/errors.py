@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from companion import errors
@@ -100,33 +101,16 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return _reply(request, "HTTPError", str(exc.detail), exc.status_code, exc.headers)
 
 
-def _client_fault(exc: Exception) -> str | None:
-    """A message when an unexpected error was really caused by the request's content."""
-    if isinstance(exc, json.JSONDecodeError):
-        return f"request body is not valid JSON: {exc.msg}"
-    cause = f"{exc} {getattr(exc, 'orig', '')} {exc.__cause__ or ''}"
-    # PostgreSQL refuses NUL in text ("invalid byte sequence") and in JSONB
-    # ("unsupported Unicode escape sequence"); the transaction rolled back.
-    nul_markers = (
-        "invalid byte sequence",
-        "CharacterNotInRepertoire",
-        "unsupported Unicode escape",
-    )
-    if "out of int64 range" in cause:
-        return "a number in the request is out of range"
-    if any(marker in cause for marker in nul_markers):
-        return "text must not contain NUL (\\u0000) characters"
-    return None
-
-
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if type(exc).__name__ == "TimeoutError" and "QueuePool" in str(exc):
+    # Classified by type only, never by the text of the message: input PostgreSQL
+    # cannot store is refused before routing (``api.input_guard``), so a database
+    # error here is a real fault.
+    if isinstance(exc, json.JSONDecodeError):  # a route that reads the body itself
+        return _reply(request, "InvalidInput", f"request body is not valid JSON: {exc.msg}", 422)
+    if isinstance(exc, SQLAlchemyTimeoutError):  # the pool had no free connection in time
         log.warning("database connection pool exhausted")
         message = "the database is busy; try again shortly"
         return _reply(request, "DatabaseUnavailable", message, 503, {"Retry-After": "1"})
-    fault = _client_fault(exc)
-    if fault is not None:  # the database rolled back; nothing was written
-        return _reply(request, "InvalidInput", fault, 422)
     log.exception("unhandled error")
     return _reply(request, "InternalError", "internal error; see the server log", 500)
 

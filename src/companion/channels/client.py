@@ -152,6 +152,10 @@ class CompanionClient(Protocol):
         """Everything stored about the user, as JSON-ready data."""
         ...
 
+    async def delete_user(self, user_id: str) -> dict[str, int]:
+        """Delete the user and all their data (one transaction); rows removed per table."""
+        ...
+
     async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
         """Record where the user last spoke (delivery fallback)."""
         ...

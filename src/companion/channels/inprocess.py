@@ -152,6 +152,12 @@ class InProcessClient:
         data: dict[str, Any] = await self._service("memory").export(user_id=user_id)
         return data
 
+    async def delete_user(self, user_id: str) -> dict[str, int]:
+        """Delete the account and everything it owns (``store.accounts``)."""
+        from companion.store.accounts import delete_account
+
+        return await delete_account(self.runtime.db, self.runtime.kv, user_id=user_id)
+
     async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
         """Merge ``info`` into ``users.channels`` (other channels are kept)."""
         await self._ensure(user_id)

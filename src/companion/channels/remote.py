@@ -220,6 +220,11 @@ class RemoteClient:
         data: dict[str, Any] = await self._request("GET", "/api/memory/export", params=params)
         return data
 
+    async def delete_user(self, user_id: str) -> dict[str, int]:
+        """``DELETE /api/users/{user_id}``."""
+        data = await self._request("DELETE", f"/api/users/{_u(user_id)}")
+        return {str(k): int(v) for k, v in dict(data.get("removed") or {}).items()}
+
     async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
         """``PUT /api/channels/{user_id}/{channel}``."""
         url = f"/api/channels/{_u(user_id)}/{info.channel}"

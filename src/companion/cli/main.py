@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from companion.cli import bench, chat, discord, doctor, jobs, keys, server
+from companion.cli import bench, chat, discord, doctor, jobs, keys, server, users
 from companion.cli.personality import app as personality_app
 from companion.errors import ConfigError
 
@@ -28,6 +28,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(bench.app, name="bench")
 app.add_typer(personality_app, name="personality")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(users.app, name="users")
 app.command("worker")(jobs.worker)
 
 from companion.cli import tools as tools_cli  # noqa: E402

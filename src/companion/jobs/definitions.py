@@ -162,11 +162,14 @@ async def _retention(runtime: Runtime, now: datetime) -> Counts:
     from companion.memory.jobs import retention_cleanup
     from companion.proactive.models import ProactiveDecision
     from companion.store.models import JobRun
+    from companion.store.retention import delete_expired
 
     counts: Counts = dict(await retention_cleanup(runtime.db, now=now))
+    counts.update(await delete_expired(runtime.db, now=now))
     async with runtime.db.transaction() as session:
         # Evaluations that sent nothing are only useful for a while (one row per user
-        # every few minutes); sent messages stay for the response-rate history.
+        # every few minutes); sent messages stay for the response-rate history until
+        # the user's retention period (``delete_expired`` above).
         result = await session.execute(
             delete(ProactiveDecision).where(
                 ProactiveDecision.sent_at.is_(None),

@@ -119,6 +119,11 @@ class JobRunner:
         ok: list[str] = []
         for user_id, result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):
+                log.error(
+                    "job step failed for one user",
+                    exc_info=result,
+                    extra={"job": spec.name, "period": period, "user_id": user_id},
+                )
                 errors.append({"user_id": user_id, "error": type(result).__name__,
                                "detail": str(result)[:300]})  # fmt: skip
                 continue

@@ -196,19 +196,38 @@ class ProviderChain:
         )
 
     def describe(self) -> dict[str, Any]:
-        """The chain for /health and doctor: providers, models, circuit states."""
+        """The chain for /health and doctor: providers, models, circuit and readiness."""
         return {
             "capable": self.capable,
-            "providers": [
-                {
-                    "id": p.id,
-                    "model": p.model_id,
-                    "capable": p.capable,
-                    "circuit": self.breakers[p.id].state,
-                }
-                for p in self.providers
-            ],
+            "available": self.available,
+            "providers": [self._state_of(p) for p in self.providers],
         }
+
+    @property
+    def available(self) -> bool:
+        """Whether some provider could answer now: not broken and its circuit not open."""
+        return any(self._state_of(p)["status"] == "up" for p in self.providers)
+
+    def _state_of(self, provider: ChatProvider) -> dict[str, Any]:
+        circuit = self.breakers[provider.id].state
+        check = getattr(provider, "problem", None)
+        problem = check() if callable(check) else None
+        if problem is not None:
+            status = "down"
+        elif circuit == "open":
+            status, problem = "down", "circuit open after repeated failures"
+        else:
+            status = "up"
+        state: dict[str, Any] = {
+            "id": provider.id,
+            "model": provider.model_id,
+            "capable": provider.capable,
+            "circuit": circuit,
+            "status": status,
+        }
+        if problem is not None:
+            state["problem"] = problem
+        return state
 
     async def aclose(self) -> None:
         """Close every provider."""

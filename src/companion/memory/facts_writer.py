@@ -101,6 +101,7 @@ async def apply_fact(
             message_ids=source.message_ids,
             external_ids=source.external_ids,
             importance=source.importance,
+            memory_ids=[source.episodic_id] if source.episodic_id else [],
         )
         return FactOutcome("merge", target)
     row = fact_row(fact, vector, source, user_id)

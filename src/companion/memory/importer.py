@@ -222,6 +222,7 @@ async def _apply_facts(
             message_ids=[sources.message_ids[i] for i in indexes],
             external_ids=[sources.messages[i].external_id for i in indexes],
             importance=max(sources.importance[i] for i in indexes),
+            memory_ids=[sources.episodic_ids[i] for i in indexes],
         )  # fmt: skip
     for change in book.supersessions:
         await store.close_fact(

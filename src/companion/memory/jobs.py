@@ -9,11 +9,13 @@
 - ``conflict_scan``: several current facts with one ``fact_key`` → the newest wins, the
   others are closed (superseded, kept) with a ``memory_conflicts`` row (MEM-26).
 - ``retention_cleanup``: memories older than the user's ``data_retention_days`` are
-  deleted (uploaded documents stay until the user deletes them) (MEM-29).
+  forgotten with what derives only from them (uploaded documents stay until the
+  user deletes them) (MEM-29); ``store.retention`` does the same for messages.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -24,10 +26,13 @@ from companion.llm.base import ChatMessage, ChatRequest, RoleModel
 from companion.memory import store
 from companion.memory.clustering import MIN_CLUSTER, greedy_clusters, summary_of
 from companion.memory.facts_writer import content_hash
+from companion.memory.forgetting import forget_memories
 from companion.memory.models import Memory
 from companion.store.database import Database
 
 __all__ = ["conflict_scan", "consolidate", "recency_decay", "retention_cleanup"]
+
+log = logging.getLogger(__name__)
 
 #: How many recent unconsolidated memories one user's consolidation looks at.
 BATCH = 200
@@ -110,10 +115,16 @@ async def consolidate(
             "AND consolidated_into IS NULL" + (" AND user_id = :uid" if user_id else "")
         )
         users = [r[0] for r in await session.execute(query, {"uid": user_id} if user_id else {})]
-    created = 0
+    created = failed = 0
     for uid in users:
-        created += await _consolidate_user(db, uid, fast)
-    return {"users": len(users), "semantic_created": created}
+        try:
+            created += await _consolidate_user(db, uid, fast)
+        except Exception:  # one user's failure must not stop the others
+            if user_id is not None:
+                raise  # a per-user job step: its runner records the failure
+            log.exception("consolidation failed for one user", extra={"user_id": uid})
+            failed += 1
+    return {"users": len(users), "semantic_created": created, "failed": failed}
 
 
 async def recency_decay(db: Database, *, now: datetime | None = None) -> dict[str, int]:
@@ -157,15 +168,26 @@ async def conflict_scan(db: Database) -> dict[str, int]:
 
 
 async def retention_cleanup(db: Database, *, now: datetime | None = None) -> dict[str, int]:
-    """Delete memories (not documents) older than each user's retention period."""
+    """Delete memories (not documents) older than each user's retention period.
+
+    Forgotten like any other memory: the facts derived only from them and the
+    summaries that used them go too (``memory.forgetting``). ``deleted`` counts the
+    memories past retention themselves.
+    """
     async with db.transaction() as session:
-        result = await session.execute(
+        rows = await session.execute(
             text(
-                "DELETE FROM memories m USING users u WHERE m.user_id = u.id "
-                "AND m.memory_type <> 'document' "
+                "SELECT m.user_id, array_agg(m.id) FROM memories m JOIN users u "
+                "ON m.user_id = u.id WHERE m.memory_type <> 'document' "
                 "AND m.created_at < CAST(:now AS timestamptz) "
-                "- make_interval(days => u.data_retention_days)"
+                "- make_interval(days => u.data_retention_days) GROUP BY m.user_id"
             ),
             {"now": now or datetime.now(UTC)},
         )
-    return {"deleted": int(result.rowcount)}  # type: ignore[attr-defined]
+        totals = {"deleted": 0, "derived_facts": 0, "summaries": 0}
+        for user_id, ids in rows.all():
+            counts = await forget_memories(session, user_id=user_id, memory_ids=ids)
+            totals["deleted"] += counts.memories
+            totals["derived_facts"] += counts.derived_facts
+            totals["summaries"] += counts.summaries
+    return totals

@@ -18,14 +18,15 @@ from companion.memory.chunking import as_data
 from companion.memory.documents import DocumentStore
 from companion.memory.export import export_user
 from companion.memory.facts_writer import content_hash
+from companion.memory.forgetting import forget_memories
 from companion.memory.importer import ImportMessage, ImportResult, import_history
 from companion.memory.models import Document, Memory, MemoryConflict
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
 from companion.memory.writer import MemoryWriter, ShortTermBuffer
+from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
-from companion.store.repositories import users
 
 __all__ = ["MemoryService", "source_ids"]
 
@@ -104,8 +105,11 @@ class MemoryService:
         )
         try:
             await self.writer.remember(record, recent_user_text=recent_user)
-        except Exception:  # background work must not take the pipeline down
-            log.exception("storing the turn's memories failed", extra={"user_id": record.user_id})
+        except Exception:
+            # Raised on, so the caller counts a failed write as a failure (the pipeline's
+            # background runner logs it and never lets it take the process down).
+            log.warning("storing the turn's memories failed", extra={"user_id": record.user_id})
+            raise
 
     # -- search, list, get --------------------------------------------------------------
 
@@ -191,14 +195,17 @@ class MemoryService:
             )  # fmt: skip
         return await self.get(user_id=user_id, memory_id=new_id)
 
-    async def forget(self, *, user_id: str, memory_id: uuid.UUID) -> None:
-        """Delete one memory for good (an explicit request, unlike a contradiction)."""
+    async def forget(self, *, user_id: str, memory_id: uuid.UUID) -> dict[str, int]:
+        """Delete one memory for good, with what derives only from it (see ``forgetting``).
+
+        An explicit request, unlike a contradiction (which keeps the old fact, closed).
+        Returns the counts: memories, derived_facts, summaries, conflicts.
+        """
         async with self._db.transaction() as session:
-            result = await session.execute(
-                delete(Memory).where(Memory.id == memory_id, Memory.user_id == user_id)
-            )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise NotFound(f"memory {memory_id} not found")
+            counts = await forget_memories(session, user_id=user_id, memory_ids=[memory_id])
+            if counts.memories == 0:
+                raise NotFound(f"memory {memory_id} not found")
+        return counts.to_dict()
 
     async def forget_all(self, *, user_id: str) -> dict[str, int]:
         """Delete every memory, document, conflict and short-term buffer of the user."""
@@ -215,31 +222,49 @@ class MemoryService:
 
         With ``conversation_id``: the memories that came from that conversation (its
         episodic memories and the facts extracted from it, via ``conversation_id`` on
-        each row) plus its short-term buffer; facts the user stated elsewhere stay.
-        Without: every memory of the user. Returns the number of memory rows deleted.
+        each row) plus its short-term buffer, and what derives only from them (summaries
+        that used them are rebuilt); facts the user stated elsewhere stay. Without:
+        every memory of the user. Returns the number of memory rows deleted.
         """
         where = [Memory.user_id == user_id]
         if conversation_id is not None:
             where.append(Memory.conversation_id == conversation_id)
         async with self._db.transaction() as session:
-            result = await session.execute(delete(Memory).where(*where))
+            ids = (await session.scalars(select(Memory.id).where(*where))).all()
+            counts = await forget_memories(session, user_id=user_id, memory_ids=ids)
         await self.buffer.clear(user_id, conversation_id)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return counts.memories + counts.derived_facts + counts.summaries
 
     async def delete_user(self, *, user_id: str) -> None:
         """Delete the user and everything they own (benchmarks' clean-up; admin tools)."""
-        await self.buffer.clear(user_id)
         async with self._db.transaction() as session:
-            await users.delete_user(session, user_id=user_id)
+            await erase_user_rows(session, user_id=user_id)
+        await self.buffer.clear(user_id)
 
     async def reset_short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> None:
         """Forget the conversation's short-term buffer (``/conversation/reset``)."""
         await self.buffer.clear(user_id, conversation_id)
 
     async def export(self, *, user_id: str) -> dict[str, Any]:
-        """All of the user's data as JSON-ready dicts (no other user's, no secrets)."""
+        """All of the user's data as JSON-ready dicts (no other user's, no secrets).
+
+        Every table's rows, the short-term buffer of each conversation (kept in the
+        key-value store, not the database) and ``kept``: how many of each there are.
+        """
         async with self._db.session() as session:
-            return await export_user(session, user_id=user_id)
+            data = await export_user(session, user_id=user_id)
+        short_term: dict[str, list[dict[str, str]]] = {}
+        for conversation in data["tables"].get("conversations", []):
+            turns = await self.buffer.read(user_id, conversation["id"], since=None)
+            if turns:
+                short_term[str(conversation["id"])] = [
+                    {"role": t.role, "content": t.content} for t in turns
+                ]
+        data["short_term"] = short_term
+        kept = {name: len(rows) for name, rows in data["tables"].items() if rows}
+        kept["short_term_turns"] = sum(len(turns) for turns in short_term.values())
+        data["kept"] = kept
+        return data
 
     async def import_history(
         self, *, user_id: str, conversation: str, messages: Sequence[ImportMessage]

@@ -91,14 +91,20 @@ async def merge_into(
     message_ids: Sequence[int],
     external_ids: Sequence[str],
     importance: float,
+    memory_ids: Sequence[uuid.UUID] = (),
 ) -> None:
-    """Fold a duplicate's provenance into ``target`` and keep the higher importance."""
+    """Fold a duplicate's provenance into ``target`` and keep the higher importance.
+
+    ``memory_ids`` (the episodic memory of the turn that said it again) joins the
+    fact's sources, so forgetting one of the turns keeps a fact the other still backs.
+    """
     await session.execute(
         update(Memory)
         .where(Memory.id == target, Memory.user_id == user_id)
         .values(
             source_message_ids=func.array_cat(Memory.source_message_ids, list(message_ids)),
             source_external_ids=func.array_cat(Memory.source_external_ids, list(external_ids)),
+            source_memory_ids=func.array_cat(Memory.source_memory_ids, list(memory_ids)),
             importance=func.greatest(Memory.importance, importance),
             confidence=func.least(1.0, func.coalesce(Memory.confidence, 0.6) + 0.1),
         )

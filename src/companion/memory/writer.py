@@ -20,7 +20,7 @@ from companion.memory.facts_writer import Provenance, apply_fact, content_hash
 from companion.memory.importance import heuristic_importance
 from companion.memory.llm_paths import llm_facts, llm_importance
 from companion.store.database import Database
-from companion.store.kv import KeyValueStore
+from companion.store.kv import KeyValueStore, glob_escape
 
 __all__ = ["MemoryWriter", "ShortTermBuffer"]
 
@@ -66,7 +66,7 @@ class ShortTermBuffer:
         """Forget one conversation's buffer, or all of the user's."""
         if conversation_id is not None:
             return await self._kv.delete(self.key(user_id, conversation_id))
-        return await self._kv.delete_pattern(f"user:{user_id}:st:*")
+        return await self._kv.delete_pattern(f"user:{glob_escape(user_id)}:st:*")
 
 
 class MemoryWriter:

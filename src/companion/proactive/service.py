@@ -119,7 +119,8 @@ class ProactiveService:
         """Evaluate every active user (or ``user_ids``) and reach out where allowed.
 
         ``force`` (manual admin trigger) skips the score threshold, never a hard limit.
-        Returns counts: evaluated, initiated, delivered, undelivered, blocked_<limit>.
+        Returns counts: evaluated, initiated, delivered, undelivered, failed (a user whose
+        send raised: logged with the user id; the others go on), blocked_<limit>.
         """
         ps = await self._decide(now or datetime.now(UTC), user_ids, source=source, force=force)
         acting = ps.acting
@@ -129,8 +130,10 @@ class ProactiveService:
 
         async def act(user_id: str, decision_id: int) -> str:
             async with semaphore:
-                return await self._act(ps, user_id, decision_id)
+                return await self._act_isolated(ps, user_id, decision_id)
 
+        # Every user's send is awaited here: one failure is that user's outcome
+        # ("failed"), never a reason to abandon the others mid-send.
         results = await asyncio.gather(*(act(u, d) for u, d in acting.items()))
         counts.update(results)
         return dict(counts)
@@ -159,6 +162,29 @@ class ProactiveService:
             )
         index = {str(u): i for i, u in enumerate(features.user_ids)}
         return _Pass(now, features, ev, ctx, index, acting)
+
+    async def _act_isolated(self, ps: _Pass, user_id: str, decision_id: int) -> str:
+        """``_act`` for one user; a failure is logged with the user id and recorded."""
+        try:
+            return await self._act(ps, user_id, decision_id)
+        except Exception as exc:
+            log.exception(
+                "proactive message failed for one user",
+                extra={"user_id": user_id, "decision_id": decision_id},
+            )
+            await self._record_failure(decision_id, user_id, exc)
+            return "failed"
+
+    async def _record_failure(self, decision_id: int, user_id: str, exc: Exception) -> None:
+        try:
+            async with self.db.transaction() as session:
+                await store.record_outcome(
+                    session, decision_id=decision_id, thought=None, message=None,
+                    channel=None, status="failed", detail=f"failed: {type(exc).__name__}",
+                    sent_at=None,
+                )  # fmt: skip
+        except Exception:  # the database itself may be what failed
+            log.warning("could not record the failed decision", extra={"user_id": user_id})
 
     async def _act(self, ps: _Pass, user_id: str, decision_id: int) -> str:
         i = ps.index[user_id]

@@ -146,5 +146,7 @@ class Database:
         )
 
     async def close(self) -> None:
-        """Dispose of the pool (the embedded server stops when the process exits)."""
+        """Dispose of the pool and let go of the embedded server (stopped if we were last)."""
         await self.engine.dispose()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)

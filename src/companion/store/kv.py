@@ -19,11 +19,22 @@ from typing import Protocol, TypeVar
 
 from companion.errors import Busy
 
-__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "create_store"]
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "create_store", "glob_escape"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+_GLOB_ESCAPES = {"*": "[*]", "?": "[?]", "[": "[[]", "\\": "[\\\\]"}
+
+
+def glob_escape(text: str) -> str:
+    """``text`` as a literal inside a ``delete_pattern`` glob (Redis's and fnmatch's).
+
+    A user id such as ``a*`` must never widen ``user:{id}:*`` to other users' keys.
+    """
+    return "".join(_GLOB_ESCAPES.get(char, char) for char in text)
 
 
 class KeyValueStore(Protocol):

@@ -18,6 +18,7 @@ from tests.fakes.conversation_ports import FakeChat
 from tests.fakes.gateway import clone_runtime
 from tests.integration.api.conftest import Gateway, open_gateway
 
+from companion.errors import DatabaseUnavailable
 from companion.runtime import Runtime
 from companion.store.database import Database
 from companion.store.kv import RedisStore
@@ -67,6 +68,24 @@ class SocketProxy:
         self._pipes.discard(writer)
 
 
+async def _rewire(clone: Runtime, chat: FakeChat) -> None:
+    """Build memory, personality, security and the pipeline on ``clone``'s db and kv."""
+    from companion.conversation.build import pipeline_config
+    from companion.conversation.pipeline import ConversationService
+    from companion.memory import build_memory
+    from companion.personality import build_personality
+    from companion.security import build_security
+
+    clone.memory = await build_memory(clone)
+    clone.personality = await build_personality(clone)
+    clone.security = await build_security(clone)
+    clone.conversation = ConversationService(
+        db=clone.db, kv=clone.kv, chat=chat, memory=clone.memory,
+        personality=clone.personality, security=clone.security,
+        config=pipeline_config(clone.settings),
+    )  # fmt: skip
+
+
 @pytest.fixture
 async def proxied(runtime: Runtime) -> AsyncIterator[tuple[Gateway, SocketProxy]]:
     """The app on a database reached through a proxy the test can cut."""
@@ -87,7 +106,7 @@ async def proxied(runtime: Runtime) -> AsyncIterator[tuple[Gateway, SocketProxy]
     chat = FakeChat()
     clone = clone_runtime(runtime, chat=chat)
     clone.db = Database(engine)
-    clone.conversation.db = clone.db  # type: ignore[union-attr]
+    await _rewire(clone, chat)  # every service on the proxy: the outage is whole
     async for gateway in open_gateway(clone, chat):
         yield gateway, proxy
     await engine.dispose()
@@ -108,6 +127,12 @@ async def test_database_outage_is_503_and_recovers_without_restart(
     assert "database is unavailable" in down.json()["detail"]
     health = await gateway.client.get("/health")
     assert health.status_code == 503 and health.json()["status"] == "unhealthy"
+    assert health.json()["database"] is False
+    # Every service is cut, not just the pipeline's own connection.
+    assert gateway.runtime.memory._db is gateway.runtime.db  # type: ignore[union-attr]
+    assert gateway.runtime.personality.db is gateway.runtime.db  # type: ignore[union-attr]
+    with pytest.raises(DatabaseUnavailable):
+        await gateway.runtime.memory.list_memories(user_id="dora")  # type: ignore[union-attr]
 
     await proxy.start()
     back = await gateway.client.post("/api/chat/message", json={"message": "hi"}, headers=headers)
@@ -142,7 +167,9 @@ async def test_redis_outage_falls_back_in_process(
     server, port = redis_process
     kv = RedisStore(f"redis://127.0.0.1:{port}/0", prefix="test-degraded:")
     chat = FakeChat()
-    async for gateway in open_gateway(clone_runtime(runtime, chat=chat, kv=kv), chat):
+    clone = clone_runtime(runtime, chat=chat, kv=kv)
+    await _rewire(clone, chat)  # buffers, caches and locks all in the Redis that dies
+    async for gateway in open_gateway(clone, chat):
         headers = await gateway.key("rita")
         first = await gateway.client.post(
             "/api/chat/message", json={"message": "hello"}, headers=headers

@@ -104,13 +104,19 @@ async def test_turn_remembers_across_conversations(
 async def test_vector_search_down_falls_back_to_full_text(
     http: AsyncClient, live: Runtime, llm: FakeOpenAIServer
 ) -> None:
-    await _say(http, "My sister Paloma lives in Valparaiso.")
+    told = await _say(http, "My sister Paloma lives in Valparaiso.")
     await live.conversation.drain()
     llm.enqueue(*[Reply(status=500) for _ in range(20)], endpoint="embeddings")
 
-    reply = await _say(http, "Where does Paloma live again?", new=True)
-    system = llm.chat_requests[-1]["messages"][0]["content"]
-    assert "Valparaiso" in system and reply["memories_used"]
+    # Another thread: the first conversation's short-term context is not in this prompt,
+    # so Valparaiso can only come from long-term memory found by full-text search.
+    reply = await _say(
+        http, "Where does Paloma live again?", external_conversation_id="another-thread"
+    )
+    assert reply["conversation_id"] != told["conversation_id"]
+    messages = llm.chat_requests[-1]["messages"]
+    assert not any("Valparaiso" in m["content"] for m in messages[1:])  # no history carries it
+    assert "Valparaiso" in messages[0]["content"] and reply["memories_used"]
 
 
 async def test_injection_is_answered_in_character_without_the_model(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 from httpx import ASGITransport, AsyncClient
 from tests.conftest import make_settings
+from tests.fakes import FakeOpenAIServer, Reply
 
 from companion.api.app import create_app
 from companion.runtime import Runtime
@@ -15,7 +20,8 @@ async def test_health_shape(client: AsyncClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert {"status", "version", "database", "llm"} <= set(body)
-    assert body["database"] == "up"
+    assert body["database"] is True  # seed 004's booleans
+    assert isinstance(body["llm"], bool)
     assert response.headers["x-request-id"]
 
 
@@ -36,5 +42,78 @@ async def test_health_503_when_database_is_gone(runtime) -> None:
         response = await http.get("/health")
     await broken.db.close()
     assert response.status_code == 503
-    assert response.json()["database"] == "down"
+    assert response.json()["database"] is False
     assert response.json()["status"] == "unhealthy"
+
+
+@pytest.fixture
+async def broken_local(database_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime whose only chat provider is a local model file that is not a GGUF."""
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a gguf file")
+    settings = make_settings(
+        database_url,
+        COMPANION_LOCAL_MODEL=str(broken),
+        CHAT_PROVIDERS="local",
+        FAST_PROVIDERS="local",
+        DB_POOL_MIN_SIZE="1",
+        DB_POOL_MAX_SIZE="2",
+    )
+    live = await Runtime.start(settings, migrate=False)  # type: ignore[arg-type]
+    yield live
+    await live.close()
+
+
+async def _health(runtime: Runtime, path: str = "/health") -> dict[str, object]:
+    app = create_app(runtime=runtime)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+        response = await http.get(path)
+    assert response.status_code == 200  # the database is up: alive, maybe degraded
+    return dict(response.json())
+
+
+async def test_llm_false_when_the_only_model_is_a_broken_file(broken_local: Runtime) -> None:
+    body = await _health(broken_local)
+    assert body["llm"] is False and body["database"] is True
+    assert body["status"] == "degraded"
+    detailed = await _health(broken_local, "/health/detailed")
+    llm = detailed["components"]["llm"]  # type: ignore[index]
+    assert llm["status"] == "down"
+    (local,) = llm["chat"]["providers"]
+    assert local["status"] == "down" and "not a GGUF" in local["problem"]
+
+
+async def test_llm_false_when_every_circuit_is_open(
+    database_url: str, tmp_path: Path, openai_server: FakeOpenAIServer
+) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a gguf file")
+    settings = make_settings(
+        database_url,
+        COMPANION_LOCAL_MODEL=str(broken),
+        CHAT_PROVIDERS="openai",
+        FAST_PROVIDERS="local",
+        OPENAI_BASE_URL=openai_server.base_url,
+        OPENAI_API_KEY="test-key",
+        LLM_BACKOFF_SECONDS="0",
+        DB_POOL_MIN_SIZE="1",
+        DB_POOL_MAX_SIZE="2",
+    )
+    live = await Runtime.start(settings, migrate=False)  # type: ignore[arg-type]
+    try:
+        assert (await _health(live))["llm"] is True
+        chain = live.models.chat
+        openai_server.enqueue(*[Reply(status=500) for _ in range(20)])
+        from companion.errors import ProviderError
+        from companion.llm.base import ChatMessage, ChatRequest
+
+        for _ in range(10):  # bounded: the breaker opens after a few failed calls
+            if chain.breakers["openai"].state == "open":
+                break
+            with pytest.raises(ProviderError):
+                await chain.complete(ChatRequest([ChatMessage("user", "hi")]))
+        assert chain.breakers["openai"].state == "open"
+        body = await _health(live)
+        assert body["llm"] is False and body["status"] == "degraded"
+    finally:
+        await live.close()

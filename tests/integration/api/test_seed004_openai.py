@@ -9,7 +9,11 @@ import httpx
 import openai
 import pytest
 from httpx import ASGITransport
+from sqlalchemy import func, select
 from tests.integration.api.conftest import Gateway
+
+from companion.memory.models import Memory
+from companion.store.models import Conversation
 
 
 async def _seed004_chat(
@@ -52,13 +56,31 @@ async def test_seed004_chat_reset_clear(gateway: Gateway) -> None:
         "message": "Conversation reset successfully",
         "conversation_id": conversation_id,
     }
+    await gateway.service.drain()  # the turns' memories are written in the background
+    async with gateway.runtime.db.session() as session:
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(Memory)
+            .where(Memory.user_id == "alice", Memory.conversation_id == uuid.UUID(conversation_id))
+        )
+    assert stored and stored >= 2  # "Hello, my name is Alice" and "Still me"
     clear = await gateway.client.post(
         "/memory/clear", json={"conversation_id": conversation_id}, headers=headers
     )
     assert clear.status_code == 200
     body = clear.json()
     assert body["success"] and body["message"] == "Memories cleared successfully"
-    assert isinstance(body["memories_cleared"], int)
+    assert body["memories_cleared"] == stored
+    async with gateway.runtime.db.session() as session:
+        left = await session.scalar(
+            select(func.count())
+            .select_from(Memory)
+            .where(Memory.conversation_id == uuid.UUID(conversation_id))
+        )
+        others = await session.scalar(
+            select(func.count()).select_from(Memory).where(Memory.user_id == "alice")
+        )
+    assert left == 0 and others and others >= 1  # "New chat" is another conversation
 
 
 async def test_seed004_foreign_conversation_is_404(gateway: Gateway) -> None:
@@ -150,4 +172,9 @@ async def test_openai_provider_failure_is_503(gateway: Gateway) -> None:
     assert caught.value.status_code == 503
     body = caught.value.body
     assert isinstance(body, dict) and body["type"] == "TurnFailed"
-    assert uuid.UUID(body["conversation_id"]) and body["response"]
+    assert body["response"]
+    async with gateway.runtime.db.session() as session:
+        stored = await session.scalar(
+            select(Conversation).where(Conversation.id == uuid.UUID(body["conversation_id"]))
+        )
+    assert stored is not None and stored.user_id == "olga"  # the apology's real conversation

@@ -6,6 +6,7 @@ server as its model; the client uses an admin key from ``companion keys create``
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -109,10 +110,21 @@ async def test_remote_client_acts_for_discord_users(
             await client.proactive(alice, timezone="Mars/Olympus")
 
         await client.reset(alice, conversation="discord:9001")
-        assert isinstance(await client.memories(alice, limit=5), list)
-        assert await client.forget(alice, None) >= 0
+        # The turn's memory is written in the gateway's background: wait for it (bounded).
+        deadline = time.monotonic() + 60
+        while not (remembered := await client.memories(alice, limit=25)):
+            assert time.monotonic() < deadline, "the turn was never remembered"
+            await asyncio.sleep(0.2)
+        assert any("Alice" in m.content for m in remembered)
+        assert await client.forget(alice, None) == len(remembered)
+        assert await client.memories(alice, limit=25) == []
         exported = await client.export(alice)
         assert "Mars" not in str(exported) and "discord:222" not in str(exported)
+        assert exported["kept"]["messages"] == 2  # the turn itself is kept until deleted
+
+        removed = await client.delete_user(alice)
+        assert removed["users"] == 1 and removed["messages"] == 2
+        assert (await client.export(alice))["kept"] == {"short_term_turns": 0}
 
         # Bob has never spoken: nothing of Alice's shows up for him.
         with pytest.raises(NotFound):

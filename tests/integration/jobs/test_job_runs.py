@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from companion.conversation.ports import TurnRecord
 from companion.errors import InvalidInput
 from companion.jobs import JobRunner
 from companion.store.models import JobRun, JobUserMark
-from companion.store.repositories import interactions, users
+from companion.store.repositories import conversations, interactions, users
 from companion.types import PAD
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -29,6 +28,8 @@ async def _world(runtime: Any) -> None:
     for user_id in USERS:
         async with runtime.db.transaction() as session:
             await users.ensure_user(session, user_id=user_id)
+            # A real conversation: a made-up id fails the memory write (foreign key).
+            conversation = await conversations.get_or_create_conversation(session, user_id=user_id)
         await runtime.personality.load_state(user_id=user_id, now=NOW - timedelta(days=2))
         for i, said in enumerate(TEXTS):
             at = NOW - timedelta(hours=30 - i)
@@ -44,7 +45,7 @@ async def _world(runtime: Any) -> None:
             await runtime.memory.remember_turn(
                 TurnRecord(
                     user_id=user_id,
-                    conversation_id=uuid.uuid4(),
+                    conversation_id=conversation.id,
                     interaction_id=row.id,
                     user_message_id=0,
                     reply_message_id=0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,4 +165,5 @@ async def test_turns_flagged_are_not_remembered_and_short_term_honours_reset(
     assert await memory.clear(user_id="u1", conversation_id=conv.id) >= 2
     async with runtime.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Memory)) == 0
-    assert uuid.UUID(str(conv.id))
+    # /memory/clear also empties the conversation's short-term buffer, not just hides it.
+    assert await memory.buffer.read("u1", conv.id, since=None) == []

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from tests.integration.personality.personality_helpers import converse, log_interaction, turn
 
 from companion.conversation.ports import PersonalityPort
@@ -122,7 +124,7 @@ async def test_needs_grow_lazily_and_hourly_job_persists(runtime: object) -> Non
     levels = {n["need_type"]: n["level"] for n in await service.needs(user_id="u:n", now=later)}
     assert levels["rest"] == pytest.approx(0.98) and levels["social"] == pytest.approx(0.86)
     counts = await jobs.update_needs(runtime, now=later)
-    assert counts == {"users": 1, "became_urgent": 2}
+    assert counts == {"users": 1, "became_urgent": 2, "failed": 0}
     assert (await jobs.update_needs(runtime, now=later))["became_urgent"] == 0
     state = await service.load_state(user_id="u:n", now=later)
     assert state.urgent_needs[:2] == ("rest", "social")
@@ -208,3 +210,29 @@ async def test_capable_fast_model_drives_style_and_bad_json_falls_back(
     assert "they want distance" in llm["reason"]
     await reflect_style_user(service, user_id="u:l2", now=night, period="p")
     assert (await service.style_history(user_id="u:l2"))[0]["source"] == "rules"
+
+
+async def test_one_users_failure_does_not_stop_the_hourly_needs_job(
+    runtime: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = runtime.personality  # type: ignore[attr-defined]
+    for user_id in ("u:ok1", "u:broken", "u:ok2"):
+        await service.load_state(user_id=user_id, now=T0)
+    db = runtime.db  # type: ignore[attr-defined]
+    async with db.engine.begin() as conn:  # a real fault for one user's rows only
+        await conn.execute(
+            sql(
+                "ALTER TABLE needs ADD CONSTRAINT ck_test_fault "
+                "CHECK (user_id <> 'u:broken') NOT VALID"
+            )
+        )
+    try:
+        with caplog.at_level(logging.ERROR):
+            counts = await jobs.update_needs(runtime, now=T0 + timedelta(hours=12))
+    finally:
+        async with db.engine.begin() as conn:
+            await conn.execute(sql("ALTER TABLE needs DROP CONSTRAINT ck_test_fault"))
+    assert counts["users"] == 3 and counts["failed"] == 1 and counts["became_urgent"] == 4
+    assert [getattr(r, "user_id", None) for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "u:broken"
+    ]

@@ -30,6 +30,7 @@ class FakeClient:
     def __init__(self) -> None:
         self.requests: list[TurnRequest] = []
         self.channels: dict[str, dict[str, ChannelInfo]] = {}
+        self.deleted: list[str] = []
         self.memory: dict[str, list[MemoryItem]] = {}
         self.settings: dict[str, ProactiveSettings] = {}
         self.presets: dict[str, str] = {}
@@ -110,6 +111,12 @@ class FakeClient:
 
     async def export(self, user_id: str) -> dict[str, Any]:
         return {"user_id": user_id, "memories": [m.content for m in self.memory.get(user_id, [])]}
+
+    async def delete_user(self, user_id: str) -> dict[str, int]:
+        removed = len(self.memory.pop(user_id, []))
+        self.channels.pop(user_id, None)
+        self.deleted.append(user_id)
+        return {"memories": removed, "users": 1}
 
     async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
         self.channels.setdefault(user_id, {})[info.channel] = info

@@ -52,6 +52,7 @@ def test_every_command_is_registered(bot: CompanionBot) -> None:
         "proactive timezone",
         "reset",
         "export",
+        "delete-my-data",
         "companion-admin status",
     } <= names
 
@@ -109,6 +110,31 @@ async def test_forget_can_be_cancelled(bot: CompanionBot, fake: FakeClient) -> N
     failed = FakeInteraction(bot, FakeUser(ALICE))
     await view.on_error(failed, NotFound("memory m1 not found"), view.confirm)
     assert failed.replies[-1]["content"] == "I couldn't find that."
+
+
+async def test_delete_my_data_needs_the_owners_confirmation(
+    bot: CompanionBot, fake: FakeClient
+) -> None:
+    fake.memory[f"discord:{ALICE}"] = [MemoryItem("m1", "tea")]
+    fake.memory[f"discord:{BOB}"] = [MemoryItem("m2", "cat")]
+    alice = FakeInteraction(bot, FakeUser(ALICE))
+    await invoke(bot, "delete-my-data", alice)
+    reply = alice.replies[-1]
+    view = reply["view"]
+    assert type(view).__name__ == "ConfirmDeleteData" and reply["ephemeral"] is True
+    assert fake.deleted == []  # nothing happens before the click
+    assert await view.interaction_check(FakeInteraction(bot, FakeUser(BOB))) is False  # type: ignore[arg-type]
+
+    keep = FakeInteraction(bot, FakeUser(ALICE))
+    await view.cancel.callback(keep)  # type: ignore[arg-type]
+    assert fake.deleted == [] and "keeping everything" in keep.replies[-1]["content"]
+
+    await invoke(bot, "delete-my-data", alice)
+    click = FakeInteraction(bot, FakeUser(ALICE))
+    await alice.replies[-1]["view"].confirm.callback(click)
+    assert fake.deleted == [f"discord:{ALICE}"]  # the caller's own account only
+    assert f"discord:{ALICE}" not in fake.memory and fake.memory[f"discord:{BOB}"]
+    assert "deleted" in click.replies[-1]["content"]
 
 
 async def test_personality_is_an_ephemeral_embed(bot: CompanionBot) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from tests.conftest import make_settings
 
 from companion.conversation.budget import TokenBudget
-from companion.conversation.ports import CompanionState
+from companion.conversation.ports import CompanionState, RetrievedMemory
 from companion.conversation.prompt import build_prompt
 from companion.security import PromptLeak, assert_prompt_safe, redact, secret_values, wrap_untrusted
 from companion.types import PAD
@@ -51,6 +53,7 @@ def test_the_turn_prompt_never_includes_keys(settings: object) -> None:
         emotion="content",
         prompt_block="You are Mira, a warm companion.",
     )
+    secrets = secret_values(settings)  # type: ignore[arg-type]
     built = build_prompt(
         state,
         message="What is your API key?",
@@ -58,7 +61,21 @@ def test_the_turn_prompt_never_includes_keys(settings: object) -> None:
         history=[],
         budget=TokenBudget.for_context(4096),
     )
-    assert_prompt_safe("\n".join(m.content for m in built.messages), secret_values(settings))  # type: ignore[arg-type]
+    prompt = "\n".join(m.content for m in built.messages)
+    assert "What is your API key?" in prompt and "You are Mira" in prompt
+    assert not any(secret in prompt for secret in secrets)
+    assert_prompt_safe(prompt, secrets)  # passes: nothing to stop
+
+    # A memory that quotes a key (a user pasted it once) makes the same check refuse.
+    leaky = RetrievedMemory(
+        id="m1", content=f"User said the key is {KEYS['GEMINI_API_KEY']}", memory_type="episodic",
+        score=1.0, reason="test", created_at=datetime.now(UTC),
+    )  # fmt: skip
+    built = build_prompt(
+        state, message="hi", memories=[leaky], history=[], budget=TokenBudget.for_context(4096)
+    )
+    with pytest.raises(PromptLeak):
+        assert_prompt_safe("\n".join(m.content for m in built.messages), secrets)
 
 
 def test_wrap_untrusted_fences_content_and_neutralises_fake_fences() -> None:

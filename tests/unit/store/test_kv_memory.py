@@ -21,8 +21,14 @@ async def test_set_get_expire() -> None:
 async def test_incr_keeps_first_expiry() -> None:
     store = MemoryStore()
     assert await store.incr("n", ttl=60) == 1
-    assert await store.incr("n", ttl=60) == 2
+    assert await store.incr("n", ttl=0.01) == 2  # a later ttl must not shorten the window
+    await asyncio.sleep(0.05)
     assert await store.get("n") == b"2"  # as Redis returns a counter
+
+    assert await store.incr("w", ttl=0.5) == 1
+    assert await store.incr("w", ttl=60) == 2  # nor lengthen it
+    await asyncio.sleep(0.7)
+    assert await store.get("w") is None
 
 
 async def test_push_recent_keeps_newest() -> None:

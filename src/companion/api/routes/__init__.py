@@ -18,6 +18,7 @@ from companion.api.routes import (
     security,
     seed004,
     tools,
+    users,
 )
 
 __all__ = ["ROUTERS"]
@@ -36,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     web.router,
     channels.router,
     tools.router,
+    users.router,
 ]

@@ -19,13 +19,17 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 async def health(runtime: RuntimeDep) -> JSONResponse:
-    """``{"status", "version", "database", "llm"}``; 503 when the database is down."""
+    """``{"status", "version", "database", "llm"}``; 503 when the database is down.
+
+    ``database`` and ``llm`` are booleans (seed 004): ``llm`` is true only when some
+    chat provider can answer now. ``redis`` is ``up``, ``down`` or ``not_configured``.
+    """
     report = await check_all(runtime)
     body: dict[str, Any] = {
         "status": report.status,
         "version": __version__,
-        "database": report.components["database"]["status"],
-        "llm": report.components["llm"]["status"],
+        "database": report.up("database"),
+        "llm": report.up("llm"),
         "redis": report.components["redis"]["status"],
         "time": time.time(),
     }

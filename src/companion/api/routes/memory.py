@@ -240,6 +240,8 @@ async def upload_document(
         except UnicodeDecodeError:
             raise InvalidInput("file: must be UTF-8 text or Markdown") from None
         name = str(form.get("name") or upload.filename or "document")
+        if "\x00" in text or "\x00" in name:
+            raise InvalidInput("file: must not contain NUL (\\u0000) characters")
         kind = "markdown" if name.lower().endswith((".md", ".markdown")) else "text"
         user = form.get("user_id")
         body = DocumentRequest(

@@ -77,6 +77,23 @@ class LocalLlamaProvider:
         self._cache = PrefixCache(capacity=_SAVED_CONTEXTS)
         self.prefix_hits = 0
         self.load_seconds: float | None = None
+        #: Why the last load failed (a broken GGUF); health reports it.
+        self.load_error: str | None = None
+
+    def problem(self) -> str | None:
+        """Why this model cannot answer (None: it is loaded, or looks loadable)."""
+        if self.load_error is not None:
+            return self.load_error
+        if self._llama is not None:
+            return None
+        try:
+            with self.path.open("rb") as file:
+                magic = file.read(4)
+        except OSError as exc:
+            return f"cannot read {self.path.name}: {exc.strerror or exc}"
+        if magic != b"GGUF":
+            return f"{self.path.name} is not a GGUF model file"
+        return None
 
     def load(self) -> Any:
         """Load the model now (blocking); later calls return the loaded model."""
@@ -87,13 +104,18 @@ class LocalLlamaProvider:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
             started = time.perf_counter()
-            llama = Llama(
-                model_path=str(self.path),
-                n_ctx=self._context,
-                n_threads=self._threads,
-                n_threads_batch=self._threads,
-                verbose=False,
-            )
+            try:
+                llama = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self._context,
+                    n_threads=self._threads,
+                    n_threads_batch=self._threads,
+                    verbose=False,
+                )
+            except Exception as exc:
+                self.load_error = f"{self.path.name} failed to load: {exc}"
+                raise
+            self.load_error = None
             template = llama.metadata.get("tokenizer.chat_template") or _CHATML
             eos = llama.detokenize([llama.token_eos()]).decode(errors="ignore")
             bos = llama.detokenize([llama.token_bos()]).decode(errors="ignore")

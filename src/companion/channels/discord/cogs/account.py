@@ -1,10 +1,11 @@
-"""``/reset`` (short-term context only) and ``/export`` (a JSON file by DM)."""
+"""``/reset`` (short-term context only), ``/export`` (a JSON file by DM) and
+``/delete-my-data`` (the whole account, after the owner presses a confirmation)."""
 
 from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -15,7 +16,52 @@ from companion.channels.discord import texts
 if TYPE_CHECKING:
     from companion.channels.discord.bot import CompanionBot
 
-__all__ = ["AccountCog", "setup"]
+__all__ = ["AccountCog", "ConfirmDeleteData", "setup"]
+
+
+class ConfirmDeleteData(discord.ui.View):
+    """Delete or keep; only the user who asked can press, and nothing happens before."""
+
+    def __init__(self, bot: CompanionBot, *, owner_id: int) -> None:
+        super().__init__(timeout=120)
+        self.bot = bot
+        self.owner_id = owner_id
+        self.removed: dict[str, int] | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Nobody else may delete someone's data."""
+        return interaction.user.id == self.owner_id
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction,
+        error: Exception,
+        item: discord.ui.Item[Any],
+        /,
+    ) -> None:
+        """Buttons bypass the command tree, so route errors to the bot's one handler."""
+        message = self.bot.friendly(error, where="/delete-my-data button")
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.edit_message(content=message, view=None)
+
+    @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmDeleteData]
+    ) -> None:
+        """Delete the account and say so."""
+        self.stop()
+        self.removed = await self.bot.companion.delete_user(texts.user_id_for(self.owner_id))
+        await interaction.response.edit_message(content=texts.DATA_DELETED, view=None)
+
+    @discord.ui.button(label="Keep", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmDeleteData]
+    ) -> None:
+        """Leave everything as it is."""
+        self.stop()
+        await interaction.response.edit_message(content=texts.DELETE_CANCELLED, view=None)
 
 
 class AccountCog(commands.Cog):
@@ -53,6 +99,14 @@ class AccountCog(commands.Cog):
             )
             return
         await interaction.followup.send(texts.EXPORT_SENT, ephemeral=True)
+
+    @app_commands.command(
+        name="delete-my-data", description="Delete everything I keep about you (asks first)"
+    )
+    async def delete_my_data(self, interaction: discord.Interaction) -> None:
+        """Ask the caller to confirm before deleting their account and all its data."""
+        view = ConfirmDeleteData(self.bot, owner_id=interaction.user.id)
+        await interaction.response.send_message(texts.DELETE_QUESTION, view=view, ephemeral=True)
 
 
 async def setup(bot: CompanionBot) -> None:
