@@ -131,6 +131,8 @@ def line_chart(
                     f"<title>{escape(s.name)} {escape(_fmt(y))} ({escape(label)})</title></circle>"
                 )
         parts.append("</g>")
+        if s.dashed:  # reference lines share their series' colour; the title says so
+            continue
         parts.append(
             f'<g class="legend"><rect x="{legend_x}" y="{height - 12}" width="10" height="10" '
             f'fill="{color}"/><text x="{legend_x + 14}" y="{height - 3}" class="tick">'

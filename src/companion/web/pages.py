@@ -121,4 +121,6 @@ async def render(
         status_code=status_code,
     )
     response.headers["Cache-Control"] = "no-store"
+    # Same-origin posts carry their Origin (the API's default "no-referrer" sends "null").
+    response.headers["Referrer-Policy"] = "same-origin"
     return response

@@ -27,6 +27,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _same_origin(request: Request) -> bool:
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:  # modern browsers say where a request comes from
+        return site in ("same-origin", "none")
     origin = request.headers.get("origin") or request.headers.get("referer")
     if not origin or origin == "null":
         return origin is None  # no header: not a browser form post (scripts, tests)

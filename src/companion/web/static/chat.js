@@ -166,6 +166,13 @@
       conversationId = data.conversation_id;
       log.dataset.conversation = conversationId;
       history.replaceState(null, "", "/chat?c=" + conversationId);
+      const list = document.getElementById("chats");
+      const item = document.createElement("li"), link = document.createElement("a");
+      link.href = "/chat?c=" + conversationId; link.textContent = "this conversation";
+      link.setAttribute("aria-current", "true");
+      list.querySelectorAll("a[aria-current]").forEach((a) => a.removeAttribute("aria-current"));
+      list.querySelectorAll("li.muted").forEach((li) => li.remove());
+      item.appendChild(link); list.prepend(item);
     }
     const meta = reply.querySelector(".meta");
     const when = document.createElement("span");
