@@ -87,9 +87,9 @@ async def authenticate(request: Request, runtime: Runtime) -> Principal:
         async with runtime.db.transaction() as session:  # first contact creates the user
             await users.ensure_user(session, user_id=principal.user_id)
         return principal
-    principal = await _browser_session(request, runtime)
-    if principal is not None:
-        return principal
+    browser = await _browser_session(request, runtime)
+    if browser is not None:
+        return browser
     if not runtime.settings.security.require_authentication:
         user_id = request.headers.get("x-user-id")
         if user_id:

@@ -12,7 +12,10 @@ __all__ = ["SecuritySettings"]
 
 
 class SecuritySettings(Section):
-    """REQUIRE_AUTHENTICATION, JWT_*, DASHBOARD_SESSION_MINUTES, RATE_LIMIT_*, SECURITY_* (C-18: act > 0.7, log > 0.6)."""
+    """REQUIRE_AUTHENTICATION, JWT_*, DASHBOARD_SESSION_MINUTES, RATE_LIMIT_*, SECURITY_*.
+
+    C-18: act > 0.7, log > 0.6.
+    """
 
     require_authentication: bool = True
     jwt_secret_key: str | None = None

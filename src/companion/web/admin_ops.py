@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from companion.api.deps import RuntimeDep
-from companion.errors import CompanionError, ConfigError
+from companion.errors import CompanionError, ConfigError, NotFound
 from companion.jobs.schedule import run_now, schedule
 from companion.runtime import Runtime
 from companion.security import IncidentFilter, SecurityService
@@ -76,7 +76,10 @@ async def security_page(
     for uid in dict.fromkeys(i.user_id for i in incidents):
         states[uid] = await security.user_status(uid)
     if user_id and user_id not in states:
-        states[user_id] = await security.user_status(user_id)
+        try:
+            states[user_id] = await security.user_status(user_id)
+        except NotFound:
+            await flash(runtime, session, f"No user {user_id!r}.")
     return await render(
         request, runtime, "admin/security.html", session, incidents=incidents, states=states,
         user_id=user_id, show=show, nav="security",

@@ -10,8 +10,14 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from companion.errors import NotFound
-from companion.web import admin_ops, admin_personality, admin_views, memory_views, signin
-from companion.web import user_pages
+from companion.web import (
+    admin_ops,
+    admin_personality,
+    admin_views,
+    memory_views,
+    signin,
+    user_pages,
+)
 
 __all__ = ["router"]
 

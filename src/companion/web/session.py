@@ -35,7 +35,10 @@ __all__ = [
 Kind = Literal["user", "admin"]
 USER_COOKIE = "companion_session"
 ADMIN_COOKIE = "companion_admin"
-_COOKIES: dict[Kind, tuple[str, str]] = {"user": (USER_COOKIE, "/"), "admin": (ADMIN_COOKIE, "/admin")}
+_COOKIES: dict[Kind, tuple[str, str]] = {
+    "user": (USER_COOKIE, "/"),
+    "admin": (ADMIN_COOKIE, "/admin"),
+}
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ async def start_session(
     minutes = runtime.settings.security.dashboard_session_minutes
     session_id = secrets.token_urlsafe(32)
     session = WebSession(user_id, is_admin, key_id, secrets.token_urlsafe(24), kind)
-    await runtime.kv.set(_store_key(kind, session_id), json.dumps(asdict(session)), ttl=minutes * 60)
+    await runtime.kv.set(
+        _store_key(kind, session_id), json.dumps(asdict(session)), ttl=minutes * 60
+    )
     name, path = _COOKIES[kind]
     response.set_cookie(
         name,

@@ -100,7 +100,9 @@ async def chat_login(request: Request, runtime: RuntimeDep) -> Response:
     """Any live key opens a chat session for its user."""
     key, problem = await _key(request, runtime)
     if key is None:
-        return await render(request, runtime, "chat_login.html", None, status_code=401, error=problem)
+        return await render(
+            request, runtime, "chat_login.html", None, status_code=401, error=problem
+        )
     response = redirect("/chat")
     await start_session(
         request, response, runtime, kind="user", user_id=key.user_id, is_admin=False, key_id=key.id

@@ -58,9 +58,7 @@ async def chat_page(
                     db, user_id=user_id, conversation_id=chosen, limit=100
                 )
             )
-            replies = await stats.interaction_for_reply(
-                db, user_id=user_id, conversation_id=chosen
-            )
+            replies = await stats.interaction_for_reply(db, user_id=user_id, conversation_id=chosen)
     return await render(
         request, runtime, "chat.html", session, chats=chats, chosen=chosen, messages=messages,
         replies=replies, companion=current, nav="chat",
@@ -136,6 +134,8 @@ async def save_settings(request: Request, runtime: RuntimeDep, session: UserSess
         done.append("proactive messages")
         message = "Saved: " + ", ".join(done) + "."
     except CompanionError as exc:
-        message = f"Not saved: {exc.message}" + (f" (saved before that: {', '.join(done)})" if done else "")
+        message = f"Not saved: {exc.message}" + (
+            f" (saved before that: {', '.join(done)})" if done else ""
+        )
     await flash(runtime, session, message)
     return redirect("/me/settings")

@@ -33,7 +33,10 @@ async def test_admin_users_stats_jobs_and_reset(gateway: Gateway) -> None:
     assert stats["interactions"] == 1 and stats["messages"] == 2 and stats["job_runs"] == 1
     runs = (await gateway.client.get("/api/admin/jobs/runs", headers=admin)).json()
     assert runs[0]["job_name"] == "reflection" and runs[0]["status"] == "done"
-    timetable = {j["job_name"]: j for j in (await gateway.client.get("/api/admin/jobs", headers=admin)).json()}
+    timetable = {
+        j["job_name"]: j
+        for j in (await gateway.client.get("/api/admin/jobs", headers=admin)).json()
+    }
     assert timetable["reflection"]["last_run"]["status"] == "done"
     assert timetable["needs"]["status"] == "never run" and timetable["needs"]["next_run"]
 

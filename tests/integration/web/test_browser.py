@@ -129,7 +129,10 @@ async def test_user_chats_sees_mood_and_memories_and_forgets_one(
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.locator("#composer")).to_be_visible()
     cookies = {c["name"]: c for c in await context.cookies()}
-    assert cookies["companion_session"]["httpOnly"] and cookies["companion_session"]["sameSite"] == "Strict"
+    assert (
+        cookies["companion_session"]["httpOnly"]
+        and cookies["companion_session"]["sameSite"] == "Strict"
+    )
     assert served.user_key not in str(await page.evaluate("JSON.stringify(localStorage)"))
 
     mood = page.locator("#mood")
@@ -170,7 +173,9 @@ async def test_user_chats_sees_mood_and_memories_and_forgets_one(
     await expect(page.locator(".flash")).to_contain_text("Saved: name")
     await page.screenshot(path=served.shots / "me-settings.png")
 
-    phone = await browser.new_context(viewport={"width": 390, "height": 800}, storage_state=await context.storage_state())  # type: ignore[attr-defined]
+    phone = await browser.new_context(
+        viewport={"width": 390, "height": 800}, storage_state=await context.storage_state()
+    )  # type: ignore[attr-defined]
     small = await phone.new_page()
     await small.goto(f"{served.base}/chat")
     await expect(small.locator("#composer")).to_be_visible()

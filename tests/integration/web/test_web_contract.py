@@ -144,13 +144,21 @@ async def test_admin_memories_lists_the_users_memories(client: AsyncClient, runt
     await runtime.memory.import_history(
         user_id="alice",
         conversation="c1",
-        messages=[ImportMessage("m1", "user", "Alice", "I work at Google.", datetime(2026, 1, 2, tzinfo=UTC))],
+        messages=[
+            ImportMessage(
+                "m1", "user", "Alice", "I work at Google.", datetime(2026, 1, 2, tzinfo=UTC)
+            )
+        ],
     )
     await _key(runtime, "bob")
     await runtime.memory.import_history(
         user_id="bob",
         conversation="c2",
-        messages=[ImportMessage("m2", "user", "Bob", "I live in Lisbon.", datetime(2026, 1, 2, tzinfo=UTC))],
+        messages=[
+            ImportMessage(
+                "m2", "user", "Bob", "I live in Lisbon.", datetime(2026, 1, 2, tzinfo=UTC)
+            )
+        ],
     )
     await _admin(client, runtime)
     page = await client.get("/admin/memories", params={"user_id": "alice"})
@@ -166,7 +174,9 @@ async def test_jobs_api_lists_the_schedule_on_a_fresh_install(
     client: AsyncClient, runtime: Any
 ) -> None:
     secret = await _key(runtime, "root", admin=True)
-    jobs = (await client.get("/api/admin/jobs", headers={"Authorization": f"Bearer {secret}"})).json()
+    jobs = (
+        await client.get("/api/admin/jobs", headers={"Authorization": f"Bearer {secret}"})
+    ).json()
     names = {j["job_name"] for j in jobs}
     assert {"reflection", "needs", "proactive_check", "retention_cleanup"} <= names
     assert all(j["next_run"] and j["status"] == "never run" for j in jobs)
