@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
 from companion.jobs.definitions import JOBS
 from companion.jobs.runner import JobRunner
 from companion.store.repositories import jobs as job_runs
@@ -21,7 +25,7 @@ from companion.store.repositories import jobs as job_runs
 if TYPE_CHECKING:
     from companion.runtime import Runtime
 
-__all__ = ["ScheduledJob", "run_now", "schedule"]
+__all__ = ["ScheduledJob", "describe", "run_now", "schedule"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,17 @@ class ScheduledJob:
         }
 
 
+def describe(trigger: BaseTrigger) -> str:
+    """A trigger in words: "every 0:05:00" or "daily at 03:00 UTC"."""
+    if isinstance(trigger, IntervalTrigger):
+        return f"every {trigger.interval}"
+    if isinstance(trigger, CronTrigger):
+        fields = {f.name: str(f) for f in trigger.fields}
+        if fields["day"] == "*" and fields["day_of_week"] == "*" and fields["hour"].isdigit():
+            return f"daily at {int(fields['hour']):02d}:{int(fields['minute']):02d} UTC"
+    return str(trigger)
+
+
 async def schedule(runtime: Runtime, *, now: datetime | None = None) -> list[ScheduledJob]:
     """Every scheduled job in timetable order, with its next and last run."""
     now = now or datetime.now(UTC)
@@ -84,7 +99,7 @@ async def schedule(runtime: Runtime, *, now: datetime | None = None) -> list[Sch
             ScheduledJob(
                 name=spec.name,
                 description=spec.description,
-                trigger=str(trigger),
+                trigger=describe(trigger),
                 next_run=next_run,
                 last_status=run.status if run else None,
                 last_started=run.started_at if run else None,

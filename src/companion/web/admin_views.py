@@ -31,15 +31,15 @@ async def overview(request: Request, runtime: RuntimeDep, session: AdminSessionD
     charts = {
         "turns": line_chart(
             [Series("turns per hour", [(h.hour, h.turns) for h in hours])],
-            title="Turns per hour, last 24 hours", height=170, y_label="turns",
+            title="Turns per hour, last 24 hours", width=380, height=190, y_label="turns",
         ),
         "latency": line_chart(
             [Series("p95 ms", [(h.hour, h.p95_ms) for h in hours if h.p95_ms is not None])],
-            title="Reply latency p95 per hour, last 24 hours", height=170, y_label="ms",
+            title="Reply latency p95 per hour, last 24 hours", width=380, height=190, y_label="ms",
         ),
         "errors": line_chart(
             [Series("errors", [(h.hour, h.errors) for h in hours])],
-            title="Failed turns per hour, last 24 hours", height=170, y_label="errors",
+            title="Failed turns per hour, last 24 hours", width=380, height=190, y_label="errors",
         ),
     }  # fmt: skip
     return await render(

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -169,9 +170,24 @@ async def test_user_chats_sees_mood_and_memories_and_forgets_one(
     await page.screenshot(path=served.shots / "me-memories.png", full_page=True)
     await page.goto(f"{served.base}/me/settings")
     await page.get_by_label("Name").fill("Robin")
+    await page.get_by_label("Let my companion write first").check()
+    hour = datetime.now(UTC).hour  # quiet hours far from now, so a message may come
+    await page.get_by_label("Quiet hours").fill(f"{(hour + 12) % 24:02d}-{(hour + 13) % 24:02d}")
+    await page.get_by_label("Timezone").fill("UTC")
     await page.get_by_role("button", name="Save").click()
     await expect(page.locator(".flash")).to_contain_text("Saved: name")
     await page.screenshot(path=served.shots / "me-settings.png")
+
+    # The companion writes first: the message arrives live on the open chat page.
+    await page.goto(f"{served.base}/chat")
+    await expect(page.locator("body[data-proactive=connected]")).to_have_count(1)
+    admin = {"Authorization": f"Bearer {served.admin_key}"}
+    async with httpx.AsyncClient(base_url=served.base, headers=admin, timeout=60) as http:
+        sent = await http.post("/api/proactive/alice", params={"force": "true"})
+    assert sent.status_code == 200, sent.text
+    proactive = page.locator(".msg.proactive")
+    await expect(proactive).to_contain_text("your companion wrote first")
+    assert (await proactive.locator(".body").inner_text()).strip()
 
     phone = await browser.new_context(
         viewport={"width": 390, "height": 800}, storage_state=await context.storage_state()

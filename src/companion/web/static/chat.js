@@ -190,6 +190,7 @@
   // Proactive messages: the companion writes first (Server-Sent Events, cookie auth).
   if (window.EventSource) {
     const stream = new EventSource("/api/proactive/stream");
+    stream.onopen = () => { document.body.dataset.proactive = "connected"; };
     stream.addEventListener("proactive", (e) => {
       const data = JSON.parse(e.data);
       const div = bubble("assistant", "proactive");
