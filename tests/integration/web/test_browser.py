@@ -55,6 +55,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _shrink(folder: Path) -> None:
+    """Store screenshots with a 256-colour palette (a third of the size, same look)."""
+    from PIL import Image
+
+    for path in folder.glob("*.png"):
+        with Image.open(path) as image:
+            if image.mode == "P":
+                continue
+            small = image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE)
+        small.save(path, optimize=True)
+
+
 @pytest.fixture
 def served(
     runtime: Runtime, database_url: str, openai_server: FakeOpenAIServer, tmp_path: Path
@@ -102,6 +114,7 @@ def served(
             assert time.monotonic() < deadline, "companion serve did not become healthy"
             time.sleep(0.3)
         yield Served(base, user_key, admin_key, shots)
+        _shrink(shots)
     finally:
         server.terminate()
         server.wait(timeout=30)
