@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -24,22 +25,29 @@ PAGE = 30
 @router.get("/admin")
 async def overview(request: Request, runtime: RuntimeDep, session: AdminSessionDep) -> Response:
     """Users, activity, latency, models and fallbacks, errors, incidents."""
+    now = datetime.now(UTC)
     async with runtime.db.session() as db:
-        figures = await stats.overview(db)
-        hours = await stats.hourly(db)
-        models = await stats.model_usage(db)
+        figures = await stats.overview(db, now=now)
+        hours = await stats.hourly(db, now=now)
+        models = await stats.model_usage(db, now=now)
+    top = now.replace(minute=0, second=0, microsecond=0)
+    found = {h.hour: h for h in hours}
+    slots = [top - timedelta(hours=i) for i in range(23, -1, -1)]
+    day = [found.get(t) or stats.HourPoint(t, 0, None, 0) for t in slots]
     charts = {
         "turns": line_chart(
-            [Series("turns per hour", [(h.hour, h.turns) for h in hours])],
+            [Series("turns per hour", [(h.hour, h.turns) for h in day])],
             title="Turns per hour, last 24 hours", width=380, height=190, y_label="turns",
+            y_range=(0, max(1, *(h.turns for h in day))),
         ),
         "latency": line_chart(
             [Series("p95 ms", [(h.hour, h.p95_ms) for h in hours if h.p95_ms is not None])],
             title="Reply latency p95 per hour, last 24 hours", width=380, height=190, y_label="ms",
         ),
         "errors": line_chart(
-            [Series("errors", [(h.hour, h.errors) for h in hours])],
+            [Series("errors", [(h.hour, h.errors) for h in day])],
             title="Failed turns per hour, last 24 hours", width=380, height=190, y_label="errors",
+            y_range=(0, max(1, *(h.errors for h in day))),
         ),
     }  # fmt: skip
     return await render(

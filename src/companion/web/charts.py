@@ -101,12 +101,14 @@ def line_chart(
     )
     for value in (y_lo, (y_lo + y_hi) / 2, y_hi):
         y = py(value)
+        tick = f"{value:.2f}" if y_hi - y_lo < 5 else _fmt(value)
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
-            f"{escape(_fmt(value))}</text>"
+            f"{escape(tick)}</text>"
         )
-    for value, anchor in ((x_lo, "start"), (x_hi, "end")):
+    ends = ((x_lo, "start"), (x_hi, "end")) if x_hi > x_lo else ((x_lo, "middle"),)
+    for value, anchor in ends:
         parts.append(
             f'<text x="{px(value):.1f}" y="{height - 22}" text-anchor="{anchor}" class="tick">'
             f"{escape(_x_label(value, is_time))}</text>"
