@@ -14,7 +14,9 @@ def test_line_chart_has_a_point_per_value_and_dashed_baselines_without_points() 
     svg = str(
         line_chart(
             [
-                Series("pleasure", [(t, v) for t, v in zip(times, (0.1, 0.3, -0.2, 0.4))]),
+                Series(
+                    "pleasure", [(t, v) for t, v in zip(times, (0.1, 0.3, -0.2, 0.4), strict=True)]
+                ),
                 Series("pleasure baseline", [(t, 0.2) for t in times], dashed=True),
             ],
             title="Mood",
