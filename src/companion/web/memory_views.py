@@ -20,6 +20,7 @@ from companion.errors import CompanionError, InvalidInput, StoreError
 from companion.memory import MemoryService, SearchFilters
 from companion.runtime import Runtime
 from companion.store.repositories import users
+from companion.web import stats
 from companion.web.pages import (
     AdminSessionDep,
     UserSessionDep,
@@ -118,10 +119,11 @@ async def admin_memories(
     """A user's memories: search, browse by type, versions of a fact, edit, forget."""
     async with runtime.db.session() as db:
         await users.get_user(db, user_id=user_id)
+        conflicts = await stats.conflicts(db, user_id=user_id)
     context = await _context(runtime, user_id, q, type, superseded, page, fact)
     return await render(
         request, runtime, "admin/memories.html", session, base="/admin/memories",
-        nav="memories", **context,
+        nav="users", conflicts=conflicts, **context,
     )  # fmt: skip
 
 

@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy import Float, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.memory.models import MemoryConflict
 from companion.security.models import SecurityIncident
 from companion.store.models import Interaction, LLMCall, Message, User
 
 __all__ = [
     "HourPoint",
     "Overview",
+    "conflicts",
     "hourly",
     "interaction_for_reply",
     "messages_by_id",
@@ -217,3 +219,16 @@ async def interaction_for_reply(
         )
     )
     return {int(r.reply_message_id): r for r in rows if r.reply_message_id is not None}
+
+
+async def conflicts(
+    session: AsyncSession, *, user_id: str, limit: int = 20
+) -> Sequence[MemoryConflict]:
+    """The user's latest memory conflicts (contradictions, corrections), newest first."""
+    query = (
+        select(MemoryConflict)
+        .where(MemoryConflict.user_id == user_id)
+        .order_by(MemoryConflict.detected_at.desc(), MemoryConflict.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()

@@ -164,8 +164,21 @@ async def test_admin_memories_lists_the_users_memories(client: AsyncClient, runt
     page = await client.get("/admin/memories", params={"user_id": "alice"})
     assert page.status_code == 200
     assert "Alice works at Google" in page.text and "Lisbon" not in page.text
+    assert "No conflicts." in page.text
+    await runtime.memory.import_history(
+        user_id="alice",
+        conversation="c1",
+        messages=[
+            ImportMessage(
+                "m3", "user", "Alice", "I work at Spotify now.", datetime(2026, 2, 2, tzinfo=UTC)
+            )
+        ],
+    )
+    page = await client.get("/admin/memories", params={"user_id": "alice", "superseded": "true"})
+    conflicts = page.text[page.text.index('id="conflicts"') :]
+    assert "temporal_precedence" in conflicts
     found = await client.get("/admin/memories", params={"user_id": "alice", "q": "job employer"})
-    assert "Alice works at Google" in found.text
+    assert "Alice works at Spotify now" in found.text
     missing = await client.get("/admin/memories", params={"user_id": "nobody"})
     assert missing.status_code == 404
 
