@@ -101,7 +101,7 @@ def line_chart(
     )
     for value in (y_lo, (y_lo + y_hi) / 2, y_hi):
         y = py(value)
-        tick = f"{value:.2f}" if y_hi - y_lo < 5 else _fmt(value)
+        tick = f"{value:.2f}" if y_hi - y_lo < 5 and value != int(value) else _fmt(value)
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
