@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
@@ -132,4 +133,4 @@ async def lift(
     except CompanionError as exc:
         message = f"Not lifted: {exc.message}"
     await flash(runtime, session, message)
-    return redirect(f"/admin/security?user_id={user_id}&show=all")
+    return redirect(f"/admin/security?user_id={quote(user_id)}&show=all")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -120,4 +121,4 @@ async def tune(
     except CompanionError as exc:
         message = f"Not tuned: {exc.message}"
     await flash(runtime, session, message)
-    return redirect(f"/admin/personality/{user_id}")
+    return redirect(f"/admin/personality/{quote(user_id, safe='')}")

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response
@@ -163,7 +164,11 @@ async def _act(
     user_id = session.user_id if session.kind == "user" else str(form.get("user_id") or "")
     back = str(form.get("back") or "")
     if not back.startswith(("/me/", "/admin/", "/chat")):
-        back = "/me/memories" if session.kind == "user" else f"/admin/memories?user_id={user_id}"
+        back = (
+            "/me/memories"
+            if session.kind == "user"
+            else f"/admin/memories?user_id={quote(user_id)}"
+        )
     memory = memory_service(runtime)
     try:
         if act == "correct" and memory_id is not None:
