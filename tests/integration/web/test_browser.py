@@ -155,6 +155,7 @@ async def test_user_chats_sees_mood_and_memories_and_forgets_one(
     await page.keyboard.press("Enter")
     reply = page.locator(".msg.assistant").last
     await expect(reply.locator("strong")).to_have_text("wonderful")  # Markdown rendered
+    assert int(await reply.get_attribute("data-chunks") or 0) > 3  # streamed piece by piece
     assert await reply.locator("b").count() == 0  # the model's HTML is shown as text
     await expect(reply).to_contain_text("<b>about</b>")
     await expect(mood).not_to_have_text(before)

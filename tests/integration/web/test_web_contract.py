@@ -179,6 +179,24 @@ async def test_admin_memories_lists_the_users_memories(client: AsyncClient, runt
     assert "temporal_precedence" in conflicts
     found = await client.get("/admin/memories", params={"user_id": "alice", "q": "job employer"})
     assert "Alice works at Spotify now" in found.text
+    spotify = re.search(
+        r'id="m-([0-9a-f-]+)"[^>]*>\s*<div class="content">Alice works at Spotify', page.text
+    )
+    assert spotify
+    csrf = _csrf(page.text)
+    edited = await client.post(
+        f"/admin/memories/{spotify.group(1)}/correct",
+        data={
+            "csrf_token": csrf,
+            "user_id": "alice",
+            "content": "Alice works at Spotify in Stockholm",
+        },
+    )
+    assert (
+        edited.status_code == 303 and edited.headers["location"] == "/admin/memories?user_id=alice"
+    )
+    page = await client.get("/admin/memories", params={"user_id": "alice"})
+    assert "Alice works at Spotify in Stockholm" in page.text and "Corrected" in page.text
     missing = await client.get("/admin/memories", params={"user_id": "nobody"})
     assert missing.status_code == 404
 

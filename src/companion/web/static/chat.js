@@ -146,7 +146,10 @@
           for (const line of event.split("\n")) {
             if (!line.startsWith("data:")) continue;
             const data = JSON.parse(line.slice(5).trim());
-            if (data.chunk) { soFar += data.chunk; renderMarkdown(body, soFar); log.scrollTop = log.scrollHeight; }
+            if (data.chunk) {
+              soFar += data.chunk; renderMarkdown(body, soFar); log.scrollTop = log.scrollHeight;
+              reply.dataset.chunks = String(Number(reply.dataset.chunks || 0) + 1);  // pieces shown as they came
+            }
             if (data.error) { body.textContent = data.detail || data.error; }
             if (data.done && !data.error) finish(reply, data, soFar);
           }
