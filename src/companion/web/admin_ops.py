@@ -13,11 +13,11 @@ from companion.errors import CompanionError, ConfigError, NotFound
 from companion.jobs.schedule import run_now, schedule
 from companion.runtime import Runtime
 from companion.security import IncidentFilter, SecurityService
-from companion.web.pages import AdminSessionDep, checked_form, flash, redirect, render
+from companion.web.pages import AdminSessionDep, PageRoute, checked_form, flash, redirect, render
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _security(runtime: Runtime) -> SecurityService:

@@ -17,11 +17,11 @@ from companion.personality.core.presets import BIG_FIVE_TRAITS
 from companion.personality.core.style import HIGH, LOW, STYLE_TRAITS
 from companion.runtime import Runtime
 from companion.web.charts import Bar, Series, bar_chart, line_chart
-from companion.web.pages import AdminSessionDep, checked_form, flash, redirect, render
+from companion.web.pages import AdminSessionDep, PageRoute, checked_form, flash, redirect, render
 
 __all__ = ["personality_service", "router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 _PAD = ("pleasure", "arousal", "dominance")
 

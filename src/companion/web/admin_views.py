@@ -13,11 +13,11 @@ from companion.api.deps import RuntimeDep
 from companion.store.repositories import conversations, users
 from companion.web import stats
 from companion.web.charts import Series, line_chart
-from companion.web.pages import AdminSessionDep, render
+from companion.web.pages import AdminSessionDep, PageRoute, render
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 PAGE = 30
 

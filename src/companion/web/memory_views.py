@@ -24,6 +24,7 @@ from companion.store.repositories import users
 from companion.web import stats
 from companion.web.pages import (
     AdminSessionDep,
+    PageRoute,
     UserSessionDep,
     checked_form,
     flash,
@@ -34,7 +35,7 @@ from companion.web.session import WebSession
 
 __all__ = ["MemoryRow", "memory_service", "router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 PAGE = 25
 MemoryType = Literal["", "episodic", "semantic", "document"]
 

@@ -7,22 +7,27 @@ redirects (303) and shows a one-time flash message on the next page.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from companion.api.deps import RuntimeDep
-from companion.errors import PermissionDenied
+from companion.api.errors import status_for
+from companion.errors import CompanionError, PermissionDenied
 from companion.runtime import Runtime
 from companion.web.session import WebSession, check_csrf, load_session
 
 __all__ = [
     "AdminSessionDep",
+    "PageRoute",
     "UserSessionDep",
     "checked_form",
     "flash",
@@ -30,6 +35,8 @@ __all__ = [
     "render",
     "templates",
 ]
+
+log = logging.getLogger(__name__)
 
 templates = Jinja2Templates(directory=str(files("companion.web") / "templates"))
 
@@ -124,3 +131,32 @@ async def render(
     # Same-origin posts carry their Origin (the API's default "no-referrer" sends "null").
     response.headers["Referrer-Policy"] = "same-origin"
     return response
+
+
+class PageRoute(APIRoute):
+    """A web page's route: a domain error becomes an HTML page with the same status.
+
+    The API keeps its JSON errors; people in a browser get a readable page instead.
+    Redirects (``HTTPException`` 303 to a login page) pass through untouched.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap the handler FastAPI built."""
+        handler = super().get_route_handler()
+
+        async def page(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except CompanionError as exc:
+                status = status_for(exc)
+                if status >= 500:
+                    log.error("web page failed: %s", exc.message, exc_info=exc)
+                return templates.TemplateResponse(
+                    request,
+                    "error.html",
+                    {"status": status, "message": exc.message, "csrf": "", "session": None},
+                    status_code=status,
+                    headers={"Cache-Control": "no-store"},
+                )
+
+        return page

@@ -18,12 +18,12 @@ from companion.errors import PermissionDenied
 from companion.runtime import Runtime
 from companion.store.models import ApiKey
 from companion.store.repositories import api_keys
-from companion.web.pages import checked_form, redirect, render
+from companion.web.pages import PageRoute, checked_form, redirect, render
 from companion.web.session import Kind, end_session, load_session, start_session
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _same_origin(request: Request) -> bool:

@@ -19,12 +19,12 @@ from companion.store.repositories import conversations, interactions
 from companion.web import stats
 from companion.web.admin_personality import personality_service
 from companion.web.memory_views import memory_service
-from companion.web.pages import UserSessionDep, checked_form, flash, redirect, render
+from companion.web.pages import PageRoute, UserSessionDep, checked_form, flash, redirect, render
 from companion.web.session import load_session
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _proactive(runtime: Runtime) -> ProactiveService:

@@ -200,4 +200,6 @@ async def test_admin_users_search_and_paged_messages(client: AsyncClient, runtim
         )
     ).text
     assert "Message number 0." in earlier and "Message number 34." not in earlier
-    assert (await client.get("/admin/users/nobody")).status_code == 404
+    missing = await client.get("/admin/users/nobody")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "Not found" in missing.text and "user &#39;nobody&#39; not found" in missing.text
