@@ -8,7 +8,7 @@ redirects (303) and shows a one-time flash message on the next page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from importlib.resources import files
 from typing import Annotated, Any
@@ -140,7 +140,7 @@ class PageRoute(APIRoute):
     Redirects (``HTTPException`` 303 to a login page) pass through untouched.
     """
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the handler FastAPI built."""
         handler = super().get_route_handler()
 
