@@ -48,6 +48,29 @@ def _bearer(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _browser_session(request: Request, runtime: Runtime) -> Principal | None:
+    """The chat page's signed-in user (cookie); unsafe methods need the CSRF header.
+
+    A browser session never carries admin rights on the API, even if it was opened
+    with an admin key: the dashboard has its own session and pages.
+    """
+    if "companion_session" not in request.cookies:
+        return None
+    from companion.web.session import check_csrf, load_session
+
+    session = await load_session(request, runtime, "user")
+    if session is None:
+        return None
+    if request.method not in _SAFE_METHODS and not check_csrf(
+        session, request.headers.get("x-csrf-token")
+    ):
+        raise PermissionDenied("missing or wrong X-CSRF-Token header for this browser session")
+    return Principal(user_id=session.user_id, is_admin=False, method="session")
+
+
 async def authenticate(request: Request, runtime: Runtime) -> Principal:
     """Resolve the caller from the request headers, or raise ``AuthenticationError``."""
     token = _bearer(request)
@@ -64,6 +87,9 @@ async def authenticate(request: Request, runtime: Runtime) -> Principal:
         async with runtime.db.transaction() as session:  # first contact creates the user
             await users.ensure_user(session, user_id=principal.user_id)
         return principal
+    browser = await _browser_session(request, runtime)
+    if browser is not None:
+        return browser
     if not runtime.settings.security.require_authentication:
         user_id = request.headers.get("x-user-id")
         if user_id:

@@ -206,6 +206,18 @@ class PersonalityService:
             )
         return await self.current(user_id=user_id, now=now)
 
+    async def rename(self, *, user_id: str, name: str, now: datetime | None = None) -> str:
+        """Give the user's companion a new name (1-100 characters, trimmed)."""
+        name = " ".join(name.split())
+        if not 1 <= len(name) <= 100:
+            raise InvalidInput("name: must be 1 to 100 characters")
+        async with self.db.transaction() as session:
+            await users.get_user(session, user_id=user_id)
+            await self._ensure(session, user_id=user_id, now=_utc(now))
+            companion = await repo.lock_companion(session, user_id=user_id)
+            companion.name = name
+        return name
+
     async def tune_traits(
         self, *, user_id: str, traits: dict[str, int], reason: str, now: datetime | None = None
     ) -> dict[str, Any]:

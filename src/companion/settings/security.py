@@ -12,12 +12,17 @@ __all__ = ["SecuritySettings"]
 
 
 class SecuritySettings(Section):
-    """REQUIRE_AUTHENTICATION, JWT_*, RATE_LIMIT_*, SECURITY_* (C-18: act > 0.7, log > 0.6)."""
+    """REQUIRE_AUTHENTICATION, JWT_*, DASHBOARD_SESSION_MINUTES, RATE_LIMIT_*, SECURITY_*.
+
+    C-18: act > 0.7, log > 0.6.
+    """
 
     require_authentication: bool = True
     jwt_secret_key: str | None = None
     jwt_algorithm: Literal["HS256"] = "HS256"
     jwt_expire_minutes: int = Field(default=60, ge=1)
+    #: How long a browser sign-in (chat page or admin dashboard) lasts.
+    dashboard_session_minutes: int = Field(default=60, ge=1, le=10_080)
     rate_limit_profile: Literal["default", "public"] = "default"
     rate_limit_per_minute: int = Field(default=30, ge=1)
     rate_limit_per_ip_per_minute: int = Field(default=120, ge=1)

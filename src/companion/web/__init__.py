@@ -1,4 +1,5 @@
-"""Web pages served by the gateway: the chat page."""
+"""The web app served by the gateway: the user's chat and ``/me`` pages and the admin
+dashboard (server-rendered Jinja2, server-made SVG charts, a little plain JS)."""
 
 from __future__ import annotations
 

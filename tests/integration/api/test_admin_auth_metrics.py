@@ -31,8 +31,14 @@ async def test_admin_users_stats_jobs_and_reset(gateway: Gateway) -> None:
 
     stats = (await gateway.client.get("/api/admin/stats", headers=admin)).json()
     assert stats["interactions"] == 1 and stats["messages"] == 2 and stats["job_runs"] == 1
-    jobs = (await gateway.client.get("/api/admin/jobs", headers=admin)).json()
-    assert jobs[0]["job_name"] == "reflection" and jobs[0]["status"] == "done"
+    runs = (await gateway.client.get("/api/admin/jobs/runs", headers=admin)).json()
+    assert runs[0]["job_name"] == "reflection" and runs[0]["status"] == "done"
+    timetable = {
+        j["job_name"]: j
+        for j in (await gateway.client.get("/api/admin/jobs", headers=admin)).json()
+    }
+    assert timetable["reflection"]["last_run"]["status"] == "done"
+    assert timetable["needs"]["status"] == "never run" and timetable["needs"]["next_run"]
 
     reset = await gateway.client.post("/api/admin/user/bob/reset", headers=admin)
     assert gateway.runtime.personality.__class__.__name__ == "PersonalityService"

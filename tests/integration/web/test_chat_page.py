@@ -1,4 +1,4 @@
-"""The browser chat page is served and talks to the streaming chat endpoint."""
+"""The chat page is served, signs in with a form, and streams from the chat API."""
 
 from __future__ import annotations
 
@@ -11,16 +11,19 @@ async def test_root_redirects_to_chat(client: AsyncClient) -> None:
     assert response.headers["location"] == "/chat"
 
 
-async def test_chat_page_uses_streaming_api(client: AsyncClient) -> None:
+async def test_chat_page_signs_in_with_a_form_and_streams(client: AsyncClient) -> None:
     response = await client.get("/chat")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    page = response.text
-    assert 'fetch("/api/chat/stream"' in page
-    assert "Authorization" in page and "Bearer" in page
+    assert '<form method="post" action="/chat/login">' in response.text
+    script = (await client.get("/static/chat.js")).text
+    assert 'fetch("/api/chat/stream"' in script and "X-CSRF-Token" in script
+    assert "localStorage" not in script
+    assert "escapeHtml" in script  # Markdown is rendered from escaped text
 
 
-async def test_chat_page_not_in_openapi(client: AsyncClient) -> None:
+async def test_pages_not_in_openapi(client: AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     # POST /chat is seed 004's streaming route; the page is GET and stays out of the spec.
     assert "get" not in spec["paths"].get("/chat", {})
+    assert not any(path.startswith(("/admin", "/me/")) for path in spec["paths"])

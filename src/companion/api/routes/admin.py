@@ -1,5 +1,8 @@
 """``/api/admin``: users, system statistics, security incidents, user reset, jobs.
 
+``GET /api/admin/jobs`` is the timetable (every job, next and last run);
+``/api/admin/jobs/runs`` the run history; ``POST /api/admin/jobs/{name}/run`` runs one now.
+
 Every route needs an admin key (403 otherwise). Incidents and personality resets
 are the security and personality services' business; these routes only call them.
 The security router's ``/api/security/incidents`` has the full filter set.
@@ -18,6 +21,7 @@ from sqlalchemy import func, select
 from companion.api.deps import AdminDep, ConversationDep, RuntimeDep, SessionDep
 from companion.api.routes.security import IncidentOut
 from companion.errors import ConfigError
+from companion.jobs.schedule import run_now, schedule
 from companion.personality import PersonalityService
 from companion.security import IncidentFilter, SecurityService
 from companion.store.models import Conversation, Interaction, JobRun, Message, User
@@ -135,13 +139,19 @@ async def reset_user(
 
 
 @router.get("/jobs")
-async def list_jobs(
+async def list_jobs(_: AdminDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """Every scheduled job: trigger, next run, and its last run's outcome and duration."""
+    return [job.to_dict() for job in await schedule(runtime)]
+
+
+@router.get("/jobs/runs")
+async def list_job_runs(
     _: AdminDep,
     session: SessionDep,
     job_name: str | None = Query(None, max_length=64),
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
-    """Latest scheduled job runs with their counts and errors."""
+    """Latest job runs with their counts and errors, newest first."""
     rows = await jobs.list_job_runs(session, job_name=job_name, limit=limit)
     return [
         {
@@ -157,3 +167,10 @@ async def list_jobs(
         }
         for row in rows
     ]
+
+
+@router.post("/jobs/{job_name}/run")
+async def run_job(job_name: str, _: AdminDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Run a job now, outside its timetable (waits up to 20 s for its summary)."""
+    summary = await run_now(runtime, job_name)
+    return summary or {"job": job_name, "status": "running"}

@@ -33,6 +33,9 @@ class MessageRequest(BaseModel):
     conversation_id: uuid.UUID | None = Field(
         default=None, description="Continue this conversation (must be yours)."
     )
+    new_conversation: bool = Field(
+        default=False, description="Start a new conversation (ignored with conversation_id)."
+    )
     channel: str = Field(default="api", pattern=r"^[a-z][a-z0-9_]{0,29}$")
     external_conversation_id: str | None = Field(
         default=None, max_length=200, description="A channel's own thread id (bots)."
@@ -123,6 +126,7 @@ def _turn(body: MessageRequest, principal: PrincipalDep) -> TurnRequest:
         channel=body.channel,
         conversation_id=body.conversation_id,
         external_conversation_id=body.external_conversation_id,
+        new_conversation=body.new_conversation and body.conversation_id is None,
         username=body.username,
         message_external_id=body.message_external_id,
         # An admin's own turns may use tools; acting for someone else (a bot's key)

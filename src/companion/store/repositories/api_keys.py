@@ -23,6 +23,7 @@ __all__ = [
     "create_api_key",
     "find_api_key",
     "hash_key",
+    "key_is_live",
     "list_api_keys",
     "revoke_api_key",
 ]
@@ -79,3 +80,9 @@ async def count_live_keys(session: AsyncSession) -> int:
     """How many unrevoked keys exist (zero on a fresh install)."""
     query = select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_(None))
     return int(await session.scalar(query) or 0)
+
+
+async def key_is_live(session: AsyncSession, *, key_id: int) -> bool:
+    """Whether key ``key_id`` exists and is not revoked (browser sessions re-check it)."""
+    query = select(ApiKey.id).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+    return await session.scalar(query) is not None

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.store.models import JobRun
 
-__all__ = ["list_job_runs"]
+__all__ = ["last_runs", "list_job_runs"]
 
 
 async def list_job_runs(
@@ -20,3 +21,13 @@ async def list_job_runs(
     if job_name is not None:
         query = query.where(JobRun.job_name == job_name)
     return (await session.scalars(query)).all()
+
+
+async def last_runs(session: AsyncSession) -> dict[str, JobRun]:
+    """The latest run of every job that ever ran, by job name."""
+    query = (
+        select(JobRun)
+        .ext(distinct_on(JobRun.job_name))
+        .order_by(JobRun.job_name, JobRun.started_at.desc(), JobRun.id.desc())
+    )
+    return {row.job_name: row for row in (await session.scalars(query)).all()}
