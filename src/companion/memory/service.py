@@ -23,6 +23,7 @@ from companion.memory.models import Document, Memory, MemoryConflict
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
 from companion.memory.writer import MemoryWriter, ShortTermBuffer
+from companion.store.repositories.recent import earlier_user_text, recent_turns
 from companion.store.database import Database
 from companion.store.models import Conversation
 from companion.store.repositories import users
@@ -81,31 +82,57 @@ class MemoryService:
         )  # fmt: skip
 
     async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
-        """The last turns of the conversation since its last reset, oldest first."""
+        """The last turns of the conversation since its last reset, oldest first.
+
+        From the buffer in the key-value store; when it has nothing (a restart without
+        Redis, an expired or evicted buffer, Redis down), from the stored messages.
+        """
         async with self._db.session() as session:
             reset_at = await session.scalar(
                 select(Conversation.short_term_reset_at).where(
                     Conversation.id == conversation_id, Conversation.user_id == user_id
                 )
             )
-        return await self.buffer.read(user_id, conversation_id, since=reset_at)
+            turns = await self.buffer.read(user_id, conversation_id, since=reset_at)
+            if turns:
+                return turns
+            lines = await recent_turns(
+                session,
+                user_id=user_id,
+                conversation_id=conversation_id,
+                since=reset_at,
+                limit=self.buffer.keep,
+            )
+        return [ShortTermTurn(role=role, content=content) for role, content in lines]  # type: ignore[arg-type]
 
-    async def remember_turn(self, record: TurnRecord) -> None:
-        """Background: short-term buffer, episodic memory and facts (skipped if flagged)."""
+    async def note_turn(self, record: TurnRecord) -> None:
+        """Add the stored turn to the short-term buffer (a flagged turn never enters it)."""
         if record.flagged:
-            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
             return
-        recent = await self.buffer.read(record.user_id, record.conversation_id, since=None)
-        recent_user = " ".join(t.content for t in recent if t.role == "user")
         at = record.created_at
         await self.buffer.push(record.user_id, record.conversation_id, "user", record.user_text, at)
         await self.buffer.push(
             record.user_id, record.conversation_id, "assistant", record.reply_text, at
         )
-        try:
-            await self.writer.remember(record, recent_user_text=recent_user)
-        except Exception:  # background work must not take the pipeline down
-            log.exception("storing the turn's memories failed", extra={"user_id": record.user_id})
+
+    async def remember_turn(self, record: TurnRecord) -> None:
+        """Queued work: episodic memory and facts, once per turn (skipped if flagged).
+
+        Failures propagate, so the queue retries; the writer skips a turn it already
+        stored, so a retry never duplicates memories.
+        """
+        if record.flagged:
+            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
+            return
+        async with self._db.session() as session:
+            recent = await earlier_user_text(
+                session,
+                user_id=record.user_id,
+                conversation_id=record.conversation_id,
+                before_message_id=record.user_message_id,
+                limit=self.buffer.keep // 2,
+            )
+        await self.writer.remember(record, recent_user_text=recent)
 
     # -- search, list, get --------------------------------------------------------------
 

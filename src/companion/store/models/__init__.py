@@ -10,6 +10,7 @@ from companion.store.models.job_run import JobRun, JobUserMark
 from companion.store.models.llm_call import LLMCall
 from companion.store.models.message import Message
 from companion.store.models.user import USER_STATUSES, User
+from companion.store.models.work_item import WORK_STATUSES, WorkItem
 
 __all__ = [
     "USER_STATUSES",
@@ -22,4 +23,6 @@ __all__ = [
     "LLMCall",
     "Message",
     "User",
+    "WORK_STATUSES",
+    "WorkItem",
 ]
