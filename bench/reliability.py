@@ -109,7 +109,9 @@ class Stack:
         self.key = ""
 
     def setup(self) -> None:
-        subprocess.run([str(BIN / "companion"), "migrate"], env=self.env, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "companion"), "migrate"], env=self.env, check=True, capture_output=True
+        )
         made = subprocess.run(
             [str(BIN / "companion"), "keys", "create", "--user", "bench-admin", "--admin"],
             env=self.env, check=True, capture_output=True, text=True,
@@ -117,7 +119,9 @@ class Stack:
         self.key = made.stdout.strip().splitlines()[-1]
 
     def start_redis(self) -> None:
-        port = int(self.env.get("REDIS_URL", "redis://127.0.0.1:0/0").rsplit(":", 1)[1].split("/")[0])
+        port = int(
+            self.env.get("REDIS_URL", "redis://127.0.0.1:0/0").rsplit(":", 1)[1].split("/")[0]
+        )
         if port == 0:
             port = _free_port()
             self.env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
@@ -162,9 +166,13 @@ class Stack:
         )  # fmt: skip
 
 
-async def _audit(stack: Stack, acked: list[int], *, drain_timeout: float = 120) -> dict[str, Any]:
+async def _audit(
+    stack: Stack, acked: list[int], *, drain_timeout: float = 120, recovered: bool = False
+) -> dict[str, Any]:
     """Wait for the queue to drain, then check the acknowledged turns in the database."""
-    os.environ.update({k: v for k, v in stack.env.items() if k in ("COMPANION_HOME", "DATABASE_URL")})
+    os.environ.update(
+        {k: v for k, v in stack.env.items() if k in ("COMPANION_HOME", "DATABASE_URL")}
+    )
     from sqlalchemy import text
 
     from companion.settings import load_settings
@@ -177,8 +185,8 @@ async def _audit(stack: Stack, acked: list[int], *, drain_timeout: float = 120) 
             async with db.session() as session:
                 left = int(await session.scalar(text(
                     "SELECT count(*) FROM work_items WHERE status IN ('pending', 'running') "
-                    "AND run_after <= now() + interval '1 second'"
-                )) or 0)  # fmt: skip
+                    "AND (:all OR run_after <= now() + interval '1 second')"
+                ), {"all": recovered}) or 0)  # fmt: skip
             if left == 0 or time.monotonic() - started > drain_timeout:
                 break
             await asyncio.sleep(0.5)
@@ -187,7 +195,8 @@ async def _audit(stack: Stack, acked: list[int], *, drain_timeout: float = 120) 
             rows = (await session.execute(text(
                 "SELECT i.id, i.status, i.reply_message_id IS NOT NULL AS replied, "
                 "(SELECT count(*) FROM memories m WHERE m.user_id = i.user_id "
-                " AND m.memory_type = 'episodic' AND i.user_message_id = ANY(m.source_message_ids)) "
+                " AND m.memory_type = 'episodic' "
+                " AND i.user_message_id = ANY(m.source_message_ids)) "
                 "AS episodic FROM interactions i WHERE i.id = ANY(:ids)"
             ), {"ids": acked})).all()  # fmt: skip
             statuses = dict((await session.execute(text(
@@ -231,7 +240,9 @@ async def _turns(
             acked.append(int(response.json()["interaction_id"]))
             counts["answered"] += 1
         else:
-            counts[f"http_{response.status_code}"] = counts.get(f"http_{response.status_code}", 0) + 1
+            counts[f"http_{response.status_code}"] = (
+                counts.get(f"http_{response.status_code}", 0) + 1
+            )
             await asyncio.sleep(0.1)
 
 
@@ -239,22 +250,40 @@ def _counts() -> dict[str, int]:
     return {"answered": 0, "connection_errors": 0}
 
 
+async def _warm(stack: Stack, users: int) -> None:
+    """One turn per user before measuring (models, embedder and pools are cold)."""
+    async with stack.client(users, timeout=300) as client:
+        await asyncio.gather(
+            *(client.post("/api/chat/message", json={"user_id": f"rel-{u:03d}", "message": "Hi!"})
+              for u in range(users))
+        )  # fmt: skip
+
+
 async def kill(users: int, seconds: float) -> dict[str, Any]:
-    stack = Stack(llm_args=[])
+    stack = Stack(llm_args=[], env={"LLM_TIMEOUT_SECONDS": "2"})
     try:
         stack.setup()
         stack.start()
+        await _warm(stack, users)
         acked: list[int] = []
         counts = _counts()
         async with stack.client(users) as client:
-            deadline = time.monotonic() + seconds
-            load = asyncio.gather(*(_turns(client, u, deadline, acked, counts) for u in range(users)))
-            await asyncio.sleep(seconds / 2)
-            stack.kill9()
+            deadline = time.monotonic() + seconds / 2
+            load = asyncio.gather(
+                *(_turns(client, u, deadline, acked, counts) for u in range(users))
+            )
+            await asyncio.sleep(seconds / 2 - 0.5)
+            stack.kill9()  # while turns are in flight
             killed_at = len(acked)
-            restart_s = await asyncio.to_thread(stack.start)
             await load
-        audit = await _audit(stack, acked)
+            restart_s = await asyncio.to_thread(stack.start)
+            deadline = time.monotonic() + seconds / 2
+            await asyncio.gather(
+                *(_turns(client, u, deadline, acked, counts) for u in range(users))
+            )
+        # Turns cut off by the kill are recovered once their lock could have expired
+        # (3 x LLM_TIMEOUT_SECONDS + 30 s): wait for those too.
+        audit = await _audit(stack, acked, recovered=True)
         return {"scenario": "kill -9 under load", "users": users, "seconds": seconds,
                 "acknowledged_before_kill": killed_at, "restart_s": round(restart_s, 1),
                 **counts, **audit}  # fmt: skip
@@ -273,7 +302,9 @@ async def _stream_and_leave(
                 "POST", "/api/chat/stream", json={"user_id": f"rel-{user:03d}", "message": text}
             ) as response:
                 if response.status_code != 200:
-                    counts[f"http_{response.status_code}"] = counts.get(f"http_{response.status_code}", 0) + 1
+                    counts[f"http_{response.status_code}"] = (
+                        counts.get(f"http_{response.status_code}", 0) + 1
+                    )
                     return
                 started.append(text)
                 chunks = 0
@@ -295,6 +326,7 @@ async def disconnect(users: int, turns: int, stop: bool) -> dict[str, Any]:
     try:
         stack.setup()
         stack.start()
+        await _warm(stack, users)
         sent: list[str] = []
         counts = {"left_mid_stream": 0, "left_before_first_byte": 0, "read_to_end": 0}
 
@@ -336,12 +368,15 @@ async def fallback(users: int, seconds: float) -> dict[str, Any]:
     try:
         stack.setup()
         stack.start()
+        await _warm(stack, users)
         acked: list[int] = []
         counts = _counts()
         async with stack.client(users) as client:
             deadline = time.monotonic() + seconds
-            await asyncio.gather(*(_turns(client, u, deadline, acked, counts) for u in range(users)))
-        llm = httpx.get(f"http://127.0.0.1:{stack.llm_port}/stats").json()
+            await asyncio.gather(
+                *(_turns(client, u, deadline, acked, counts) for u in range(users))
+            )
+            llm = (await client.get(f"http://127.0.0.1:{stack.llm_port}/stats")).json()
         total = sum(counts.values())
         return {"scenario": "primary fails 30 %, fallback configured", "users": users,
                 "turns": total, "answered_pct": round(100 * counts["answered"] / max(1, total), 2),
@@ -356,11 +391,14 @@ async def redis(users: int, seconds: float) -> dict[str, Any]:
         stack.start_redis()
         stack.setup()
         stack.start()
+        await _warm(stack, users)
         acked: list[int] = []
         counts = _counts()
         async with stack.client(users) as client:
             deadline = time.monotonic() + seconds
-            load = asyncio.gather(*(_turns(client, u, deadline, acked, counts) for u in range(users)))
+            load = asyncio.gather(
+                *(_turns(client, u, deadline, acked, counts) for u in range(users))
+            )
             await asyncio.sleep(seconds / 3)
             before = counts["answered"]
             assert stack.redis is not None

@@ -71,8 +71,7 @@ def worker() -> None:
             await runtime.scheduler.start()
             runtime.conversation.start_workers()
             print(
-                "companion worker: scheduler and post-turn workers running "
-                "(leader election on)",
+                "companion worker: scheduler and post-turn workers running (leader election on)",
                 flush=True,
             )
             await stop.wait()

@@ -27,8 +27,8 @@ from companion.conversation import metrics, sessions
 from companion.conversation.background import BackgroundTasks
 from companion.conversation.budget import TokenBudget
 from companion.conversation.generation import Generation, generate
-from companion.conversation.limits import Limit, RateLimiter
 from companion.conversation.learning import TurnLearner
+from companion.conversation.limits import Limit, RateLimiter
 from companion.conversation.persist import (
     LEARN,
     PersistedTurn,
@@ -259,7 +259,9 @@ class ConversationService:
                     async for piece in pieces:
                         yield TurnEvent(kind="delta", text=piece)
                         if reader.gone and self.config.on_disconnect == "stop":
-                            log.info("client left; reply stopped", extra={"user_id": request.user_id})
+                            log.info(
+                                "client left; reply stopped", extra={"user_id": request.user_id}
+                            )
                             generation.interrupt()
                             break
                 finally:

@@ -23,10 +23,10 @@ from companion.memory.models import Document, Memory, MemoryConflict
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
 from companion.memory.writer import MemoryWriter, ShortTermBuffer
-from companion.store.repositories.recent import earlier_user_text, recent_turns
 from companion.store.database import Database
 from companion.store.models import Conversation
 from companion.store.repositories import users
+from companion.store.repositories.recent import earlier_user_text, recent_turns
 
 __all__ = ["MemoryService", "source_ids"]
 

@@ -62,8 +62,8 @@ def backoff_seconds(attempts: int, *, base: float, cap: float, jitter: float = 0
 
     The jitter takes off up to ``jitter`` of the wait, so many failing items spread out.
     """
-    wait = min(cap, base * (2 ** max(0, attempts - 1)))
-    return wait * (1.0 - jitter * random.random())
+    wait = min(cap, base * 2.0 ** max(0, attempts - 1))
+    return float(wait * (1.0 - jitter * random.random()))
 
 
 _CLAIM = text(
@@ -137,7 +137,9 @@ class WorkQueue:
         if run_after is not None:
             values["run_after"] = run_after
         await session.execute(
-            insert(WorkItem).values(**values).on_conflict_do_nothing(constraint="uq_work_items_kind_key")
+            insert(WorkItem)
+            .values(**values)
+            .on_conflict_do_nothing(constraint="uq_work_items_kind_key")
         )
 
     @staticmethod
@@ -171,7 +173,10 @@ class WorkQueue:
                     "limit": limit,
                 },
             )
-            return [QueuedItem(r.id, r.kind, r.key, r.user_id, dict(r.payload), r.attempts) for r in rows]
+            return [
+                QueuedItem(r.id, r.kind, r.key, r.user_id, dict(r.payload), r.attempts)
+                for r in rows
+            ]
 
     async def process(self, item: QueuedItem) -> bool:
         """Run ``item``'s handler and record the outcome; True when it succeeded."""
@@ -282,7 +287,12 @@ class WorkQueue:
 
     async def _failed(self, item: QueuedItem, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        extra = {"kind": item.kind, "key": item.key, "user_id": item.user_id, "attempt": item.attempts}
+        extra = {
+            "kind": item.kind,
+            "key": item.key,
+            "user_id": item.user_id,
+            "attempt": item.attempts,
+        }
         if item.attempts >= self.max_attempts:
             log.error("work item failed for good: %s", error, extra=extra, exc_info=exc)
             await self._execute(

@@ -45,7 +45,9 @@ async def test_user_message_is_stored_before_generation(
     pipeline: ConversationService, runtime: Runtime, chat: FakeChat
 ) -> None:
     chat.gate = asyncio.Event()
-    task = asyncio.create_task(pipeline.turn(TurnRequest(user_id="ana", text="My sister Ines lives in Porto.")))
+    task = asyncio.create_task(
+        pipeline.turn(TurnRequest(user_id="ana", text="My sister Ines lives in Porto."))
+    )
     await chat.started.wait()
 
     async with runtime.db.session() as session:
@@ -118,7 +120,9 @@ async def test_mood_is_committed_before_the_reply_is_returned(runtime: Runtime) 
     clone = clone_runtime(runtime, chat=FakeChat(), memory=FakeMemory(), security=FakeSecurity())
     before = (await runtime.personality.load_state(user_id="ana")).pad.to_dict()
     result = await clone.conversation.turn(
-        TurnRequest(user_id="ana", text="I am so happy, I got the job! Thank you, this is wonderful!")
+        TurnRequest(
+            user_id="ana", text="I am so happy, I got the job! Thank you, this is wonderful!"
+        )
     )
     # No drain, no waiting: the mood the reply reports is already the stored one.
     after = (await runtime.personality.load_state(user_id="ana")).pad.to_dict()
@@ -131,7 +135,9 @@ async def test_short_term_context_falls_back_to_stored_messages(
 ) -> None:
     assert runtime.memory is not None
     first = clone_runtime(runtime, chat=chat, security=FakeSecurity(), kv=MemoryStore())
-    one = await first.conversation.turn(TurnRequest(user_id="ana", text="I adopted a cat named Miso."))
+    one = await first.conversation.turn(
+        TurnRequest(user_id="ana", text="I adopted a cat named Miso.")
+    )
     await first.conversation.drain()
 
     # A "restart" without Redis: a new process with an empty key-value store.
@@ -144,10 +150,16 @@ async def test_short_term_context_falls_back_to_stored_messages(
         ("assistant", chat.default),
     ]
     await restarted.conversation.turn(
-        TurnRequest(user_id="ana", text="What is my cat called?", conversation_id=one.conversation_id)
+        TurnRequest(
+            user_id="ana", text="What is my cat called?", conversation_id=one.conversation_id
+        )
     )
     _, *rest = chat.requests[-1].messages
-    assert [m.content for m in rest] == ["I adopted a cat named Miso.", chat.default, "What is my cat called?"]
+    assert [m.content for m in rest] == [
+        "I adopted a cat named Miso.",
+        chat.default,
+        "What is my cat called?",
+    ]
 
 
 async def test_queued_memory_work_never_duplicates(runtime: Runtime, chat: FakeChat) -> None:
@@ -195,7 +207,9 @@ async def test_a_turn_cut_off_by_a_crash_is_recovered_by_a_worker(
     assert "Ana: My sister Ines lives in Porto." in contents
 
 
-async def test_failing_work_is_retried_later_then_succeeds(runtime: Runtime, chat: FakeChat) -> None:
+async def test_failing_work_is_retried_later_then_succeeds(
+    runtime: Runtime, chat: FakeChat
+) -> None:
     memory = FakeMemory()
     failures = [RuntimeError("database hiccup")]
     remember = memory.remember_turn
@@ -213,7 +227,11 @@ async def test_failing_work_is_retried_later_then_succeeds(runtime: Runtime, cha
 
     async with runtime.db.session() as session:
         (item,) = (await session.scalars(select(WorkItem))).all()
-    assert item.status == "pending" and item.attempts == 1 and "database hiccup" in (item.last_error or "")
+    assert (
+        item.status == "pending"
+        and item.attempts == 1
+        and "database hiccup" in (item.last_error or "")
+    )
     assert item.run_after > datetime.now(UTC)  # backed off, not retried at once
     assert memory.remembered == []
 

@@ -14,6 +14,7 @@ from companion.store.models.work_item import WORK_STATUSES, WorkItem
 
 __all__ = [
     "USER_STATUSES",
+    "WORK_STATUSES",
     "ApiKey",
     "CompanionProfile",
     "Conversation",
@@ -23,6 +24,5 @@ __all__ = [
     "LLMCall",
     "Message",
     "User",
-    "WORK_STATUSES",
     "WorkItem",
 ]
