@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -292,8 +293,9 @@ async def kill(users: int, seconds: float) -> dict[str, Any]:
 
 
 async def _stream_and_leave(
-    client: httpx.AsyncClient, user: int, turn: int, started: list[str], counts: dict[str, int]
+    client: httpx.AsyncClient, user: int, turn: int, sent: dict[str, list[str]]
 ) -> None:
+    """One streamed turn whose client leaves at a random point (or reads it all)."""
     text = _message(user, turn)
     leave_after = random.choice([-1, 0, 1, 2, 3, None])  # -1: before the first byte
     try:
@@ -302,22 +304,28 @@ async def _stream_and_leave(
                 "POST", "/api/chat/stream", json={"user_id": f"rel-{user:03d}", "message": text}
             ) as response:
                 if response.status_code != 200:
-                    counts[f"http_{response.status_code}"] = (
-                        counts.get(f"http_{response.status_code}", 0) + 1
-                    )
+                    sent[f"http_{response.status_code}"].append(text)
                     return
-                started.append(text)
                 chunks = 0
                 async for line in response.aiter_lines():
                     if line.startswith("data:"):
                         chunks += 1
                         if leave_after is not None and chunks > leave_after:
-                            counts["left_mid_stream"] += 1
+                            sent["left_mid_stream"].append(text)
                             return
-                counts["read_to_end"] += 1
+                sent["read_to_end"].append(text)
     except TimeoutError:
-        started.append(text)  # may or may not have started: checked below as "sent"
-        counts["left_before_first_byte"] += 1
+        sent["left_before_first_byte"].append(text)
+
+
+async def _statuses(db: Any, texts: list[str]) -> dict[str, str]:
+    from sqlalchemy import text as sql
+
+    async with db.session() as session:
+        rows = (await session.execute(sql(
+            "SELECT user_message, status FROM interactions WHERE user_message = ANY(:t)"
+        ), {"t": texts})).all()  # fmt: skip
+    return {str(r.user_message): str(r.status) for r in rows}
 
 
 async def disconnect(users: int, turns: int, stop: bool) -> dict[str, Any]:
@@ -327,36 +335,36 @@ async def disconnect(users: int, turns: int, stop: bool) -> dict[str, Any]:
         stack.setup()
         stack.start()
         await _warm(stack, users)
-        sent: list[str] = []
-        counts = {"left_mid_stream": 0, "left_before_first_byte": 0, "read_to_end": 0}
-
-        async def user_loop(user: int) -> None:
-            for turn in range(turns):
-                await _stream_and_leave(client, user, turn, sent, counts)
-                await asyncio.sleep(0.3)  # the user's previous turn may still hold the lock
-
-        async with stack.client(users) as client:
-            await asyncio.gather(*(user_loop(u) for u in range(users)))
-        await asyncio.sleep(3)  # turns whose clients left finish server-side
-        from sqlalchemy import text as sql
-
         os.environ["COMPANION_HOME"] = stack.env["COMPANION_HOME"]
         from companion.settings import load_settings
         from companion.store.database import Database
 
         db = Database.from_settings(load_settings(None), pool=False)
-        async with db.session() as session:
-            rows = (await session.execute(sql(
-                "SELECT i.user_message, i.status FROM interactions i WHERE i.user_message = ANY(:t)"
-            ), {"t": sent})).all()  # fmt: skip
+        sent: dict[str, list[str]] = defaultdict(list)
+
+        async def user_loop(user: int) -> None:
+            for turn in range(turns):
+                await _stream_and_leave(client, user, turn, sent)
+                for _ in range(200):  # the next message once this turn is over
+                    found = await _statuses(db, [_message(user, turn)])
+                    if found and "started" not in found.values():
+                        break
+                    await asyncio.sleep(0.1)
+
+        async with stack.client(users) as client:
+            await asyncio.gather(*(user_loop(u) for u in range(users)))
+        await asyncio.sleep(2)
+        result: dict[str, Any] = {
+            "scenario": "clients drop streams", "on_disconnect": env["TURN_ON_DISCONNECT"],
+        }  # fmt: skip
+        for group, texts in sorted(sent.items()):
+            found = await _statuses(db, texts)
+            by_status: dict[str, int] = defaultdict(int)
+            for status in found.values():
+                by_status[status] += 1
+            result[group] = {"sent": len(texts), "stored": len(found), **by_status}
         await db.close()
-        by_text = {r.user_message: r.status for r in rows}
-        statuses: dict[str, int] = {}
-        for status in by_text.values():
-            statuses[status] = statuses.get(status, 0) + 1
-        return {"scenario": "clients drop streams", "on_disconnect": env["TURN_ON_DISCONNECT"],
-                "turns_sent": len(sent), "turns_stored": len(by_text),
-                "stored_by_status": statuses, **counts}  # fmt: skip
+        return result
     finally:
         stack.close()
 

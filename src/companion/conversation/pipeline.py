@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Literal
 
 from companion.conversation import metrics, sessions
@@ -29,14 +28,7 @@ from companion.conversation.budget import TokenBudget
 from companion.conversation.generation import Generation, generate
 from companion.conversation.learning import TurnLearner
 from companion.conversation.limits import Limit, RateLimiter
-from companion.conversation.persist import (
-    LEARN,
-    PersistedTurn,
-    StartedTurn,
-    TurnFacts,
-    begin_turn,
-    finish_turn,
-)
+from companion.conversation.persist import LEARN, StartedTurn, begin_turn, finish_turn
 from companion.conversation.ports import (
     CompanionState,
     MemoryPort,
@@ -48,16 +40,15 @@ from companion.conversation.ports import (
     TurnRecord,
 )
 from companion.conversation.prompt import build_prompt
+from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 from companion.errors import Busy, CompanionError, InvalidInput
 from companion.llm.base import RoleModel
-from companion.personality.core import emotion_label
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore
 from companion.store.queue import WorkQueue
 from companion.store.repositories import conversations, users
-from companion.types import PAD
 
 __all__ = ["ConversationService", "PipelineConfig"]
 
@@ -300,7 +291,7 @@ class ConversationService:
         if verdict.flagged:
             metrics.INCIDENTS.labels(verdict.category or "unknown").inc()
         state = await self.personality.load_state(user_id=request.user_id)
-        facts = self._facts(
+        facts = turn_facts(
             request, text, conversation_id, new, verdict, state, Generation(), state.pad, 0
         )
         turn = await begin_turn(self.db, facts, recover_after=self.config.lock_timeout)
@@ -369,7 +360,7 @@ class ConversationService:
         """Store the reply; commit the mood (read-your-writes) before the result exists."""
         pad_after = self.personality.appraise(ctx.state, text=text, threat=ctx.verdict.flagged)
         elapsed_ms = int((time.perf_counter() - started) * 1000)
-        facts = self._facts(
+        facts = turn_facts(
             request, text, ctx.conversation_id, ctx.new_conversation, ctx.verdict, ctx.state,
             generation, pad_after, elapsed_ms,
         )  # fmt: skip
@@ -377,11 +368,17 @@ class ConversationService:
         stored = await finish_turn(self.db, facts, ctx.started, status=status)
         self.queue.wake()
         self._observe(request, generation, started)
-        record = self._record(request, text, ctx, generation, stored, pad_after)
+        record = turn_record(
+            request, text, ctx.conversation_id, ctx.verdict, ctx.state,
+            generation, stored, pad_after,
+        )  # fmt: skip
         if generation.error is None:
             await self._after_turn(record)
         await self._note(record)
-        return self._result(ctx, generation, stored.interaction_id, pad_after, elapsed_ms)
+        return turn_result(
+            ctx.conversation_id, ctx.verdict, generation,
+            stored.interaction_id, pad_after, elapsed_ms,
+        )  # fmt: skip
 
     async def _after_turn(self, record: TurnRecord) -> None:
         """The new mood, needs and quirk observations: committed under the user's lock."""
@@ -397,100 +394,6 @@ class ConversationService:
         except Exception:  # the buffer falls back to the stored messages
             log.warning("short-term buffer not updated", exc_info=True)
             metrics.MEMORY_OPS.labels("short_term", "error").inc()
-
-    def _facts(
-        self,
-        request: TurnRequest,
-        text: str,
-        conversation_id: uuid.UUID,
-        new_conversation: bool,
-        verdict: SecurityVerdict,
-        state: CompanionState,
-        generation: Generation,
-        pad_after: PAD,
-        elapsed_ms: int,
-    ) -> TurnFacts:
-        completion = generation.completion
-        return TurnFacts(
-            user_id=request.user_id,
-            conversation_id=conversation_id,
-            new_conversation=new_conversation,
-            channel=request.channel,
-            external_conversation_id=request.external_conversation_id,
-            username=request.username,
-            message_external_id=request.message_external_id,
-            user_text=text,
-            reply_text=generation.reply,
-            pad_before=state.pad,
-            pad_after=pad_after,
-            emotion_before=state.emotion,
-            emotion_after=emotion_label(pad_after),
-            verdict=verdict,
-            snapshot_id=state.snapshot_id,
-            memory_ids=generation.memory_ids,
-            latency_ms=elapsed_ms,
-            prompt_tokens=completion.usage.prompt_tokens if completion else 0,
-            completion_tokens=completion.usage.completion_tokens if completion else 0,
-            model=completion.model if completion else None,
-            provider=completion.provider if completion else None,
-            fallback_used=completion.fallback_used if completion else False,
-            error=generation.error,
-        )
-
-    def _record(
-        self,
-        request: TurnRequest,
-        text: str,
-        ctx: _Context,
-        generation: Generation,
-        stored: PersistedTurn,
-        pad_after: PAD,
-    ) -> TurnRecord:
-        return TurnRecord(
-            user_id=request.user_id,
-            conversation_id=ctx.conversation_id,
-            interaction_id=stored.interaction_id,
-            user_message_id=stored.user_message_id,
-            reply_message_id=stored.reply_message_id,
-            user_text=text,
-            reply_text=generation.reply,
-            created_at=datetime.now(UTC),
-            pad_before=ctx.state.pad,
-            pad_after=pad_after,
-            emotion=emotion_label(pad_after),
-            flagged=ctx.verdict.flagged,
-            channel=request.channel,
-            speaker=request.username,
-            security_category=ctx.verdict.category,
-        )
-
-    def _result(
-        self,
-        ctx: _Context,
-        generation: Generation,
-        interaction_id: int,
-        pad_after: PAD,
-        elapsed_ms: int,
-    ) -> TurnResult:
-        completion = generation.completion
-        return TurnResult(
-            reply=generation.reply,
-            conversation_id=ctx.conversation_id,
-            interaction_id=interaction_id,
-            emotion=emotion_label(pad_after),
-            pad_after=pad_after.to_dict(),
-            memories_used=list(generation.memory_ids),
-            processing_time_ms=elapsed_ms,
-            model=completion.model if completion else "",
-            provider=completion.provider if completion else "",
-            fallback_used=completion.fallback_used if completion else False,
-            flagged=ctx.verdict.flagged,
-            security_action=ctx.verdict.action,
-            error=generation.error,
-            model_latency_ms=generation.model_ms,
-            prompt_tokens=completion.usage.prompt_tokens if completion else 0,
-            completion_tokens=completion.usage.completion_tokens if completion else 0,
-        )
 
     def _observe(self, request: TurnRequest, generation: Generation, started: float) -> None:
         total = time.perf_counter() - started
