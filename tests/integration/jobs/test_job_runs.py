@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from companion.conversation.ports import TurnRecord
 from companion.errors import InvalidInput
 from companion.jobs import JobRunner
 from companion.store.models import JobRun, JobUserMark
-from companion.store.repositories import interactions, users
+from companion.store.repositories import conversations, interactions, users
 from companion.types import PAD
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -30,23 +29,30 @@ async def _world(runtime: Any) -> None:
         async with runtime.db.transaction() as session:
             await users.ensure_user(session, user_id=user_id)
         await runtime.personality.load_state(user_id=user_id, now=NOW - timedelta(days=2))
+        async with runtime.db.transaction() as session:
+            conversation = await conversations.create_conversation(session, user_id=user_id)
         for i, said in enumerate(TEXTS):
             at = NOW - timedelta(hours=30 - i)
             async with runtime.db.transaction() as session:
+                asked = await conversations.add_message(
+                    session, user_id=user_id, conversation_id=conversation.id, role="user",
+                    content=said, created_at=at,
+                )  # fmt: skip
                 row = await interactions.record_interaction(
                     session,
                     user_id=user_id,
                     timestamp=at,
                     user_message=said,
+                    user_message_id=asked.id,
                     agent_response="That sounds lovely!!",
                     pad_after={"pleasure": 0.6},
                 )
             await runtime.memory.remember_turn(
                 TurnRecord(
                     user_id=user_id,
-                    conversation_id=uuid.uuid4(),
+                    conversation_id=conversation.id,
                     interaction_id=row.id,
-                    user_message_id=0,
+                    user_message_id=asked.id,
                     reply_message_id=0,
                     user_text=said,
                     reply_text="That sounds lovely!!",
