@@ -3,8 +3,10 @@
 The gateway runs on the test database with the loopback OpenAI-compatible server as
 its model (instant replies) and the real memory service. ``kill -9`` under load: every
 acknowledged turn is stored and learnt from exactly once after a restart. Clients
-leaving a stream (after the first chunk, or before the first byte): every started
-turn is stored and learnt from. The long versions are ``bench/reliability.py``.
+leaving a stream (``/api/chat/stream``, seed 004's ``/chat``, streaming
+``/v1/chat/completions``; after the first chunk, or before the first byte): every
+started turn is stored whole and learnt from. The long versions are
+``bench/reliability.py``.
 """
 
 from __future__ import annotations
@@ -185,9 +187,12 @@ async def test_kill_9_under_load_loses_no_acknowledged_turn(
 async def test_clients_leaving_streams_lose_no_turn(
     gateway: Gateway, runtime: Runtime, openai_server: FakeOpenAIServer
 ) -> None:
+    # Replies are generated word by word, 0.2 s apart: clients leave long before the end.
     openai_server.enqueue(
-        Reply(text="Porto is lovely, I will remember your sister lives there."),
+        Reply(text="Porto is lovely, I will remember your sister lives there.", chunk_delay=0.2),
         Reply(text="A pilot! That sounds exciting.", delay=2.0),
+        Reply(text="Lisbon in spring is wonderful, tell me more about Marta.", chunk_delay=0.2),
+        Reply(text="Braga has such lovely gardens, how is your cousin Rui?", chunk_delay=0.2),
     )
     async with gateway.client() as client:
         # Leaves after the first chunk.
@@ -206,12 +211,38 @@ async def test_clients_leaving_streams_lose_no_turn(
                 json={"user_id": "rui", "message": "My brother Tiago is a pilot in Madrid."},
                 timeout=httpx.Timeout(60, read=0.5),
             )
+        # Seed 004's POST /chat and streaming /v1/chat/completions, left after one chunk
+        # (both act for the key's own user).
+        for path, body in (
+            ("/chat", {"message": "My friend Marta lives in Lisbon."}),
+            (
+                "/v1/chat/completions",
+                {
+                    "stream": True,
+                    "messages": [{"role": "user", "content": "My cousin Rui lives in Braga."}],
+                },
+            ),
+        ):
+            async with client.stream("POST", path, json=body) as response:
+                assert response.status_code == 200
+                async for line in response.aiter_lines():
+                    if line.startswith("data:"):
+                        break
+            for _ in range(300):  # the key's user's next turn waits for this one
+                if (
+                    await _scalar(
+                        runtime, "SELECT count(*) FROM interactions WHERE status = 'started'"
+                    )
+                    == 0
+                ):
+                    break
+                await asyncio.sleep(0.1)
 
     for _ in range(300):
         finished = await _scalar(
             runtime, "SELECT count(*) FROM interactions WHERE status = 'complete'"
         )
-        if finished == 2:
+        if finished == 4:
             break
         await asyncio.sleep(0.1)
     await _drained(runtime)
@@ -221,10 +252,19 @@ async def test_clients_leaving_streams_lose_no_turn(
                 text("SELECT id, user_message, agent_response FROM interactions ORDER BY id")
             )
         ).all()
-    assert [r.user_message for r in rows] == [
+    assert sorted(r.user_message for r in rows) == sorted([
         "Remember that my sister Ines lives in Porto.",
         "My brother Tiago is a pilot in Madrid.",
-    ]
-    assert rows[1].agent_response == "A pilot! That sounds exciting."
+        "My friend Marta lives in Lisbon.",
+        "My cousin Rui lives in Braga.",
+    ])  # fmt: skip
+    replies = {r.user_message: r.agent_response for r in rows}
+    assert replies["Remember that my sister Ines lives in Porto."] == (
+        "Porto is lovely, I will remember your sister lives there."
+    )
+    assert replies["My brother Tiago is a pilot in Madrid."] == "A pilot! That sounds exciting."
+    assert replies["My cousin Rui lives in Braga."] == (
+        "Braga has such lovely gardens, how is your cousin Rui?"
+    )
     for row in rows:
         assert await _learnt_once(runtime, row.id) == ("complete", True, 1)
