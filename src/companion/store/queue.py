@@ -15,7 +15,7 @@ the *same* SQLAlchemy/asyncpg transaction as the turn, and be deleted with its u
 (``user_id`` with ``ON DELETE CASCADE``); both libraries enqueue through their own
 connection and schema (procrastinate needs psycopg, pgqueuer brings uvloop, croniter
 and its own CLI and installer), so neither gives the outbox without reaching under
-SQLAlchemy. What we need is about two hundred lines of SQL and asyncio.
+SQLAlchemy. What we need is a few hundred lines of SQL and asyncio.
 """
 
 from __future__ import annotations
