@@ -215,6 +215,21 @@ class WorkQueue:
             total += done
         return total
 
+    async def prune(self, *, keep_done_hours: float = 24.0) -> int:
+        """Delete items done more than ``keep_done_hours`` ago; the number deleted.
+
+        Failed items stay (with their last error) until someone looks at them.
+        """
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                text(
+                    "DELETE FROM work_items WHERE status = 'done' "
+                    "AND done_at < now() - make_interval(secs => :keep)"
+                ),
+                {"keep": keep_done_hours * 3600},
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def counts(self) -> dict[str, int]:
         """How many items are in each status."""
         async with self.db.session() as session:
@@ -254,7 +269,15 @@ class WorkQueue:
         self._tasks = []
 
     async def _loop(self, number: int) -> None:
+        next_prune = 0.0
+        loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            if number == 0 and loop.time() >= next_prune:  # housekeeping, every 10 min
+                next_prune = loop.time() + 600
+                try:
+                    await self.prune()
+                except Exception:
+                    log.warning("work queue: pruning done items failed", exc_info=True)
             try:
                 item = await self.claim(1)
             except Exception:  # the database is down: wait and try again

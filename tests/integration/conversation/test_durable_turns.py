@@ -277,3 +277,22 @@ async def test_failing_work_is_retried_later_then_succeeds(
 async def _memory_count(runtime: Runtime) -> int:
     async with runtime.db.session() as session:
         return int(await session.scalar(select(func.count()).select_from(Memory)) or 0)
+
+
+async def test_done_work_is_pruned_after_a_day_failed_work_stays(
+    pipeline: ConversationService, runtime: Runtime
+) -> None:
+    for text_ in ("One.", "Two.", "Three."):
+        await pipeline.turn(TurnRequest(user_id="ana", text=text_))
+    await pipeline.drain()
+    async with runtime.db.transaction() as session:
+        ids = (await session.scalars(select(WorkItem.id).order_by(WorkItem.id))).all()
+        await session.execute(
+            update(WorkItem)
+            .where(WorkItem.id.in_(ids[:2]))
+            .values(done_at=func.now() - timedelta(days=2))
+        )
+        await session.execute(update(WorkItem).where(WorkItem.id == ids[0]).values(status="failed"))
+
+    assert await pipeline.queue.prune() == 1
+    assert await pipeline.queue.counts() == {"done": 1, "failed": 1}
