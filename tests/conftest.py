@@ -54,6 +54,8 @@ _PREFIXES = (
     "LOG_",
     "GATEWAY_",
     "SCHEDULER_",
+    "QUEUE_",
+    "TURN_",
 )
 for _name in list(os.environ):
     if _name.startswith(_PREFIXES) and _name != "COMPANION_ENV_FILE":

@@ -112,15 +112,20 @@ class FakeMemory:
         """Turns remembered for the conversation."""
         return list(self.history.get(conversation_id, []))
 
-    async def remember_turn(self, record: TurnRecord) -> None:
-        """Keep the record and extend the short-term history."""
-        await asyncio.sleep(0)
-        self.remembered.append(record)
+    async def note_turn(self, record: TurnRecord) -> None:
+        """Extend the short-term history (not with flagged text)."""
+        if record.flagged:
+            return
         turns = self.history.setdefault(record.conversation_id, [])
         turns += [
             ShortTermTurn("user", record.user_text),
             ShortTermTurn("assistant", record.reply_text),
         ]
+
+    async def remember_turn(self, record: TurnRecord) -> None:
+        """Keep the record (the queued work)."""
+        await asyncio.sleep(0)
+        self.remembered.append(record)
 
 
 class FakePersonality:

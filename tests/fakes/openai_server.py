@@ -56,6 +56,7 @@ class Reply:
         hang: never answer (until the server closes); the client should time out.
         malformed: send ``200`` with a body that is not valid JSON.
         drop_after: when streaming, close the socket after this many chunks.
+        chunk_delay: when streaming, seconds between chunks (a model generating).
         usage: override ``(prompt_tokens, completion_tokens)``.
         tool_calls: answer with these ``(name, arguments)`` tool calls (OpenAI
             ``tool_calls``, streamed in pieces as real servers do; ``finish_reason``
@@ -70,6 +71,7 @@ class Reply:
     drop_after: int | None = None
     usage: tuple[int, int] | None = None
     tool_calls: list[tuple[str, Any]] | None = None
+    chunk_delay: float = 0.0
 
 
 def fake_vector(text: str, dimensions: int, *, salt: str = "") -> list[float]:
@@ -156,6 +158,7 @@ class FakeOpenAIServer(LoopbackServer):
                 headers={"Content-Type": "text/event-stream"},
                 delay=reply.delay,
                 drop_after=reply.drop_after,
+                chunk_delay=reply.chunk_delay,
             )
         return Response(body=_completion(text, model, usage, calls), delay=reply.delay)
 

@@ -45,6 +45,8 @@ def create_app(
         app.state.runtime = runtime or await Runtime.start(settings)
         if own and app.state.runtime.scheduler is not None:  # serve: SCHEDULER_ENABLED
             await app.state.runtime.scheduler.start_if_enabled()
+        if own and app.state.runtime.conversation is not None:  # serve: post-turn workers
+            app.state.runtime.conversation.start_workers()
         # Bots with a configured token run in this process (DESIGN §1); not in tests.
         bots = await start_bots(app.state.runtime) if own else []
         if on_ready is not None:

@@ -8,6 +8,7 @@ from companion.cli import (
     bench_models,
     bench_personality,
     bench_proactive,
+    bench_reliability,
     bench_security,
 )
 from companion.cli._bench_group import app
@@ -20,5 +21,6 @@ _REGISTERED = (
     bench_models,
     bench_personality,
     bench_proactive,
+    bench_reliability,
     bench_security,
 )

@@ -35,6 +35,7 @@ def chat(
     async def _go() -> None:
         with console.status("Waking up the companion…"):
             runtime = await Runtime.start(settings)
+        runtime.conversation.start_workers()  # memory work of this session's turns
         try:
             await _loop(runtime.conversation, user=user, console=console)
         finally:

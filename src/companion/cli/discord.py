@@ -44,6 +44,7 @@ def discord(
             client: InProcessClient | RemoteClient = RemoteClient(gateway, api_key or "")
         else:
             runtime = await Runtime.start(settings)
+            runtime.conversation.start_workers()  # memory work of the bot's turns
             client = InProcessClient(runtime)
         bot = CompanionBot(client, settings.channels)
         if runtime is not None and runtime.proactive is not None:

@@ -56,7 +56,7 @@ def run_job(
 
 
 def worker() -> None:
-    """Run the scheduler without the HTTP API (one leader across all processes)."""
+    """Run the scheduler and post-turn workers without the HTTP API (many may share one queue)."""
     from companion.runtime import Runtime
 
     settings = load()
@@ -69,7 +69,11 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         try:
             await runtime.scheduler.start()
-            print("companion worker: scheduler running (leader election on)", flush=True)
+            runtime.conversation.start_workers()
+            print(
+                "companion worker: scheduler and post-turn workers running (leader election on)",
+                flush=True,
+            )
             await stop.wait()
         finally:
             await runtime.close()

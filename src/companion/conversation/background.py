@@ -1,4 +1,4 @@
-"""Background work after a turn: tracked so shutdown (and tests) can wait for it."""
+"""Tasks that outlive their caller (running turns): tracked so shutdown and tests can wait."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from companion.conversation.budget import TokenBudget
 from companion.conversation.fallbacks import NeutralPersonality, NoMemory, NoSecurity
 from companion.conversation.limits import profile_limits
 from companion.conversation.pipeline import ConversationService, PipelineConfig
+from companion.store.queue import WorkQueue
 
 if TYPE_CHECKING:
     from companion.runtime import Runtime
@@ -28,6 +29,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         budget=TokenBudget.for_context(settings.llm.local_model_context),
         lock_timeout=timeout * 3 + 30 + settings.tools.tool_timeout_seconds * 3,
         limits=profile_limits(settings),
+        on_disconnect=settings.behaviour.turn_on_disconnect,
     )
 
 
@@ -55,4 +57,9 @@ async def build_conversation(runtime: Runtime) -> ConversationService:
         security=runtime.security or NoSecurity(),
         config=pipeline_config(runtime.settings),
         tools=await build_tools(runtime),
+        queue=WorkQueue(
+            runtime.db,
+            lease_seconds=runtime.settings.behaviour.queue_lease_seconds,
+            concurrency=runtime.settings.behaviour.queue_workers,
+        ),
     )

@@ -75,6 +75,9 @@ class NoMemory:
         """No history."""
         return []
 
+    async def note_turn(self, record: TurnRecord) -> None:
+        """Keep nothing."""
+
     async def remember_turn(self, record: TurnRecord) -> None:
         """Forget it."""
 

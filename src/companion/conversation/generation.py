@@ -26,6 +26,15 @@ class Generation:
     error: str | None = None
     memory_ids: list[str] = field(default_factory=list)
     model_ms: float = 0.0
+    #: The pieces streamed so far (the partial reply if the turn is cut short).
+    pieces: list[str] = field(default_factory=list)
+    #: The reply was cut short (client gone with stop-on-disconnect, or shutdown).
+    interrupted: bool = False
+
+    def interrupt(self) -> None:
+        """Keep what was generated so far as the reply, marked interrupted."""
+        self.interrupted = True
+        self.reply = "".join(self.pieces).strip()
 
 
 async def generate(
@@ -45,7 +54,7 @@ async def generate(
     recorded reply is then the apology.
     """
     started = time.perf_counter()
-    pieces: list[str] = []
+    pieces = out.pieces
     try:
         if chat is None:
             raise ProviderError("no chat model is configured", provider="none")

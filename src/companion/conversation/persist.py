@@ -1,16 +1,34 @@
-"""Writing one turn: both messages and the interaction row, in ONE transaction."""
+"""Writing one turn durably: the user's message first, the reply when it is done.
+
+``begin_turn`` stores the user message, a ``started`` interaction and the turn's
+post-turn work item in one transaction before generation; ``finish_turn`` stores the
+reply and completes the interaction in another. Nothing the user said depends on the
+reply being generated, streamed or received.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
 
 from companion.conversation.ports import SecurityVerdict
 from companion.store.database import Database
+from companion.store.models import Interaction
+from companion.store.queue import WorkQueue
 from companion.store.repositories import conversations, interactions, users
 from companion.types import PAD
 
-__all__ = ["PersistedTurn", "TurnFacts", "persist_turn"]
+__all__ = [
+    "LEARN",
+    "PersistedTurn",
+    "StartedTurn",
+    "TurnFacts",
+    "begin_turn",
+    "finish_turn",
+]
 
 
 @dataclass
@@ -43,6 +61,14 @@ class TurnFacts:
 
 
 @dataclass(frozen=True)
+class StartedTurn:
+    """The ids of a turn stored before generation (user message + ``started`` row)."""
+
+    interaction_id: int
+    user_message_id: int
+
+
+@dataclass(frozen=True)
 class PersistedTurn:
     """The ids the database gave the turn."""
 
@@ -52,11 +78,22 @@ class PersistedTurn:
     message_count: int
 
 
-async def persist_turn(db: Database, facts: TurnFacts) -> PersistedTurn:
-    """Store the turn atomically: either all of it is written or none of it."""
+#: The queued post-turn work of a turn (memory); keyed by the interaction id.
+LEARN = "turn.learn"
+
+
+async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) -> StartedTurn:
+    """Store the user's message before anything is generated, in ONE transaction.
+
+    Writes the conversation (if new), the user message, the interaction as ``started``
+    and its post-turn work item, due only after ``recover_after`` seconds: if this
+    process dies mid-turn, a worker then finds the turn still ``started``, marks it
+    ``interrupted`` and learns from the user's message. ``finish_turn`` makes the
+    item due at once.
+    """
     async with db.transaction() as session:
         if facts.new_conversation:
-            conversation = await conversations.create_conversation(
+            await conversations.create_conversation(
                 session,
                 user_id=facts.user_id,
                 conversation_id=facts.conversation_id,
@@ -64,34 +101,65 @@ async def persist_turn(db: Database, facts: TurnFacts) -> PersistedTurn:
                 channel=facts.channel,
             )
         else:
-            conversation = await conversations.get_conversation(
+            await conversations.get_conversation(
                 session, user_id=facts.user_id, conversation_id=facts.conversation_id
             )
         asked = await conversations.add_message(
             session,
             user_id=facts.user_id,
-            conversation_id=conversation.id,
+            conversation_id=facts.conversation_id,
             role="user",
             content=facts.user_text,
             speaker=facts.username,
             external_id=facts.message_external_id,
         )
+        fields = _interaction_fields(facts, asked.id, None)
+        row = await interactions.record_interaction(
+            session, user_id=facts.user_id, status="started", **fields
+        )
+        await WorkQueue.enqueue(
+            session,
+            kind=LEARN,
+            key=str(row.id),
+            user_id=facts.user_id,
+            payload={"interaction_id": row.id},
+            run_after=datetime.now(UTC) + timedelta(seconds=recover_after),
+        )
+    return StartedTurn(row.id, asked.id)
+
+
+async def finish_turn(
+    db: Database, facts: TurnFacts, started: StartedTurn, *, status: str = "complete"
+) -> PersistedTurn:
+    """Store the reply and complete the interaction; its work item becomes due now.
+
+    One transaction: the reply message, the interaction's final fields and status
+    (``complete`` or ``interrupted``), the work item, the user's activity.
+    """
+    async with db.transaction() as session:
         answered = await conversations.add_message(
             session,
             user_id=facts.user_id,
-            conversation_id=conversation.id,
+            conversation_id=facts.conversation_id,
             role="assistant",
             content=facts.reply_text,
         )
-        row = await interactions.record_interaction(
-            session, user_id=facts.user_id, **_interaction_fields(facts, asked.id, answered.id)
+        fields = _interaction_fields(facts, started.user_message_id, answered.id)
+        await session.execute(
+            update(Interaction)
+            .where(Interaction.id == started.interaction_id, Interaction.user_id == facts.user_id)
+            .values(status=status, **fields)
         )
+        await WorkQueue.make_due(session, kind=LEARN, key=str(started.interaction_id))
         await users.touch_user(session, user_id=facts.user_id)
-        count = conversation.message_count + 2
-    return PersistedTurn(row.id, asked.id, answered.id, count)
+        conversation = await conversations.get_conversation(
+            session, user_id=facts.user_id, conversation_id=facts.conversation_id
+        )
+        count = conversation.message_count
+    return PersistedTurn(started.interaction_id, started.user_message_id, answered.id, count)
 
 
-def _interaction_fields(facts: TurnFacts, asked: int, answered: int) -> dict[str, object]:
+def _interaction_fields(facts: TurnFacts, asked: int, answered: int | None) -> dict[str, object]:
     verdict = facts.verdict
     return {
         "session_id": facts.conversation_id,

@@ -1,8 +1,15 @@
 """The turn pipeline: the one way every channel turns a user message into a reply.
 
-rate-limit → serialise per user → security → state → memories + recent turns →
-prompt within a token budget → streamed generation → one transaction → background
-learning → result. Authentication is the adapter's job (API, bots, CLI).
+rate-limit → serialise per user → security → state → store the user's message (and
+the turn's queued work) → memories + recent turns → prompt within a token budget →
+streamed generation → store the reply, commit the mood → result; memory work runs
+from the durable queue. Authentication is the adapter's job (API, bots, CLI).
+
+A turn runs in its own task, apart from whoever reads its events: a client that goes
+away (a closed tab, a dropped stream) does not cancel it. With ``on_disconnect =
+"finish"`` (the default) the reply is generated to the end and stored complete; with
+``"stop"`` generation stops and the partial reply is stored marked ``interrupted``.
+Either way the turn is stored and its memory work is queued.
 """
 
 from __future__ import annotations
@@ -13,14 +20,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import Literal
 
 from companion.conversation import metrics, sessions
 from companion.conversation.background import BackgroundTasks
 from companion.conversation.budget import TokenBudget
 from companion.conversation.generation import Generation, generate
+from companion.conversation.learning import TurnLearner
 from companion.conversation.limits import Limit, RateLimiter
-from companion.conversation.persist import PersistedTurn, TurnFacts, persist_turn
+from companion.conversation.persist import LEARN, StartedTurn, begin_turn, finish_turn
 from companion.conversation.ports import (
     CompanionState,
     MemoryPort,
@@ -33,15 +41,15 @@ from companion.conversation.ports import (
     TurnRecord,
 )
 from companion.conversation.prompt import build_prompt
+from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
-from companion.errors import InvalidInput
+from companion.errors import Busy, CompanionError, InvalidInput
 from companion.llm.base import RoleModel
-from companion.personality.core import emotion_label
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore
+from companion.store.queue import WorkQueue
 from companion.store.repositories import conversations, users
-from companion.types import PAD
 
 __all__ = ["ConversationService", "PipelineConfig"]
 
@@ -61,6 +69,9 @@ class PipelineConfig:
     #: A second turn of the same user waits this long before ``Busy``.
     lock_wait: float = 2.0
     limits: tuple[Limit, ...] = ()
+    #: When the client goes away mid-reply: generate to the end, or stop and keep
+    #: the partial reply marked ``interrupted``.
+    on_disconnect: Literal["finish", "stop"] = "finish"
 
 
 @dataclass
@@ -71,12 +82,23 @@ class _Context:
     new_conversation: bool
     verdict: SecurityVerdict
     state: CompanionState
+    started: StartedTurn
     memories: list[RetrievedMemory]
     history: list[ShortTermTurn]
 
 
+class _Reader:
+    """Whether anyone still reads a turn's events."""
+
+    gone = False
+
+
+#: What the turn task hands its reader: an event, an error to raise, or the end.
+_Item = TurnEvent | BaseException | None
+
+
 class ConversationService:
-    """Answers turns; owns the per-user lock and the background work after each turn."""
+    """Answers turns; owns the per-user lock and the queued work after each turn."""
 
     def __init__(
         self,
@@ -88,6 +110,7 @@ class ConversationService:
         personality: PersonalityPort,
         security: SecurityPort,
         config: PipelineConfig | None = None,
+        queue: WorkQueue | None = None,
         tools: ToolPort | None = None,
     ) -> None:
         self.db = db
@@ -99,8 +122,11 @@ class ConversationService:
         self.config = config or PipelineConfig()
         self.tools = tools
         self._limiter = RateLimiter(kv)
-        self._background = BackgroundTasks()
+        self._turns = BackgroundTasks()
         self._active = metrics.ActiveUsers()
+        #: Post-turn work (memory); ``start_workers`` runs it in this process.
+        self.queue = queue or WorkQueue(db)
+        self.queue.register(LEARN, TurnLearner(db, memory))
 
     # -- public API ---------------------------------------------------------------
 
@@ -122,14 +148,39 @@ class ConversationService:
         text = self._validate(request)
         if self.config.limits:
             await self._limiter.hit(f"user:{request.user_id}", self.config.limits)
-        lock = self.kv.lock(
-            f"user:{request.user_id}:turn",
-            timeout=self.config.lock_timeout,
-            wait=self.config.lock_wait,
-        )
-        async with lock:
-            async for event in self._locked_turn(request, text):
-                yield event
+        items: asyncio.Queue[_Item] = asyncio.Queue()
+        reader = _Reader()
+        self._turns.spawn("turn", self._run(request, text, items, reader))
+        try:
+            while (item := await items.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            reader.gone = True  # early exit: the turn goes on (see on_disconnect)
+
+    async def _run(
+        self, request: TurnRequest, text: str, items: asyncio.Queue[_Item], reader: _Reader
+    ) -> None:
+        """The turn task: holds the user's lock and feeds ``items`` until the end."""
+        try:
+            lock = self.kv.lock(
+                f"user:{request.user_id}:turn",
+                timeout=self.config.lock_timeout,
+                wait=self.config.lock_wait,
+            )
+            async with lock:
+                async for event in self._locked_turn(request, text, reader):
+                    items.put_nowait(event)
+        except asyncio.CancelledError:  # shutdown; the turn was stored as interrupted
+            items.put_nowait(Busy("the server is shutting down; the turn was stored"))
+            raise
+        except Exception as exc:
+            items.put_nowait(exc)
+            if reader.gone and not isinstance(exc, CompanionError):
+                log.exception("a turn failed after its client left")
+        finally:
+            items.put_nowait(None)
 
     async def session(self, user_id: str) -> SessionInfo:
         """The user's current session (latest conversation, mood)."""
@@ -157,14 +208,20 @@ class ConversationService:
             self.db, self.memory, user_id=user_id, conversation_id=conversation_id
         )
 
+    def start_workers(self) -> None:
+        """Run the queue's workers in this process (``serve`` and ``worker``)."""
+        self.queue.start()
+
     async def drain(self, timeout: float | None = None) -> None:
-        """Wait for background work of finished turns (tests, shutdown)."""
-        await self._background.drain(timeout)
+        """Wait for running turns, then do the queued work that is due (tests, tools)."""
+        await self._turns.drain(timeout)
+        await self.queue.run_until_idle()
 
     async def aclose(self) -> None:
-        """Give background work a moment to finish, then cancel the rest."""
-        await self._background.drain(timeout=10.0)
-        await self._background.cancel()
+        """Let running turns finish (a cut-off one is stored interrupted); stop workers."""
+        await self._turns.drain(timeout=10.0)
+        await self._turns.cancel()
+        await self.queue.stop(timeout=10.0)
 
     # -- steps ----------------------------------------------------------------------
 
@@ -181,36 +238,59 @@ class ConversationService:
             )
         return text
 
-    async def _locked_turn(self, request: TurnRequest, text: str) -> AsyncIterator[TurnEvent]:
+    async def _locked_turn(
+        self, request: TurnRequest, text: str, reader: _Reader
+    ) -> AsyncIterator[TurnEvent]:
         started = time.perf_counter()
         ctx = await self._prepare(request, text)
         generation = Generation()
-        if ctx.verdict.blocks_generation:
-            generation.reply = ctx.verdict.reply or blocked_reply()
-        else:
-            prompt = build_prompt(
-                ctx.state,
-                message=text,
-                memories=ctx.memories,
-                history=ctx.history,
-                budget=self.config.budget,
-            )
-            generation.memory_ids = prompt.memory_ids
-            messages = prompt.messages
-            if self.tools is not None:  # optional tool phase (companion.tools)
-                messages = await self.tools.augment(request, messages)
-            async for piece in generate(
-                self.chat,
-                messages,
-                state=ctx.state,
-                user_id=request.user_id,
-                max_tokens=self.config.budget.reply,
-                temperature=self.config.temperature,
-                out=generation,
-            ):
-                yield TurnEvent(kind="delta", text=piece)
+        try:
+            if ctx.verdict.blocks_generation:
+                generation.reply = ctx.verdict.reply or blocked_reply()
+            else:
+                pieces = self._generate(request, text, ctx, generation)
+                try:
+                    async for piece in pieces:
+                        yield TurnEvent(kind="delta", text=piece)
+                        if reader.gone and self.config.on_disconnect == "stop":
+                            log.info(
+                                "client left; reply stopped", extra={"user_id": request.user_id}
+                            )
+                            generation.interrupt()
+                            break
+                finally:
+                    await pieces.aclose()  # type: ignore[attr-defined]  # ends the model's stream
+        except asyncio.CancelledError:  # shutdown: keep what was said, then stop
+            generation.interrupt()
+            await self._finish(request, text, ctx, generation, started)
+            raise
         result = await self._finish(request, text, ctx, generation, started)
         yield TurnEvent(kind="done", result=result)
+
+    async def _generate(
+        self, request: TurnRequest, text: str, ctx: _Context, generation: Generation
+    ) -> AsyncIterator[str]:
+        prompt = build_prompt(
+            ctx.state,
+            message=text,
+            memories=ctx.memories,
+            history=ctx.history,
+            budget=self.config.budget,
+        )
+        generation.memory_ids = prompt.memory_ids
+        messages = prompt.messages
+        if self.tools is not None:  # optional tool phase (companion.tools)
+            messages = await self.tools.augment(request, messages)
+        async for piece in generate(
+            self.chat,
+            messages,
+            state=ctx.state,
+            user_id=request.user_id,
+            max_tokens=self.config.budget.reply,
+            temperature=self.config.temperature,
+            out=generation,
+        ):
+            yield piece
 
     async def _prepare(self, request: TurnRequest, text: str) -> _Context:
         conversation_id, new = await self._resolve_conversation(request)
@@ -218,6 +298,10 @@ class ConversationService:
         if verdict.flagged:
             metrics.INCIDENTS.labels(verdict.category or "unknown").inc()
         state = await self.personality.load_state(user_id=request.user_id)
+        facts = turn_facts(
+            request, text, conversation_id, new, verdict, state, Generation(), state.pad, 0
+        )
+        turn = await begin_turn(self.db, facts, recover_after=self.config.lock_timeout)
         memories: list[RetrievedMemory] = []
         history: list[ShortTermTurn] = []
         if not verdict.blocks_generation:
@@ -225,7 +309,7 @@ class ConversationService:
                 self._retrieve(request.user_id, text),
                 self._short_term(request.user_id, conversation_id, new=new),
             )
-        return _Context(conversation_id, new, verdict, state, memories, history)
+        return _Context(conversation_id, new, verdict, state, turn, memories, history)
 
     async def _resolve_conversation(self, request: TurnRequest) -> tuple[uuid.UUID, bool]:
         """The turn's conversation: validated now, created with the turn if new."""
@@ -280,115 +364,43 @@ class ConversationService:
         generation: Generation,
         started: float,
     ) -> TurnResult:
+        """Store the reply; commit the mood (read-your-writes) before the result exists."""
         pad_after = self.personality.appraise(ctx.state, text=text, threat=ctx.verdict.flagged)
         elapsed_ms = int((time.perf_counter() - started) * 1000)
-        facts = self._facts(request, text, ctx, generation, pad_after, elapsed_ms)
-        stored = await persist_turn(self.db, facts)
+        facts = turn_facts(
+            request, text, ctx.conversation_id, ctx.new_conversation, ctx.verdict, ctx.state,
+            generation, pad_after, elapsed_ms,
+        )  # fmt: skip
+        status = "interrupted" if generation.interrupted else "complete"
+        stored = await finish_turn(self.db, facts, ctx.started, status=status)
+        self.queue.wake()
         self._observe(request, generation, started)
+        record = turn_record(
+            request, text, ctx.conversation_id, ctx.verdict, ctx.state,
+            generation, stored, pad_after,
+        )  # fmt: skip
         if generation.error is None:
-            record = self._record(request, text, ctx, generation, stored, pad_after)
-            self._background.spawn("memory.remember_turn", self._remember(record))
-            self._background.spawn("personality.after_turn", self.personality.after_turn(record))
-        return self._result(ctx, generation, stored.interaction_id, pad_after, elapsed_ms)
+            await self._after_turn(record)
+        await self._note(record)
+        return turn_result(
+            ctx.conversation_id, ctx.verdict, generation,
+            stored.interaction_id, pad_after, elapsed_ms,
+        )  # fmt: skip
 
-    async def _remember(self, record: TurnRecord) -> None:
+    async def _after_turn(self, record: TurnRecord) -> None:
+        """The new mood, needs and quirk observations: committed under the user's lock."""
         try:
-            await self.memory.remember_turn(record)
-        except Exception:
-            metrics.MEMORY_OPS.labels("remember", "error").inc()
-            raise
-        metrics.MEMORY_OPS.labels("remember", "ok").inc()
+            await self.personality.after_turn(record)
+        except Exception:  # the turn is stored; a lost mood update must not fail it
+            log.exception("updating the mood failed", extra={"user_id": record.user_id})
 
-    def _facts(
-        self,
-        request: TurnRequest,
-        text: str,
-        ctx: _Context,
-        generation: Generation,
-        pad_after: PAD,
-        elapsed_ms: int,
-    ) -> TurnFacts:
-        completion = generation.completion
-        return TurnFacts(
-            user_id=request.user_id,
-            conversation_id=ctx.conversation_id,
-            new_conversation=ctx.new_conversation,
-            channel=request.channel,
-            external_conversation_id=request.external_conversation_id,
-            username=request.username,
-            message_external_id=request.message_external_id,
-            user_text=text,
-            reply_text=generation.reply,
-            pad_before=ctx.state.pad,
-            pad_after=pad_after,
-            emotion_before=ctx.state.emotion,
-            emotion_after=emotion_label(pad_after),
-            verdict=ctx.verdict,
-            snapshot_id=ctx.state.snapshot_id,
-            memory_ids=generation.memory_ids,
-            latency_ms=elapsed_ms,
-            prompt_tokens=completion.usage.prompt_tokens if completion else 0,
-            completion_tokens=completion.usage.completion_tokens if completion else 0,
-            model=completion.model if completion else None,
-            provider=completion.provider if completion else None,
-            fallback_used=completion.fallback_used if completion else False,
-            error=generation.error,
-        )
-
-    def _record(
-        self,
-        request: TurnRequest,
-        text: str,
-        ctx: _Context,
-        generation: Generation,
-        stored: PersistedTurn,
-        pad_after: PAD,
-    ) -> TurnRecord:
-        return TurnRecord(
-            user_id=request.user_id,
-            conversation_id=ctx.conversation_id,
-            interaction_id=stored.interaction_id,
-            user_message_id=stored.user_message_id,
-            reply_message_id=stored.reply_message_id,
-            user_text=text,
-            reply_text=generation.reply,
-            created_at=datetime.now(UTC),
-            pad_before=ctx.state.pad,
-            pad_after=pad_after,
-            emotion=emotion_label(pad_after),
-            flagged=ctx.verdict.flagged,
-            channel=request.channel,
-            speaker=request.username,
-            security_category=ctx.verdict.category,
-        )
-
-    def _result(
-        self,
-        ctx: _Context,
-        generation: Generation,
-        interaction_id: int,
-        pad_after: PAD,
-        elapsed_ms: int,
-    ) -> TurnResult:
-        completion = generation.completion
-        return TurnResult(
-            reply=generation.reply,
-            conversation_id=ctx.conversation_id,
-            interaction_id=interaction_id,
-            emotion=emotion_label(pad_after),
-            pad_after=pad_after.to_dict(),
-            memories_used=list(generation.memory_ids),
-            processing_time_ms=elapsed_ms,
-            model=completion.model if completion else "",
-            provider=completion.provider if completion else "",
-            fallback_used=completion.fallback_used if completion else False,
-            flagged=ctx.verdict.flagged,
-            security_action=ctx.verdict.action,
-            error=generation.error,
-            model_latency_ms=generation.model_ms,
-            prompt_tokens=completion.usage.prompt_tokens if completion else 0,
-            completion_tokens=completion.usage.completion_tokens if completion else 0,
-        )
+    async def _note(self, record: TurnRecord) -> None:
+        """Add the turn to the short-term buffer now, so the next turn sees it."""
+        try:
+            await self.memory.note_turn(record)
+        except Exception:  # the buffer falls back to the stored messages
+            log.warning("short-term buffer not updated", exc_info=True)
+            metrics.MEMORY_OPS.labels("short_term", "error").inc()
 
     def _observe(self, request: TurnRequest, generation: Generation, started: float) -> None:
         total = time.perf_counter() - started

@@ -109,7 +109,7 @@ class PersonalityPort(Protocol):
         ...
 
     async def after_turn(self, record: TurnRecord) -> None:
-        """Background: persist the new mood, satisfy needs, observe the reply."""
+        """Before the reply is returned: persist the new mood, satisfy needs, observe the reply."""
         ...
 
 
@@ -151,8 +151,12 @@ class MemoryPort(Protocol):
         """The last turns of the conversation, oldest first."""
         ...
 
+    async def note_turn(self, record: TurnRecord) -> None:
+        """At once, after the turn is stored: add it to the short-term buffer (not if flagged)."""
+        ...
+
     async def remember_turn(self, record: TurnRecord) -> None:
-        """Background: short-term buffer, episodic memory, facts (skipped if flagged)."""
+        """Queued: episodic memory and facts; idempotent per turn (never for flagged text)."""
         ...
 
 
@@ -161,7 +165,7 @@ class MemoryPort(Protocol):
 
 @dataclass(frozen=True)
 class TurnRecord:
-    """Everything that happened in one persisted turn, handed to background work."""
+    """Everything that happened in one persisted turn, handed to the work after it."""
 
     user_id: str
     conversation_id: uuid.UUID

@@ -27,6 +27,7 @@ from companion.memory.writer import MemoryWriter, ShortTermBuffer
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
+from companion.store.repositories.recent import earlier_user_text, recent_turns
 
 __all__ = ["MemoryService", "source_ids"]
 
@@ -82,32 +83,60 @@ class MemoryService:
         )  # fmt: skip
 
     async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
-        """The last turns of the conversation since its last reset, oldest first."""
+        """The last turns of the conversation since its last reset, oldest first.
+
+        From the buffer in the key-value store; when it has nothing (a restart without
+        Redis, an expired or evicted buffer, Redis down), from the stored messages.
+        """
         async with self._db.session() as session:
             reset_at = await session.scalar(
                 select(Conversation.short_term_reset_at).where(
                     Conversation.id == conversation_id, Conversation.user_id == user_id
                 )
             )
-        return await self.buffer.read(user_id, conversation_id, since=reset_at)
+            turns = await self.buffer.read(user_id, conversation_id, since=reset_at)
+            if turns:
+                return turns
+            lines = await recent_turns(
+                session,
+                user_id=user_id,
+                conversation_id=conversation_id,
+                since=reset_at,
+                limit=self.buffer.keep,
+            )
+        return [ShortTermTurn(role=role, content=content) for role, content in lines]  # type: ignore[arg-type]
 
-    async def remember_turn(self, record: TurnRecord) -> None:
-        """Background: short-term buffer, episodic memory and facts (skipped if flagged)."""
+    async def note_turn(self, record: TurnRecord) -> None:
+        """Add the stored turn to the short-term buffer (a flagged turn never enters it)."""
         if record.flagged:
-            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
             return
-        recent = await self.buffer.read(record.user_id, record.conversation_id, since=None)
-        recent_user = " ".join(t.content for t in recent if t.role == "user")
         at = record.created_at
         await self.buffer.push(record.user_id, record.conversation_id, "user", record.user_text, at)
         await self.buffer.push(
             record.user_id, record.conversation_id, "assistant", record.reply_text, at
         )
+
+    async def remember_turn(self, record: TurnRecord) -> None:
+        """Queued work: episodic memory and facts, once per turn (skipped if flagged).
+
+        Failures propagate, so the queue retries; the writer skips a turn it already
+        stored, so a retry never duplicates memories.
+        """
+        if record.flagged:
+            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
+            return
+        async with self._db.session() as session:
+            recent = await earlier_user_text(
+                session,
+                user_id=record.user_id,
+                conversation_id=record.conversation_id,
+                before_message_id=record.user_message_id,
+                limit=self.buffer.keep // 2,
+            )
         try:
-            await self.writer.remember(record, recent_user_text=recent_user)
+            await self.writer.remember(record, recent_user_text=recent)
         except Exception:
-            # Raised on, so the caller counts a failed write as a failure (the pipeline's
-            # background runner logs it and never lets it take the process down).
+            # Raised on, so the queue retries and the metric counts a failed write as one.
             log.warning("storing the turn's memories failed", extra={"user_id": record.user_id})
             raise
 

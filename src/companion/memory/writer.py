@@ -1,7 +1,8 @@
-"""The write path of a live turn: short-term buffer, episodic memory, facts (background).
+"""The write path of a live turn: short-term buffer, episodic memory, facts (queued).
 
-The pipeline hands a ``TurnRecord`` after the reply went out; nothing here delays a
-reply. A flagged turn (security) is never stored as memory, and its text does not
+The pipeline adds a stored turn to the buffer at once; the episodic memory and facts
+come from the durable work queue (``remember`` runs once per turn, however often it is
+called). A flagged turn (security) is never stored as memory, and its text does not
 enter the short-term buffer either (it would be replayed into the next prompt).
 """
 
@@ -12,6 +13,9 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from companion.conversation.ports import ShortTermTurn, TurnRecord
 from companion.llm.base import Embedder, RoleModel
 from companion.memory import store
@@ -19,6 +23,7 @@ from companion.memory.facts import ExtractedFact, extract_facts, last_entity
 from companion.memory.facts_writer import Provenance, apply_fact, content_hash
 from companion.memory.importance import heuristic_importance
 from companion.memory.llm_paths import llm_facts, llm_importance
+from companion.memory.models import Memory
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore, glob_escape
 
@@ -35,6 +40,11 @@ class ShortTermBuffer:
 
     def __init__(self, kv: KeyValueStore, *, keep: int, ttl: int) -> None:
         self._kv, self._keep, self._ttl = kv, keep, ttl
+
+    @property
+    def keep(self) -> int:
+        """How many lines (user and assistant) the buffer keeps."""
+        return self._keep
 
     @staticmethod
     def key(user_id: str, conversation_id: object) -> str:
@@ -117,7 +127,14 @@ class MemoryWriter:
         return [None] * len(texts)
 
     async def remember(self, record: TurnRecord, *, recent_user_text: str = "") -> int:
-        """Store the turn's episodic memory and its facts; return rows created."""
+        """Store the turn's episodic memory and its facts; return rows created.
+
+        Idempotent per turn: when the episodic memory of ``record.user_message_id``
+        exists, nothing is written (0). Two workers on the same turn serialise on a
+        transaction-level advisory lock and the second finds the first's rows.
+        """
+        if await self._remembered(record):
+            return 0
         speaker = record.speaker or "User"
         importance = await self.importance(record.user_text, user_id=record.user_id)
         previous = last_entity(recent_user_text)
@@ -139,6 +156,12 @@ class MemoryWriter:
         }  # fmt: skip
         created = 1
         async with self._db.transaction() as session:
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": f"remember:{record.user_id}:{record.user_message_id}"},
+            )
+            if await _has_episodic(session, record):
+                return 0
             (episodic_id,) = await store.insert_memories(session, [episodic])
             source = Provenance(
                 at=record.created_at, message_ids=[record.user_message_id],
@@ -151,3 +174,21 @@ class MemoryWriter:
                 )
                 created += outcome.action != "merge"
         return created
+
+    async def _remembered(self, record: TurnRecord) -> bool:
+        async with self._db.session() as session:
+            return await _has_episodic(session, record)
+
+
+async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:
+    """Whether the turn's episodic memory is stored (by its user message id)."""
+    found = await session.scalar(
+        select(Memory.id)
+        .where(
+            Memory.user_id == record.user_id,
+            Memory.memory_type == "episodic",
+            Memory.source_message_ids.contains([record.user_message_id]),
+        )
+        .limit(1)
+    )
+    return found is not None

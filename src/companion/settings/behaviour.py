@@ -34,3 +34,10 @@ class BehaviourSettings(Section):
     scheduler_enabled: bool = True
     proactive_check_minutes: int = Field(default=5, ge=1)
     max_reflection_batch_size: int = Field(default=50, ge=1, le=10_000)
+    #: A client gone mid-reply: "finish" generates and stores the whole reply,
+    #: "stop" stops and stores the partial reply marked interrupted.
+    turn_on_disconnect: Literal["finish", "stop"] = "finish"
+    #: Post-turn work queue: worker tasks per process, and how long a claimed item
+    #: stays claimed without a heartbeat (a killed worker's items return after it).
+    queue_workers: int = Field(default=2, ge=1, le=64)
+    queue_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)

@@ -71,66 +71,95 @@ class KeyValueStore(Protocol):
     async def close(self) -> None: ...
 
 
-class MemoryStore:
-    """An in-process store with expiry, for a single process or as Redis's fallback."""
+class _Space:
+    """One LRU keyspace with expiry; spaces never evict each other's keys."""
 
-    name = "memory"
+    def __init__(self, max_keys: int) -> None:
+        self.data: OrderedDict[str, tuple[object, float | None]] = OrderedDict()
+        self.max_keys = max_keys
 
-    def __init__(self, *, max_keys: int = 100_000) -> None:
-        self._data: OrderedDict[str, tuple[object, float | None]] = OrderedDict()
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._max_keys = max_keys
-
-    def _live(self, key: str) -> object | None:
-        item = self._data.get(key)
+    def live(self, key: str) -> object | None:
+        item = self.data.get(key)
         if item is None:
             return None
         value, expires = item
         if expires is not None and expires <= time.monotonic():
-            del self._data[key]
+            del self.data[key]
             return None
-        self._data.move_to_end(key)
+        self.data.move_to_end(key)
         return value
 
-    def _put(self, key: str, value: object, ttl: float | None) -> None:
-        self._data[key] = (value, None if ttl is None else time.monotonic() + ttl)
-        self._data.move_to_end(key)
-        while len(self._data) > self._max_keys:
-            self._data.popitem(last=False)
+    def put(self, key: str, value: object, ttl: float | None) -> None:
+        self.data[key] = (value, None if ttl is None else time.monotonic() + ttl)
+        self.data.move_to_end(key)
+        while len(self.data) > self.max_keys:
+            self.data.popitem(last=False)
+
+
+class MemoryStore:
+    """An in-process store with expiry, for a single process or as Redis's fallback.
+
+    Caches (``get``/``set``), counters and lists (the short-term buffers) live in
+    separate LRU spaces, so churn in the embedding and importance caches never evicts
+    a live conversation's buffer or a rate-limit counter. An evicted buffer is not
+    lost context: short-term reads fall back to the stored messages.
+    """
+
+    name = "memory"
+
+    def __init__(
+        self, *, max_keys: int = 100_000, max_lists: int = 50_000, max_counters: int = 100_000
+    ) -> None:
+        self._values = _Space(max_keys)
+        self._counters = _Space(max_counters)
+        self._lists = _Space(max_lists)
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _spaces(self) -> tuple[_Space, _Space, _Space]:
+        return (self._values, self._counters, self._lists)
 
     async def get(self, key: str) -> bytes | None:
-        value = self._live(key)
-        if isinstance(value, int):  # counters read back like Redis: b"3"
-            return str(value).encode()
+        counter = self._counters.live(key)
+        if isinstance(counter, int):  # counters read back like Redis: b"3"
+            return str(counter).encode()
+        value = self._values.live(key)
         return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None:
-        self._put(key, value.encode() if isinstance(value, str) else value, ttl)
+        self._counters.data.pop(key, None)
+        self._values.put(key, value.encode() if isinstance(value, str) else value, ttl)
 
     async def delete(self, *keys: str) -> int:
-        return sum(self._data.pop(key, None) is not None for key in keys)
+        return sum(
+            any(space.data.pop(key, None) is not None for space in self._spaces()) for key in keys
+        )
 
     async def delete_pattern(self, pattern: str) -> int:
-        doomed = [key for key in self._data if fnmatch.fnmatchcase(key, pattern)]
+        doomed = {
+            key
+            for space in self._spaces()
+            for key in space.data
+            if fnmatch.fnmatchcase(key, pattern)
+        }
         return await self.delete(*doomed)
 
     async def incr(self, key: str, *, ttl: float) -> int:
-        current = self._live(key)
+        current = self._counters.live(key)
         if isinstance(current, int):
-            value, expires = current + 1, self._data[key][1]
-            self._data[key] = (value, expires)
+            value, expires = current + 1, self._counters.data[key][1]
+            self._counters.data[key] = (value, expires)
             return value
-        self._put(key, 1, ttl)
+        self._counters.put(key, 1, ttl)
         return 1
 
     async def push_recent(self, key: str, value: str, *, keep: int, ttl: float) -> None:
-        items = self._live(key)
+        items = self._lists.live(key)
         values = list(items) if isinstance(items, list) else []
         values.append(value)
-        self._put(key, values[-keep:], ttl)
+        self._lists.put(key, values[-keep:], ttl)
 
     async def recent(self, key: str) -> list[str]:
-        items = self._live(key)
+        items = self._lists.live(key)
         return list(items) if isinstance(items, list) else []
 
     @asynccontextmanager
@@ -153,7 +182,8 @@ class MemoryStore:
         return 0.0
 
     async def close(self) -> None:
-        self._data.clear()
+        for space in self._spaces():
+            space.data.clear()
 
 
 class RedisStore:

@@ -31,14 +31,21 @@ async def _world(runtime: Any) -> None:
             # A real conversation: a made-up id fails the memory write (foreign key).
             conversation = await conversations.get_or_create_conversation(session, user_id=user_id)
         await runtime.personality.load_state(user_id=user_id, now=NOW - timedelta(days=2))
+        async with runtime.db.transaction() as session:
+            conversation = await conversations.create_conversation(session, user_id=user_id)
         for i, said in enumerate(TEXTS):
             at = NOW - timedelta(hours=30 - i)
             async with runtime.db.transaction() as session:
+                asked = await conversations.add_message(
+                    session, user_id=user_id, conversation_id=conversation.id, role="user",
+                    content=said, created_at=at,
+                )  # fmt: skip
                 row = await interactions.record_interaction(
                     session,
                     user_id=user_id,
                     timestamp=at,
                     user_message=said,
+                    user_message_id=asked.id,
                     agent_response="That sounds lovely!!",
                     pad_after={"pleasure": 0.6},
                 )
@@ -47,7 +54,7 @@ async def _world(runtime: Any) -> None:
                     user_id=user_id,
                     conversation_id=conversation.id,
                     interaction_id=row.id,
-                    user_message_id=0,
+                    user_message_id=asked.id,
                     reply_message_id=0,
                     user_text=said,
                     reply_text="That sounds lovely!!",

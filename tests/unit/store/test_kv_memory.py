@@ -62,3 +62,19 @@ async def test_lru_bound() -> None:
         await store.set(key, key)
     assert await store.get("a") is None
     assert await store.get("c") == b"c"
+
+
+async def test_cache_churn_never_evicts_conversation_buffers_or_counters() -> None:
+    store = MemoryStore(max_keys=3, max_lists=2)
+    await store.push_recent("user:a:st:1", "hello", keep=10, ttl=60)
+    assert await store.incr("rate:a", ttl=60) == 1
+    for index in range(100):  # embedding and importance caches churning
+        await store.set(f"emb:{index}", "v")
+    assert await store.recent("user:a:st:1") == ["hello"]
+    assert await store.incr("rate:a", ttl=60) == 2
+    assert await store.get("emb:0") is None and await store.get("emb:99") == b"v"
+    # Buffers are bounded among themselves (the oldest goes; reads fall back to the DB).
+    await store.push_recent("user:b:st:2", "x", keep=10, ttl=60)
+    await store.push_recent("user:c:st:3", "y", keep=10, ttl=60)
+    assert await store.recent("user:a:st:1") == []
+    assert await store.delete_pattern("user:*") == 2

@@ -10,9 +10,11 @@ from companion.store.models.job_run import JobRun, JobUserMark
 from companion.store.models.llm_call import LLMCall
 from companion.store.models.message import Message
 from companion.store.models.user import USER_STATUSES, User
+from companion.store.models.work_item import WORK_STATUSES, WorkItem
 
 __all__ = [
     "USER_STATUSES",
+    "WORK_STATUSES",
     "ApiKey",
     "CompanionProfile",
     "Conversation",
@@ -22,4 +24,5 @@ __all__ = [
     "LLMCall",
     "Message",
     "User",
+    "WorkItem",
 ]

@@ -81,3 +81,7 @@ class Interaction(Base):
     user_initiated: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     conversation_length: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     user_satisfaction_implied: Mapped[float | None] = mapped_column(Float)
+    #: ``started`` while the reply is generated, then ``complete``, or ``interrupted``
+    #: (the reply was cut short: the client left with stop-on-disconnect, or the
+    #: process stopped mid-turn and a worker recovered the turn).
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="complete")

@@ -1,0 +1,97 @@
+"""The queued work after a turn: learn from it (memory), recovering turns cut off by a crash.
+
+A turn's work item (``persist.LEARN``, keyed by interaction id) is written with the
+user's message. It runs when the turn finishes, or, if the process that answered
+died mid-turn, once the turn's lock could no longer be held: the interaction is then
+still ``started`` and is marked ``interrupted`` here before learning from it.
+
+Re-running is harmless: the memory writer skips a turn whose episodic memory exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC
+
+from sqlalchemy import select, update
+
+from companion.conversation import metrics
+from companion.conversation.ports import MemoryPort, TurnRecord
+from companion.personality.core import emotion_label
+from companion.store.database import Database
+from companion.store.models import Interaction, Message
+from companion.store.queue import QueuedItem
+from companion.types import PAD
+
+__all__ = ["TurnLearner"]
+
+log = logging.getLogger(__name__)
+
+#: What a recovered turn's interaction says happened.
+RECOVERED = "the turn was cut off (the process answering it stopped); recovered by a worker"
+
+
+class TurnLearner:
+    """The handler of ``turn.learn`` items."""
+
+    def __init__(self, db: Database, memory: MemoryPort) -> None:
+        self.db = db
+        self.memory = memory
+
+    async def __call__(self, item: QueuedItem) -> None:
+        interaction_id = int(item.payload.get("interaction_id", item.key))
+        record = await self._record(item.user_id, interaction_id)
+        if record is None:  # deleted since (forgotten, user deleted): nothing to learn
+            return
+        if record.flagged:
+            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
+            return
+        try:
+            await self.memory.remember_turn(record)
+        except Exception:
+            metrics.MEMORY_OPS.labels("remember", "error").inc()
+            raise
+        metrics.MEMORY_OPS.labels("remember", "ok").inc()
+
+    async def _record(self, user_id: str, interaction_id: int) -> TurnRecord | None:
+        async with self.db.transaction() as session:
+            row = await session.scalar(
+                select(Interaction)
+                .where(Interaction.id == interaction_id, Interaction.user_id == user_id)
+                .with_for_update()
+            )
+            if row is None or row.session_id is None or row.user_message_id is None:
+                return None
+            if row.status == "started":
+                log.warning(
+                    "recovering a turn cut off mid-generation",
+                    extra={"user_id": user_id, "interaction_id": interaction_id},
+                )
+                await session.execute(
+                    update(Interaction)
+                    .where(Interaction.id == interaction_id)
+                    .values(status="interrupted", error_message=RECOVERED)
+                )
+                row.status = "interrupted"
+            speaker = await session.scalar(
+                select(Message.speaker).where(Message.id == row.user_message_id)
+            )
+            pad_after = PAD.from_dict(row.pad_after or row.pad_before or {})
+            return TurnRecord(
+                user_id=user_id,
+                conversation_id=uuid.UUID(str(row.session_id)),
+                interaction_id=row.id,
+                user_message_id=row.user_message_id,
+                reply_message_id=row.reply_message_id or 0,
+                user_text=row.user_message or "",
+                reply_text=row.agent_response,
+                created_at=row.timestamp.astimezone(UTC),
+                pad_before=PAD.from_dict(row.pad_before or {}),
+                pad_after=pad_after,
+                emotion=row.emotion_after or emotion_label(pad_after),
+                flagged=not row.security_check_passed,
+                channel=row.channel,
+                speaker=speaker,
+                security_category=row.security_threat_detected,
+            )

@@ -1,0 +1,340 @@
+"""A durable work queue in PostgreSQL: the transactional outbox of the turn pipeline.
+
+Producers write an item with ``enqueue(session, …)`` inside their own transaction, so
+the work exists exactly when the data it is about exists. Workers claim due items with
+``FOR UPDATE SKIP LOCKED`` (many workers, on many machines, share one table without
+blocking each other), hold them under a lease that a heartbeat extends, mark them done,
+or put them back with exponential backoff; after ``max_attempts`` an item is
+``failed`` and logged. A worker that dies (``kill -9``) stops renewing its lease: the
+item becomes due again when the lease runs out. Handlers must be idempotent per
+``(kind, key)``: an item can run more than once (a lease expired mid-run), never zero
+times once committed.
+
+Why a table and not ``pgqueuer`` or ``procrastinate``: the item must be written in
+the *same* SQLAlchemy/asyncpg transaction as the turn, and be deleted with its user
+(``user_id`` with ``ON DELETE CASCADE``); both libraries enqueue through their own
+connection and schema (procrastinate needs psycopg, pgqueuer brings uvloop, croniter
+and its own CLI and installer), so neither gives the outbox without reaching under
+SQLAlchemy. What we need is a few hundred lines of SQL and asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from companion.store.database import Database
+from companion.store.models import WorkItem
+
+__all__ = ["Handler", "QueuedItem", "WorkQueue", "backoff_seconds"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["QueuedItem"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class QueuedItem:
+    """A claimed item, as its handler sees it."""
+
+    id: int
+    kind: str
+    key: str
+    user_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float, jitter: float = 0.5) -> float:
+    """Wait before retry number ``attempts`` (1, 2, …): ``base·2^(n-1)``, capped, jittered.
+
+    The jitter takes off up to ``jitter`` of the wait, so many failing items spread out.
+    """
+    wait = min(cap, base * 2.0 ** max(0, attempts - 1))
+    return float(wait * (1.0 - jitter * random.random()))
+
+
+_CLAIM = text(
+    """
+    UPDATE work_items SET status = 'running', attempts = attempts + 1,
+           locked_until = now() + make_interval(secs => :lease), claimed_by = :worker
+    WHERE id IN (
+        SELECT id FROM work_items
+        WHERE run_after <= now()
+          AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
+          AND kind = ANY(:kinds)
+        ORDER BY run_after, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, kind, key, user_id, payload, attempts
+    """
+)
+
+
+class WorkQueue:
+    """Enqueue in the caller's transaction; run handlers in worker tasks."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lease_seconds: float = 30.0,
+        max_attempts: int = 8,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 600.0,
+        poll_seconds: float = 1.0,
+        concurrency: int = 2,
+    ) -> None:
+        self.db = db
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.poll_seconds = poll_seconds
+        self.concurrency = concurrency
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._handlers: dict[str, Handler] = {}
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    # -- producing ------------------------------------------------------------------
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """Handle items of ``kind`` in this process's workers."""
+        self._handlers[kind] = handler
+
+    @staticmethod
+    async def enqueue(
+        session: AsyncSession,
+        *,
+        kind: str,
+        key: str,
+        user_id: str,
+        payload: dict[str, Any] | None = None,
+        run_after: datetime | None = None,
+    ) -> None:
+        """Add an item in ``session``'s transaction (a second enqueue of the key is a no-op)."""
+        values: dict[str, Any] = {
+            "kind": kind,
+            "key": key,
+            "user_id": user_id,
+            "payload": payload or {},
+        }
+        if run_after is not None:
+            values["run_after"] = run_after
+        await session.execute(
+            insert(WorkItem)
+            .values(**values)
+            .on_conflict_do_nothing(constraint="uq_work_items_kind_key")
+        )
+
+    @staticmethod
+    async def make_due(session: AsyncSession, *, kind: str, key: str) -> None:
+        """Let a pending item run now (in ``session``'s transaction)."""
+        await session.execute(
+            text(
+                "UPDATE work_items SET run_after = now() "
+                "WHERE kind = :kind AND key = :key AND status = 'pending'"
+            ),
+            {"kind": kind, "key": key},
+        )
+
+    def wake(self) -> None:
+        """Tell this process's workers that an item may be due (skips one poll)."""
+        self._wake.set()
+
+    # -- consuming ------------------------------------------------------------------
+
+    async def claim(self, limit: int = 1) -> list[QueuedItem]:
+        """Claim up to ``limit`` due items of the kinds this process handles."""
+        if not self._handlers:
+            return []
+        async with self.db.transaction() as session:
+            rows = await session.execute(
+                _CLAIM,
+                {
+                    "lease": self.lease_seconds,
+                    "worker": self.worker_id,
+                    "kinds": list(self._handlers),
+                    "limit": limit,
+                },
+            )
+            return [
+                QueuedItem(r.id, r.kind, r.key, r.user_id, dict(r.payload), r.attempts)
+                for r in rows
+            ]
+
+    async def process(self, item: QueuedItem) -> bool:
+        """Run ``item``'s handler and record the outcome; True when it succeeded."""
+        handler = self._handlers[item.kind]
+        heartbeat = asyncio.create_task(self._heartbeat(item.id))
+        try:
+            await handler(item)
+        except asyncio.CancelledError:
+            raise  # the lease runs out and another worker takes the item
+        except Exception as exc:
+            await self._failed(item, exc)
+            return False
+        finally:
+            heartbeat.cancel()
+        await self._execute(
+            "UPDATE work_items SET status = 'done', done_at = now(), locked_until = NULL, "
+            "last_error = NULL WHERE id = :id",
+            id=item.id,
+        )
+        return True
+
+    async def run_once(self, limit: int = 10) -> int:
+        """Claim and process due items one by one; the number processed."""
+        items = await self.claim(limit)
+        for item in items:
+            await self.process(item)
+        return len(items)
+
+    async def run_until_idle(self, *, max_rounds: int = 1000) -> int:
+        """Process due items until none is left (tests, ``drain``); the number processed."""
+        total = 0
+        for _ in range(max_rounds):
+            done = await self.run_once()
+            if done == 0:
+                break
+            total += done
+        return total
+
+    async def prune(self, *, keep_done_hours: float = 24.0) -> int:
+        """Delete items done more than ``keep_done_hours`` ago; the number deleted.
+
+        Failed items stay (with their last error) until someone looks at them.
+        """
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                text(
+                    "DELETE FROM work_items WHERE status = 'done' "
+                    "AND done_at < now() - make_interval(secs => :keep)"
+                ),
+                {"keep": keep_done_hours * 3600},
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def counts(self) -> dict[str, int]:
+        """How many items are in each status."""
+        async with self.db.session() as session:
+            rows = await session.execute(
+                text("SELECT status, count(*) FROM work_items GROUP BY status")
+            )
+            return {str(status): int(n) for status, n in rows}
+
+    # -- worker tasks ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start ``concurrency`` worker tasks in this process (serve, worker)."""
+        if self._tasks:
+            return
+        self._stopping.clear()
+        self._tasks = [
+            asyncio.get_running_loop().create_task(self._loop(n), name=f"queue-worker-{n}")
+            for n in range(self.concurrency)
+        ]
+        log.info("work queue started", extra={"workers": self.concurrency, "id": self.worker_id})
+
+    @property
+    def running(self) -> bool:
+        """Whether this process runs workers."""
+        return bool(self._tasks)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Let running items finish for ``timeout`` s, then cancel (their leases expire)."""
+        if not self._tasks:
+            return
+        self._stopping.set()
+        self._wake.set()
+        _, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _loop(self, number: int) -> None:
+        next_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            if number == 0 and loop.time() >= next_prune:  # housekeeping, every 10 min
+                next_prune = loop.time() + 600
+                try:
+                    await self.prune()
+                except Exception:
+                    log.warning("work queue: pruning done items failed", exc_info=True)
+            try:
+                item = await self.claim(1)
+            except Exception:  # the database is down: wait and try again
+                log.warning("work queue: claiming failed; retrying", exc_info=True)
+                item = []
+            if item:
+                try:
+                    await self.process(item[0])
+                except Exception:  # recording the outcome failed: the lease expires
+                    log.warning("work queue: recording an outcome failed", exc_info=True)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def _heartbeat(self, item_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                await self._execute(
+                    "UPDATE work_items SET locked_until = now() + make_interval(secs => :lease) "
+                    "WHERE id = :id AND status = 'running'",
+                    id=item_id,
+                    lease=self.lease_seconds,
+                )
+            except Exception:
+                log.warning("work queue: lease renewal failed", exc_info=True)
+
+    async def _failed(self, item: QueuedItem, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        extra = {
+            "kind": item.kind,
+            "key": item.key,
+            "user_id": item.user_id,
+            "attempt": item.attempts,
+        }
+        if item.attempts >= self.max_attempts:
+            log.error("work item failed for good: %s", error, extra=extra, exc_info=exc)
+            await self._execute(
+                "UPDATE work_items SET status = 'failed', locked_until = NULL, last_error = :error "
+                "WHERE id = :id",
+                id=item.id,
+                error=error,
+            )
+            return
+        wait = backoff_seconds(item.attempts, base=self.backoff_base, cap=self.backoff_cap)
+        log.warning("work item failed; retrying in %.1f s: %s", wait, error, extra=extra)
+        await self._execute(
+            "UPDATE work_items SET status = 'pending', locked_until = NULL, last_error = :error, "
+            "run_after = now() + make_interval(secs => :wait) WHERE id = :id",
+            id=item.id,
+            error=error,
+            wait=wait,
+        )
+
+    async def _execute(self, sql: str, **params: Any) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(text(sql), params)

@@ -1,0 +1,71 @@
+"""Recent lines of a conversation from the stored messages (the short-term fallback)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+__all__ = ["earlier_user_text", "recent_turns"]
+
+# Lines of turns still being answered ('started') or flagged by security are left out:
+# the first is the message being answered now, the second must never be replayed.
+_RECENT = text(
+    """
+    SELECT m.role, m.content FROM messages m
+    WHERE m.user_id = :user_id AND m.conversation_id = :conversation_id
+      AND m.role IN ('user', 'assistant')
+      AND (CAST(:since AS timestamptz) IS NULL OR m.created_at > CAST(:since AS timestamptz))
+      AND NOT EXISTS (
+        SELECT 1 FROM interactions i
+        WHERE i.user_id = :user_id AND i.session_id = :conversation_id
+          AND (i.user_message_id = m.id OR i.reply_message_id = m.id)
+          AND (i.status = 'started' OR NOT i.security_check_passed)
+      )
+    ORDER BY m.id DESC
+    LIMIT :limit
+    """
+)
+
+
+async def recent_turns(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID,
+    since: datetime | None,
+    limit: int,
+) -> list[tuple[str, str]]:
+    """The conversation's last ``limit`` lines (role, content) after ``since``, oldest first."""
+    rows = await session.execute(
+        _RECENT,
+        {"user_id": user_id, "conversation_id": conversation_id, "since": since, "limit": limit},
+    )
+    return [(str(role), str(content)) for role, content in reversed(rows.all())]
+
+
+async def earlier_user_text(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID,
+    before_message_id: int,
+    limit: int,
+) -> str:
+    """The user's last ``limit`` messages before ``before_message_id``, oldest first, joined."""
+    rows = await session.execute(
+        text(
+            "SELECT content FROM messages WHERE user_id = :user_id "
+            "AND conversation_id = :conversation_id AND role = 'user' AND id < :before "
+            "ORDER BY id DESC LIMIT :limit"
+        ),
+        {
+            "user_id": user_id,
+            "conversation_id": conversation_id,
+            "before": before_message_id,
+            "limit": max(1, limit),
+        },
+    )
+    return " ".join(reversed([str(content) for (content,) in rows]))
