@@ -6,6 +6,8 @@ Registered for the whole suite by one line in ``tests/conftest.py``
 - ``openai_server`` — ``FakeOpenAIServer`` (see ``tests/fakes/openai_server.py``):
   ``.base_url``, ``.enqueue(Reply(...))``, ``.requests``, ``.default_text``.
 - ``gemini_server`` — ``FakeGeminiServer`` (``tests/fakes/gemini_server.py``).
+- ``telegram_server`` — ``FakeTelegramServer`` (``tests/fakes/telegram_server.py``):
+  the Bot API; ``.url`` is the value for ``TELEGRAM_API_URL``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,17 @@ import pytest
 
 from tests.fakes.gemini_server import FakeGeminiServer
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
+from tests.fakes.telegram_server import FakeTelegramServer
 
-__all__ = ["FakeGeminiServer", "FakeOpenAIServer", "Reply", "gemini_server", "openai_server"]
+__all__ = [
+    "FakeGeminiServer",
+    "FakeOpenAIServer",
+    "FakeTelegramServer",
+    "Reply",
+    "gemini_server",
+    "openai_server",
+    "telegram_server",
+]
 
 
 @pytest.fixture
@@ -31,4 +42,11 @@ def openai_server() -> Iterator[FakeOpenAIServer]:
 def gemini_server() -> Iterator[FakeGeminiServer]:
     """A fresh fake Gemini embeddings endpoint on a free loopback port."""
     with FakeGeminiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def telegram_server() -> Iterator[FakeTelegramServer]:
+    """A fresh fake Telegram Bot API server on a free loopback port."""
+    with FakeTelegramServer() as server:
         yield server

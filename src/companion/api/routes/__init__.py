@@ -17,6 +17,7 @@ from companion.api.routes import (
     proactive,
     security,
     seed004,
+    telegram,
 )
 
 __all__ = ["ROUTERS"]
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     security.router,
     web.router,
     channels.router,
+    telegram.router,
 ]
