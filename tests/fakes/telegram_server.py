@@ -25,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -111,6 +113,13 @@ class FakeTelegramServer(LoopbackServer):
         self._cond = threading.Condition()
         #: How long an empty ``getUpdates`` waits at most (short: fast teardown).
         self.max_poll_wait = 0.3
+        self._server.handle_error = self._quiet_disconnect  # type: ignore[method-assign]
+
+    def _quiet_disconnect(self, request: Any, client_address: Any) -> None:
+        """A bot that stops mid long poll hangs up on us; that is not an error."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, (BrokenPipeError, ConnectionResetError)):
+            traceback.print_exc()
 
     @property
     def api_url(self) -> str:

@@ -19,7 +19,13 @@ from tests.fakes import FakeOpenAIServer
 from tests.fakes._http import Response
 from tests.fakes.telegram_server import FakeTelegramServer
 
-from companion.channels.telegram import TelegramService, start_telegram, stop_telegram
+from companion.channels.telegram import (
+    PublicLimiter,
+    TelegramService,
+    start_telegram,
+    stop_telegram,
+)
+from companion.conversation.limits import Limit
 from companion.runtime import Runtime
 from companion.store.repositories import api_keys, users
 
@@ -123,6 +129,8 @@ async def live(
     own = await Runtime.start(settings, migrate=False)
     service = await start_telegram(own)
     assert service is not None
+    # Tests send many commands quickly; the seed limits get their own test.
+    service.bot.limiter = PublicLimiter(own.kv, limits=(Limit(10_000, 60, "minute"),))
     try:
         yield Live(telegram_server, llm, own, service)
     finally:

@@ -53,11 +53,11 @@ def register(bot: TelegramBot, app: Application[Any, Any, Any, Any, Any, Any]) -
             await bot.answer(incoming, texts.FOREIGN_BUTTON)
             return
         await bot.companion.setup(incoming.user_id, preset)
-        await query.answer()
         await query.edit_message_text(
             f"Done — I'm your <b>{escape(preset.replace('_', ' '))}</b> now. Say hello!",
             parse_mode="HTML",
         )
+        await query.answer()
 
     async def help_(incoming: Incoming) -> None:
         await bot.send(

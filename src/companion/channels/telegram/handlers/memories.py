@@ -87,14 +87,14 @@ def register(bot: TelegramBot, app: Application[Any, Any, Any, Any, Any, Any]) -
             await bot.answer(incoming, texts.FOREIGN_BUTTON)
             return
         if parts[0] == "keep":
-            await query.answer()
             await query.edit_message_text(texts.FORGET_CANCELLED)
+            await query.answer()
             return
         target = None if parts[2] == "all" else parts[2]
         forgotten = await bot.companion.forget(incoming.user_id, target)
         noun = "memory" if forgotten == 1 else "memories"
-        await query.answer()
         await query.edit_message_text(f"Forgotten {forgotten} {noun}.")
+        await query.answer()
 
     only_new = filters.UpdateType.MESSAGE
     app.add_handler(
