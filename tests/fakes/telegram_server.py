@@ -41,7 +41,14 @@ __all__ = ["BOT_ID", "BOT_USERNAME", "Call", "FakeTelegramServer"]
 
 BOT_ID = 777000111
 BOT_USERNAME = "companion_test_bot"
-_JSON_FIELDS = {"reply_markup", "commands", "scope", "entities", "link_preview_options"}
+_JSON_FIELDS = {
+    "reply_markup",
+    "reply_parameters",
+    "commands",
+    "scope",
+    "entities",
+    "link_preview_options",
+}
 
 
 @dataclass

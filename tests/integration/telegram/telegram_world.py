@@ -9,6 +9,7 @@ take a scripted reply meant for a turn.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +36,24 @@ BOB = 2002
 
 
 class ScriptedLLM(FakeOpenAIServer):
-    """Answers a chat turn by the user's exact message: a scripted text, or a hang."""
+    """Answers a chat turn by the user's exact message: a scripted text, or later.
+
+    ``hold(text)`` makes the answer to ``text`` wait until ``let_go(text)`` (a failed
+    call would fall back to the slow embedded model, so tests hold instead of hang).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.scripted: dict[str, str] = {}
-        self.hang_on: set[str] = set()
+        self._held: dict[str, threading.Event] = {}
+
+    def hold(self, text: str) -> None:
+        """Delay the answer to ``text`` until ``let_go``."""
+        self._held[text] = threading.Event()
+
+    def let_go(self, text: str) -> None:
+        """Answer the held ``text`` now."""
+        self._held[text].set()
 
     @staticmethod
     def _last_user(body: dict[str, Any]) -> str:
@@ -48,8 +61,9 @@ class ScriptedLLM(FakeOpenAIServer):
         return str(users_[-1].get("content", "")).strip() if users_ else ""
 
     def _chat(self, body: dict[str, Any], reply: Any) -> Response:
-        if self._last_user(body) in self.hang_on:
-            return Response(hang=True)
+        held = self._held.get(self._last_user(body))
+        if held is not None:
+            held.wait(timeout=120)
         return super()._chat(body, reply)
 
     def _default(self, body: dict[str, Any]) -> str:
@@ -93,7 +107,9 @@ class Live:
         return http, {"Authorization": f"Bearer {secret}"}
 
 
-def live_settings(database_url: str, llm: FakeOpenAIServer, tg: FakeTelegramServer, **env: str) -> Any:
+def live_settings(
+    database_url: str, llm: FakeOpenAIServer, tg: FakeTelegramServer, **env: str
+) -> Any:
     """Settings with both fakes and ADMIN as the only Telegram admin."""
     return make_settings(
         database_url,
@@ -135,6 +151,7 @@ async def live(
         yield Live(telegram_server, llm, own, service)
     finally:
         await stop_telegram(service)
-        llm.release()
+        for event in llm._held.values():
+            event.set()
         await own.conversation.drain()
         await own.close()

@@ -24,7 +24,8 @@ async def test_a_private_conversation_remembers_across_turns(live: Live) -> None
     reply = live.telegram.sent("sendMessage", chat_id=ALICE)[0]
     assert reply.params["parse_mode"] == "HTML"
     assert any(
-        c.params.get("action") == "typing" for c in live.telegram.sent("sendChatAction", chat_id=ALICE)
+        c.params.get("action") == "typing"
+        for c in live.telegram.sent("sendChatAction", chat_id=ALICE)
     )
 
     await live.say(ALICE, "What do I love doing?")
@@ -71,7 +72,9 @@ async def test_two_telegram_users_never_see_each_other(live: Live) -> None:
 
     # Bob's prompt never carries Alice's words.
     bob_turns = [
-        b for b in live.llm.chat_requests if b["messages"][-1]["content"] == "I collect antique maps."
+        b
+        for b in live.llm.chat_requests
+        if b["messages"][-1]["content"] == "I collect antique maps."
     ]
     assert bob_turns and "falconry" not in json.dumps(bob_turns)
 

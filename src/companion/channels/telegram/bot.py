@@ -24,6 +24,7 @@ from telegram import (
     BotCommandScopeDefault,
     InlineKeyboardMarkup,
     Message,
+    ReplyParameters,
     Update,
     User,
 )
@@ -257,7 +258,10 @@ class TelegramBot:
         bot = self._app().bot
         kwargs: dict[str, Any] = {"reply_markup": keyboard}
         if quote and reply is not None and reply.message is not None:
-            kwargs["reply_to_message_id"] = reply.message.message_id
+            # Quote the message we answer; send anyway should it have been deleted.
+            kwargs["reply_parameters"] = ReplyParameters(
+                reply.message.message_id, allow_sending_without_reply=True
+            )
         try:
             sent: Message = await bot.send_message(
                 chat_id, html, parse_mode=ParseMode.HTML, **kwargs
