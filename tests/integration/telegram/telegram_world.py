@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,25 +134,34 @@ def llm() -> Any:
         yield server
 
 
-@pytest.fixture
-async def live(
-    runtime: Runtime, database_url: str, llm: ScriptedLLM, telegram_server: FakeTelegramServer
+@asynccontextmanager
+async def running(
+    database_url: str, llm: ScriptedLLM, tg: FakeTelegramServer, **env: str
 ) -> AsyncIterator[Live]:
-    """A runtime on the fakes with the bot started as ``companion serve`` starts it.
-
-    Depends on the session ``runtime`` so the tables are emptied afterwards.
-    """
-    settings = live_settings(database_url, llm, telegram_server)
+    """A runtime on the fakes with the bot started as ``companion serve`` starts it."""
+    settings = live_settings(database_url, llm, tg, **env)
     own = await Runtime.start(settings, migrate=False)
     service = await start_telegram(own)
     assert service is not None
     # Tests send many commands quickly; the seed limits get their own test.
     service.bot.limiter = PublicLimiter(own.kv, limits=(Limit(10_000, 60, "minute"),))
     try:
-        yield Live(telegram_server, llm, own, service)
+        yield Live(tg, llm, own, service)
     finally:
         await stop_telegram(service)
         for event in llm._held.values():
             event.set()
         await own.conversation.drain()
         await own.close()
+
+
+@pytest.fixture
+async def live(
+    runtime: Runtime, database_url: str, llm: ScriptedLLM, telegram_server: FakeTelegramServer
+) -> AsyncIterator[Live]:
+    """The bot in public mode with ADMIN as its admin.
+
+    Depends on the session ``runtime`` so the tables are emptied afterwards.
+    """
+    async with running(database_url, llm, telegram_server) as started:
+        yield started

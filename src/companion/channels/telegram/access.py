@@ -40,6 +40,6 @@ class PublicLimiter:
         self._limiter = RateLimiter(kv)
         self.limits = limits
 
-    async def hit(self, user_id: str) -> None:
+    async def hit(self, user_id: str, *, now: float | None = None) -> None:
         """Count one message of ``user_id``; raises ``RateLimited`` with ``retry_after``."""
-        await self._limiter.hit(f"telegram-public:{user_id}", self.limits)
+        await self._limiter.hit(f"telegram-public:{user_id}", self.limits, now=now)
