@@ -174,6 +174,14 @@ class FakeTelegramServer(LoopbackServer):
                 message["entities"] = entities
         return message
 
+    def private_update(self, user_id: int, text: str | None, **extra: Any) -> dict[str, Any]:
+        """A private-message update, not queued (for webhook tests)."""
+        chat = {"id": user_id, "type": "private", "first_name": f"User{user_id}"}
+        return {
+            "update_id": 10_000 + next(self._update_ids),
+            "message": self._message(user_id, chat, text, **extra),
+        }
+
     def private_message(self, user_id: int, text: str | None, **extra: Any) -> int:
         """A message from ``user_id`` in its private chat with the bot (chat id = user id)."""
         chat = {"id": user_id, "type": "private", "first_name": f"User{user_id}"}
