@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import NoDecode
@@ -33,8 +33,6 @@ class ChannelSettings(Section):
     telegram_api_url: str = "https://api.telegram.org"
     #: ``false``: only TELEGRAM_ADMIN_IDS may talk; everyone else is told politely.
     telegram_public: bool = True
-    #: Older spelling: ``admin`` means TELEGRAM_PUBLIC=false.
-    telegram_mode: Literal["admin", "public"] | None = None
     telegram_admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     #: Set: Telegram pushes updates to ``{TELEGRAM_WEBHOOK_URL}`` (served by the gateway
     #: at ``/telegram/webhook``) instead of the bot polling ``getUpdates``.
@@ -44,13 +42,12 @@ class ChannelSettings(Section):
     @property
     def telegram_open_to_public(self) -> bool:
         """Whether people outside TELEGRAM_ADMIN_IDS may talk to the Telegram bot."""
-        return self.telegram_public and self.telegram_mode != "admin"
+        return self.telegram_public
 
     @field_validator(
         "discord_token",
         "telegram_bot_token",
         "discord_guild_id",
-        "telegram_mode",
         "telegram_webhook_url",
         "telegram_webhook_secret",
         mode="before",

@@ -49,6 +49,21 @@ def _env(database_url: str, llm: ScriptedLLM, **extra: str) -> dict[str, str]:
     }
 
 
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True
+    )
+
+
+def _interrupt(process: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a person would stop it; killed if it does not stop in time."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 @pytest.fixture
 def gateway(
     runtime: Runtime,
@@ -129,10 +144,7 @@ async def test_companion_telegram_runs_against_a_remote_gateway(
             TELEGRAM_API_URL=other.url,
             TELEGRAM_ADMIN_IDS=str(ADMIN),
         )
-        bot = subprocess.Popen(
-            [*CLI, "telegram", "--gateway", base, "--api-key", key],
-            env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True,
-        )  # fmt: skip
+        bot = _spawn([*CLI, "telegram", "--gateway", base, "--api-key", key], env, log)
         try:
             other.private_message(5151, "Hello from afar")
             (reply,) = await other.wait_for("sendMessage", chat_id=5151, timeout=120)
@@ -141,11 +153,7 @@ async def test_companion_telegram_runs_against_a_remote_gateway(
             (status,) = await other.wait_for("sendMessage", chat_id=ADMIN, timeout=60)
             assert "Users: " in status.text and "Chat model: openai:" in status.text
         finally:
-            bot.send_signal(signal.SIGINT)
-            try:
-                bot.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                bot.kill()
+            _interrupt(bot)
             print(log.read_text()[-4000:])
 
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:

@@ -24,7 +24,6 @@ def test_roles_follow_the_admin_list_and_the_public_switch() -> None:
     assert role_of(3, _settings()) is Role.PUBLIC
     assert role_of(3, _settings(telegram_public=False)) is Role.REFUSED
     assert role_of(2, _settings(telegram_public=False)) is Role.ADMIN
-    assert role_of(3, _settings(telegram_mode="admin")) is Role.REFUSED  # older spelling
 
 
 def test_settings_check_the_api_url_and_the_secret() -> None:
