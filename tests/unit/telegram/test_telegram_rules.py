@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from companion.channels.telegram.handlers.memories import _target
 from companion.channels.telegram.handlers.proactive import changes_from
 from companion.channels.telegram.texts import slow_down, too_long
 from companion.errors import InvalidInput, RateLimited
+from companion.logs import JsonFormatter, TextFormatter
 from companion.settings.channels import ChannelSettings
 from companion.store.kv import MemoryStore
 
@@ -89,3 +91,11 @@ def test_command_arguments() -> None:
     assert _target([memory.upper()]) == memory
     with pytest.raises(InvalidInput, match="not a memory id"):
         _target(["12"])
+
+
+def test_bot_tokens_never_reach_the_logs() -> None:
+    url = "https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"
+    record = logging.LogRecord("telegram", logging.WARNING, __file__, 1, "POST %s", (url,), None)
+    for formatter in (JsonFormatter(), TextFormatter("%(message)s")):
+        line = formatter.format(record)
+        assert "AAHdqTcv" not in line and "bot123456789:…/getMe" in line
