@@ -70,6 +70,15 @@ async def test_two_telegram_users_never_see_each_other(live: Live) -> None:
     assert f"telegram:{BOB}" in dumped and "maps" in dumped
     assert f"telegram:{ALICE}" not in dumped and "falconry" not in dumped
 
+    # Bob cannot forget Alice's memory, even with its id.
+    alice_memory = re.search(r"/forget ([0-9a-f-]{36})", alice_memories)
+    assert alice_memory is not None
+    answers = len(live.telegram.sent("answerCallbackQuery"))
+    live.telegram.callback(BOB, f"forget:{BOB}:{alice_memory.group(1)}")
+    calls = await live.telegram.wait_for("answerCallbackQuery", count=answers + 1)
+    assert calls[-1].params["text"] == "I couldn't find that."
+    assert alice_memory.group(1) in await live.say(ALICE, "/memories")
+
     # Bob's prompt never carries Alice's words.
     bob_turns = [
         b
