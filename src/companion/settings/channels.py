@@ -71,6 +71,13 @@ class ChannelSettings(Section):
             raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
         return value
 
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram only pushes to HTTPS)")
+        return value
+
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _secret(cls, value: str | None) -> str | None:

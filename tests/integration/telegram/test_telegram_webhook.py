@@ -40,10 +40,14 @@ async def test_updates_arrive_through_the_gateway(hooked: Live) -> None:
         good = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         garbage = await http.post("/telegram/webhook", content=b"{not json", headers=good)
         no_id = await http.post("/telegram/webhook", json={"message": {}}, headers=good)
+        broken = await http.post(
+            "/telegram/webhook", json={"update_id": 7, "message": {"text": 1}}, headers=good
+        )
         accepted = await http.post("/telegram/webhook", json=update, headers=good)
     assert missing.status_code == 403 and wrong.status_code == 403
     assert "secret token" in wrong.json()["detail"]
     assert garbage.status_code == 422 and no_id.status_code == 422
+    assert broken.status_code == 422 and "not a valid Telegram update" in broken.json()["detail"]
     assert "Telegram update" in garbage.json()["detail"]
     assert accepted.status_code == 200
 

@@ -36,6 +36,17 @@ def test_settings_check_the_api_url_and_the_secret() -> None:
         _settings(telegram_api_url="api.telegram.org")
     with pytest.raises(ValueError, match="TELEGRAM_WEBHOOK_SECRET"):
         _settings(telegram_webhook_secret="has spaces!")
+    with pytest.raises(ValueError, match="https"):
+        _settings(telegram_webhook_url="http://plain.example/telegram/webhook")
+
+
+def test_a_webhook_needs_its_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion.errors import ConfigError
+    from companion.settings import load_settings
+
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://companion.example/telegram/webhook")
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+        load_settings(None)
 
 
 async def test_public_limits_are_seed_003s() -> None:

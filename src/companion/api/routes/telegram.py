@@ -38,5 +38,8 @@ async def webhook(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
         raise InvalidInput("body: must be a Telegram update in JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise InvalidInput("body: must be a Telegram update with an integer update_id")
-    await service.feed(data)
+    try:
+        await service.feed(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(f"body: not a valid Telegram update ({type(exc).__name__})") from None
     return {"ok": True}
