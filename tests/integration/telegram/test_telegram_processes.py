@@ -165,6 +165,23 @@ async def test_companion_telegram_runs_against_a_remote_gateway(
     assert response.status_code == 200
 
 
+async def test_companion_telegram_runs_in_process(
+    runtime: Runtime, database_url: str, llm: ScriptedLLM, tmp_path: Path
+) -> None:
+    log = tmp_path / "telegram.log"
+    with FakeTelegramServer() as tg:
+        env = _env(database_url, llm, TELEGRAM_BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.url)
+        bot = _spawn([*CLI, "telegram"], env, log)
+        try:
+            tg.private_message(6161, "Hello from the same machine")
+            (reply,) = await tg.wait_for("sendMessage", chat_id=6161, timeout=120)
+            assert reply.text == "echo: Hello from the same machine"
+        finally:
+            _interrupt(bot)
+            print(log.read_text()[-4000:])
+        assert bot.returncode == 0  # Ctrl-C is a clean stop
+
+
 def test_companion_telegram_needs_a_token() -> None:
     result = subprocess.run(
         [*CLI, "telegram"],
@@ -173,3 +190,16 @@ def test_companion_telegram_needs_a_token() -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
+
+
+def test_doctor_reports_the_telegram_bot_without_its_token(database_url: str) -> None:
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")},
+        "DATABASE_URL": database_url.replace("+asyncpg", ""),
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_ADMIN_IDS": "1,2",
+    }
+    result = subprocess.run([*CLI, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+    assert "polling via https://api.telegram.org, public, 2 admin(s)" in result.stdout
+    assert "AAHdqTcv" not in result.stdout + result.stderr
