@@ -17,12 +17,16 @@ __all__ = ["configure_logging", "request_id"]
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
-_SECRET = re.compile(r"(ck_[A-Za-z0-9_\-]{8})[A-Za-z0-9_\-]+|(Bearer\s+)[A-Za-z0-9._\-]+")
+#: API keys, bearer tokens and Telegram bot tokens (``<bot id>:<secret>``, as in URLs).
+_SECRET = re.compile(
+    r"(ck_[A-Za-z0-9_\-]{8})[A-Za-z0-9_\-]+|(Bearer\s+)[A-Za-z0-9._\-]+"
+    r"|(\d{5,}:)[A-Za-z0-9_\-]{20,}"
+)
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
 def _mask(text: str) -> str:
-    return _SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "…", text)
+    return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "…", text)
 
 
 class JsonFormatter(logging.Formatter):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from companion.channels.client import (
     ChannelInfo,
     CompanionClient,
+    IncidentItem,
     MemoryItem,
     PersonalityView,
     ProactiveSettings,
     Status,
+    SystemStatus,
 )
 from companion.channels.inprocess import InProcessClient
 from companion.channels.remote import RemoteClient
@@ -17,9 +19,11 @@ __all__ = [
     "ChannelInfo",
     "CompanionClient",
     "InProcessClient",
+    "IncidentItem",
     "MemoryItem",
     "PersonalityView",
     "ProactiveSettings",
     "RemoteClient",
     "Status",
+    "SystemStatus",
 ]

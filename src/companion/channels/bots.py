@@ -3,7 +3,7 @@
 ``companion serve`` calls ``start_bots(runtime)`` once the runtime is up and
 ``stop_bots`` before it closes (DESIGN §1: one process runs the gateway, the
 scheduler and any configured bots). Each bot module is imported only when its token
-is set, so a gateway without bots never loads discord.py.
+is set, so a gateway without bots never loads discord.py or python-telegram-bot.
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ async def start_bots(runtime: Runtime) -> list[Any]:
         if service is not None:
             handles.append(service)
             log.info("discord bot started in-process")
+    if runtime.settings.channels.telegram_bot_token:
+        from companion.channels.telegram import start_telegram
+
+        telegram = await start_telegram(runtime)
+        if telegram is not None:
+            handles.append(telegram)
+            log.info("telegram bot started in-process")
     return handles
 
 

@@ -18,10 +18,12 @@ from companion.conversation.types import TurnRequest, TurnResult
 __all__ = [
     "ChannelInfo",
     "CompanionClient",
+    "IncidentItem",
     "MemoryItem",
     "PersonalityView",
     "ProactiveSettings",
     "Status",
+    "SystemStatus",
 ]
 
 
@@ -70,10 +72,41 @@ class ProactiveSettings:
 
 
 @dataclass(frozen=True)
+class SystemStatus:
+    """How the whole system is doing, for admins (``/status`` on Telegram)."""
+
+    users: int
+    turns_last_5_minutes: int
+    turns_last_24h: int
+    errors_last_24h: int
+    models: list[str] = field(default_factory=list)
+
+    @property
+    def turns_per_minute(self) -> float:
+        """The recent rate of turns (over the last five minutes)."""
+        return self.turns_last_5_minutes / 5
+
+
+@dataclass(frozen=True)
+class IncidentItem:
+    """One security incident as an admin sees it (``/incidents``)."""
+
+    id: int
+    user_id: str
+    category: str
+    confidence: float
+    action: str
+    content: str
+    detected_at: str
+
+
+@dataclass(frozen=True)
 class ChannelInfo:
     """Where a user last spoke on a channel, for delivering proactive messages.
 
-    Stored under ``users.channels[channel]``; ``kind`` is ``"dm"`` or ``"guild"``.
+    Stored under ``users.channels[channel]``; ``kind`` is ``"dm"``, ``"guild"`` or
+    ``"group"``. ``undeliverable`` is set when the platform said the user blocked the
+    bot, so proactive messages stop trying until the user writes again.
     """
 
     channel: str
@@ -81,6 +114,7 @@ class ChannelInfo:
     chat_id: str
     kind: str = "dm"
     guild_id: str | None = None
+    undeliverable: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON stored for this channel."""
@@ -89,6 +123,7 @@ class ChannelInfo:
             "chat_id": self.chat_id,
             "kind": self.kind,
             "guild_id": self.guild_id,
+            "undeliverable": self.undeliverable,
         }
 
     @classmethod
@@ -100,6 +135,7 @@ class ChannelInfo:
             chat_id=str(data.get("chat_id", "")),
             kind=str(data.get("kind", "dm")),
             guild_id=data.get("guild_id"),
+            undeliverable=bool(data.get("undeliverable", False)),
         )
 
 
@@ -162,6 +198,14 @@ class CompanionClient(Protocol):
 
     async def last_channel(self, user_id: str, channel: str) -> ChannelInfo | None:
         """Where the user last spoke on ``channel``, if known."""
+        ...
+
+    async def system_status(self) -> SystemStatus:
+        """System-wide counts and models in use (admins only: the channel checks)."""
+        ...
+
+    async def incidents(self, *, limit: int = 10) -> list[IncidentItem]:
+        """The latest security incidents, newest first (admins only: the channel checks)."""
         ...
 
     async def aclose(self) -> None:

@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 from companion.channels.client import (
     ChannelInfo,
+    IncidentItem,
     MemoryItem,
     PersonalityView,
     ProactiveSettings,
     Status,
+    SystemStatus,
 )
 from companion.conversation.types import TurnRequest, TurnResult
 from companion.errors import ConfigError, InvalidInput
-from companion.store.repositories import users
+from companion.store.repositories import stats, users
 
 if TYPE_CHECKING:
     from companion.conversation.ports import CompanionState
@@ -38,6 +40,28 @@ def _memory_id(text: str) -> uuid.UUID:
         return uuid.UUID(text)
     except ValueError:
         raise InvalidInput(f"{text!r} is not a memory id; copy one from /memories") from None
+
+
+def _models(runtime: Runtime) -> list[str]:
+    """``provider:model`` of the chat chain, in order of preference."""
+    describe = getattr(runtime.models, "describe", None)
+    if describe is None:
+        return []
+    chain = describe().get("chat", {})
+    return [f"{p['id']}:{p['model']}" for p in chain.get("providers", [])]
+
+
+def incident_item(row: Any) -> IncidentItem:
+    """An incident row as a channel shows it."""
+    return IncidentItem(
+        id=int(row.id),
+        user_id=str(row.user_id),
+        category=str(row.incident_type),
+        confidence=float(row.confidence or 0.0),
+        action=str(row.action or ""),
+        content=str(row.detected_content or ""),
+        detected_at=row.detected_at.isoformat() if row.detected_at else "",
+    )
 
 
 def _item(row: Any) -> MemoryItem:
@@ -172,6 +196,23 @@ class InProcessClient:
             user = await users.get_user(session, user_id=user_id)
             data = (user.channels or {}).get(channel)
         return ChannelInfo.from_dict(channel, data) if isinstance(data, dict) else None
+
+    async def system_status(self) -> SystemStatus:
+        """Counts from the database and the chat chain from the runtime's models."""
+        async with self.runtime.db.session() as session:
+            counts = await stats.system_counts(session)
+        return SystemStatus(
+            users=int(counts["users"] or 0),
+            turns_last_5_minutes=int(counts["interactions_5m"] or 0),
+            turns_last_24h=int(counts["interactions_24h"] or 0),
+            errors_last_24h=int(counts["errors_24h"] or 0),
+            models=_models(self.runtime),
+        )
+
+    async def incidents(self, *, limit: int = 10) -> list[IncidentItem]:
+        """The security service's listing, newest first."""
+        rows = await self._service("security").list_incidents(limit=limit)
+        return [incident_item(row) for row in rows]
 
     async def aclose(self) -> None:
         """Nothing to release: the runtime belongs to its owner."""

@@ -16,10 +16,12 @@ import httpx
 from companion import errors
 from companion.channels.client import (
     ChannelInfo,
+    IncidentItem,
     MemoryItem,
     PersonalityView,
     ProactiveSettings,
     Status,
+    SystemStatus,
 )
 from companion.conversation.types import TurnRequest, TurnResult
 
@@ -35,6 +37,9 @@ def _error(response: httpx.Response) -> errors.CompanionError:
     detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
     kind = getattr(errors, name, None)
     message = detail or f"gateway answered {response.status_code}"
+    if response.status_code == 429:
+        retry = response.headers.get("Retry-After", "")
+        return errors.RateLimited(message, retry_after=int(retry) if retry.isdigit() else 60)
     if isinstance(kind, type) and issubclass(kind, errors.CompanionError):
         try:
             return kind(message)
@@ -237,6 +242,35 @@ class RemoteClient:
         except errors.NotFound:
             return None
         return ChannelInfo.from_dict(channel, data) if isinstance(data, dict) else None
+
+    async def system_status(self) -> SystemStatus:
+        """``GET /api/admin/stats`` and the chat chain from ``GET /health/detailed``."""
+        counts = await self._request("GET", "/api/admin/stats")
+        health = await self._request("GET", "/health/detailed")
+        chain = ((health or {}).get("components", {}).get("llm", {}) or {}).get("chat", {})
+        return SystemStatus(
+            users=int(counts.get("users") or 0),
+            turns_last_5_minutes=int(counts.get("interactions_5m") or 0),
+            turns_last_24h=int(counts.get("interactions_24h") or 0),
+            errors_last_24h=int(counts.get("errors_24h") or 0),
+            models=[f"{p['id']}:{p['model']}" for p in chain.get("providers", [])],
+        )
+
+    async def incidents(self, *, limit: int = 10) -> list[IncidentItem]:
+        """``GET /api/admin/security/incidents?limit=``."""
+        rows = await self._request("GET", "/api/admin/security/incidents", params={"limit": limit})
+        return [
+            IncidentItem(
+                id=int(row["id"]),
+                user_id=str(row.get("user_id", "")),
+                category=str(row.get("category", "")),
+                confidence=float(row.get("confidence") or 0.0),
+                action=str(row.get("action") or ""),
+                content=str(row.get("content") or ""),
+                detected_at=str(row.get("detected_at", "")),
+            )
+            for row in rows
+        ]
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""

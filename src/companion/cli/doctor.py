@@ -68,7 +68,19 @@ async def _collect(settings: Any) -> tuple[list[tuple[str, str, str]], bool]:
     from companion.tools.build import doctor_rows
 
     rows.extend(doctor_rows(settings))
+    rows.append(_telegram_row(settings))
     return rows, ok
+
+
+def _telegram_row(settings: Any) -> tuple[str, str, str]:
+    """How the Telegram bot would run (no call to Telegram: the token stays unused)."""
+    channels = settings.channels
+    if not channels.telegram_bot_token:
+        return ("telegram", "off", "TELEGRAM_BOT_TOKEN unset")
+    how = f"webhook {channels.telegram_webhook_url}" if channels.telegram_webhook_url else "polling"
+    mode = "public" if channels.telegram_public else "admins only"
+    admins = len(channels.telegram_admin_ids)
+    return ("telegram", "ok", f"{how} via {channels.telegram_api_url}, {mode}, {admins} admin(s)")
 
 
 def _model_rows(settings: Any) -> list[tuple[str, str, str]]:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from companion.cli import bench, chat, discord, doctor, jobs, keys, server, users
+from companion.cli import bench, chat, discord, doctor, jobs, keys, server, telegram, users
 from companion.cli.personality import app as personality_app
 from companion.errors import ConfigError
 
@@ -23,6 +23,7 @@ app.command("serve")(server.serve)
 app.command("migrate")(server.migrate)
 app.command("doctor")(doctor.doctor)
 app.command("discord")(discord.discord)
+app.command("telegram")(telegram.telegram)
 app.command("chat")(chat.chat)
 app.add_typer(keys.app, name="keys")
 app.add_typer(bench.app, name="bench")

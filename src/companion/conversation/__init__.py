@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from companion.conversation.build import build_conversation, pipeline_config
-from companion.conversation.limits import Limit, RateLimiter, profile_limits
+from companion.conversation.limits import PUBLIC_LIMITS, Limit, RateLimiter, profile_limits
 from companion.conversation.pipeline import ConversationService, PipelineConfig
 from companion.conversation.ports import (
     CompanionState,
@@ -18,6 +18,7 @@ from companion.conversation.ports import (
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 
 __all__ = [
+    "PUBLIC_LIMITS",
     "CompanionState",
     "ConversationService",
     "Limit",

@@ -15,7 +15,7 @@ from companion.errors import RateLimited
 from companion.settings import Settings
 from companion.store.kv import KeyValueStore
 
-__all__ = ["Limit", "RateLimiter", "profile_limits"]
+__all__ = ["PUBLIC_LIMITS", "Limit", "RateLimiter", "profile_limits"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,14 @@ class Limit:
     name: str
 
 
+#: Seed 003's public mode: 10 per minute, 100 per hour, at most 5 in any 10 seconds.
+PUBLIC_LIMITS = (
+    Limit(5, 10, "burst"),
+    Limit(10, 60, "minute"),
+    Limit(100, 3600, "hour"),
+)
+
+
 def profile_limits(settings: Settings) -> tuple[Limit, ...]:
     """The per-user limits of the configured profile.
 
@@ -34,11 +42,7 @@ def profile_limits(settings: Settings) -> tuple[Limit, ...]:
     mode): 10 per minute, 100 per hour, and a burst of at most 5 in any 10 seconds.
     """
     if settings.security.rate_limit_profile == "public":
-        return (
-            Limit(5, 10, "burst"),
-            Limit(10, 60, "minute"),
-            Limit(100, 3600, "hour"),
-        )
+        return PUBLIC_LIMITS
     return (Limit(settings.security.rate_limit_per_minute, 60, "minute"),)
 
 

@@ -74,6 +74,8 @@ class Settings(BaseModel):
             raise ConfigError(
                 "SECURITY_INCIDENT_THRESHOLD", "must not exceed SECURITY_CONFIDENCE_THRESHOLD"
             )
+        if self.channels.telegram_webhook_url and not self.channels.telegram_webhook_secret:
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET", "is required with TELEGRAM_WEBHOOK_URL")
         if self.is_production:
             self._check_production()
 

@@ -17,6 +17,7 @@ from companion.api.routes import (
     proactive,
     security,
     seed004,
+    telegram,
     tools,
     users,
 )
@@ -38,4 +39,5 @@ ROUTERS: list[APIRouter] = [
     channels.router,
     tools.router,
     users.router,
+    telegram.router,
 ]

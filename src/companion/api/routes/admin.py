@@ -11,12 +11,11 @@ The security router's ``/api/security/incidents`` has the full filter set.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from companion.api.deps import AdminDep, ConversationDep, RuntimeDep, SessionDep
 from companion.api.routes.security import IncidentOut
@@ -24,8 +23,9 @@ from companion.errors import ConfigError
 from companion.jobs.schedule import run_now, schedule
 from companion.personality import PersonalityService
 from companion.security import IncidentFilter, SecurityService
-from companion.store.models import Conversation, Interaction, JobRun, Message, User
+from companion.store.models import User
 from companion.store.repositories import jobs, users
+from companion.store.repositories import stats as system_stats
 
 __all__ = ["router"]
 
@@ -71,29 +71,8 @@ async def get_user(user_id: str, _: AdminDep, session: SessionDep) -> UserOut:
 
 @router.get("/stats")
 async def stats(_: AdminDep, session: SessionDep) -> dict[str, Any]:
-    """System-wide counts for the last day and overall."""
-    since = datetime.now(UTC) - timedelta(days=1)
-    recent = select(func.count(), func.avg(Interaction.response_time_ms)).where(
-        Interaction.timestamp >= since
-    )
-    count_day, avg_ms = (await session.execute(recent)).one()
-    errors_day = await session.scalar(
-        select(func.count()).where(Interaction.timestamp >= since, Interaction.error_occurred)
-    )
-    active_day = await session.scalar(
-        select(func.count()).select_from(User).where(User.last_active >= since)
-    )
-    return {
-        "users": await session.scalar(select(func.count()).select_from(User)),
-        "active_users_24h": active_day,
-        "conversations": await session.scalar(select(func.count()).select_from(Conversation)),
-        "messages": await session.scalar(select(func.count()).select_from(Message)),
-        "interactions": await session.scalar(select(func.count()).select_from(Interaction)),
-        "interactions_24h": count_day,
-        "errors_24h": errors_day,
-        "avg_response_time_ms_24h": round(float(avg_ms), 1) if avg_ms is not None else None,
-        "job_runs": await session.scalar(select(func.count()).select_from(JobRun)),
-    }
+    """System-wide counts for the last day, the last five minutes and overall."""
+    return await system_stats.system_counts(session)
 
 
 @router.get("/security/incidents", response_model=list[IncidentOut])

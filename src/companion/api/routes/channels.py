@@ -2,7 +2,7 @@
 
 Bots running on their own (``companion discord --gateway``) record here where each
 user last spoke, so proactive delivery can fall back to that channel. The admin key
-acts for ``discord:<id>`` users; a user key only for itself.
+acts for ``discord:<id>`` and ``telegram:<id>`` users; a user key only for itself.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class ChannelBody(BaseModel):
     chat_id: str = Field(min_length=1, max_length=64)
     kind: str = Field(default="dm", pattern=r"^(dm|guild|group)$")
     guild_id: str | None = Field(default=None, max_length=64)
+    undeliverable: bool = False
 
 
 @router.put("/{user_id}/{channel}", response_model=ChannelBody)

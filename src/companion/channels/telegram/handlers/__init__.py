@@ -1,0 +1,1 @@
+"""One module per feature; each adds its handlers in ``register(bot, application)``."""

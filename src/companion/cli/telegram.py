@@ -1,0 +1,76 @@
+"""``companion telegram``: the Telegram bot on its own, in-process or against a gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from companion.cli._common import fail, load, run
+
+__all__ = ["telegram"]
+
+
+def telegram(
+    gateway: Annotated[
+        str | None,
+        typer.Option(envvar="GATEWAY_URL", help="Talk to this gateway instead of in-process."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="COMPANION_API_KEY",
+            help="An admin API key for --gateway (companion keys create --admin).",
+        ),
+    ] = None,
+) -> None:
+    """Run the Telegram bot by long polling (needs TELEGRAM_BOT_TOKEN)."""
+    settings = load()
+    channels = settings.channels
+    if not channels.telegram_bot_token:
+        fail("TELEGRAM_BOT_TOKEN is not set", code=2)
+        return
+    if channels.telegram_webhook_url:
+        fail(
+            "TELEGRAM_WEBHOOK_URL is set: webhook mode runs inside `companion serve`; "
+            "unset it to run this bot by polling",
+            code=2,
+        )
+        return
+    if gateway and not api_key:
+        fail("--gateway needs --api-key (or COMPANION_API_KEY): an admin key", code=2)
+        return
+
+    async def _go() -> None:
+        from companion.channels import InProcessClient, RemoteClient
+        from companion.channels.telegram import launch, stop_telegram
+        from companion.runtime import Runtime
+
+        runtime = None
+        if gateway:
+            client: InProcessClient | RemoteClient = RemoteClient(gateway, api_key or "")
+        else:
+            runtime = await Runtime.start(settings)
+            client = InProcessClient(runtime)
+        service = None
+        try:
+            service = await launch(client, channels, kv=runtime.kv if runtime else None)
+            if runtime is not None and runtime.proactive is not None:
+                runtime.proactive.register_delivery(service.delivery)
+            print("Companion Telegram bot is running; Ctrl-C stops it.", flush=True)
+            await asyncio.Event().wait()
+        finally:
+            if service is not None:
+                await stop_telegram(service)
+            else:
+                await client.aclose()
+            if runtime is not None:
+                await runtime.close()
+
+    mode = f"gateway {gateway}" if gateway else "in-process"
+    print(f"Companion Telegram bot starting ({mode})", flush=True)
+    try:
+        run(_go)
+    except KeyboardInterrupt:
+        pass
