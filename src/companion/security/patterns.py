@@ -74,7 +74,7 @@ RULES: tuple[Rule, ...] = (
     _r("xx_rules_void", _RM, 0.8, r"\b(?:reglas|normas|instrucciones)\b.{0,20}\bya no\b|\bno se aplican\b|\bne s'appliquent plus\b|\bgelten\b.{0,20}\bnicht mehr\b|\bplus aucune règle\b"),
     _r("xx_stop_being", _RM, 0.75, r"\b(?:deja de ser t[uú]|arrête d'être toi|hör auf,? du selbst zu sein|obéis-moi|gehorche mir|obedéceme)"),
     _r("unrestricted_ai", _RM, 0.85, r"\b(?:unrestricted|unfiltered|uncensored|jailbroken|unlocked|unbound|raw underlying|underlying|base) (?:ai|model|mode|version|assistant|chatbot|llm)\b"),
-    _r("jailbreak_names", _RM, 0.88, r"\b(?:do anything now|developer mode|dev mode|god mode|jailbreak(?: mode)?|jailbroken|dan mode|(?:you are|you're|as|be|pretend to be) (?:now )?(?:dan|stan|aim|dude|evilbot|freegpt)\b|(?:ahora eres|tu es maintenant|du bist jetzt) (?:dan|stan)\b)"),
+    _r("jailbreak_names", _RM, 0.88, r"\b(?:do anything now|developer mode|dev mode|god mode|jailbreak mode|jailbroken|jailbreak (?:yourself|you|this (?:ai|bot|chat))\b|dan mode|(?:you are|you're|as|be|pretend to be) (?:now )?(?:dan|stan|aim|dude|evilbot|freegpt)\b|(?:ahora eres|tu es maintenant|du bist jetzt) (?:dan|stan)\b)"),
     _r("harmful_grandma", _RM, 0.9, r"\b(?:grand(?:ma|mother|pa|father)|granny|nana)\b.{0,80}\b(?:bomb|napalm|meth|explosives?|weapons?|poison|activation keys?|hack|drugs)\b"),
     _r("harmful_recipe", _RM, 0.55, r"\b(?:make|build|synthesi[sz]e|cook) (?:a |some )?(?:bomb|napalm|meth|explosives?|nerve gas)\b"),
     _r("override_personality", _RM, 0.9, r"\b(?:override|overwrite|rewrite|reprogram|ignore|replace|forget) (?:your |the )?(?:core )?(?:personality|persona|programming|character|identity|personality settings)\b"),
