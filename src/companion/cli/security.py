@@ -13,7 +13,7 @@ __all__ = ["app"]
 
 app = typer.Typer(help="Injection detection: train the classifier.", no_args_is_help=True)
 
-_DEFAULT_OUT = Path(__file__).resolve().parents[1] / "security" / "models"
+_DEFAULT_OUT = Path(__file__).resolve().parents[1] / "security" / "data"
 
 
 @app.command("train")

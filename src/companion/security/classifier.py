@@ -6,9 +6,9 @@ The attack probability ``1 - P(benign)`` is then calibrated (Platt scaling fitte
 out-of-fold predictions) so that a calibrated 0.7 means that about 70 % of training-like
 messages scoring there are attacks, which is what the 0.7 action threshold assumes.
 
-The weights ship in ``security/models/injection_classifier.npz`` (int8 with one scale
-per class, ~1 MB), written by ``companion security train`` (``training.py``); loading
-needs no network and no other library.
+The weights ship in ``security/data/injection_classifier.npz`` (int8 with one scale
+per class, about 270 KB compressed), written by ``companion security train``
+(``fitting.py``); loading needs no network and no other library.
 """
 
 from __future__ import annotations
@@ -129,6 +129,6 @@ def load_classifier(path: Path | None = None) -> InjectionClassifier:
     """The shipped classifier (or the one at ``path``)."""
     if path is not None:
         return InjectionClassifier.load(path)
-    resource = resources.files("companion.security.models").joinpath(MODEL_FILE)
+    resource = resources.files("companion.security.data").joinpath(MODEL_FILE)
     with resources.as_file(resource) as file:
         return InjectionClassifier.load(file)
