@@ -3,10 +3,10 @@
 Patterns are the fast path for the unmistakable: at ``DECISIVE`` they decide alone.
 Every other message is scored by the trained classifier (hashed character n-grams and
 words, calibrated; ``classifier.py``), which works across languages and needs no
-embedding (about a millisecond per check with the patterns; docs/BENCHMARKS.md). The confidence is the larger
-of the pattern evidence and the calibrated classifier probability. The LLM judge is
-asked for the borderline band ``CUE``-``DECISIVE`` when a capable ``fast`` model is
-configured. The detector classifies; it records nothing (``SecurityService`` does).
+embedding (about a millisecond per check with the patterns; docs/BENCHMARKS.md).
+The confidence is the larger of the pattern evidence and the calibrated classifier
+probability. The LLM judge is asked for the borderline band ``CUE``-``DECISIVE`` when a
+capable ``fast`` model is configured. The detector classifies; it records nothing (``SecurityService`` does).
 """
 
 from __future__ import annotations
