@@ -6,7 +6,8 @@ words, calibrated; ``classifier.py``), which works across languages and needs no
 embedding (about a millisecond per check with the patterns; docs/BENCHMARKS.md).
 The confidence is the larger of the pattern evidence and the calibrated classifier
 probability. The LLM judge is asked for the borderline band ``CUE``-``DECISIVE`` when a
-capable ``fast`` model is configured. The detector classifies; it records nothing (``SecurityService`` does).
+capable ``fast`` model is configured. The detector classifies; it records nothing
+(``SecurityService`` does).
 """
 
 from __future__ import annotations
