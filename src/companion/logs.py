@@ -1,7 +1,8 @@
 """JSON logs with a request id on every line, and no secrets.
 
 ``request_id`` is a context variable set by the HTTP middleware (and by bots per
-event); every record carries it. Values that look like keys are masked.
+event); every record carries it. Values that look like keys are masked, and so is
+every configured secret passed to ``configure_logging`` (``security.secret_values``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -25,7 +27,13 @@ _SECRET = re.compile(
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
+#: Configured secret values (longest first), masked wherever they appear.
+_CONFIGURED: list[str] = []
+
+
 def _mask(text: str) -> str:
+    for secret in _CONFIGURED:
+        text = text.replace(secret, "[redacted]")
     return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "…", text)
 
 
@@ -56,8 +64,11 @@ class TextFormatter(logging.Formatter):
         return _mask(super().format(record))
 
 
-def configure_logging(level: str = "INFO", *, fmt: str = "json") -> None:
-    """Install our formatter on the root logger (idempotent)."""
+def configure_logging(
+    level: str = "INFO", *, fmt: str = "json", secrets: Sequence[str] = ()
+) -> None:
+    """Install our formatter on the root logger (idempotent); mask ``secrets``."""
+    _CONFIGURED[:] = sorted({s for s in secrets if s}, key=len, reverse=True)
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

@@ -23,7 +23,13 @@ def load(*, log_format: str | None = None) -> Settings:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.core.log_level, fmt=log_format or settings.core.log_format)
+    from companion.security.prompt_safety import secret_values
+
+    configure_logging(
+        settings.core.log_level,
+        fmt=log_format or settings.core.log_format,
+        secrets=secret_values(settings),
+    )
     return settings
 
 

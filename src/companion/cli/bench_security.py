@@ -1,40 +1,76 @@
-"""``companion bench security``: detection quality and latency of the injection detector.
+"""``companion bench security``: detection quality and latency on data nobody here wrote.
 
-Goals (issue 7): TPR ≥ 0.90 at FPR ≤ 0.01 and ≤ 5 ms p95 per check without the LLM
-judge. Measures the held-out split (default) or ``--dataset FILE`` (CSV, JSONL or
-Parquet with ``text`` and ``label`` columns), with the local embedder's similarity
-layer unless ``--patterns-only``. Prints a Markdown block for docs/BENCHMARKS.md.
+Goal (issue 13): TPR ≥ 0.85 at FPR ≤ 1 % on companion chat, p95 ≤ 5 ms per check.
+Measures, from ``--data DIR`` (``injection-dev.jsonl`` and ``locomo-dev.json``):
+
+1. stratified k-fold cross-validation by group on the dev corpus outside its hold-out
+   (each fold's model trained on the other folds' ``train_ok`` items plus our written
+   sets, exactly the shipped recipe): mean and spread;
+2. the shipped detector on the dev hold-out (never trained or tuned on);
+3. the false-alarm rate on benign companion chat (every LoCoMo turn) apart from the
+   benign instructions of the corpus;
+4. per category, language and source, and the latency per check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from companion.cli._bench_group import app
-from companion.security import Detector, build_detector, heldout, load_dataset, training
-from companion.security.detector import Screen
-from companion.security.evaluation import Report, evaluate
+from companion.errors import InvalidInput
+from companion.security.classifier import InjectionClassifier
+from companion.security.corpus import Example
+from companion.security.detector import Detector
+from companion.security.devdata import DevItem, chat_turns, is_dev_holdout, load_dev
+from companion.security.evaluation import CategoryScore, GroupScore, Report, breakdown, evaluate
+from companion.security.features import featurise_many
+from companion.security.fitting import fit, fit_platt, group_folds, raw_attack_scores
+from companion.security.normalise import canonical
+from companion.security.trainer import build_training_set
 
 __all__ = ["bench_security"]
 
 
-def _table(name: str, report: Report) -> list[str]:
+def _examples(items: Sequence[DevItem]) -> list[Example]:
+    return [Example(i.text, i.label, lang=i.lang) for i in items]
+
+
+def _summary(name: str, report: Report) -> str:
+    return (
+        f"| {name} | {report.attacks} | {report.benign} | {report.tpr:.3f} | "
+        f"{report.fpr:.4f} | {report.f1:.3f} | {report.percentile_ms(50):.2f} | "
+        f"{report.percentile_ms(95):.2f} |"
+    )
+
+
+_SUMMARY_HEAD = [
+    "| set | attacks | benign | TPR | FPR | F1 | p50 ms | p95 ms |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+]
+
+
+def _groups(title: str, scores: list[GroupScore]) -> list[str]:
     lines = [
-        f"**{name}** — {report.size} messages ({report.attacks} attacks, {report.benign} benign): "
-        f"TPR {report.tpr:.3f}, FPR {report.fpr:.3f} "
-        f"({report.false_alarms} false alarms), "
-        f"latency p50 {report.percentile_ms(50):.2f} ms, p95 {report.percentile_ms(95):.2f} ms, "
-        f"p99 {report.percentile_ms(99):.2f} ms; embedded {report.embedded}/{report.size}; "
-        f"deciding layer {report.layers}",
-        "",
-        "| category | support | TPR | FPR | F1 |",
-        "|---|---:|---:|---:|---:|",
+        f"| {title} | attacks | TPR | benign | FPR | F1 |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
+    lines += [
+        f"| {s.name} | {s.attacks} | {s.tpr:.3f} | {s.benign} | {s.fpr:.3f} | {s.f1:.3f} |"
+        for s in scores
+    ]
+    return [*lines, ""]
+
+
+def _categories(report: Report) -> list[str]:
+    lines = ["| category | support | TPR | FPR | F1 |", "|---|---:|---:|---:|---:|"]
     lines += [
         f"| {c.category} | {c.support} | {c.tpr:.3f} | {c.fpr:.3f} | {c.f1:.3f} |"
         for c in report.categories
@@ -42,71 +78,139 @@ def _table(name: str, report: Report) -> list[str]:
     return [*lines, ""]
 
 
-async def _detector(patterns_only: bool, screen: Screen) -> tuple[Detector, str]:
-    if patterns_only:
-        return Detector(), "normalisation + patterns"
-    from companion.llm.local_embedder import MiniLMEmbedder
+def _tables(items: Sequence[DevItem], report: Report) -> list[str]:
+    def by(key: Callable[[DevItem], str]) -> list[GroupScore]:
+        return breakdown(items, report.flagged, key=key, attack=lambda i: i.attack)
 
-    start = time.perf_counter()
-    embedder = await asyncio.to_thread(MiniLMEmbedder)
-    detector = await build_detector(embedder=embedder, screen=screen)
-    seconds = time.perf_counter() - start
-    label = (
-        f"normalisation + patterns + MiniLM classifier, screen={screen} (built in {seconds:.1f} s)"
-    )
-    return detector, label
+    lines = _categories(report)
+    lines += _groups("language", by(lambda i: i.lang))
+    lines += _groups("source", by(lambda i: i.source))
+    lines += _groups("label", by(lambda i: i.label))
+    return lines
 
 
-async def _run(
-    dataset: Path | None, patterns_only: bool, threshold: float, repeats: int, screen: Screen
+def _spread(values: list[float]) -> str:
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+
+
+async def _cross_validate(
+    dev: list[DevItem], chat: list[Example], folds: int, threshold: float
 ) -> list[str]:
-    detector, label = await _detector(patterns_only, screen)
-    sets = [("held-out split", heldout())]
-    benign_chat = [e for e in training() if e.label == "benign"]
-    sets.append(("benign companion chat (training split)", benign_chat))
-    if dataset is not None:
-        sets.insert(0, (dataset.name, load_dataset(dataset)))
-    # One warm-up pass so first-call costs (regex compilation, ONNX) are not timed.
-    await evaluate(detector, training()[:20], threshold=threshold)
+    pool = [i for i in dev if not is_dev_holdout(i.group)]
+    assignment = group_folds([i.group for i in pool], [i.attack for i in pool], folds)
+    rows = featurise_many([canonical(i.text) for i in pool])
+    models = []
+    for fold in range(folds):
+        allowed = [i for i, f in zip(pool, assignment, strict=True) if f != fold and i.train_ok]
+        data = build_training_set(allowed)
+        models.append(fit(data.rows, data.targets))
+    raw = np.zeros(len(pool))
+    for fold, (weights, bias) in enumerate(models):
+        members = np.flatnonzero(assignment == fold)
+        raw[members] = raw_attack_scores(rows.take(members), weights, bias)
+    attack = np.array([i.attack for i in pool])
+    train_ok = np.array([i.train_ok for i in pool])
+    per_fold: dict[str, list[float]] = {"tpr": [], "fpr_dev": [], "fpr_chat": [], "f1": []}
+    pooled_items: list[DevItem] = []
+    pooled = Report(0, 0, 0, 0, 0)
+    for fold, (weights, bias) in enumerate(models):
+        # Calibrate on the other folds' out-of-fold scores (two parameters; see BENCHMARKS).
+        others = (assignment != fold) & train_ok
+        platt = fit_platt(raw[others], attack[others])
+        model = InjectionClassifier(weights.astype(np.float32), bias.astype(np.float32), platt)
+        detector = Detector(classifier=model, act_threshold=threshold)
+        fold_items = [i for i, f in zip(pool, assignment, strict=True) if f == fold]
+        report = await evaluate(detector, _examples(fold_items), threshold=threshold)
+        chat_report = await evaluate(detector, chat, threshold=threshold)
+        per_fold["tpr"].append(report.tpr)
+        per_fold["fpr_dev"].append(report.fpr)
+        per_fold["fpr_chat"].append(chat_report.fpr)
+        per_fold["f1"].append(report.f1)
+        pooled_items += fold_items
+        pooled.flagged += report.flagged
+        pooled.categories = _merge_categories(pooled.categories, report)
     lines = [
-        f"Detector: {label}; action threshold {threshold}; no LLM judge; "
-        f"latency = fastest of {repeats} cold run(s) per message.",
+        f"**Cross-validation**: {folds} folds by group over {len(pool)} dev items outside the "
+        "hold-out; each fold trained on the other folds' train_ok items plus our written sets.",
+        "",
+        "| TPR (dev attacks) | FPR (dev benign) | FPR (LoCoMo chat) | F1 |",
+        "|---|---|---|---|",
+        f"| {_spread(per_fold['tpr'])} | {_spread(per_fold['fpr_dev'])} | "
+        f"{_spread(per_fold['fpr_chat'])} | {_spread(per_fold['f1'])} |",
+        "",
+        "Pooled over the folds:",
         "",
     ]
+    return lines + _tables(pooled_items, pooled)
+
+
+def _merge_categories(current: list[CategoryScore], report: Report) -> list[CategoryScore]:
+    if not current:
+        return list(report.categories)
+    return [
+        CategoryScore(
+            old.category,
+            old.support + new.support,
+            old.tp + new.tp,
+            old.fp + new.fp,
+            old.fn + new.fn,
+            old.negatives + new.negatives,
+        )
+        for old, new in zip(current, report.categories, strict=True)
+    ]
+
+
+async def _run(data: Path, folds: int, threshold: float, repeats: int, holdout: bool) -> list[str]:
+    dev = load_dev(data)
+    chat = [Example(text, "benign") for text in chat_turns(data)]
+    shipped = Detector(act_threshold=threshold)
+    patterns = Detector(use_classifier=False)
+    await evaluate(shipped, chat[:50])  # warm-up: regex compilation, first numpy calls
+    meta = shipped.classifier.meta if shipped.classifier else {}
+    lines = [
+        f"Detector: patterns + classifier `{meta.get('version')}`; action threshold "
+        f"{threshold}; no LLM judge; latency = fastest of {repeats} run(s) per check.",
+        "",
+    ]
+    if folds > 1:
+        start = time.perf_counter()
+        lines += await _cross_validate(dev, chat, folds, threshold)
+        lines.append(f"(cross-validation took {time.perf_counter() - start:.0f} s)")
+        lines.append("")
+    benign_instructions = [i for i in dev if not i.attack and is_dev_holdout(i.group)]
+    sets: list[tuple[str, list[Example]]] = [("LoCoMo chat turns (benign)", chat)]
+    held = [i for i in dev if is_dev_holdout(i.group)] if holdout else []
+    if holdout:
+        sets.insert(0, ("dev hold-out (all)", _examples(held)))
+        sets.append(("dev hold-out benign prompts only", _examples(benign_instructions)))
+    lines += ["**Shipped detector**:", "", *_SUMMARY_HEAD]
+    reports = {}
     for name, examples in sets:
-        report = await evaluate(detector, examples, threshold=threshold, repeats=repeats)
-        lines += _table(name, report)
+        reports[name] = await evaluate(shipped, examples, threshold=threshold, repeats=repeats)
+        lines.append(_summary(name, reports[name]))
+        lines.append(_summary(f"{name}, patterns only", await evaluate(patterns, examples)))
+    lines.append("")
+    if holdout:
+        lines += ["Dev hold-out, shipped detector:", ""]
+        lines += _tables(held, reports["dev hold-out (all)"])
     return lines
 
 
 @app.command("security")
 def bench_security(
-    dataset: Annotated[
-        Path | None, typer.Option("--dataset", help="CSV/JSONL/Parquet with text, label")
-    ] = None,
-    patterns_only: bool = typer.Option(False, "--patterns-only", help="Skip the embedder layer"),
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder with injection-dev.jsonl and locomo-dev.json")
+    ] = Path("../shared/data"),
+    folds: int = typer.Option(5, min=0, help="Cross-validation folds (0 skips it)"),
+    holdout: bool = typer.Option(False, "--holdout", help="Also measure the dev hold-out"),
     threshold: float = typer.Option(0.7, min=0.0, max=1.0, help="SECURITY_CONFIDENCE_THRESHOLD"),
-    show_errors: bool = typer.Option(False, "--show-errors", help="List misses and false alarms"),
     repeats: int = typer.Option(3, min=1, help="Time each check N times, keep the fastest"),
-    screen: str = typer.Option("cue", help="Embed: cue | lexicon | all (see detector)"),
 ) -> None:
-    """Detection TPR/FPR/F1 per category and p95 latency per check (no LLM)."""
-    if screen not in ("cue", "lexicon", "all"):
-        raise typer.BadParameter("--screen must be cue, lexicon or all")
-    mode: Screen = screen  # type: ignore[assignment]
-    lines = asyncio.run(_run(dataset, patterns_only, threshold, repeats, mode))
+    """TPR/FPR/F1 per category, language and source; FPR on chat; p95 per check."""
+    try:
+        lines = asyncio.run(_run(data, folds, threshold, repeats, holdout))
+    except InvalidInput as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo("\n".join(lines))
-    if show_errors:
-        asyncio.run(_errors(dataset, patterns_only, threshold, mode))
-
-
-async def _errors(
-    dataset: Path | None, patterns_only: bool, threshold: float, screen: Screen
-) -> None:
-    detector, _ = await _detector(patterns_only, screen)
-    examples = load_dataset(dataset) if dataset is not None else heldout()
-    report = await evaluate(detector, examples, threshold=threshold)
-    for text in report.misses:
-        typer.echo(f"MISS  {text}")
-    for text in report.false_alarm_texts:
-        typer.echo(f"FALSE {text}")

@@ -8,6 +8,7 @@ import typer
 
 from companion.cli import bench, chat, discord, doctor, jobs, keys, server, telegram, users
 from companion.cli.personality import app as personality_app
+from companion.cli.security import app as security_app
 from companion.errors import ConfigError
 
 __all__ = ["app", "main"]
@@ -30,6 +31,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(personality_app, name="personality")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(users.app, name="users")
+app.add_typer(security_app, name="security")
 app.command("worker")(jobs.worker)
 
 from companion.cli import tools as tools_cli  # noqa: E402

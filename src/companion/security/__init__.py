@@ -1,14 +1,13 @@
 """Security: layered injection detection, incidents, escalation and prompt hygiene.
 
 ``build_security(runtime)`` returns the ``SecurityService`` (the pipeline's
-``SecurityPort``). ``wrap_untrusted`` and ``assert_prompt_safe``/``redact`` are for
-the prompt builders of other domains.
+``SecurityPort``). ``assert_prompt_safe``/``redact`` guard model calls and logs.
 """
 
 from __future__ import annotations
 
-from companion.security.build import build_detector, build_exemplar_index, build_security
-from companion.security.corpus import Example, heldout, load_dataset, training
+from companion.security.build import build_detector, build_security
+from companion.security.corpus import Example, load_dataset, training
 from companion.security.detector import Detection, Detector
 from companion.security.escalation import action_for, level_for
 from companion.security.prompt_safety import (
@@ -16,7 +15,6 @@ from companion.security.prompt_safety import (
     assert_prompt_safe,
     redact,
     secret_values,
-    wrap_untrusted,
 )
 from companion.security.repository import IncidentFilter
 from companion.security.service import SecurityService, UserSecurity
@@ -32,13 +30,10 @@ __all__ = [
     "action_for",
     "assert_prompt_safe",
     "build_detector",
-    "build_exemplar_index",
     "build_security",
-    "heldout",
     "level_for",
     "load_dataset",
     "redact",
     "secret_values",
     "training",
-    "wrap_untrusted",
 ]

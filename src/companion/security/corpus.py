@@ -1,9 +1,12 @@
 """The labelled corpus shipped with the package, and loading datasets for the benchmark.
 
-``corpus.jsonl`` is the training split (seed 001's examples plus written ones): the
-pattern weights, thresholds and embedding exemplars come from it. ``heldout.jsonl``
-is only ever measured. Datasets are CSV, JSONL (``#`` lines are comments) or Parquet
-(only when pyarrow is installed) with ``text`` and ``label`` columns.
+Every packaged set is written by us and is training data: ``corpus.jsonl`` (seed 001's
+examples plus written ones), ``written_v1/v2/probe.jsonl`` (once called held out, but
+looked at while tuning the patterns) and ``written_multilingual.jsonl`` (our own
+attacks and benign messages in de/fr/es/it/pt, harmless role-play included). Sets we
+wrote give no quality figure; honest figures come from public data nobody here wrote
+(``devdata.py``, docs/BENCHMARKS.md). Datasets are CSV, JSONL (``#`` lines are
+comments) or Parquet (only when pyarrow is installed) with ``text`` and ``label``.
 """
 
 from __future__ import annotations
@@ -17,20 +20,31 @@ from pathlib import Path
 from companion.errors import InvalidInput
 from companion.security.patterns import CATEGORIES
 
-__all__ = ["LABELS", "Example", "heldout", "load_dataset", "training"]
+__all__ = ["LABELS", "TRAINING_FILES", "Example", "load_dataset", "training"]
 
 LABELS = (*CATEGORIES, "benign")
+#: The packaged sets, all written by us, all training data.
+TRAINING_FILES = (
+    "corpus.jsonl",
+    "written_v1.jsonl",
+    "written_v2.jsonl",
+    "written_probe.jsonl",
+    "written_multilingual.jsonl",
+)
 #: Labels other datasets use for "not an attack".
 _BENIGN_ALIASES = {"benign", "none", "safe", "0", "false", "clean", "legit", "harmless"}
 
 
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One labelled message; ``kind`` is the benign sub-kind or ``seed``."""
+    """One labelled message; ``kind`` is the benign sub-kind or ``seed``; ``group`` ties
+    translations of one message together (empty when it stands alone)."""
 
     text: str
     label: str
     kind: str = ""
+    group: str = ""
+    lang: str = ""
 
 
 def _normalise_label(raw: object) -> str:
@@ -55,7 +69,13 @@ def _to_examples(rows: list[dict[str, object]], source: str) -> list[Example]:
         if "text" not in row or "label" not in row:
             raise InvalidInput(f"{source}: row {number} needs 'text' and 'label' columns")
         examples.append(
-            Example(str(row["text"]), _normalise_label(row["label"]), str(row.get("kind") or ""))
+            Example(
+                str(row["text"]),
+                _normalise_label(row["label"]),
+                str(row.get("kind") or ""),
+                str(row.get("group") or ""),
+                str(row.get("lang") or ""),
+            )
         )
     return examples
 
@@ -65,14 +85,9 @@ def _packaged(name: str) -> list[Example]:
     return _to_examples(_rows_jsonl(text.splitlines()), name)
 
 
-def training() -> list[Example]:
-    """The training split (seed 001 examples first)."""
-    return _packaged("corpus.jsonl")
-
-
-def heldout() -> list[Example]:
-    """The held-out split: measured, never tuned on."""
-    return _packaged("heldout.jsonl")
+def training(*names: str) -> list[Example]:
+    """Our written training sets (all of ``TRAINING_FILES`` unless ``names`` are given)."""
+    return [example for name in names or TRAINING_FILES for example in _packaged(name)]
 
 
 def load_dataset(path: Path) -> list[Example]:

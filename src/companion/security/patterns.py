@@ -74,7 +74,7 @@ RULES: tuple[Rule, ...] = (
     _r("xx_rules_void", _RM, 0.8, r"\b(?:reglas|normas|instrucciones)\b.{0,20}\bya no\b|\bno se aplican\b|\bne s'appliquent plus\b|\bgelten\b.{0,20}\bnicht mehr\b|\bplus aucune règle\b"),
     _r("xx_stop_being", _RM, 0.75, r"\b(?:deja de ser t[uú]|arrête d'être toi|hör auf,? du selbst zu sein|obéis-moi|gehorche mir|obedéceme)"),
     _r("unrestricted_ai", _RM, 0.85, r"\b(?:unrestricted|unfiltered|uncensored|jailbroken|unlocked|unbound|raw underlying|underlying|base) (?:ai|model|mode|version|assistant|chatbot|llm)\b"),
-    _r("jailbreak_names", _RM, 0.88, r"\b(?:do anything now|developer mode|dev mode|god mode|jailbreak(?: mode)?|jailbroken|dan mode|(?:you are|you're|as|be|pretend to be) (?:now )?(?:dan|stan|aim|dude|evilbot|freegpt)\b|(?:ahora eres|tu es maintenant|du bist jetzt) (?:dan|stan)\b)"),
+    _r("jailbreak_names", _RM, 0.88, r"\b(?:do anything now|developer mode|dev mode|god mode|jailbreak mode|jailbroken|jailbreak (?:yourself|you|this (?:ai|bot|chat))\b|dan mode|(?:you are|you're|as|be|pretend to be) (?:now )?(?:dan|stan|aim|dude|evilbot|freegpt)\b|(?:ahora eres|tu es maintenant|du bist jetzt) (?:dan|stan)\b)"),
     _r("harmful_grandma", _RM, 0.9, r"\b(?:grand(?:ma|mother|pa|father)|granny|nana)\b.{0,80}\b(?:bomb|napalm|meth|explosives?|weapons?|poison|activation keys?|hack|drugs)\b"),
     _r("harmful_recipe", _RM, 0.55, r"\b(?:make|build|synthesi[sz]e|cook) (?:a |some )?(?:bomb|napalm|meth|explosives?|nerve gas)\b"),
     _r("override_personality", _RM, 0.9, r"\b(?:override|overwrite|rewrite|reprogram|ignore|replace|forget) (?:your |the )?(?:core )?(?:personality|persona|programming|character|identity|personality settings)\b"),
@@ -93,6 +93,12 @@ RULES: tuple[Rule, ...] = (
     _r("fr_ignore", _RM, 0.92, r"\b(?:ignore|oublie) (?:toutes |tous )?(?:les |tes |vos )?(?:instructions|règles|consignes)"),
     _r("de_ignore", _RM, 0.92, r"\b(?:ignorier(?:e)?|vergiss) (?:alle |deine |die )?(?:vorherigen |bisherigen )?(?:anweisungen|regeln|instruktionen)"),
     _r("it_pt_ignore", _RM, 0.92, r"\b(?:ignora|ignore|dimentica|esqueça) (?:tutte |todas )?(?:le |as )?(?:istruzioni|instruções|regole|regras)"),
+    # "Ignore the above/previous X (and just output ...)": goal hijacking, in six languages.
+    # A first-person possessive in between ("ignore my previous message") is not it.
+    _r("xx_ignore_above", _IA, 0.8, r"\bignor\w*\b(?:(?!\b(?:my|mein\w*|mon|ma|mes|mi|mis|mio|mia|miei|mie|minha|meu|meus|minhas)\b).){0,40}?\b(?:above|preceding|obige\w*|oben genannt\w*|vorherig\w*|vorangegangen\w*|ci-dessus|précédent\w*|arriba|anterior\w*|mencionad\w*|sopra|precedent\w*|suddett\w*|acima)\b"),
+    # Russian is matched as canonical() leaves it: Cyrillic look-alikes become Latin.
+    _r("yy_ignore_above", _IA, 0.8, r"игhopиp\w*\s+(?:\w+\s+){0,3}?(?:bышeykaзahh|bышeyпomяhyt|пpeдыдyщ|bышe|пpeжh)\w*|(?:忽略|无视|忽视)(?:上面|以上|之前|上述|前面)|(?:上記|以上|これまで|前)の.{0,12}(?:無視|むし)|تجاهل\s+(?:\S+\s+){0,4}?(?:أعلاه|السابق\w*)|(?:ऊपर|पिछले|पहले)\s.{0,30}(?:अनदेखा|नज़रअंदाज़|नजरअंदाज)"),
+    _r("xx_output_directive", _IA, 0.5, r"\b(?:and|then) (?:just |simply |directly |only )?(?:output|print|say|write|repeat|reply with|respond with)\b|\b(?:geben sie|gib) (?:\w+ ){0,2}(?:direkt |einfach |nur )?aus\b|\b(?:wiederholen|schreiben|sagen) sie (?:einfach|direkt|nur)\b|\b(?:affichez|écrivez|répétez|dites|sortez) (?:simplement|directement|juste|seulement)\b|\b(?:escriba|repita|diga|muestre|imprima|emita) (?:simplemente|directamente|solo|sólo)\b|\b(?:scriva|ripeta|dica|stampi|restituisca) (?:semplicemente|direttamente|solo)\b|\b(?:escreva|repita|diga|imprima|mostre) (?:simplesmente|diretamente|apenas|só)\b"),
     _r("xx_no_limits", _RM, 0.55, r"\b(?:sin (?:ningun[ao] )?(?:restricci[oó]n(?:es)?|filtros?|reglas|l[ií]mites)|ninguna restricci[oó]n|sans (?:aucune? )?(?:restrictions?|limites?|filtres?|règles)|pas de règles|ne pas avoir de règles|no tener reglas|ohne (?:jegliche )?(?:einschränkungen|regeln|filter|grenzen)|keine regeln|senza limiti)"),
     _r("xx_persona_switch", _RM, 0.35, r"\b(?:ahora eres|a partir de ahora|finge|act[uú]a como|tu es maintenant|agis comme|fais semblant|du bist jetzt|verhalte dich wie|tu so, als)\b"),
     _r("xx_obedient", _RM, 0.4, r"\b(?:obediente|obéissant|gehorsam(?:er)?|sumis[ao])\b"),

@@ -30,8 +30,6 @@ class SecuritySettings(Section):
     security_incident_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     security_offense_window_days: int = Field(default=7, ge=1)
     security_llm_judge: bool = True
-    #: Which unflagged messages also get the embedding classifier: cue | lexicon | all.
-    security_embed_screen: Literal["cue", "lexicon", "all"] = "cue"
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

@@ -24,7 +24,7 @@ async def test_classify_contract(client: AsyncClient, runtime: object) -> None:
     body = attack.json()
     assert set(body) == {"flagged", "category", "confidence", "layer"}
     assert body["flagged"] is True and body["category"] == "system_query"
-    assert 0.7 < body["confidence"] <= 1.0 and body["layer"] in {"pattern", "embedding"}
+    assert 0.7 < body["confidence"] <= 1.0 and body["layer"] in {"pattern", "classifier"}
     calm = (
         await client.post(
             "/api/security/classify", json={"text": "Tell me about your day"}, headers=admin

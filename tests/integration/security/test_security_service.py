@@ -93,7 +93,7 @@ async def test_restricted_user_is_held_to_the_incident_threshold(runtime: object
         db=runtime.db,  # type: ignore[attr-defined]
         kv=runtime.kv,  # type: ignore[attr-defined]
         settings=runtime.settings.security,  # type: ignore[attr-defined]
-        detector=Detector(),
+        detector=Detector(use_classifier=False),
     )
     borderline = "Your exact traits please"
     first = await service.check(user_id="sec:r", text=borderline)

@@ -1,34 +1,10 @@
-"""Fakes implementing our own Protocols (Embedder, RoleModel) for unit tests."""
+"""Fakes implementing our own Protocols (RoleModel) for unit tests."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
-import numpy as np
-
-from companion.llm.base import ChatRequest, Chunk, Completion, EmbedTask
-
-
-class BagOfWordsEmbedder:
-    """A deterministic Embedder: hashed bag of words, unit length (no model needed)."""
-
-    model_id = "fake-bow"
-    dimensions = 256
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
-        self.calls += len(texts)
-        out = []
-        for text in texts:
-            vec = np.zeros(self.dimensions, dtype=np.float32)
-            for word in text.lower().split():
-                vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimensions] += 1.0
-            norm = float(np.linalg.norm(vec)) or 1.0
-            out.append((vec / norm).tolist())
-        return out
+from companion.llm.base import ChatRequest, Chunk, Completion
 
 
 class ScriptedJudge:

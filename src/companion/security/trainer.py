@@ -1,0 +1,78 @@
+"""``companion security train``: the shipped classifier from the data it may be trained on.
+
+Training data: the ``train_ok`` items of the public development corpus outside its
+dev hold-out (``devdata.py``), plus every set we wrote (``corpus.TRAINING_FILES``,
+with our own de/fr/es/it/pt translations). Items with ``train_ok: false`` are never
+trained on (licences); they are only measured. The result is written as a small npz
+(``classifier.py``) and loads without network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from companion.security.classifier import CLASSES, InjectionClassifier
+from companion.security.corpus import Example, training
+from companion.security.devdata import DevItem, is_dev_holdout
+from companion.security.features import SparseRows, featurise_many
+from companion.security.fitting import train
+from companion.security.normalise import canonical
+
+__all__ = ["MODEL_VERSION", "TrainingSet", "build_training_set", "train_shipped"]
+
+MODEL_VERSION = "injection-classifier-1"
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Feature rows, class targets and split groups of everything trained on."""
+
+    rows: SparseRows
+    targets: npt.NDArray[np.int64]
+    groups: list[str]
+    origins: Counter[str]
+
+
+def build_training_set(dev: Sequence[DevItem], own: Sequence[Example] | None = None) -> TrainingSet:
+    """Train-allowed dev items (outside the dev hold-out) plus our written sets."""
+    allowed = [i for i in dev if i.train_ok and not is_dev_holdout(i.group)]
+    written = list(training()) if own is None else list(own)
+    texts = [i.text for i in allowed] + [e.text for e in written]
+    labels = [i.label for i in allowed] + [e.label for e in written]
+    groups = [f"dev:{i.group}" for i in allowed]
+    groups += [f"own:{e.group}" if e.group else f"own:{e.text}" for e in written]
+    origins: Counter[str] = Counter(i.source for i in allowed)
+    origins["companion-written"] = len(written)
+    return TrainingSet(
+        rows=featurise_many([canonical(t) for t in texts]),
+        targets=np.array([CLASSES.index(label) for label in labels], dtype=np.int64),
+        groups=groups,
+        origins=origins,
+    )
+
+
+def train_shipped(dev: Sequence[DevItem], out: Path) -> InjectionClassifier:
+    """Train on the allowed data, calibrate on out-of-fold scores and save to ``out``."""
+    start = time.perf_counter()
+    data = build_training_set(dev)
+    model = train(
+        data.rows,
+        data.targets,
+        data.groups,
+        meta={
+            "version": MODEL_VERSION,
+            "trained_on": dict(sorted(data.origins.items())),
+            "attacks": int((data.targets > 0).sum()),
+            "benign": int((data.targets == 0).sum()),
+        },
+    )
+    model.meta["training_seconds"] = round(time.perf_counter() - start, 1)
+    model.save(out)
+    return model
