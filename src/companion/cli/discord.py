@@ -46,11 +46,20 @@ def discord(
             runtime = await Runtime.start(settings)
             client = InProcessClient(runtime)
         bot = CompanionBot(client, settings.channels)
+        consumer = None
         if runtime is not None and runtime.proactive is not None:
-            runtime.proactive.register_delivery(DiscordDelivery(bot, client))
+            from companion.channels.outbox import OutboxConsumer
+
+            delivery = DiscordDelivery(bot, client)
+            runtime.proactive.register_delivery(delivery)
+            # Proactive messages decided by `companion worker` reach this bot here.
+            consumer = OutboxConsumer(runtime.db, channel="discord", send=delivery.deliver)
+            await consumer.start()
         try:
             await bot.start(token)
         finally:
+            if consumer is not None:
+                await consumer.stop()
             await bot.close()
             await client.aclose()
             if runtime is not None:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from companion.cli import bench, chat, discord, doctor, jobs, keys, server
+from companion.cli import backup, bench, chat, deliveries, discord, doctor, jobs, keys, server
 from companion.cli.personality import app as personality_app
 from companion.errors import ConfigError
 
@@ -25,10 +25,14 @@ app.command("doctor")(doctor.doctor)
 app.command("discord")(discord.discord)
 app.command("chat")(chat.chat)
 app.add_typer(keys.app, name="keys")
+app.add_typer(keys.token_app, name="token")
 app.add_typer(bench.app, name="bench")
 app.add_typer(personality_app, name="personality")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(deliveries.app, name="deliveries")
 app.command("worker")(jobs.worker)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 
 from companion.cli import memory as memory_cli  # noqa: E402  (import, export, reembed)
 

@@ -27,6 +27,13 @@ class SecuritySettings(Section):
     security_llm_judge: bool = True
     #: Which unflagged messages also get the embedding classifier: cue | lexicon | all.
     security_embed_screen: Literal["cue", "lexicon", "all"] = "cue"
+    #: Browser origins allowed to call the API (comma-separated); empty = none.
+    cors_origins: str = ""
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS split on commas, blanks dropped."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

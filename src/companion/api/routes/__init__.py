@@ -11,6 +11,7 @@ from companion.api.routes import (
     channels,
     chat,
     health,
+    keys,
     memory,
     openai_compat,
     personality,
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     security.router,
     web.router,
     channels.router,
+    keys.router,
 ]

@@ -9,9 +9,11 @@ from companion.store.models.interaction import Interaction
 from companion.store.models.job_run import JobRun, JobUserMark
 from companion.store.models.llm_call import LLMCall
 from companion.store.models.message import Message
+from companion.store.models.outbound_delivery import DELIVERY_STATUSES, OutboundDelivery
 from companion.store.models.user import USER_STATUSES, User
 
 __all__ = [
+    "DELIVERY_STATUSES",
     "USER_STATUSES",
     "ApiKey",
     "CompanionProfile",
@@ -21,5 +23,6 @@ __all__ = [
     "JobUserMark",
     "LLMCall",
     "Message",
+    "OutboundDelivery",
     "User",
 ]

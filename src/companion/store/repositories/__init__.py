@@ -3,6 +3,13 @@
 
 from __future__ import annotations
 
-from companion.store.repositories import api_keys, conversations, interactions, jobs, users
+from companion.store.repositories import (
+    api_keys,
+    conversations,
+    interactions,
+    jobs,
+    outbox,
+    users,
+)
 
-__all__ = ["api_keys", "conversations", "interactions", "jobs", "users"]
+__all__ = ["api_keys", "conversations", "interactions", "jobs", "outbox", "users"]
