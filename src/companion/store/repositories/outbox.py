@@ -9,12 +9,12 @@ to be claimed again once the lease runs out, so nothing is lost across restarts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.store.models import OutboundDelivery
@@ -106,9 +106,18 @@ async def expire_due(
 
 
 async def claim(
-    session: AsyncSession, *, channel: str, worker: str, limit: int = 10, lease: timedelta
+    session: AsyncSession,
+    *,
+    channel: str,
+    worker: str,
+    lease: timedelta,
+    limit: int = 10,
+    exclude: Collection[int] = (),
 ) -> Sequence[OutboundDelivery]:
-    """Take up to ``limit`` due deliveries of ``channel`` for ``lease`` (oldest first)."""
+    """Take up to ``limit`` due deliveries of ``channel`` for ``lease`` (oldest first).
+
+    ``exclude``: ids already tried in this pass (a failure waits for the next pass).
+    """
     now = datetime.now(UTC)
     rows = (
         await session.scalars(
@@ -118,6 +127,7 @@ async def claim(
                 OutboundDelivery.status.in_(_OPEN),
                 OutboundDelivery.available_at <= now,
                 OutboundDelivery.expires_at > now,
+                OutboundDelivery.id.not_in(list(exclude)),
             )
             .order_by(OutboundDelivery.available_at, OutboundDelivery.id)
             .limit(limit)
@@ -177,5 +187,5 @@ async def list_deliveries(
     if channel is not None:
         query = query.where(OutboundDelivery.channel == channel)
     if status is not None:
-        query = query.where(or_(OutboundDelivery.status == status))
+        query = query.where(OutboundDelivery.status == status)
     return (await session.scalars(query)).all()
