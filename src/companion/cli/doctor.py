@@ -6,7 +6,6 @@ import platform
 from typing import Annotated, Any
 
 import typer
-
 from rich.console import Console
 from rich.table import Table
 
@@ -20,9 +19,7 @@ __all__ = ["doctor"]
 def doctor(
     production: Annotated[
         bool,
-        typer.Option(
-            "--production", help="Also check TLS, auth, secrets, keys, CORS and backups."
-        ),
+        typer.Option("--production", help="Also check TLS, auth, secrets, keys, CORS and backups."),
     ] = False,
 ) -> None:
     """Check PostgreSQL, pgvector, Redis and the models; exit 1 if a required part fails."""

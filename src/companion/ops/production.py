@@ -150,5 +150,7 @@ def _backups(settings: Settings, *, now: datetime) -> Check:
     age = now - datetime.fromtimestamp(newest.stat().st_mtime, UTC)
     if age > _BACKUP_MAX_AGE:
         hours = age.total_seconds() / 3600
-        return Check("backups configured", False, f"newest backup {newest.name} is {hours:.0f} h old")
+        return Check(
+            "backups configured", False, f"newest backup {newest.name} is {hours:.0f} h old"
+        )
     return Check("backups configured", True, f"newest backup {newest.name}")

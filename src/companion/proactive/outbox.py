@@ -59,7 +59,9 @@ async def record_final(db: Database, finished: list[outbox.Finished]) -> None:
         for f in rows:
             await session.execute(
                 update(ProactiveDecision)
-                .where(ProactiveDecision.id == f.decision_id, ProactiveDecision.user_id == f.user_id)
+                .where(
+                    ProactiveDecision.id == f.decision_id, ProactiveDecision.user_id == f.user_id
+                )
                 .values(
                     delivery_status=f.status,
                     delivery_detail=f"{f.channel}: {f.detail}"[:2000],

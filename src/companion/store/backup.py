@@ -98,12 +98,28 @@ def default_backup_path(directory: Path, *, now: datetime | None = None) -> Path
     return directory / f"companion-{stamp}.dump"
 
 
-async def backup(settings: Settings, out: Path) -> int:
-    """Dump the whole database to ``out``; returns the file size in bytes."""
+def _writable(out: Path) -> Path:
     out = out.expanduser()
     if out.is_dir():
         raise InvalidInput(f"--out {out} is a directory; give a file name")
     out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _readable(path: Path) -> Path:
+    path = path.expanduser()
+    if not path.is_file():
+        raise InvalidInput(f"backup file {path} does not exist")
+    return path
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def backup(settings: Settings, out: Path) -> int:
+    """Dump the whole database to ``out``; returns the file size in bytes."""
+    out = _writable(out)
     db = Database.from_settings(settings, pool=False)
     try:
         info = await db.check()
@@ -115,7 +131,7 @@ async def backup(settings: Settings, out: Path) -> int:
         partial.replace(out)  # a failed dump never leaves a file that looks complete
     finally:
         await db.close()
-    return out.stat().st_size
+    return _size(out)
 
 
 async def _holds_data(db: Database) -> bool:
@@ -131,9 +147,7 @@ async def restore(settings: Settings, path: Path, *, force: bool) -> None:
 
     Raises ``DatabaseNotEmpty`` when the database holds users and ``force`` is false.
     """
-    path = path.expanduser()
-    if not path.is_file():
-        raise InvalidInput(f"backup file {path} does not exist")
+    path = _readable(path)
     db = Database.from_settings(settings, pool=False)
     try:
         info = await db.check()

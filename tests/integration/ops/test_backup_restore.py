@@ -19,7 +19,9 @@ from companion.store.schema import metadata
 
 _SNAPSHOT = {
     "memories": "SELECT id, user_id, content, memory_type, embedding::text FROM memories",
-    "personality": "SELECT user_id, openness, neuroticism, pleasure, trigger_event FROM personality_state",
+    "personality": (
+        "SELECT user_id, openness, neuroticism, pleasure, trigger_event FROM personality_state"
+    ),
     "users": "SELECT id, timezone FROM users",
 }
 

@@ -42,7 +42,10 @@ def test_doctor_production_prints_one_verdict_per_line(database_url: str, tmp_pa
 async def test_cors_only_for_listed_origins(runtime, database_url: str) -> None:
     allowed = "https://app.example.org"
     settings = make_settings(database_url, CORS_ORIGINS=f"{allowed}, https://admin.example.org/")
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    }
     app = create_app(settings, runtime=runtime)  # type: ignore[arg-type]
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
         ok = await http.options("/api/chat/message", headers={"Origin": allowed, **preflight})

@@ -70,11 +70,17 @@ async def test_admin_api_rotates_with_a_grace_period(runtime, client: AsyncClien
     assert rotated.status_code == 201, rotated.text
     new = rotated.json()["secret"]
     for secret in (old, new):  # both work during the grace period
-        assert (await client.get("/api/proactive/settings", headers=_bearer(secret))).status_code == 200
+        assert (
+            await client.get("/api/proactive/settings", headers=_bearer(secret))
+        ).status_code == 200
 
-    listing = await client.get("/api/admin/keys", params={"user_id": "api:lee"}, headers=_bearer(admin))
+    listing = await client.get(
+        "/api/admin/keys", params={"user_id": "api:lee"}, headers=_bearer(admin)
+    )
     by_id = {k["id"]: k for k in listing.json()}
-    assert by_id[old_id]["status"] == "expiring" and by_id[rotated.json()["id"]]["status"] == "active"
+    assert (
+        by_id[old_id]["status"] == "expiring" and by_id[rotated.json()["id"]]["status"] == "active"
+    )
     assert old not in listing.text and new not in listing.text
 
     # Rotating again with no grace ends the old key's life now.

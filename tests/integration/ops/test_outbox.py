@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "proactive"))
-from proactive_world import NOW, habitual_user  # noqa: E402
+from proactive_world import NOW, habitual_user
 
-from companion.channels.outbox import OutboxConsumer  # noqa: E402
-from companion.proactive import ProactiveService  # noqa: E402
-from companion.proactive.models import ProactiveDecision  # noqa: E402
-from companion.store.models import OutboundDelivery  # noqa: E402
-from companion.store.repositories import outbox, users  # noqa: E402
+from companion.channels.outbox import OutboxConsumer
+from companion.proactive import ProactiveService
+from companion.proactive.models import ProactiveDecision
+from companion.store.models import OutboundDelivery
+from companion.store.repositories import outbox, users
 
 
 @dataclass
@@ -47,7 +47,9 @@ class _Bot:
 
 async def _rows(runtime: Any) -> list[OutboundDelivery]:
     async with runtime.db.session() as session:
-        return list((await session.scalars(select(OutboundDelivery).order_by(OutboundDelivery.id))).all())
+        return list(
+            (await session.scalars(select(OutboundDelivery).order_by(OutboundDelivery.id))).all()
+        )
 
 
 async def _decision(runtime: Any, user_id: str) -> ProactiveDecision:
@@ -133,7 +135,9 @@ async def test_unsent_messages_expire_with_the_reason(runtime: Any) -> None:
     [row] = await _rows(runtime)
     assert row.status == "expired" and "no telegram bot" in (row.detail or "")
     decision = await _decision(runtime, "telegram:77")
-    assert decision.delivery_status == "expired" and "time to live" in (decision.delivery_detail or "")
+    assert decision.delivery_status == "expired" and "time to live" in (
+        decision.delivery_detail or ""
+    )
     bot = _Bot()
     assert await OutboxConsumer(runtime.db, channel="telegram", send=bot.send).drain() == 0
     assert bot.sent == []

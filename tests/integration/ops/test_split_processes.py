@@ -11,6 +11,7 @@ PostgreSQL table and NOTIFY, with no Redis anywhere.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -45,7 +46,9 @@ class _Processes:
         self.env, self.logs = env, logs
         self.running: list[tuple[str, subprocess.Popen[str], IO[str]]] = []
 
-    def start(self, name: str, *args: str, stdout: Any = subprocess.DEVNULL) -> subprocess.Popen[str]:
+    def start(
+        self, name: str, *args: str, stdout: Any = subprocess.DEVNULL
+    ) -> subprocess.Popen[str]:
         err = (self.logs / f"{name}.log").open("w")
         proc = subprocess.Popen([*CLI, *args], env=self.env, stdout=stdout, stderr=err, text=True)
         self.running.append((name, proc, err))
@@ -67,7 +70,9 @@ class _Processes:
 
 
 @pytest.fixture
-def processes(database_url: str, openai_server: FakeOpenAIServer, tmp_path: Path) -> Iterator[_Processes]:
+def processes(
+    database_url: str, openai_server: FakeOpenAIServer, tmp_path: Path
+) -> Iterator[_Processes]:
     quiet = (datetime.now(UTC).hour + 12) % 24  # a quiet window far from now
     env = {
         **os.environ,
@@ -113,7 +118,9 @@ async def test_worker_decides_bot_process_receives_turns_use_both_gateways(
     bases = []
     for name in ("gateway-a", "gateway-b"):
         port = _free_port()
-        proc = processes.start(name, "serve", "--no-bots", "--host", "127.0.0.1", "--port", str(port))
+        proc = processes.start(
+            name, "serve", "--no-bots", "--host", "127.0.0.1", "--port", str(port)
+        )
         bases.append((name, proc, f"http://127.0.0.1:{port}"))
     for name, proc, base in bases:
         _wait_healthy(processes, name, proc, base)
@@ -131,10 +138,14 @@ async def test_worker_decides_bot_process_receives_turns_use_both_gateways(
         assert session_view.status_code == 200, session_view.text
     assert served == {"gateway-a": 2, "gateway-b": 2}
     async with runtime.db.session() as session:
-        turns = (await session.scalars(select(Interaction).where(Interaction.user_id == user))).all()
+        turns = (
+            await session.scalars(select(Interaction).where(Interaction.user_id == user))
+        ).all()
     assert len(turns) == 4
 
-    bot = processes.start("bot", "deliveries", "tail", "--channel", "discord", stdout=subprocess.PIPE)
+    bot = processes.start(
+        "bot", "deliveries", "tail", "--channel", "discord", stdout=subprocess.PIPE
+    )
     worker = processes.start("worker", "worker")
     assert bot.stdout is not None
     line = ""
@@ -157,7 +168,7 @@ async def test_worker_decides_bot_process_receives_turns_use_both_gateways(
             )
         if decision is not None and decision.message and decision.delivery_status == "delivered":
             break
-        time.sleep(0.25)
+        await asyncio.sleep(0.25)
     assert decision is not None and decision.source == "scheduled"
     assert decision.message == received["text"] and decision.channel == "discord"
     assert decision.delivery_status == "delivered", decision.delivery_detail

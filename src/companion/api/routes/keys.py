@@ -40,7 +40,9 @@ async def list_keys(
     _: AdminDep, session: SessionDep, user_id: str = Query(min_length=1, max_length=100)
 ) -> list[dict[str, Any]]:
     """The user's keys (never the secrets)."""
-    return [api_keys.key_view(row) for row in await api_keys.list_api_keys(session, user_id=user_id)]
+    return [
+        api_keys.key_view(row) for row in await api_keys.list_api_keys(session, user_id=user_id)
+    ]
 
 
 @router.post("", status_code=201)

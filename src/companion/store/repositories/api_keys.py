@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import NotFound
@@ -136,9 +136,7 @@ async def rotate_api_key(
         raise NotFound(f"API key {key_id} not found (or revoked or expired)")
     until = now + grace
     old.expires_at = until if old.expires_at is None else min(old.expires_at, until)
-    return await create_api_key(
-        session, user_id=old.user_id, is_admin=old.is_admin, name=old.name
-    )
+    return await create_api_key(session, user_id=old.user_id, is_admin=old.is_admin, name=old.name)
 
 
 async def count_live_keys(session: AsyncSession) -> int:
