@@ -5,6 +5,8 @@ is due when it starts (messages queued while the bot was down are delivered on
 reconnect), then waits for ``NOTIFY companion_outbox`` with a poll as the safety net.
 Two bots of the same channel never send the same row: claims skip locked rows and
 hold a lease. A message not sent before its time to live expires with the reason.
+``RemoteOutboxConsumer`` does the same through a gateway, for bots without database
+access.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
@@ -24,7 +26,10 @@ from companion.proactive.outbox import record_final
 from companion.store.database import Database
 from companion.store.repositories import outbox
 
-__all__ = ["OutboxConsumer", "SendFunction"]
+if TYPE_CHECKING:
+    from companion.channels.remote import RemoteClient
+
+__all__ = ["OutboxConsumer", "RemoteOutboxConsumer", "SendFunction"]
 
 log = logging.getLogger(__name__)
 
@@ -143,3 +148,56 @@ class OutboxConsumer:
         if conn is not None:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+
+class RemoteOutboxConsumer:
+    """The same job for a bot that only reaches a gateway over HTTP (``--gateway``).
+
+    Long-polls ``POST /api/admin/deliveries/claim`` and reports each outcome; claims,
+    leases and expiry are the gateway's, so both kinds of bot can serve one channel.
+    """
+
+    def __init__(
+        self, client: RemoteClient, *, channel: str, send: SendFunction, wait_seconds: float = 25.0
+    ) -> None:
+        self.client, self.channel, self.send = client, channel, send
+        self.wait_seconds = wait_seconds
+        self.name = f"{channel}@{socket.gethostname()}:{os.getpid()}"
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Poll and deliver in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"outbox-remote-{self.channel}")
+
+    async def stop(self) -> None:
+        """Stop polling (a claimed row keeps its lease and is retried later)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def poll_once(self, *, wait_seconds: float | None = None) -> int:
+        """Claim once (waiting up to ``wait_seconds``) and deliver; returns the count."""
+        wait = self.wait_seconds if wait_seconds is None else wait_seconds
+        rows = await self.client.claim_deliveries(self.channel, worker=self.name, wait_seconds=wait)
+        for row in rows:
+            try:
+                raw = await self.send(str(row["user_id"]), str(row["text"]))
+                ok, via = bool(raw.delivered), getattr(raw, "via", None)
+                detail = str(getattr(raw, "detail", "") or via or "")
+            except Exception as exc:  # one broken send must not stop the queue
+                ok, via, detail = False, None, f"error: {type(exc).__name__}"
+            await self.client.report_delivery(int(row["id"]), delivered=ok, via=via, detail=detail)
+        return len(rows)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the gateway may be restarting: keep trying
+                log.warning("remote outbox poll failed", extra={"channel": self.channel})
+                await asyncio.sleep(5.0)

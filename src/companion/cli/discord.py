@@ -46,20 +46,28 @@ def discord(
             runtime = await Runtime.start(settings)
             client = InProcessClient(runtime)
         bot = CompanionBot(client, settings.channels)
-        consumer = None
-        if runtime is not None and runtime.proactive is not None:
-            from companion.channels.outbox import OutboxConsumer
+        from companion.channels.outbox import OutboxConsumer, RemoteOutboxConsumer
 
-            delivery = DiscordDelivery(bot, client)
-            runtime.proactive.register_delivery(delivery)
-            # Proactive messages decided by `companion worker` reach this bot here.
-            consumer = OutboxConsumer(runtime.db, channel="discord", send=delivery.deliver)
-            await consumer.start()
+        # Messages queued for Discord users by other processes (the worker's proactive
+        # checks) reach this bot through the database, or through the gateway.
+        delivery = DiscordDelivery(bot, client)
+        consumer: OutboxConsumer | RemoteOutboxConsumer
+        if runtime is not None:
+            if runtime.proactive is not None:
+                runtime.proactive.register_delivery(delivery)
+            consumer = OutboxConsumer(
+                runtime.db, channel="discord", send=delivery.deliver_when_ready
+            )
+        else:
+            assert isinstance(client, RemoteClient)
+            consumer = RemoteOutboxConsumer(
+                client, channel="discord", send=delivery.deliver_when_ready
+            )
+        await consumer.start()
         try:
             await bot.start(token)
         finally:
-            if consumer is not None:
-                await consumer.stop()
+            await consumer.stop()
             await bot.close()
             await client.aclose()
             if runtime is not None:

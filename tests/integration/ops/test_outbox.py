@@ -141,3 +141,52 @@ async def test_unsent_messages_expire_with_the_reason(runtime: Any) -> None:
     bot = _Bot()
     assert await OutboxConsumer(runtime.db, channel="telegram", send=bot.send).drain() == 0
     assert bot.sent == []
+
+
+async def test_a_bot_without_database_access_consumes_through_the_gateway(runtime: Any) -> None:
+    from httpx import ASGITransport
+
+    from companion.api.app import create_app
+    from companion.channels import RemoteClient
+    from companion.channels.outbox import RemoteOutboxConsumer
+    from companion.errors import NotFound
+    from companion.store.repositories import api_keys
+
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="discord-bot")
+        await users.ensure_user(session, user_id="discord:31")
+        _, admin = await api_keys.create_api_key(session, user_id="discord-bot", is_admin=True)
+        await outbox.enqueue(
+            session, user_id="discord:31", channel="discord", text_="queued", ttl=timedelta(hours=1)
+        )
+    app = create_app(runtime=runtime)
+    client = RemoteClient("http://gateway", admin, transport=ASGITransport(app=app))
+    bot = _Bot()
+    consumer = RemoteOutboxConsumer(client, channel="discord", send=bot.send)
+    try:
+        assert await consumer.poll_once(wait_seconds=0) == 1
+        assert bot.sent == [("discord:31", "queued")]
+        [row] = await _rows(runtime)
+        assert row.status == "delivered" and row.via == "dm"
+        assert await consumer.poll_once(wait_seconds=0) == 0
+
+        async def later() -> None:  # arrives while the bot's long poll waits
+            await asyncio.sleep(1.0)
+            async with runtime.db.transaction() as session:
+                await outbox.enqueue(
+                    session, user_id="discord:31", channel="discord", text_="late",
+                    ttl=timedelta(hours=1),
+                )  # fmt: skip
+
+        producer = asyncio.create_task(later())
+        assert await consumer.poll_once(wait_seconds=10) == 1
+        await producer
+        assert bot.sent[-1] == ("discord:31", "late")
+        try:
+            await client.report_delivery(row.id, delivered=True, via="dm", detail="again")
+        except NotFound as exc:
+            assert "not claimed" in str(exc)
+        else:
+            raise AssertionError("a finished delivery was reported twice")
+    finally:
+        await client.aclose()

@@ -10,6 +10,7 @@ from companion.api.routes import (
     admin,
     channels,
     chat,
+    deliveries,
     health,
     keys,
     memory,
@@ -36,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     web.router,
     channels.router,
     keys.router,
+    deliveries.router,
 ]

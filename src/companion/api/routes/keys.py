@@ -8,9 +8,9 @@ because each request looks its key up in PostgreSQL.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from companion.api.deps import AdminDep, SessionDep
@@ -19,6 +19,8 @@ from companion.store.repositories import api_keys, users
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/admin/keys", tags=["admin"])
+
+_KEY_ID = Path(ge=1, le=2**63 - 1, description="The key id (see the listing).")
 
 
 class KeyCreate(BaseModel):
@@ -57,7 +59,9 @@ async def create_key(body: KeyCreate, _: AdminDep, session: SessionDep) -> dict[
 
 
 @router.post("/{key_id}/revoke")
-async def revoke_key(key_id: int, _: AdminDep, session: SessionDep) -> dict[str, Any]:
+async def revoke_key(
+    key_id: Annotated[int, _KEY_ID], _: AdminDep, session: SessionDep
+) -> dict[str, Any]:
     """Revoke at once."""
     row = await api_keys.revoke_api_key(session, user_id=None, key_id=key_id)
     return api_keys.key_view(row)
@@ -65,7 +69,7 @@ async def revoke_key(key_id: int, _: AdminDep, session: SessionDep) -> dict[str,
 
 @router.post("/{key_id}/rotate", status_code=201)
 async def rotate_key(
-    key_id: int, _: AdminDep, session: SessionDep, body: KeyRotate | None = None
+    key_id: Annotated[int, _KEY_ID], _: AdminDep, session: SessionDep, body: KeyRotate | None = None
 ) -> dict[str, Any]:
     """A new key replaces ``key_id``, which stays valid for ``grace_seconds``."""
     grace = timedelta(seconds=(body or KeyRotate()).grace_seconds)

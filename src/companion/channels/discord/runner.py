@@ -73,7 +73,9 @@ async def start_discord(runtime: Runtime) -> DiscordService | None:
     # Messages queued by other processes (``companion worker``) for Discord users.
     from companion.channels.outbox import OutboxConsumer
 
-    service.outbox = OutboxConsumer(runtime.db, channel="discord", send=service.delivery.deliver)
+    service.outbox = OutboxConsumer(
+        runtime.db, channel="discord", send=service.delivery.deliver_when_ready
+    )
     await service.outbox.start()
     runtime.extras["discord"] = service
     return service
