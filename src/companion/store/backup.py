@@ -10,13 +10,14 @@ users unless asked to (``force``): it is the one command that can lose data.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -26,7 +27,17 @@ from companion.errors import CompanionError, InvalidInput
 from companion.settings import Settings
 from companion.store.database import Database
 
-__all__ = ["BackupError", "DatabaseNotEmpty", "backup", "default_backup_path", "restore"]
+__all__ = [
+    "BackupError",
+    "DatabaseNotEmpty",
+    "backup",
+    "default_backup_path",
+    "nightly_backup",
+    "restore",
+]
+
+#: How long the nightly job keeps its dumps.
+KEEP = timedelta(days=14)
 
 
 class BackupError(CompanionError):
@@ -85,8 +96,11 @@ def _program(name: str, *, external: bool, server_version: str) -> str:
     )
 
 
-def _run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+async def _run(args: list[str], env: dict[str, str]) -> None:
+    # In a thread: the worker's scheduler keeps running while a large dump is written.
+    done = await asyncio.to_thread(
+        subprocess.run, args, env=env, capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         tool = Path(args[0]).name
         raise BackupError(f"{tool} failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
@@ -127,7 +141,7 @@ async def backup(settings: Settings, out: Path) -> int:
         partial = out.with_name(out.name + ".partial")
         program = _program("pg_dump", external=target.external, server_version=info.server_version)
         args = [program, "--format=custom", "--no-owner", "--no-privileges"]
-        _run([*args, f"--file={partial}", f"--dbname={target.uri}"], target.env)
+        await _run([*args, f"--file={partial}", f"--dbname={target.uri}"], target.env)
         partial.replace(out)  # a failed dump never leaves a file that looks complete
     finally:
         await db.close()
@@ -161,6 +175,25 @@ async def restore(settings: Settings, path: Path, *, force: bool) -> None:
         program = _program("pg_restore", external=target.external, server_version=version)
         args = [program, "--clean", "--if-exists", "--no-owner", "--no-privileges"]
         args += ["--single-transaction", "--exit-on-error", f"--dbname={target.uri}", str(path)]
-        _run(args, target.env)
+        await _run(args, target.env)
     finally:
         await db.close()
+
+
+def _prune(folder: Path, *, now: datetime) -> int:
+    removed = 0
+    for old in folder.glob("companion-*.dump"):
+        if datetime.fromtimestamp(old.stat().st_mtime, UTC) < now - KEEP:
+            old.unlink()
+            removed += 1
+    return removed
+
+
+async def nightly_backup(settings: Settings, *, now: datetime) -> dict[str, object]:
+    """The scheduled job: a dump in BACKUP_DIR, dumps older than ``KEEP`` removed."""
+    folder = settings.db.backup_dir
+    if folder is None:
+        return {"skipped": "BACKUP_DIR is unset"}
+    out = default_backup_path(folder, now=now)
+    size = await backup(settings, out)
+    return {"file": out.name, "bytes": size, "pruned": _prune(folder, now=now)}

@@ -94,3 +94,26 @@ def test_restore_names_a_missing_file(database_url: str, tmp_path: Path) -> None
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     no_target = _cli(database_url, "backup")
     assert no_target.returncode == 2 and "--out" in no_target.stderr
+
+
+async def test_nightly_job_writes_to_backup_dir_and_prunes(
+    runtime, database_url: str, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from tests.conftest import make_settings
+
+    from companion.jobs import JobRunner
+
+    old = tmp_path / "companion-20260101-034500.dump"
+    old.write_bytes(b"PGDMP")
+    os.utime(old, (0, 0))  # far older than the two weeks kept
+    keep = tmp_path / "notes.txt"
+    keep.write_text("not a dump")
+    settings = make_settings(database_url, BACKUP_DIR=str(tmp_path))
+    result = await JobRunner(dataclasses.replace(runtime, settings=settings), pause=0).run("backup")
+    assert result["status"] == "succeeded", result
+    dumps = sorted(p.name for p in tmp_path.glob("*.dump"))
+    assert len(dumps) == 1 and dumps[0] != old.name and keep.exists()
+    unset = await JobRunner(runtime, pause=0).run("backup", period="2026-01-02")
+    assert unset["counts"] == {"skipped": "BACKUP_DIR is unset"}, unset
