@@ -47,6 +47,10 @@ async def _snapshot(runtime) -> dict[str, list[tuple[object, ...]]]:
         }
 
 
+def _dumps(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.dump"))
+
+
 async def _wipe(runtime) -> None:
     tables = ", ".join(f'"{name}"' for name in metadata.tables)
     async with runtime.db.engine.begin() as conn:
@@ -113,7 +117,7 @@ async def test_nightly_job_writes_to_backup_dir_and_prunes(
     settings = make_settings(database_url, BACKUP_DIR=str(tmp_path))
     result = await JobRunner(dataclasses.replace(runtime, settings=settings), pause=0).run("backup")
     assert result["status"] == "succeeded", result
-    dumps = sorted(p.name for p in tmp_path.glob("*.dump"))
+    dumps = _dumps(tmp_path)
     assert len(dumps) == 1 and dumps[0] != old.name and keep.exists()
     unset = await JobRunner(runtime, pause=0).run("backup", period="2026-01-02")
     assert unset["counts"] == {"skipped": "BACKUP_DIR is unset"}, unset
