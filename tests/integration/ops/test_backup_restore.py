@@ -121,3 +121,41 @@ async def test_nightly_job_writes_to_backup_dir_and_prunes(
     assert len(dumps) == 1 and dumps[0] != old.name and keep.exists()
     unset = await JobRunner(runtime, pause=0).run("backup", period="2026-01-02")
     assert unset["counts"] == {"skipped": "BACKUP_DIR is unset"}, unset
+
+
+def _migrate_together(url: str, *, processes: int) -> tuple[list[int], str]:
+    env = {**os.environ, "DATABASE_URL": url.replace("+asyncpg", "")}
+    command = [sys.executable, "-m", "companion.cli", "migrate"]
+    procs = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(processes)
+    ]
+    output = [proc.communicate(timeout=600)[0] for proc in procs]
+    return [proc.returncode for proc in procs], "\n".join(output)[-4000:]
+
+
+async def test_processes_starting_together_migrate_once(embedded_pg) -> None:
+    """Gateways, workers and a migration job may all start at once on a fresh database."""
+    import uuid
+
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from companion.store.migrate import alembic_config
+
+    name = f"race_{uuid.uuid4().hex[:8]}"
+    embedded_pg.create_database(name)
+    try:
+        url = embedded_pg.url(name)
+        codes, output = _migrate_together(url, processes=3)
+        assert codes == [0, 0, 0], output
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        await engine.dispose()
+        head = ScriptDirectory.from_config(alembic_config(url, vector_dimensions=384))
+        assert version == head.get_current_head()
+    finally:
+        embedded_pg.drop_database(name)
