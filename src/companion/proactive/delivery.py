@@ -206,7 +206,8 @@ class DeliveryRegistry:
         attempts: list[DeliveryOutcome] = []
         for deliverer in self._order(message.user_id, preferred):
             try:
-                send = getattr(deliverer, "send", None)  # the full message, when understood
+                # Deliverers that want the whole message (decision id, trigger) say so.
+                send = getattr(deliverer, "send_proactive", None)
                 if callable(send):
                     raw = await send(message)
                 else:

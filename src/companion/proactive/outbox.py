@@ -45,6 +45,8 @@ class OutboxDeliverer:
             )
         return DeliveryOutcome(True, self.channel, via=f"outbox #{row.id}", queued=True)
 
+    send_proactive = send  # the registry passes the whole message to this name
+
     async def deliver(self, user_id: str, text: str) -> DeliveryOutcome:
         """Protocol form without the decision details."""
         return await self.send(ProactiveMessage(user_id, text, 0, "general", 0.0))
