@@ -42,7 +42,13 @@ async def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     )
     assert left == 0
     await upgrade(scratch_url, vector_dimensions=384)
-    assert await _scalar(scratch_url, "SELECT version_num FROM alembic_version") == "0006"
+    from alembic.script import ScriptDirectory
+
+    from companion.store.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(scratch_url, vector_dimensions=384))
+    version = await _scalar(scratch_url, "SELECT version_num FROM alembic_version")
+    assert version == head.get_current_head()
 
 
 async def test_vector_dimension_follows_embedder(scratch_url: str) -> None:
