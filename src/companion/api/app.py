@@ -33,10 +33,12 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     on_ready: Callable[[Runtime], Awaitable[None]] | None = None,
+    bots: bool = True,
 ) -> FastAPI:
     """Build the app; with ``runtime`` given (tests), the lifespan does not own it.
 
     ``on_ready`` runs once the runtime is up (``companion serve`` prints where to chat).
+    ``bots=False`` (``serve --no-bots``) leaves the chat bots to their own processes.
     """
 
     @asynccontextmanager
@@ -48,13 +50,13 @@ def create_app(
         if own and app.state.runtime.conversation is not None:  # serve: post-turn workers
             app.state.runtime.conversation.start_workers()
         # Bots with a configured token run in this process (DESIGN §1); not in tests.
-        bots = await start_bots(app.state.runtime) if own else []
+        handles = await start_bots(app.state.runtime) if own and bots else []
         if on_ready is not None:
             await on_ready(app.state.runtime)
         try:
             yield
         finally:
-            await stop_bots(bots)
+            await stop_bots(handles)
             if own:
                 await app.state.runtime.close()
 
@@ -66,6 +68,7 @@ def create_app(
     )
     if runtime is not None:
         app.state.runtime = runtime
+    _install_cors(app, settings or (runtime.settings if runtime is not None else None))
     install_error_handlers(app)
     app.add_middleware(InputGuard)  # before metrics: its 422s are counted too
     install_metrics(app)
@@ -88,3 +91,20 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _install_cors(app: FastAPI, settings: Settings | None) -> None:
+    """CORS for the origins in CORS_ORIGINS only (none by default)."""
+    origins = settings.security.cors_origin_list if settings is not None else []
+    if not origins:
+        return
+    from fastapi.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_credentials="*" not in origins,  # browsers refuse credentials with "*"
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-Id"],
+        expose_headers=["X-Request-Id"],
+    )

@@ -13,8 +13,10 @@ from companion.settings import Settings
 __all__ = ["decode_token", "issue_token"]
 
 
-def issue_token(settings: Settings, *, user_id: str, is_admin: bool = False) -> str:
-    """A signed token for ``user_id`` that expires after JWT_EXPIRE_MINUTES."""
+def issue_token(
+    settings: Settings, *, user_id: str, is_admin: bool = False, ttl: timedelta | None = None
+) -> str:
+    """A signed token for ``user_id`` that expires after ``ttl`` (JWT_EXPIRE_MINUTES)."""
     secret = settings.security.jwt_secret_key
     if not secret:
         raise AuthenticationError("JWT is not configured (JWT_SECRET_KEY is unset)")
@@ -23,7 +25,7 @@ def issue_token(settings: Settings, *, user_id: str, is_admin: bool = False) -> 
         "sub": user_id,
         "admin": is_admin,
         "iat": now,
-        "exp": now + timedelta(minutes=settings.security.jwt_expire_minutes),
+        "exp": now + (ttl or timedelta(minutes=settings.security.jwt_expire_minutes)),
     }
     return pyjwt.encode(claims, secret, algorithm=settings.security.jwt_algorithm)
 

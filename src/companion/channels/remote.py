@@ -272,6 +272,21 @@ class RemoteClient:
             for row in rows
         ]
 
+    async def claim_deliveries(
+        self, channel: str, *, worker: str, wait_seconds: float = 25.0
+    ) -> list[dict[str, Any]]:
+        """``POST /api/admin/deliveries/claim``: queued messages for ``channel`` (long poll)."""
+        body = {"channel": channel, "worker": worker, "wait_seconds": wait_seconds}
+        data = await self._request("POST", "/api/admin/deliveries/claim", json=body)
+        return list(data or [])
+
+    async def report_delivery(
+        self, delivery_id: int, *, delivered: bool, via: str | None, detail: str
+    ) -> None:
+        """``POST /api/admin/deliveries/{id}/result``."""
+        body = {"delivered": delivered, "via": via, "detail": detail[:2000]}
+        await self._request("POST", f"/api/admin/deliveries/{delivery_id}/result", json=body)
+
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._http.aclose()

@@ -47,11 +47,28 @@ def discord(
             runtime.conversation.start_workers()  # memory work of the bot's turns
             client = InProcessClient(runtime)
         bot = CompanionBot(client, settings.channels)
-        if runtime is not None and runtime.proactive is not None:
-            runtime.proactive.register_delivery(DiscordDelivery(bot, client))
+        from companion.channels.outbox import OutboxConsumer, RemoteOutboxConsumer
+
+        # Messages queued for Discord users by other processes (the worker's proactive
+        # checks) reach this bot through the database, or through the gateway.
+        delivery = DiscordDelivery(bot, client)
+        consumer: OutboxConsumer | RemoteOutboxConsumer
+        if runtime is not None:
+            if runtime.proactive is not None:
+                runtime.proactive.register_delivery(delivery)
+            consumer = OutboxConsumer(
+                runtime.db, channel="discord", send=delivery.deliver_when_ready
+            )
+        else:
+            assert isinstance(client, RemoteClient)
+            consumer = RemoteOutboxConsumer(
+                client, channel="discord", send=delivery.deliver_when_ready
+            )
+        await consumer.start()
         try:
             await bot.start(token)
         finally:
+            await consumer.stop()
             await bot.close()
             await client.aclose()
             if runtime is not None:

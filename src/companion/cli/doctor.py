@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import platform
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -15,11 +16,17 @@ from companion.errors import CompanionError
 __all__ = ["doctor"]
 
 
-def doctor() -> None:
+def doctor(
+    production: Annotated[
+        bool,
+        typer.Option("--production", help="Also check TLS, auth, secrets, keys, CORS and backups."),
+    ] = False,
+) -> None:
     """Check PostgreSQL, pgvector, Redis and the models; exit 1 if a required part fails."""
     import asyncio
 
     settings = load(log_format="text")
+    ready = _production(settings) if production else True
     rows, ok = asyncio.run(_collect(settings))
     table = Table(title=f"Companion {__version__} on Python {platform.python_version()}")
     for column in ("component", "status", "details"):
@@ -28,8 +35,20 @@ def doctor() -> None:
         colour = {"ok": "green", "FAIL": "red"}.get(status, "yellow")
         table.add_row(name, f"[{colour}]{status}[/{colour}]", details)
     Console(width=120).print(table)
-    if not ok:
+    if not ok or not ready:
         raise SystemExit(1)
+
+
+def _production(settings: Any) -> bool:
+    """One line per check, ``ok`` or ``fail``; whether all passed."""
+    from companion.ops import production_checks
+
+    checks = production_checks(settings)
+    for check in checks:
+        print(f"{'ok' if check.ok else 'fail':4}  {check.name}: {check.detail}")
+    failed = [c for c in checks if not c.ok]
+    print(f"production readiness: {len(checks) - len(failed)}/{len(checks)} ok", flush=True)
+    return not failed
 
 
 async def _collect(settings: Any) -> tuple[list[tuple[str, str, str]], bool]:

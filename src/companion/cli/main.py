@@ -6,7 +6,19 @@ import sys
 
 import typer
 
-from companion.cli import bench, chat, discord, doctor, jobs, keys, server, telegram, users
+from companion.cli import (
+    backup,
+    bench,
+    chat,
+    deliveries,
+    discord,
+    doctor,
+    jobs,
+    keys,
+    server,
+    telegram,
+    users,
+)
 from companion.cli.personality import app as personality_app
 from companion.cli.security import app as security_app
 from companion.errors import ConfigError
@@ -27,12 +39,16 @@ app.command("discord")(discord.discord)
 app.command("telegram")(telegram.telegram)
 app.command("chat")(chat.chat)
 app.add_typer(keys.app, name="keys")
+app.add_typer(keys.token_app, name="token")
 app.add_typer(bench.app, name="bench")
 app.add_typer(personality_app, name="personality")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(users.app, name="users")
 app.add_typer(security_app, name="security")
+app.add_typer(deliveries.app, name="deliveries")
 app.command("worker")(jobs.worker)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 
 from companion.cli import tools as tools_cli  # noqa: E402
 

@@ -17,6 +17,10 @@ __all__ = ["migrate", "serve"]
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    no_bots: Annotated[
+        bool,
+        typer.Option("--no-bots", help="Run no chat bot here (they run as their own processes)."),
+    ] = False,
 ) -> None:
     """Start Companion (HTTP API, web pages, scheduler, configured bots)."""
     import uvicorn
@@ -34,7 +38,7 @@ def serve(
     async def on_ready(runtime: Runtime) -> None:
         await welcome(runtime, base=base)
 
-    app = create_app(settings, on_ready=on_ready)
+    app = create_app(settings, on_ready=on_ready, bots=not no_bots)
     print(
         f"Companion is starting on http://{shown}:{port} (health: /health, API docs: /docs)",
         flush=True,

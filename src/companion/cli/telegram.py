@@ -52,12 +52,27 @@ def telegram(
             client: InProcessClient | RemoteClient = RemoteClient(gateway, api_key or "")
         else:
             runtime = await Runtime.start(settings)
+            runtime.conversation.start_workers()  # memory work of the bot's turns
             client = InProcessClient(runtime)
         service = None
         try:
             service = await launch(client, channels, kv=runtime.kv if runtime else None)
-            if runtime is not None and runtime.proactive is not None:
-                runtime.proactive.register_delivery(service.delivery)
+            # Messages queued for Telegram users by other processes (the worker's
+            # proactive checks) reach this bot through the database, or the gateway.
+            from companion.channels.outbox import OutboxConsumer, RemoteOutboxConsumer
+
+            if runtime is not None:
+                if runtime.proactive is not None:
+                    runtime.proactive.register_delivery(service.delivery)
+                service.outbox = OutboxConsumer(
+                    runtime.db, channel="telegram", send=service.delivery.deliver
+                )
+            else:
+                assert isinstance(client, RemoteClient)
+                service.outbox = RemoteOutboxConsumer(
+                    client, channel="telegram", send=service.delivery.deliver
+                )
+            await service.outbox.start()
             print("Companion Telegram bot is running; Ctrl-C stops it.", flush=True)
             await asyncio.Event().wait()
         finally:

@@ -161,7 +161,7 @@ async def _retention(runtime: Runtime, now: datetime) -> Counts:
     from companion.jobs.runs import prune_marks
     from companion.memory.jobs import retention_cleanup
     from companion.proactive.models import ProactiveDecision
-    from companion.store.models import JobRun
+    from companion.store.models import JobRun, OutboundDelivery
     from companion.store.retention import delete_expired
 
     counts: Counts = dict(await retention_cleanup(runtime.db, now=now))
@@ -181,8 +181,18 @@ async def _retention(runtime: Runtime, now: datetime) -> Counts:
             delete(JobRun).where(JobRun.started_at < now - timedelta(days=90))
         )
         counts["job_runs_pruned"] = int(result.rowcount)  # type: ignore[attr-defined]
+        result = await session.execute(  # sent, failed or expired deliveries, after a month
+            delete(OutboundDelivery).where(OutboundDelivery.finished_at < now - timedelta(days=30))
+        )
+        counts["outbound_deliveries_pruned"] = int(result.rowcount)  # type: ignore[attr-defined]
     counts["job_marks_pruned"] = await prune_marks(runtime.db, now=now)
     return counts
+
+
+async def _backup(runtime: Runtime, now: datetime) -> Counts:
+    from companion.store.backup import nightly_backup
+
+    return await nightly_backup(runtime.settings, now=now)
 
 
 JOBS: dict[str, JobSpec] = {
@@ -231,6 +241,13 @@ JOBS: dict[str, JobSpec] = {
             lambda s: CronTrigger(hour=4, minute=0),
             _day,
             run=_decay,
+        ),
+        JobSpec(
+            "backup",
+            "dump the whole database to BACKUP_DIR and prune old dumps (when BACKUP_DIR is set)",
+            lambda s: CronTrigger(hour=3, minute=45),
+            _day,
+            run=_backup,
         ),
         JobSpec(
             "retention_cleanup",

@@ -62,6 +62,15 @@ async def build_proactive(runtime: Runtime) -> ProactiveService:
         registry.webhook = WebhookDeliverer(
             behaviour.proactive_webhook_url, secret=behaviour.proactive_webhook_secret
         )
+    # Chat channels without a bot in this process go through the outbox (a bot
+    # started here replaces its channel's entry with direct delivery).
+    from datetime import timedelta
+
+    from companion.proactive.outbox import OutboxDeliverer
+
+    ttl = timedelta(minutes=behaviour.outbound_ttl_minutes)
+    for channel in ("discord", "telegram"):
+        registry.register(OutboxDeliverer(runtime.db, channel, ttl=ttl))
     chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
     return ProactiveService(
         db=runtime.db,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.errors import NotFound
@@ -136,7 +136,17 @@ async def record_outcome(
     detail: str,
     sent_at: datetime | None,
 ) -> None:
-    """Write the thought, the message and what delivery did onto the decision."""
+    """Write the thought, the message and what delivery did onto the decision.
+
+    ``queued`` never overwrites a final outcome: a bot in another process may have
+    sent the queued message (and recorded it) before this write.
+    """
+    status_value: Any = status
+    detail_value: Any = detail[:2000]
+    if status == "queued":
+        final = ProactiveDecision.delivery_status.in_(("delivered", "failed", "expired"))
+        status_value = case((final, ProactiveDecision.delivery_status), else_=status)
+        detail_value = case((final, ProactiveDecision.delivery_detail), else_=detail[:2000])
     await session.execute(
         update(ProactiveDecision)
         .where(ProactiveDecision.id == decision_id)
@@ -144,8 +154,8 @@ async def record_outcome(
             thought=thought,
             message=message,
             channel=channel,
-            delivery_status=status,
-            delivery_detail=detail[:2000],
+            delivery_status=status_value,
+            delivery_detail=detail_value,
             sent_at=sent_at,
         )
     )

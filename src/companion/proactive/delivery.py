@@ -54,12 +54,17 @@ class ProactiveMessage:
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    """What happened: delivered or not, through which channel and how (``via``)."""
+    """What happened: delivered or not, through which channel and how (``via``).
+
+    ``queued``: accepted by the outbound deliveries table for a bot in another
+    process, which records the final outcome later.
+    """
 
     delivered: bool
     channel: str = ""
     via: str | None = None
     detail: str = ""
+    queued: bool = False
 
 
 @runtime_checkable
@@ -201,10 +206,15 @@ class DeliveryRegistry:
         attempts: list[DeliveryOutcome] = []
         for deliverer in self._order(message.user_id, preferred):
             try:
-                raw = await deliverer.deliver(message.user_id, message.text)
+                # Deliverers that want the whole message (decision id, trigger) say so.
+                send = getattr(deliverer, "send_proactive", None)
+                if callable(send):
+                    raw = await send(message)
+                else:
+                    raw = await deliverer.deliver(message.user_id, message.text)
                 outcome = DeliveryOutcome(
                     bool(raw.delivered), deliverer.channel, getattr(raw, "via", None),
-                    str(getattr(raw, "detail", "")),
+                    str(getattr(raw, "detail", "")), bool(getattr(raw, "queued", False)),
                 )  # fmt: skip
             except Exception as exc:  # a broken channel must not stop the others
                 log.warning("proactive delivery failed", extra={"channel": deliverer.channel})

@@ -142,6 +142,7 @@ class ProactiveService:
         self, now: datetime, user_ids: Sequence[str] | None, *, source: str, force: bool
     ) -> _Pass:
         threshold = self.settings.proactive_threshold
+        await self._expire_outbox()
         async with self.db.engine.begin() as conn:
             await store.match_replies(conn, now=now)
             if user_ids is not None:
@@ -201,6 +202,15 @@ class ProactiveService:
         await self._record(ps, message, thought.to_dict(), attempts, done)
         return "delivered" if done else "undelivered"
 
+    async def _expire_outbox(self) -> None:
+        """Queued messages no bot sent in time become ``expired``, with the reason."""
+        from companion.proactive.outbox import record_final
+        from companion.store.repositories import outbox
+
+        async with self.db.transaction() as session:
+            finished = await outbox.expire_due(session)
+        await record_final(self.db, finished)
+
     async def _thought_context(self, ps: _Pass, i: int, user_id: str) -> ThoughtContext:
         f = ps.features
         levels = np.nan_to_num(f.need_levels[i], nan=-1.0)
@@ -252,7 +262,7 @@ class ProactiveService:
                 thought=thought,
                 message=message.text,
                 channel=done.channel if done else None,
-                status="delivered" if done else "undelivered",
+                status=("queued" if done.queued else "delivered") if done else "undelivered",
                 detail=detail or "no delivery channel available",
                 sent_at=ps.now if done else None,
             )

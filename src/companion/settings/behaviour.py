@@ -33,6 +33,8 @@ class BehaviourSettings(Section):
     proactive_webhook_secret: str | None = None
     scheduler_enabled: bool = True
     proactive_check_minutes: int = Field(default=5, ge=1)
+    #: How long a message queued for a bot in another process may wait before it expires.
+    outbound_ttl_minutes: int = Field(default=360, ge=1, le=10080)
     max_reflection_batch_size: int = Field(default=50, ge=1, le=10_000)
     #: A client gone mid-reply: "finish" generates and stores the whole reply,
     #: "stop" stops and stores the partial reply marked interrupted.

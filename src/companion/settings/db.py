@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
@@ -25,8 +26,10 @@ class DatabaseSettings(Section):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     redis_url: str | None = None
     redis_key_prefix: str = "companion:"
+    #: Where `companion backup` writes when --out is not given (and what doctor checks).
+    backup_dir: Path | None = None
 
-    @field_validator("database_url", "redis_url", mode="before")
+    @field_validator("database_url", "redis_url", "backup_dir", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

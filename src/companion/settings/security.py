@@ -30,6 +30,13 @@ class SecuritySettings(Section):
     security_incident_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
     security_offense_window_days: int = Field(default=7, ge=1)
     security_llm_judge: bool = True
+    #: Browser origins allowed to call the API (comma-separated); empty = none.
+    cors_origins: str = ""
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS split on commas, blanks dropped."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @field_validator("jwt_secret_key", mode="before")
     @classmethod

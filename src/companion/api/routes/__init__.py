@@ -10,7 +10,9 @@ from companion.api.routes import (
     admin,
     channels,
     chat,
+    deliveries,
     health,
+    keys,
     memory,
     openai_compat,
     personality,
@@ -40,4 +42,6 @@ ROUTERS: list[APIRouter] = [
     tools.router,
     users.router,
     telegram.router,
+    keys.router,
+    deliveries.router,
 ]

@@ -7,6 +7,7 @@ records it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -50,6 +51,16 @@ class DiscordDelivery:
         except discord.HTTPException as exc:
             return DeliveryOutcome(False, "discord", detail=f"discord error {exc.status}")
         return await self._fallback(user_id, account, text)
+
+    async def deliver_when_ready(self, user_id: str, text: str) -> DeliveryOutcome:
+        """``deliver`` once the bot has logged in (queued messages arrive at start-up)."""
+        for _ in range(600):  # discord.py cannot wait before login starts: retry that
+            try:
+                await self.bot.wait_until_ready()
+                break
+            except RuntimeError:
+                await asyncio.sleep(1.0)
+        return await self.deliver(user_id, text)
 
     async def _fallback(self, user_id: str, account: int, text: str) -> DeliveryOutcome:
         info = await self.client.last_channel(user_id, self.channel)

@@ -19,6 +19,7 @@ from companion.channels.discord.delivery import DiscordDelivery
 from companion.settings.channels import ChannelSettings
 
 if TYPE_CHECKING:
+    from companion.channels.outbox import OutboxConsumer
     from companion.runtime import Runtime
 
 __all__ = ["DiscordService", "start_discord", "stop_discord"]
@@ -34,6 +35,7 @@ class DiscordService:
     client: CompanionClient
     delivery: DiscordDelivery
     task: asyncio.Task[None]
+    outbox: OutboxConsumer | None = None
 
     async def stop(self) -> None:
         """Log out and release the client (same as ``stop_discord(self)``)."""
@@ -68,6 +70,13 @@ async def start_discord(runtime: Runtime) -> DiscordService | None:
     register = getattr(runtime.proactive, "register_delivery", None)
     if callable(register):
         register(service.delivery)
+    # Messages queued by other processes (``companion worker``) for Discord users.
+    from companion.channels.outbox import OutboxConsumer
+
+    service.outbox = OutboxConsumer(
+        runtime.db, channel="discord", send=service.delivery.deliver_when_ready
+    )
+    await service.outbox.start()
     runtime.extras["discord"] = service
     return service
 
@@ -76,6 +85,8 @@ async def stop_discord(service: DiscordService | None) -> None:
     """Log out, wait for the task, release the client. ``None`` is a no-op."""
     if service is None:
         return
+    if service.outbox is not None:
+        await service.outbox.stop()
     await service.bot.close()
     service.task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):

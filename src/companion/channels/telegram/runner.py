@@ -24,6 +24,7 @@ from companion.settings.channels import ChannelSettings
 from companion.store.kv import KeyValueStore
 
 if TYPE_CHECKING:
+    from companion.channels.outbox import OutboxConsumer, RemoteOutboxConsumer
     from companion.runtime import Runtime
 
 __all__ = ["WEBHOOK_PATH", "TelegramService", "launch", "start_telegram", "stop_telegram"]
@@ -44,6 +45,7 @@ class TelegramService:
     client: CompanionClient
     delivery: TelegramDelivery
     webhook: bool = False
+    outbox: OutboxConsumer | RemoteOutboxConsumer | None = None
 
     @property
     def application(self) -> Any:
@@ -141,6 +143,11 @@ async def start_telegram(runtime: Runtime) -> TelegramService | None:
     register = getattr(runtime.proactive, "register_delivery", None)
     if callable(register):
         register(service.delivery)
+    # Messages queued by other processes (``companion worker``) for Telegram users.
+    from companion.channels.outbox import OutboxConsumer
+
+    service.outbox = OutboxConsumer(runtime.db, channel="telegram", send=service.delivery.deliver)
+    await service.outbox.start()
     runtime.extras["telegram"] = service
     return service
 
@@ -149,6 +156,8 @@ async def stop_telegram(service: TelegramService | None) -> None:
     """Stop receiving updates, let running handlers finish, release the client."""
     if service is None:
         return
+    if service.outbox is not None:
+        await service.outbox.stop()
     app = service.bot.application
     if app is not None:
         with contextlib.suppress(Exception):

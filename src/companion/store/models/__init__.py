@@ -9,10 +9,12 @@ from companion.store.models.interaction import Interaction
 from companion.store.models.job_run import JobRun, JobUserMark
 from companion.store.models.llm_call import LLMCall
 from companion.store.models.message import Message
+from companion.store.models.outbound_delivery import DELIVERY_STATUSES, OutboundDelivery
 from companion.store.models.user import USER_STATUSES, User
 from companion.store.models.work_item import WORK_STATUSES, WorkItem
 
 __all__ = [
+    "DELIVERY_STATUSES",
     "USER_STATUSES",
     "WORK_STATUSES",
     "ApiKey",
@@ -23,6 +25,7 @@ __all__ = [
     "JobUserMark",
     "LLMCall",
     "Message",
+    "OutboundDelivery",
     "User",
     "WorkItem",
 ]

@@ -26,3 +26,5 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set when the key is rotated: the old key keeps working until then.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

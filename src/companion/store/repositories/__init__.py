@@ -8,8 +8,9 @@ from companion.store.repositories import (
     conversations,
     interactions,
     jobs,
+    outbox,
     stats,
     users,
 )
 
-__all__ = ["api_keys", "conversations", "interactions", "jobs", "stats", "users"]
+__all__ = ["api_keys", "conversations", "interactions", "jobs", "outbox", "stats", "users"]
