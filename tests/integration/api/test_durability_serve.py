@@ -100,6 +100,9 @@ def gateway(
         "QUEUE_LEASE_SECONDS": "2",
         "RATE_LIMIT_PER_MINUTE": "100000",
         "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
+        # The admin key's turns would start with the tool phase's own model call,
+        # which would take one of the scripted replies.
+        "TOOLS_ENABLED": "false",
     }
     server = Gateway(env, tmp_path / "serve.log")
     server.start()
