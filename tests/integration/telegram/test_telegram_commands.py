@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from tests.fakes.telegram_server import Call
 from tests.integration.telegram.telegram_world import ADMIN, ALICE, BOB, Live
 
@@ -29,7 +30,8 @@ async def test_commands_are_registered_with_admin_extras(live: Live) -> None:
     admin = next(c for c in calls if c.params["scope"]["type"] == "chat")
     names = [c["command"] for c in everyone.params["commands"]]
     assert names == [
-        "start", "memories", "forget", "personality", "proactive", "reset", "export", "help",
+        "start", "memories", "forget", "personality", "proactive", "reset", "export",
+        "deletemydata", "help",
     ]  # fmt: skip
     assert int(admin.params["scope"]["chat_id"]) == ADMIN
     assert [c["command"] for c in admin.params["commands"]][-2:] == ["status", "incidents"]
@@ -132,3 +134,31 @@ async def test_personal_commands_stay_out_of_groups(live: Live) -> None:
     (reply,) = await live.telegram.wait_for("sendMessage", chat_id=group)
     assert reply.text == texts.PRIVATE_ONLY
     assert not live.telegram.sent("sendMessage", chat_id=ALICE)
+
+
+async def test_delete_my_data_asks_first_and_erases_only_the_owner(live: Live) -> None:
+    await live.say(ALICE, "I adore sailing on lakes.")
+    await live.say(BOB, "I collect old maps.")
+    await live.runtime.conversation.drain()
+
+    ask = await live.say(ALICE, "/deletemydata")
+    assert "cannot be undone" in ask
+    asked = live.telegram.sent("sendMessage", chat_id=ALICE)[-1]
+    assert _buttons(asked) == [f"erase:{ALICE}", f"spare:{ALICE}"]
+    spared = await _press(live, ALICE, f"spare:{ALICE}")
+    assert spared.text == texts.ERASE_CANCELLED
+    assert "sailing" in await live.say(ALICE, "/memories")
+
+    # Bob cannot press Alice's button.
+    foreign = await _press(live, BOB, f"erase:{ALICE}")
+    assert foreign.params["text"] == texts.FOREIGN_BUTTON
+    assert "sailing" in await live.say(ALICE, "/memories")
+
+    done = await _press(live, ALICE, f"erase:{ALICE}")
+    assert done.text.startswith("Done: I deleted everything")
+    async with live.runtime.db.session() as session:
+        left = await session.scalar(
+            text("SELECT count(*) FROM users WHERE id = :id"), {"id": f"telegram:{ALICE}"}
+        )
+    assert left == 0
+    assert "maps" in await live.say(BOB, "/memories")

@@ -36,6 +36,7 @@ USER_COMMANDS = (
     ("proactive", "Whether and when I may write first"),
     ("reset", "Start this conversation afresh (memories stay)"),
     ("export", "Everything I keep about you, as a file"),
+    ("deletemydata", "Delete everything I keep about you (asks first)"),
     ("help", "What I can do"),
 )
 ADMIN_COMMANDS = (

@@ -44,6 +44,7 @@ PRIVATE_SERVICE = (
 PRIVATE_ONLY = "Let's talk about that in a private chat with me — it's about your own data."
 FOREIGN_BUTTON = "That button isn't for you (or it's one I don't know)."
 FORGET_CANCELLED = "Okay, I won't forget anything."
+ERASE_CANCELLED = "Okay, I'm keeping everything as it is."
 
 #: Seed presets; the personality engine owns their values.
 PRESETS = ("curious_companion", "supportive_friend", "intellectual_mentor", "creative_collaborator")

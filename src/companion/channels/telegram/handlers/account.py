@@ -1,4 +1,5 @@
-"""``/start`` (onboarding, preset buttons), ``/help``, ``/reset`` and ``/export``."""
+"""``/start`` (onboarding, preset buttons), ``/help``, ``/reset``, ``/export`` and
+``/deletemydata`` (the whole account, after the owner presses a confirmation)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from companion.channels.telegram.markup import escape
 if TYPE_CHECKING:
     from companion.channels.telegram.bot import Incoming, TelegramBot
 
-__all__ = ["preset_keyboard", "register"]
+__all__ = ["erase_keyboard", "preset_keyboard", "register"]
 
 #: ``preset:<account>:<preset>`` — the account that may press it, and the choice.
 PRESET_DATA = r"^preset:(\d+):([a-z_]{1,40})$"
+#: ``erase:<account>`` deletes the account's data; ``spare:<account>`` cancels.
+ERASE_DATA = r"^(erase|spare):(\d+)$"
 
 
 def preset_keyboard(account_id: int) -> InlineKeyboardMarkup:
@@ -31,6 +34,18 @@ def preset_keyboard(account_id: int) -> InlineKeyboardMarkup:
         for p in texts.PRESETS
     ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def erase_keyboard(account_id: int) -> InlineKeyboardMarkup:
+    """Delete or keep; the data names the only account allowed to press."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Delete everything", callback_data=f"erase:{account_id}"),
+                InlineKeyboardButton("Keep my data", callback_data=f"spare:{account_id}"),
+            ]
+        ]
+    )
 
 
 def register(bot: TelegramBot, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -78,6 +93,34 @@ def register(bot: TelegramBot, app: Application[Any, Any, Any, Any, Any, Any]) -
             caption="Here is everything I keep about you.",
         )
 
+    async def delete_my_data(incoming: Incoming) -> None:
+        await bot.send(
+            incoming.chat_id,
+            "Should I delete <b>everything</b> I keep about you: our conversations, "
+            "memories, my personality with you and your settings? This cannot be undone.",
+            reply=incoming,
+            keyboard=erase_keyboard(incoming.account_id),
+        )
+
+    async def erase_pressed(incoming: Incoming) -> None:
+        query = incoming.update.callback_query
+        assert query is not None and query.data is not None
+        action, owner = query.data.split(":")
+        if int(owner) != incoming.account_id:
+            await bot.answer(incoming, texts.FOREIGN_BUTTON)
+            return
+        if action == "spare":
+            await query.edit_message_text(texts.ERASE_CANCELLED)
+            await query.answer()
+            return
+        removed = await bot.companion.delete_user(incoming.user_id)
+        rows = sum(removed.values())
+        await query.edit_message_text(
+            f"Done: I deleted everything I kept about you ({rows} records). "
+            "If you write again, we start as strangers."
+        )
+        await query.answer()
+
     only_new = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", bot.handler(start), filters=only_new))
     app.add_handler(CommandHandler("help", bot.handler(help_), filters=only_new))
@@ -87,4 +130,12 @@ def register(bot: TelegramBot, app: Application[Any, Any, Any, Any, Any, Any]) -
     )
     app.add_handler(
         CallbackQueryHandler(bot.handler(choose_preset, count=False), pattern=PRESET_DATA)
+    )
+    app.add_handler(
+        CommandHandler(
+            "deletemydata", bot.handler(delete_my_data, private_only=True), filters=only_new
+        )
+    )
+    app.add_handler(
+        CallbackQueryHandler(bot.handler(erase_pressed, count=False), pattern=ERASE_DATA)
     )
