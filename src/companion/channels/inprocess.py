@@ -179,8 +179,12 @@ class InProcessClient:
     async def delete_user(self, user_id: str) -> dict[str, int]:
         """Delete the account and everything it owns (``store.accounts``)."""
         from companion.store.accounts import delete_account
+        from companion.tools.build import account_folders
 
-        return await delete_account(self.runtime.db, self.runtime.kv, user_id=user_id)
+        folders = account_folders(self.runtime.settings, user_id)
+        return await delete_account(
+            self.runtime.db, self.runtime.kv, user_id=user_id, folders=folders
+        )
 
     async def remember_channel(self, user_id: str, info: ChannelInfo) -> None:
         """Merge ``info`` into ``users.channels`` (other channels are kept)."""

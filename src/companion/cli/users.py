@@ -31,6 +31,7 @@ def delete(
     from companion.store.database import Database
     from companion.store.kv import create_store
     from companion.store.migrate import upgrade
+    from companion.tools.build import account_folders
 
     settings = load(log_format="text")
 
@@ -43,7 +44,8 @@ def delete(
                 db.engine.url.render_as_string(hide_password=False),
                 vector_dimensions=settings.llm.vector_dimensions,
             )
-            return await delete_account(db, kv, user_id=user)
+            folders = account_folders(settings, user)
+            return await delete_account(db, kv, user_id=user, folders=folders)
         finally:
             await kv.close()
             await db.close()

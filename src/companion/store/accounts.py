@@ -5,11 +5,15 @@ Used by ``DELETE /api/users/{user_id}``, ``companion users delete`` and the bots
 a ``user_id`` column is covered, those with a foreign key to ``users`` by
 ``ON DELETE CASCADE`` and the others (bookkeeping such as ``llm_calls`` and
 ``job_user_marks``) explicitly. Before committing, the same transaction checks that
-no row of the user is left anywhere; if one is, nothing is deleted.
+no row of the user is left anywhere; if one is, nothing is deleted. Folders the user
+owns on disk (the tool agent's workspace) are removed after the commit.
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -67,12 +71,29 @@ async def erase_user_rows(session: AsyncSession, *, user_id: str) -> dict[str, i
     return counts
 
 
-async def delete_account(db: Database, kv: KeyValueStore, *, user_id: str) -> dict[str, int]:
-    """Delete everything of ``user_id``: rows in one transaction, then their cached keys.
+async def delete_account(
+    db: Database, kv: KeyValueStore, *, user_id: str, folders: Sequence[Path] = ()
+) -> dict[str, int]:
+    """Delete everything of ``user_id``: rows in one transaction, then their cached keys
+    and ``folders`` (the user's own folders on disk, such as the tool workspace).
 
-    Returns counts per table plus ``kv_keys`` (short-term buffers, counters, locks).
+    Returns counts per table plus ``kv_keys`` (short-term buffers, counters, locks) and
+    ``folders`` (how many of ``folders`` existed and were removed).
     """
     async with db.transaction() as session:
         counts = await erase_user_rows(session, user_id=user_id)
     counts["kv_keys"] = await kv.delete_pattern(f"user:{glob_escape(user_id)}:*")
+    counts["folders"] = _remove_folders(folders)
     return counts
+
+
+def _remove_folders(folders: Sequence[Path]) -> int:
+    removed = 0
+    for folder in folders:
+        if folder.is_symlink():  # never follow a link out of our own tree
+            folder.unlink()
+            removed += 1
+        elif folder.is_dir():
+            shutil.rmtree(folder)
+            removed += 1
+    return removed

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from companion.settings import Settings
 
 __all__ = [
+    "account_folders",
     "build_tools",
     "make_sandbox",
     "make_search",
@@ -49,6 +50,11 @@ def make_workspace(settings: Settings) -> Workspace:
         file_max_bytes=tools.tools_file_max_mb * _MB,
         user_max_bytes=tools.tools_workspace_max_mb * _MB,
     )
+
+
+def account_folders(settings: Settings, user_id: str) -> list[Path]:
+    """The folders on disk that belong to ``user_id`` (removed with the account)."""
+    return [make_workspace(settings).folder(user_id)]
 
 
 def make_sandbox(settings: Settings, workspace: Workspace | None = None) -> PythonSandbox:

@@ -16,6 +16,7 @@ from companion.runtime import Runtime
 from companion.store.models import User
 from companion.store.repositories import users
 from companion.store.schema import metadata, user_tables
+from companion.tools.build import make_workspace
 
 
 async def _rows_of(runtime: Runtime, user_id: str) -> dict[str, int]:
@@ -62,6 +63,11 @@ async def test_a_user_deletes_their_own_account(gateway: Gateway) -> None:
     before = await _rows_of(gateway.runtime, "ines")
     assert {"messages", "interactions", "memories", "llm_calls", "job_user_marks"} <= set(before)
     other = await _rows_of(gateway.runtime, "ivo")
+    workspace = make_workspace(gateway.runtime.settings)
+    workspace.prepare("ines")
+    workspace.create("ines", "notes.txt", "cello on Sundays")
+    workspace.prepare("ivo")
+    workspace.create("ivo", "maps.txt", "old maps")
 
     response = await gateway.client.delete("/api/users/ines", headers=headers)
 
@@ -73,6 +79,9 @@ async def test_a_user_deletes_their_own_account(gateway: Gateway) -> None:
     assert await gateway.runtime.kv.get("user:ines:st:extra") is None
     assert await _rows_of(gateway.runtime, "ivo") == other  # nothing of anyone else's
     assert await gateway.runtime.kv.get("user:ivo:st:extra") == b"buffered"
+    # The tool workspace on disk goes too; the other user's stays.
+    assert body["removed"]["folders"] == 1 and not workspace.folder("ines").exists()
+    assert [f.path for f in workspace.list_files("ivo")] == ["maps.txt"]
     # The deleted key no longer authenticates.
     again = await gateway.client.delete("/api/users/ines", headers=headers)
     assert again.status_code == 401

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from companion.api.deps import PrincipalDep, RuntimeDep
 from companion.store.accounts import delete_account
+from companion.tools.build import account_folders
 
 __all__ = ["router"]
 
@@ -39,6 +40,7 @@ async def delete_user(
     short-term buffer. Another user's id reads as 404 for a non-admin.
     """
     target = principal.act_as(user_id)
-    removed = await delete_account(runtime.db, runtime.kv, user_id=target)
+    folders = account_folders(runtime.settings, target)
+    removed = await delete_account(runtime.db, runtime.kv, user_id=target, folders=folders)
     log.info("account deleted", extra={"user_id": target, "by_admin": target != principal.user_id})
     return DeletedOut(deleted=True, user_id=target, removed=removed)
