@@ -75,7 +75,9 @@ class PersonalityService:
 
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """The mood after hearing ``text``: rules and lexicon only (microseconds)."""
-        _, delta = appraise_delta(text, BigFive.from_dict(state.big_five), threat=threat)
+        _, delta = appraise_delta(
+            text, BigFive.from_dict(state.big_five), threat=threat, current=state.pad
+        )
         return apply_delta(state.pad, delta)
 
     async def after_turn(self, record: TurnRecord) -> None:

@@ -145,3 +145,19 @@ async def test_stream_and_total_provider_failure(
     assert (
         row is not None and row.error_occurred and row.agent_response == failed.json()["response"]
     )
+
+
+async def test_grief_turns_the_companion_sad_over_http(
+    http: AsyncClient, live: Runtime, llm: FakeOpenAIServer
+) -> None:
+    # A cheerful start: good news lifts the mood first.
+    happy = await _say(http, "I got the job!! I'm so excited!")
+    assert happy["pad_after"]["pleasure"] > 0.1
+    await live.conversation.drain()
+    sad = await _say(http, "My grandmother died this morning. I cannot stop crying.")
+    after = sad["pad_after"]
+    assert after["pleasure"] < 0.1
+    assert after["pleasure"] < happy["pad_after"]["pleasure"] - 0.3
+    assert after["arousal"] < happy["pad_after"]["arousal"]
+    assert sad["emotion"] in {"sad", "anxious"}
+    await live.conversation.drain()
