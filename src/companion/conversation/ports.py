@@ -94,6 +94,9 @@ class CompanionState:
     style: dict[str, int] = field(default_factory=dict)
     prompt_block: str = ""
     snapshot_id: int | None = None
+    #: The user's IANA timezone and when they last talked with the companion.
+    timezone: str = "UTC"
+    last_talk: datetime | None = None
 
 
 @runtime_checkable

@@ -4,7 +4,8 @@ Layout, in order of priority when the budget is tight:
 
 1. the persona block (``CompanionState.prompt_block``), first and unchanged from turn
    to turn so a prefix cache (llama.cpp, hosted prompt caching) can reuse it;
-2. urgent needs and remembered facts, after the persona in the same system message,
+2. the user's local date and time and how long since the last talk, then urgent
+   needs and remembered facts, after the persona in the same system message,
    fenced as *data* so a stored sentence can never act as an instruction;
 3. the newest recent turns that still fit (oldest dropped first);
 4. the user's message (trimmed only if it alone would overflow the window).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from companion.conversation.budget import (
     TokenBudget,
@@ -22,6 +24,7 @@ from companion.conversation.budget import (
     truncate_to_tokens,
 )
 from companion.conversation.ports import CompanionState, RetrievedMemory, ShortTermTurn
+from companion.conversation.timesense import time_context
 from companion.llm.base import ChatMessage
 
 __all__ = ["BuiltPrompt", "build_prompt", "fallback_persona"]
@@ -88,6 +91,7 @@ def build_prompt(
     memories: Sequence[RetrievedMemory],
     history: Sequence[ShortTermTurn],
     budget: TokenBudget,
+    now: datetime | None = None,
 ) -> BuiltPrompt:
     """The messages for one turn, within ``budget``.
 
@@ -97,6 +101,7 @@ def build_prompt(
         memories: Retrieved memories, best first.
         history: Recent turns, oldest first.
         budget: How the context window is shared.
+        now: The current time (defaults to the clock).
 
     Returns:
         The messages, the ids of the memories included, and the history kept.
@@ -104,7 +109,10 @@ def build_prompt(
     persona = truncate_to_tokens(
         state.prompt_block.strip() or fallback_persona(state), budget.persona_max
     )
-    parts = [persona]
+    clock = time_context(
+        now or datetime.now(UTC), timezone=state.timezone, last_talk=state.last_talk
+    )
+    parts = [persona, clock]
     if state.urgent_needs and state.prompt_block:
         parts.append("Right now you especially need: " + ", ".join(state.urgent_needs) + ".")
     memory_text, memory_ids = _memory_block(memories, budget.memories_max)

@@ -272,6 +272,7 @@ class PersonalityService:
         style = {t: getattr(style_row, t) for t in STYLE_TRAITS}
         pressing = urgent(levels, threshold=PROMPT_THRESHOLD)
         emotion = emotion_label(pad)
+        zone, last_talk = await repo.talk_context(session, user_id=user_id)
         prompt = render_prompt(
             name=companion.name,
             big_five=_big_five(row),
@@ -295,6 +296,8 @@ class PersonalityService:
             style=style,
             prompt_block=prompt,
             snapshot_id=row.id,
+            timezone=zone,
+            last_talk=last_talk,
         )
 
     def mood_at(self, row: PersonalityState, levels: dict[str, float], *, now: datetime) -> PAD:
