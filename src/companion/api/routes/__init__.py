@@ -13,6 +13,7 @@ from companion.api.routes import (
     health,
     memory,
     openai_compat,
+    persona,
     personality,
     proactive,
     security,
@@ -36,4 +37,5 @@ ROUTERS: list[APIRouter] = [
     web.router,
     channels.router,
     tools.router,
+    persona.router,
 ]
