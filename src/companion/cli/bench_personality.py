@@ -1,4 +1,4 @@
-"""``companion bench personality``: appraisal latency and reflection throughput.
+"""``companion bench personality`` / ``empathy``: appraisal speed, reflection, empathy fit.
 
 Appraisal is the synchronous step of every turn (rules + VADER + shaping); reflection
 is the nightly per-user work (drift, quirks, style) on the rule paths against the
@@ -12,6 +12,7 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -132,3 +133,30 @@ def bench_personality(
         f"{turns} interactions per user in the window): {r['users']} users in "
         f"{r['seconds']:.1f} s = {r['users_per_min']:.0f} users/min (one worker)."
     )
+
+
+_EMPATHY_DATA = (
+    Path(__file__).resolve().parents[3] / "bench/data/personality/empathy_labelled.jsonl"
+)
+
+
+@app.command("empathy")
+def bench_empathy(
+    data: Annotated[Path, typer.Option(help="Labelled JSON-lines set.")] = _EMPATHY_DATA,
+    show_misses: Annotated[bool, typer.Option(help="List the messages that missed.")] = False,
+) -> None:
+    """Agreement of the appraisal with hand-labelled PAD directions, per split and axis."""
+    from companion.personality.empathy_check import AXES, load_labelled, score
+
+    if not data.is_file():
+        raise typer.BadParameter(f"no labelled set at {data}")
+    rows = load_labelled(data)
+    typer.echo("| split | messages | pleasure | arousal | dominance |")
+    typer.echo("|---|---:|---:|---:|---:|")
+    for split in sorted({r.split for r in rows}, reverse=True):
+        result = score(r for r in rows if r.split == split)
+        rates = " | ".join(f"{result.rate(axis):.3f}" for axis in AXES)
+        typer.echo(f"| {split} | {result.total} | {rates} |")
+        if show_misses:
+            for row, got in result.misses:
+                typer.echo(f"  miss ({split}) want {row.expected} got {got}: {row.text}")

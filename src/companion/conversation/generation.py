@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from companion.conversation.loopguard import STOP_SEQUENCES, loop_cut, trim_loop
 from companion.conversation.ports import CompanionState
 from companion.conversation.replies import apology
 from companion.errors import ProviderError
@@ -36,6 +37,9 @@ class Generation:
         self.interrupted = True
         self.reply = "".join(self.pieces).strip()
 
+    #: The model started repeating itself and the reply was cut there.
+    loop_cut: bool = False
+
 
 async def generate(
     chat: RoleModel | None,
@@ -51,7 +55,8 @@ async def generate(
 
     Only ``ProviderError`` is caught: the chain already retried and fell back, so one
     here means no provider could answer. Pieces already streamed stay streamed; the
-    recorded reply is then the apology.
+    recorded reply is then the apology. A reply that starts looping stops streaming
+    there and is recorded without the repetition (``out.loop_cut``).
     """
     started = time.perf_counter()
     pieces = out.pieces
@@ -59,21 +64,35 @@ async def generate(
         if chat is None:
             raise ProviderError("no chat model is configured", provider="none")
         request = ChatRequest(
-            messages=list(messages), max_tokens=max_tokens, temperature=temperature
+            messages=list(messages),
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=STOP_SEQUENCES,
         )
-        async for item in chat.stream(request, user_id=user_id):
-            if isinstance(item, Completion):
-                out.completion = item
-            elif item.text:
-                pieces.append(item.text)
-                yield item.text
+        stream = chat.stream(request, user_id=user_id)
+        try:
+            async for item in stream:
+                if isinstance(item, Completion):
+                    out.completion = item
+                elif item.text:
+                    pieces.append(item.text)
+                    if len(pieces) % 4 == 0 and loop_cut("".join(pieces)) is not None:
+                        out.loop_cut = True
+                        break
+                    yield item.text
+        finally:
+            closer = getattr(stream, "aclose", None)
+            if closer is not None:  # stops the model when we stopped reading
+                await closer()
     except ProviderError as exc:
         log.warning("no chat provider answered: %s", exc, extra={"provider": exc.provider})
         out.error = str(exc) or type(exc).__name__
     out.model_ms = (time.perf_counter() - started) * 1000
     if out.completion is not None:
         out.model_ms = out.completion.latency_ms
-    text = out.completion.text if out.completion and out.completion.text else "".join(pieces)
+    full = out.completion.text if out.completion and out.completion.text else ""
+    text, cut = trim_loop("".join(pieces) if out.loop_cut or not full else full)
+    out.loop_cut = out.loop_cut or cut
     if out.error is None and not text.strip():
         out.error = "the model returned an empty reply"
     out.reply = apology(state) if out.error else text.strip()

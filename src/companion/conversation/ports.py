@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 
+from companion.conversation.lore import LoreEntry
 from companion.conversation.types import TurnRequest
 from companion.llm.base import ChatMessage
 from companion.types import PAD
@@ -94,6 +95,12 @@ class CompanionState:
     style: dict[str, int] = field(default_factory=dict)
     prompt_block: str = ""
     snapshot_id: int | None = None
+    #: The user's IANA timezone and when they last talked with the companion.
+    timezone: str = "UTC"
+    last_talk: datetime | None = None
+    #: Lorebook entries of an imported character card and how many turns they scan.
+    lore: Sequence[LoreEntry] = ()
+    lore_depth: int = 3
 
 
 @runtime_checkable

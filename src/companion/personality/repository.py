@@ -19,7 +19,7 @@ from companion.errors import NotFound
 from companion.personality.core.needs import INITIAL_LEVEL, NEED_RATES, SATISFACTION_RATES
 from companion.personality.core.presets import BigFive
 from companion.personality.models import Need, PersonalityState, Quirk, StyleTraitVersion
-from companion.store.models import CompanionProfile, Interaction, JobUserMark
+from companion.store.models import CompanionProfile, Interaction, JobUserMark, User
 from companion.store.repositories import users
 from companion.types import PAD
 
@@ -296,3 +296,15 @@ async def mark_done(session: AsyncSession, *, job: str, period: str, user_id: st
         .on_conflict_do_nothing()
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def talk_context(session: AsyncSession, *, user_id: str) -> tuple[str, datetime | None]:
+    """The user's timezone and the time of their latest stored exchange (if any)."""
+    zone = await session.scalar(select(User.timezone).where(User.id == user_id))
+    last = await session.scalar(
+        select(Interaction.timestamp)
+        .where(Interaction.user_id == user_id)
+        .order_by(Interaction.timestamp.desc())
+        .limit(1)
+    )
+    return zone or "UTC", last

@@ -36,6 +36,7 @@ from companion.personality.core.presets import BIG_FIVE_TRAITS
 from companion.personality.core.quirks import reply_traits
 from companion.personality.core.style import HIGH, IMMUTABLE, LOW
 from companion.personality.models import Need, PersonalityState
+from companion.personality.persona_cards import persona_extras
 from companion.personality.views import need_view, quirk_view, state_view, style_view
 from companion.settings.behaviour import BehaviourSettings
 from companion.store.database import Database
@@ -75,7 +76,9 @@ class PersonalityService:
 
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """The mood after hearing ``text``: rules and lexicon only (microseconds)."""
-        _, delta = appraise_delta(text, BigFive.from_dict(state.big_five), threat=threat)
+        _, delta = appraise_delta(
+            text, BigFive.from_dict(state.big_five), threat=threat, current=state.pad
+        )
         return apply_delta(state.pad, delta)
 
     async def after_turn(self, record: TurnRecord) -> None:
@@ -282,6 +285,8 @@ class PersonalityService:
         style = {t: getattr(style_row, t) for t in STYLE_TRAITS}
         pressing = urgent(levels, threshold=PROMPT_THRESHOLD)
         emotion = emotion_label(pad)
+        zone, last_talk = await repo.talk_context(session, user_id=user_id)
+        card_text, card = persona_extras(companion)
         prompt = render_prompt(
             name=companion.name,
             big_five=_big_five(row),
@@ -303,8 +308,12 @@ class PersonalityService:
             urgent_needs=tuple(pressing),
             quirks=tuple(q.name for q in quirks),
             style=style,
-            prompt_block=prompt,
+            prompt_block=f"{prompt}\n\n{card_text}" if card_text else prompt,
             snapshot_id=row.id,
+            timezone=zone,
+            last_talk=last_talk,
+            lore=card.lorebook if card else (),
+            lore_depth=card.lorebook_scan_depth if card else 3,
         )
 
     def mood_at(self, row: PersonalityState, levels: dict[str, float], *, now: datetime) -> PAD:

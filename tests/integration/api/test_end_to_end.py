@@ -4,6 +4,7 @@ with the loopback OpenAI-compatible server as the LLM and the embeddings endpoin
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -151,3 +152,27 @@ async def test_stream_and_total_provider_failure(
     assert (
         row is not None and row.error_occurred and row.agent_response == failed.json()["response"]
     )
+
+
+async def test_grief_turns_the_companion_sad_over_http(
+    http: AsyncClient, live: Runtime, llm: FakeOpenAIServer
+) -> None:
+    # A cheerful start: good news lifts the mood first.
+    happy = await _say(http, "I got the job!! I'm so excited!")
+    assert happy["pad_after"]["pleasure"] > 0.1
+    await live.conversation.drain()
+    sad = await _say(http, "My grandmother died this morning. I cannot stop crying.")
+    after = sad["pad_after"]
+    assert after["pleasure"] < 0.1
+    assert after["pleasure"] < happy["pad_after"]["pleasure"] - 0.3
+    assert after["arousal"] < happy["pad_after"]["arousal"]
+    assert sad["emotion"] in {"sad", "anxious"}
+    # The prompt carries the user's local date and time (alice's timezone is UTC).
+    system = llm.chat_requests[-1]["messages"][0]["content"]
+    today = datetime.now(UTC)
+    assert f"It is {today:%A}, {today.day} {today:%B %Y}" in system
+    assert "for the person you are talking with (UTC)." in system
+    await live.conversation.drain()
+    state = await live.personality.load_state(user_id="alice")
+    assert state.timezone == "UTC" and state.last_talk is not None
+    assert abs((datetime.now(UTC) - state.last_talk).total_seconds()) < 3600

@@ -48,8 +48,9 @@ def test_first_match_wins() -> None:
 def test_achievement_with_negative_sentiment_is_zero_in_the_seed_rule() -> None:
     text = "I finished the project but it was a horrible, miserable mess"
     assert occ_delta(text, analyse(text)) == ("goal_achievement", PAD())
-    rule, delta = appraise_delta(text, NEUTRAL)  # … so our appraisal uses sentiment (PER-08f)
-    assert rule == "sentiment" and delta.pleasure < 0
+    # … so our appraisal follows the feeling ("miserable" is a sad cue: empathy).
+    rule, delta = appraise_delta(text, NEUTRAL)
+    assert rule == "empathy" and delta.pleasure < 0
 
 
 def test_threat_rule() -> None:

@@ -68,7 +68,7 @@ def test_drift_clamps() -> None:
         (PAD(-0.5, 0.5, 0.5), "hostile"),
         (PAD(-0.5, 0.5, -0.5), "anxious"),
         (PAD(-0.5, -0.5, 0.5), "disdainful"),
-        (PAD(-0.5, -0.5, -0.5), "bored"),
+        (PAD(-0.5, -0.5, -0.5), "sad"),
         (PAD(0.05, -0.05, 0.05), "neutral"),
     ],
 )

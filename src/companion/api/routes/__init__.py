@@ -15,6 +15,7 @@ from companion.api.routes import (
     keys,
     memory,
     openai_compat,
+    persona,
     personality,
     proactive,
     security,
@@ -44,4 +45,5 @@ ROUTERS: list[APIRouter] = [
     telegram.router,
     keys.router,
     deliveries.router,
+    persona.router,
 ]

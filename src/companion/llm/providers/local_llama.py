@@ -36,6 +36,8 @@ from companion.llm.providers.llama_state import (
 __all__ = ["LocalLlamaProvider", "default_local_model"]
 
 _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: llama.cpp's penalty on tokens of the last 64 (1.0 = none); 1.15 suits SmolLM2.
+_REPEAT_PENALTY = 1.15
 #: Saved contexts (persona prefixes and whole recent conversations), ~20 MB each.
 _SAVED_CONTEXTS = 4
 #: Fewer shared tokens than this is not worth a restore.
@@ -175,6 +177,8 @@ class LocalLlamaProvider:
                 # A long prompt shortens the reply rather than failing the turn.
                 max_tokens=min(request.max_tokens, room),
                 temperature=request.temperature,
+                # Small models loop; a mild penalty on recent tokens keeps them moving.
+                repeat_penalty=_REPEAT_PENALTY,
                 stop=list(request.stop) or None,
                 stream=True,
                 grammar=grammar,

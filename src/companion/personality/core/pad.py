@@ -35,7 +35,8 @@ _OCTANTS = {
     (False, True, True): "hostile",
     (False, True, False): "anxious",
     (False, False, True): "disdainful",
-    (False, False, False): "bored",
+    # Mehrabian calls this octant "bored"; reached through empathy it is sadness.
+    (False, False, False): "sad",
 }
 
 

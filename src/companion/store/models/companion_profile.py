@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion.store.base import Base, created_at_column
@@ -35,4 +37,6 @@ class CompanionProfile(Base):
     agreeableness: Mapped[float] = mapped_column(Float, nullable=False)
     neuroticism: Mapped[float] = mapped_column(Float, nullable=False)
     style_speed: Mapped[str] = mapped_column(String(10), nullable=False, server_default="medium")
+    #: The character card the persona was imported from (``personality.cards``), if any.
+    card: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,82 @@
+"""A sense of time for the prompt: the user's local date, weekday, time of day, and
+how long since the last conversation ("it's been three days"). Pure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["elapsed_phrase", "part_of_day", "time_context"]
+
+_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def _count(n: int, unit: str) -> str:
+    if n == 1:
+        return ("an " if unit == "hour" else "a ") + unit
+    return f"{_NUMBERS[n] if n < len(_NUMBERS) else n} {unit}s"
+
+
+def part_of_day(hour: int) -> str:
+    """Night (0–4), morning (5–11), afternoon (12–16), evening (17–21), night (22–23)."""
+    if 5 <= hour < 12:
+        return "morning"
+    if 12 <= hour < 17:
+        return "afternoon"
+    if 17 <= hour < 22:
+        return "evening"
+    return "night"
+
+
+def _when(hour: int) -> str:
+    part = part_of_day(hour)
+    return "at night" if part == "night" else f"in the {part}"
+
+
+def elapsed_phrase(seconds: float) -> str | None:
+    """ "three days", "an hour", "two weeks"…; ``None`` under 30 minutes (same talk)."""
+    minutes = seconds / 60
+    if minutes < 30:
+        return None
+    hours = minutes / 60
+    if hours < 1.5:
+        return "an hour"
+    if hours < 24:
+        return _count(round(hours), "hour")
+    days = hours / 24
+    if days < 1.5:
+        return "a day"
+    if days < 14:
+        return _count(round(days), "day")
+    if days < 60:
+        return _count(round(days / 7), "week")
+    if days < 365:
+        return _count(round(days / 30.4), "month")
+    return _count(round(days / 365), "year")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def time_context(now: datetime, *, timezone: str, last_talk: datetime | None) -> str:
+    """One or two sentences for the system prompt, in the user's timezone.
+
+    An unknown timezone falls back to UTC. ``last_talk`` is the previous exchange; a
+    first conversation says so, a gap under 30 minutes says nothing.
+    """
+    zone = _zone(timezone)
+    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
+    text = (
+        f"It is {local:%A}, {local.day} {local:%B %Y}, {local:%H:%M} {_when(local.hour)} "
+        f"for the person you are talking with ({zone.key})."
+    )
+    if last_talk is None:
+        return text + " This is your first conversation with them."
+    gap = elapsed_phrase((now - last_talk).total_seconds())
+    if gap is not None:
+        text += f" It's been {gap} since you last talked."
+    return text

@@ -1,0 +1,100 @@
+"""Importing a character card as the companion's persona, and exporting it again.
+
+The card's name becomes the companion's, its personality text sets the starting Big
+Five on the rule path (editable afterwards with the preset endpoint), and the card is
+stored on the companion row so the persona block and lorebook enter every prompt.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from companion.personality import repository as repo
+from companion.personality.cards import Card, card_block, traits_from_text
+from companion.personality.core import baseline_from_big_five, emotion_label
+from companion.personality.core.presets import BIG_FIVE_TRAITS
+from companion.store.models import CompanionProfile
+from companion.store.repositories import users
+
+if TYPE_CHECKING:
+    from companion.personality.service import PersonalityService
+
+__all__ = ["CARD_PRESET", "card_of", "export_card", "import_card", "persona_extras"]
+
+#: The preset name recorded for a companion whose Big Five came from a card.
+CARD_PRESET = "character_card"
+_WORDS = {
+    "openness": ("curious and imaginative", "practical and down to earth"),
+    "conscientiousness": ("organised and reliable", "spontaneous"),
+    "extraversion": ("outgoing and talkative", "quiet and reserved"),
+    "agreeableness": ("warm and kind", "blunt"),
+    "neuroticism": ("sensitive and easily worried", "calm and steady"),
+}
+
+
+def card_of(companion: CompanionProfile) -> Card | None:
+    """The stored card, if the companion was imported from one."""
+    return Card.from_dict(companion.card) if companion.card else None
+
+
+def persona_extras(companion: CompanionProfile) -> tuple[str, Card | None]:
+    """The fenced card block to append to the persona (or ``""``) and the card."""
+    card = card_of(companion)
+    return (card_block(card) if card else ""), card
+
+
+async def import_card(
+    service: PersonalityService, *, user_id: str, card: Card, now: datetime | None = None
+) -> dict[str, Any]:
+    """Make ``card`` the user's companion: name, persona, lorebook, starting Big Five."""
+    now = now or datetime.now(UTC)
+    traits = traits_from_text(f"{card.personality}\n{card.description}")
+    baseline = baseline_from_big_five(traits)
+    async with service.db.transaction() as session:
+        await users.get_user(session, user_id=user_id)  # unknown → 404, nothing written
+        await service._ensure(session, user_id=user_id, now=now)
+        companion = await repo.lock_companion(session, user_id=user_id)
+        companion.name = card.name[:100]
+        companion.card = card.to_dict()
+        companion.preset = CARD_PRESET
+        for trait, value in traits.to_dict().items():
+            setattr(companion, trait, value)
+        await repo.insert_state(
+            session,
+            user_id=user_id,
+            big_five=traits.to_dict(),
+            pad=baseline,
+            baseline=baseline,
+            emotion=emotion_label(baseline),
+            trigger="card_import",
+            now=now,
+        )
+    current = await service.current(user_id=user_id, now=now)
+    current["first_message"] = card.first_mes
+    current["alternate_greetings"] = list(card.alternate_greetings)
+    return current
+
+
+async def export_card(service: PersonalityService, *, user_id: str) -> Card:
+    """The companion as a card: the imported one, or one written from its traits."""
+    async with service.db.transaction() as session:
+        await service._ensure_for_read(session, user_id=user_id)
+        companion = await repo.get_companion(session, user_id=user_id)
+        stored = card_of(companion)
+        if stored is not None:
+            return stored
+        traits = {t: float(getattr(companion, t)) for t in BIG_FIVE_TRAITS}
+    words = [
+        high if traits[t] >= 0.6 else low
+        for t, (high, low) in _WORDS.items()
+        if traits[t] >= 0.6 or traits[t] <= 0.4
+    ]
+    personality = ", ".join(words) or "even-tempered"
+    return Card(
+        name=companion.name,
+        description=f"{companion.name} is a companion with a personality of their own.",
+        personality=personality,
+        tags=("companion",),
+        creator="Companion",
+    )

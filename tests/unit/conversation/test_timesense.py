@@ -1,0 +1,79 @@
+"""A sense of time: local date, weekday, part of day and the gap since the last talk."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from companion.conversation.budget import TokenBudget
+from companion.conversation.ports import CompanionState
+from companion.conversation.prompt import build_prompt
+from companion.conversation.timesense import elapsed_phrase, part_of_day, time_context
+from companion.types import PAD
+
+NOW = datetime(2026, 11, 30, 7, 40, tzinfo=UTC)  # a Monday
+
+
+@pytest.mark.parametrize(
+    ("seconds", "phrase"),
+    [
+        (60, None),
+        (29 * 60, None),
+        (3600, "an hour"),
+        (5 * 3600, "five hours"),
+        (26 * 3600, "a day"),
+        (3 * 86400, "three days"),
+        (20 * 86400, "three weeks"),
+        (100 * 86400, "three months"),
+        (800 * 86400, "two years"),
+    ],
+)
+def test_elapsed_phrase(seconds: float, phrase: str | None) -> None:
+    assert elapsed_phrase(seconds) == phrase
+
+
+def test_parts_of_day() -> None:
+    assert [part_of_day(h) for h in (3, 8, 13, 19, 23)] == [
+        "night",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+    ]
+
+
+def test_local_time_follows_the_users_timezone() -> None:
+    tokyo = time_context(NOW, timezone="Asia/Tokyo", last_talk=NOW - timedelta(days=3))
+    assert tokyo.startswith("It is Monday, 30 November 2026, 16:40 in the afternoon")
+    assert "It's been three days since you last talked." in tokyo
+    york = time_context(NOW, timezone="America/New_York", last_talk=NOW - timedelta(minutes=5))
+    assert "02:40 at night" in york and "since you last talked" not in york
+
+
+def test_first_talk_and_unknown_timezone() -> None:
+    text = time_context(NOW, timezone="Not/AZone", last_talk=None)
+    assert "(UTC)" in text and "07:40 in the morning" in text
+    assert "first conversation" in text
+
+
+def test_prompt_carries_the_time_after_the_persona() -> None:
+    state = CompanionState(
+        user_id="u",
+        name="Mira",
+        preset="curious_companion",
+        big_five={},
+        pad=PAD(),
+        baseline=PAD(),
+        emotion="neutral",
+        prompt_block="You are Mira.",
+    )
+    state = replace(state, timezone="Europe/Lisbon", last_talk=NOW - timedelta(days=2))
+    built = build_prompt(
+        state, message="hi", memories=[], history=[], budget=TokenBudget.for_context(2048), now=NOW
+    )
+    system = built.messages[0].content
+    assert system.startswith("You are Mira.")
+    assert "Monday, 30 November 2026, 07:40 in the morning" in system
+    assert "It's been two days since you last talked." in system
