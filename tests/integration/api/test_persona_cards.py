@@ -119,3 +119,41 @@ async def test_bad_uploads_and_other_users(gateway: Gateway) -> None:
     assert done.status_code == 201 and done.json()["user_id"] == user
     current = await gateway.client.get(f"/api/personality/current/{user}", headers=headers)
     assert current.json()["name"] == "Aria"
+
+
+def _hand_made_v2_png(card: dict[str, object]) -> bytes:
+    """A 1×1 PNG written here byte by byte, with the card only in a ``chara`` tEXt
+    chunk, as SillyTavern writes V2 cards (independent of our own exporter)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1×1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\xff\x80\x00")
+    text = b"chara\x00" + base64.b64encode(json.dumps(card).encode())
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", text)
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
+
+
+async def test_a_hand_made_v2_png_card_names_the_companion(gateway: Gateway) -> None:
+    user = f"card-{uuid.uuid4().hex[:8]}"
+    headers = await gateway.key(user)
+    card = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {**CARD["data"]}}  # type: ignore[dict-item]
+    card["data"]["name"] = "Selene"  # type: ignore[index]
+    response = await gateway.client.post(
+        "/api/persona/import",
+        headers=headers,
+        files={"file": ("selene.png", _hand_made_v2_png(card), "image/png")},
+    )
+    assert response.status_code in (200, 201), response.text
+    current = await gateway.client.get(f"/api/personality/current/{user}", headers=headers)
+    assert current.status_code == 200 and current.json()["name"] == "Selene"
