@@ -61,11 +61,23 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
     return list(kept.values())
 
 
+#: How the dense and BM25 lists are fused: "rrf" (ranks) or "convex" (normalised scores).
+FUSION = "rrf"
+#: MMR's λ for the final pick (1.0 = relevance only).
+MMR_LAMBDA = ranking.MMR_LAMBDA
+
+
+def _fused(hits: Sequence[Hit]) -> dict[str, float]:
+    dense = {str(h.id): h.similarity for h in hits if h.similarity is not None}
+    sparse = {str(h.id): h.text_rank for h in hits if h.text_rank is not None}
+    if FUSION == "convex":
+        return ranking.fuse(dense, sparse)
+    lists = [sorted(side, key=lambda i: -side[i]) for side in (dense, sparse) if side]
+    return ranking.rrf(*lists)
+
+
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
-    fused = ranking.fuse(
-        {str(h.id): h.similarity for h in hits if h.similarity is not None},
-        {str(h.id): h.text_rank for h in hits if h.text_rank is not None},
-    )
+    fused = _fused(hits)
     temporal = is_temporal_query(query)
     window = query_window(query, now)
     for hit in hits:
@@ -90,7 +102,9 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
         hit.reasons = [r for r in hit.reasons if r]
     hits = _dedupe(hits)
     by_id = {str(h.id): h for h in hits}
-    chosen = ranking.mmr([ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k)
+    chosen = ranking.mmr(
+        [ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k, lam=MMR_LAMBDA
+    )
     return [by_id[i] for i in chosen]
 
 

@@ -103,7 +103,8 @@ class MemoryService:
             record.user_id, record.conversation_id, "assistant", record.reply_text, at
         )
         try:
-            await self.writer.remember(record, recent_user_text=recent_user)
+            previous = recent[-1].content if recent else None
+            await self.writer.remember(record, recent_user_text=recent_user, previous=previous)
         except Exception:  # background work must not take the pipeline down
             log.exception("storing the turn's memories failed", extra={"user_id": record.user_id})
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from companion.conversation.ports import ShortTermTurn, TurnRecord
 from companion.llm.base import Embedder, RoleModel
 from companion.memory import store
+from companion.memory.context import context_text, embedding_text
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
 from companion.memory.facts_writer import Provenance, apply_fact, content_hash
 from companion.memory.importance import heuristic_importance
@@ -116,8 +117,14 @@ class MemoryWriter:
                 log.warning("embedding failed, storing without vectors: %s", exc)
         return [None] * len(texts)
 
-    async def remember(self, record: TurnRecord, *, recent_user_text: str = "") -> int:
-        """Store the turn's episodic memory and its facts; return rows created."""
+    async def remember(
+        self, record: TurnRecord, *, recent_user_text: str = "", previous: str | None = None
+    ) -> int:
+        """Store the turn's episodic memory and its facts; return rows created.
+
+        The episodic memory is searched with its context: the day, the line before it
+        (``previous``, from the short-term buffer) and the companion's reply.
+        """
         speaker = record.speaker or "User"
         importance = await self.importance(record.user_text, user_id=record.user_id)
         previous = last_entity(recent_user_text)
@@ -126,10 +133,11 @@ class MemoryWriter:
             user_id=record.user_id, previous=previous,
         )  # fmt: skip
         content = f"{speaker}: {record.user_text}"
-        vectors = await self.embed([content, *(f.content for f in facts)])
+        context = context_text(record.created_at, previous, record.reply_text or None)
+        vectors = await self.embed([embedding_text(content, context), *(f.content for f in facts)])
         episodic = {
             "user_id": record.user_id, "memory_type": "episodic", "content": content,
-            "content_hash": content_hash(content), "embedding": vectors[0],
+            "content_hash": content_hash(content), "embedding": vectors[0], "context": context,
             "importance": importance, "speaker": speaker,
             "conversation_id": record.conversation_id,
             "source_message_ids": [record.user_message_id], "emotion_context": record.emotion,
