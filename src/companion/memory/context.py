@@ -17,6 +17,11 @@ __all__ = ["Turn", "context_text", "embedding_text", "neighbour_contexts"]
 
 #: Characters of a neighbour kept in the context (long monologues would drown the turn).
 NEIGHBOUR_CHARS = 300
+#: Whether the context is embedded with the turn. Off: a turn with both neighbours is
+#: about 3x the tokens, and MiniLM's cost grows with them (measured 2.6x slower per text
+#: on LoCoMo turns), which would put imports far below their 300 messages/s goal; the
+#: context reaches search through the full-text side instead.
+EMBED_CONTEXT = False
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,10 @@ def context_text(at: datetime, previous: str | None, following: str | None) -> s
     return " \n".join(parts)
 
 
-def embedding_text(content: str, context: str | None) -> str:
-    """What is embedded for a memory: the turn, then its context (the turn leads)."""
-    return f"{content}\n{context}" if context else content
+def embedding_text(content: str, context: str | None, *, with_context: bool | None = None) -> str:
+    """What is embedded for a memory: the turn, then its context if ``EMBED_CONTEXT``."""
+    use = EMBED_CONTEXT if with_context is None else with_context
+    return f"{content}\n{context}" if context and use else content
 
 
 def neighbour_contexts(turns: Sequence[Turn]) -> list[str]:

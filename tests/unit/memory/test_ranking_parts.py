@@ -44,7 +44,8 @@ def test_context_has_day_and_neighbours_within_a_session() -> None:
     contexts = neighbour_contexts(turns)
     assert contexts[1] == "8 May 2023 \nNoor: Have you been to Japan? \nNoor: Lucky you."
     assert "Lucky" not in contexts[3] and contexts[3] == "17 June 2023"
-    assert embedding_text("Maya: Yes, twice!", contexts[1]).startswith("Maya: Yes, twice!\n")
+    with_context = embedding_text("Maya: Yes, twice!", contexts[1], with_context=True)
+    assert with_context.startswith("Maya: Yes, twice!\n") and "Japan" in with_context
     assert embedding_text("Maya: hi", None) == "Maya: hi"
 
 
