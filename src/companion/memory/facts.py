@@ -23,80 +23,33 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from companion.memory.dates import resolve_relative
+from companion.memory.facts_grammar import (
+    ANIMAL,
+    ANIMALS,
+    END,
+    HABITS,
+    JOB,
+    NAME,
+    NAMED,
+    NEGATABLE,
+    NOT_EVENTS,
+    NOT_NAMES,
+    PAST_IRREGULAR,
+    PHRASE,
+    STATES,
+    SUBJECT,
+    TRANSIENT,
+    Subject,
+    clean,
+    conjugate,
+    fact_key,
+    last_entity,
+    predicate,
+    third_person,
+)
 from companion.memory.facts_text import RELATIONS, clauses
 
 __all__ = ["ExtractedFact", "extract_facts", "last_entity"]
-
-_ANIMALS = {
-    "dog": "dog", "puppy": "dog", "pup": "dog", "cat": "cat", "kitten": "cat",
-    "bird": "bird", "parrot": "bird", "hamster": "hamster", "rabbit": "rabbit",
-    "bunny": "rabbit", "fish": "fish", "horse": "horse", "turtle": "turtle", "pet": "pet",
-}  # fmt: skip
-_ANIMAL = "|".join(_ANIMALS)
-_NAMED = r"(?:'s name is|s name is| is named| is called| named| called|,)?\s+"
-# Names stay case-sensitive inside case-insensitive patterns.
-_NAME = r"((?-i:[A-Z][a-zA-Z'-]+))"
-_NOT_NAMES = frozenset(
-    """american british english canadian french german italian spanish portuguese
-    irish scottish welsh dutch swiss swedish danish norwegian finnish polish russian
-    chinese japanese korean indian brazilian mexican australian african european asian
-    jewish muslim christian catholic buddhist hindu atheist ok okay sorry fine good
-    here back home tired happy sad new not so just also really very""".split()
-)
-_DATE_WORDS = re.compile(
-    r"(?:\s*,)?\s+(?:(?:last|next|this|on) \w+|yesterday|today|tonight|tomorrow|now|"
-    r"\w+ \w+ ago|in \w+(?: of)? \w+s?)$",
-    re.I,
-)
-_END = (
-    r"(?=[.,;!?]|\s+(?:and|but|because|since|so|which|who|when|although|with|for (?:\w+ )?"
-    r"(?:years?|months?|weeks?|days?|a while|ages))\b|$)"
-)
-_PHRASE = rf"([^.,;!?]{{2,60}}?){_END}"
-_TRANSIENT = frozenset(
-    "day week weekend morning night life head back mind heart bad point guess plan "
-    "question answer turn fault pleasure problem business".split()
-)
-_DETERMINERS = re.compile(r"^(?:the|a|an|my|some|all|this|that|these|those)\s+")
-_JOB = re.compile(
-    r"^is an? ((?:\w+ ){0,2}(?:\w+(?:er|or|ist|ian|ant|ent)|nurse|chef|student|doctor|"
-    r"teacher|developer|engineer|lawyer|artist|vet|pilot|firefighter|mechanic|"
-    r"photographer|designer|accountant|programmer|scientist|farmer|barista))\b",
-    re.IGNORECASE,
-)
-_STATES = (
-    r"vegetarian|vegan|pescatarian|single|married|divorced|engaged|pregnant|retired|"
-    r"widowed|unemployed|self-employed|left-handed|diabetic|sober"
-)
-_HABITS = (
-    r"plays?|speaks?|drives?|stud(?:y|ies)|collects?|volunteers?|go(?:es)?|teach(?:es)?|"
-    r"paints?|knits?|swims?|owns?|cooks?|bakes?|writes?|sings?|dances?|practi[cs]es?|"
-    r"rides?|attends?|meditates?|runs?"
-)
-_NEGATABLE = r"eat|drink|smoke|have|own|drive|drink|watch|use|do drugs|gamble"
-_PAST_IRREGULAR = (
-    r"got|went|ran|met|lost|won|took|became|flew|left|bought|broke|began|wrote|saw|"
-    r"came|found|gave|sold|built|caught|fell|heard|paid|sang|spent|swam|taught|drove|"
-    r"ate|drank|rode|quit|made|did|had"
-)
-_NOT_CONJUGATED = (
-    r"was|were|can|could|should|must|may|grew|knew|thought|told|said|kept|held|stood|sat|"
-    r"slept|woke|wore|won't|can't|cannot|didn't|wasn't|born|been|used"
-)
-_NOT_EVENTS = frozenset(
-    "used loved liked hated enjoyed needed wanted wished wondered guessed supposed "
-    "tried decided preferred hoped planned did had made felt thought meant".split()
-)
-_LEAD = (
-    r"^(?:(?:now|then|also|just|so|and|but|honestly|actually|well|oh|yesterday|today|"
-    r"tonight|tomorrow|recently|finally|(?:last|next|this|on) \w+|\w+ \w+ ago)\s*,?\s+)*"
-)
-_SUBJECT = re.compile(
-    _LEAD + rf"(?:(?P<me>i|we)\b|(?:my|our) (?P<rel>(?:best |older |younger |little |big "
-    rf"|new |ex-?)?(?:{RELATIONS}))(?:'s (?P<rel2>{RELATIONS}|{_ANIMAL}))?"
-    rf"(?:,? (?P<name>(?-i:[A-Z][a-z'-]+))(?=[\s,]))?(?P<and_i> and i\b)?)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -114,127 +67,56 @@ class ExtractedFact:
     confidence: float = 0.7
 
 
-@dataclass(frozen=True)
-class _Subject:
-    text: str  # as written in facts: "Maya", "Maya's sister", "Ana"
-    is_speaker: bool
-
-
-def _clean(value: str) -> str:
-    return _DATE_WORDS.sub("", re.sub(r"\s+", " ", value).strip(" '\""))
-
-
-def _key(subject: str, attribute: str) -> str:
-    attribute = _DETERMINERS.sub("", attribute.lower().strip())
-    return f"{subject.lower()}|{re.sub(r'[^a-z0-9:]+', '_', attribute).strip('_')}"[:200]
-
-
-def _third_person(clause: str, speaker: str) -> str:
-    clause = re.sub(r"\b(?:I'm|I am)\b", f"{speaker} is", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\bI've\b", f"{speaker} has", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\bI'll\b", f"{speaker} will", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\b(?:my|our)\b", f"{speaker}'s", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\b(?:I|me|myself|us)\b", speaker, clause)
-    return clause
-
-
-def _conjugate(verb: str) -> str:
-    lowered = verb.lower()
-    irregular = {"have": "has", "do": "does", "go": "goes", "be": "is", "am": "is"}
-    if lowered in irregular:
-        return irregular[lowered]
-    if re.search(r"(?:s|sh|ch|x|z|o)$", lowered):
-        return verb + "es"
-    if re.search(r"[^aeiou]y$", lowered):
-        return verb[:-1] + "ies"
-    return verb + "s"
-
-
-_AUX = [
-    (r"^(?:'m|am|'re|are|'s|is)\b", "is"), (r"^(?:'ve|have|has)\b", "has"),
-    (r"^(?:'ll|will)\b", "will"), (r"^(?:'d rather|would rather)\b", "would rather"),
-    (r"^(?:'d)\b", "would"),
-]  # fmt: skip
-
-
-def _predicate(rest: str, *, first_person: bool) -> str:
-    """The clause after its subject, in the third person ("'m from" → "is from")."""
-    rest = rest.strip()
-    for pattern, replacement in _AUX:
-        if aux := re.match(pattern, rest, re.IGNORECASE):
-            return replacement + rest[aux.end() :]
-    if not first_person:
-        return rest
-    if neg := re.match(r"(?:don't|do not|dont)\b", rest, re.IGNORECASE):
-        return "doesn't" + rest[neg.end() :]
-    match = re.match(r"((?:\w+ly |now |just |still |also |no longer |never |often )*)(\w+)", rest)
-    if match is None:
-        return rest
-    verb = match.group(2)
-    if re.fullmatch(rf"\w+ed|{_PAST_IRREGULAR}|{_NOT_CONJUGATED}", verb, re.IGNORECASE):
-        return rest
-    return match.group(1) + _conjugate(verb) + rest[match.end() :]
-
-
-def last_entity(text: str) -> str | None:
-    """The last pet or relative mentioned ("my new puppy" → "dog"), for "his name is"."""
-    found = re.findall(rf"\b({_ANIMAL}|{RELATIONS})\b", text.lower())
-    if not found:
-        return None
-    word = str(found[-1])
-    return _ANIMALS.get(word, word)
-
-
 def _fact(content: str, subject: str, attribute: str | None, kind: str = "fact") -> ExtractedFact:
-    key = _key(subject, attribute) if attribute else None
+    key = fact_key(subject, attribute) if attribute else None
     return ExtractedFact(re.sub(r"\s+", " ", content).strip(), key, kind)
 
 
-def _rules(p: str, s: _Subject, speaker: str) -> Iterator[tuple[ExtractedFact, int]]:
+def _rules(p: str, s: Subject, speaker: str) -> Iterator[tuple[ExtractedFact, int]]:
     """Facts of one predicate, each with where its match ended (for "… and works at")."""
     who = s.text
 
     def obj(value: str) -> str:
-        return _third_person(_clean(value), speaker)
+        return third_person(clean(value), speaker)
 
     rules: list[tuple[str, object]] = [
-        (rf"^is {_NAME}(?=\s*,|\s+and\b|$)", "name"),
+        (rf"^is {NAME}(?=\s*,|\s+and\b|$)", "name"),
         (r"^(?:is|just turned|turned) (\d{1,3})(?: years? old)?(?=\s*,|\s+and\b|$)", "age"),
-        (rf"^is {_NAME}'s ((?:{RELATIONS}))\b", "relation"),
-        (rf"^is (?:originally )?from {_PHRASE}", "from"),
-        (rf"^(grew up|was born) in {_PHRASE}", "origin"),
+        (rf"^is {NAME}'s ((?:{RELATIONS}))\b", "relation"),
+        (rf"^is (?:originally )?from {PHRASE}", "from"),
+        (rf"^(grew up|was born) in {PHRASE}", "origin"),
         (rf"^(?:now |still )?(?:lives|is living|has lived|has been living) (in|with|near) "
-         rf"{_PHRASE}", "lives"),
-        (rf"^(?:just |recently |finally |has |has just )*(?:moved|relocated) to {_PHRASE}",
+         rf"{PHRASE}", "lives"),
+        (rf"^(?:just |recently |finally |has |has just )*(?:moved|relocated) to {PHRASE}",
          "moved"),
         (rf"^(?:now |just |still )?(?:works|is working|has worked|has been working|started "
-         rf"working) (?:at|for) {_PHRASE}", "works_at"),
+         rf"working) (?:at|for) {PHRASE}", "works_at"),
         (rf"^(?:just )?(?:got|started|accepted|landed) (?:a |my |the )?(?:new )?job "
-         rf"(?:at|with) {_PHRASE}", "works_at"),
-        (rf"^works as an? {_PHRASE}", "job"),
-        (rf"^works in {_PHRASE}", "works_in"),
+         rf"(?:at|with) {PHRASE}", "works_at"),
+        (rf"^works as an? {PHRASE}", "job"),
+        (rf"^works in {PHRASE}", "works_in"),
         (rf"^(is (?:an? )?(?:huge |big |massive )?fan of|is obsessed with|is allergic to|"
-         rf"is into|is learning|has been learning|is studying) {_PHRASE}", "verbatim"),
-        (rf"^(?:is|has been) ({_STATES})\b", "state"),
-        (rf"^is an? ({_STATES}|(?!\w+ing\b)\w+ (?:person|fan|lover|owner))\b", "state"),
-        (rf"^is not an? {_PHRASE}", "not_a"),
+         rf"is into|is learning|has been learning|is studying) {PHRASE}", "verbatim"),
+        (rf"^(?:is|has been) ({STATES})\b", "state"),
+        (rf"^is an? ({STATES}|(?!\w+ing\b)\w+ (?:person|fan|lover|owner))\b", "state"),
+        (rf"^is not an? {PHRASE}", "not_a"),
         (rf"^(?:(?:really |also |absolutely |still )?(likes|loves|enjoys|adores)|(hates|"
          rf"dislikes|can't stand|cannot stand|(?:do|does)(?:n't| not) (?:really )?(?:like|"
-         rf"enjoy)|no longer likes?|stopped liking)) {_PHRASE}", "preference"),
-        (rf"^prefers {_PHRASE}", "prefers"),
-        (rf"^would rather {_PHRASE}", "rather"),
-        (rf"^(?:do|does)(?:n't| not) ({_NEGATABLE})\b\s*([^.,;!?]{{0,40}}?){_END}", "negation"),
-        (rf"^has (a|an|one|two|three|four|five|six|\d+) ({_ANIMAL}|\w+s)\b(?! named| called)"
+         rf"enjoy)|no longer likes?|stopped liking)) {PHRASE}", "preference"),
+        (rf"^prefers {PHRASE}", "prefers"),
+        (rf"^would rather {PHRASE}", "rather"),
+        (rf"^(?:do|does)(?:n't| not) ({NEGATABLE})\b\s*([^.,;!?]{{0,40}}?){END}", "negation"),
+        (rf"^has (a|an|one|two|three|four|five|six|\d+) ({ANIMAL}|\w+s)\b(?! named| called)"
          rf"(?! \w+ (?:named|called))", "count"),
         (r"^has (diabetes|asthma|adhd|autism|epilepsy|celiac disease|anxiety|depression|"
          r"migraines|a disability)\b", "condition"),
-        (rf"^(?:usually |still |also )?({_HABITS}) {_PHRASE}", "habit"),
+        (rf"^(?:usually |still |also )?({HABITS}) {PHRASE}", "habit"),
     ]  # fmt: skip
     if s.is_speaker:
-        if m := _JOB.match(p):
+        if m := JOB.match(p):
             yield _fact(f"{who} works as a {m.group(1)}", who, "job"), m.end()
             return
-    elif m := re.match(rf"^is an? {_PHRASE}", p, re.IGNORECASE):
+    elif m := re.match(rf"^is an? {PHRASE}", p, re.IGNORECASE):
         yield _fact(f"{who} is a {obj(m.group(1))}", who, "job"), m.end()
         return
     for pattern, kind in rules:
@@ -242,11 +124,11 @@ def _rules(p: str, s: _Subject, speaker: str) -> Iterator[tuple[ExtractedFact, i
         if not m:
             continue
         if kind == "name":
-            if not s.is_speaker or m.group(1).lower() in _NOT_NAMES:
+            if not s.is_speaker or m.group(1).lower() in NOT_NAMES:
                 continue
             yield (
                 ExtractedFact(
-                    f"{who}'s name is {m.group(1)}", _key(who, "name"), "fact", None, 0.9
+                    f"{who}'s name is {m.group(1)}", fact_key(who, "name"), "fact", None, 0.9
                 ),
                 m.end(),
             )
@@ -283,7 +165,9 @@ def _rules(p: str, s: _Subject, speaker: str) -> Iterator[tuple[ExtractedFact, i
                 continue
             verb = "likes" if m.group(1) else "dislikes"
             yield (
-                ExtractedFact(f"{who} {verb} {thing}", _key(who, f"pref:{thing}"), "preference"),
+                ExtractedFact(
+                    f"{who} {verb} {thing}", fact_key(who, f"pref:{thing}"), "preference"
+                ),
                 m.end(),
             )
         elif kind in ("prefers", "rather"):
@@ -301,17 +185,17 @@ def _rules(p: str, s: _Subject, speaker: str) -> Iterator[tuple[ExtractedFact, i
             yield _fact(f"{who} has {m.group(1)}", who, f"condition:{m.group(1)}"), m.end()
         elif kind == "habit":
             verb = m.group(1)
-            verb = verb if verb.lower().endswith("s") else _conjugate(verb)
+            verb = verb if verb.lower().endswith("s") else conjugate(verb)
             thing = obj(m.group(2))
             yield _fact(f"{who} {verb} {thing}", who, f"{verb}:{thing}"), m.end()
         return
 
 
-def _dated(p: str, s: _Subject, clause: str, speaker: str, at: datetime) -> ExtractedFact | None:
+def _dated(p: str, s: Subject, clause: str, speaker: str, at: datetime) -> ExtractedFact | None:
     """An event (past verb) or a plan (future, needs a date) of one clause."""
     when = resolve_relative(clause, at)
     event = re.match(
-        rf"^((?:just |finally |recently |already )?(\w+ed|{_PAST_IRREGULAR})\b[^.;!?]{{0,80}}?)"
+        rf"^((?:just |finally |recently |already )?(\w+ed|{PAST_IRREGULAR})\b[^.;!?]{{0,80}}?)"
         rf"(?=[.;!?]|,\s*(?:his|her|its|their|and|but)\b|$)",
         p, re.IGNORECASE,
     )  # fmt: skip
@@ -322,7 +206,7 @@ def _dated(p: str, s: _Subject, clause: str, speaker: str, at: datetime) -> Extr
         r"(?=[.;!?]|$)",
         p, re.IGNORECASE,
     )  # fmt: skip
-    if event and event.group(2).lower() not in _NOT_EVENTS:
+    if event and event.group(2).lower() not in NOT_EVENTS:
         body, kind = event.group(1), "event"
         day = when.day if when else at.date()
         if when and day > at.date() and re.search(r"day\b", when.phrase):
@@ -333,82 +217,82 @@ def _dated(p: str, s: _Subject, clause: str, speaker: str, at: datetime) -> Extr
         return None
     if when is not None:
         body = re.sub(rf",?\s*\b{re.escape(when.phrase)}\b", "", body, flags=re.IGNORECASE)
-    body = _third_person(re.sub(r"\s+", " ", body).strip(" ,"), speaker)
+    body = third_person(re.sub(r"\s+", " ", body).strip(" ,"), speaker)
     return ExtractedFact(f"{s.text} {body} (on {day.isoformat()})", None, kind, day, 0.6)
 
 
 def _named_people_and_pets(text: str, s: str, previous: str | None) -> Iterator[ExtractedFact]:
     owner = rf"(?:my (?P<rel>{RELATIONS})'s |(?:my|a|our)\s+)"
     for m in re.finditer(
-        rf"\b{owner}(?:new\s+|little\s+|old\s+)?(?P<a>{_ANIMAL}){_NAMED}{_NAME}", text, re.I
+        rf"\b{owner}(?:new\s+|little\s+|old\s+)?(?P<a>{ANIMAL}){NAMED}{NAME}", text, re.I
     ):
-        kind = _ANIMALS[m.group("a").lower()]
+        kind = ANIMALS[m.group("a").lower()]
         who = f"{s}'s {m.group('rel').lower()}" if m.group("rel") else s
         content = f"{who} has a {kind} named {m.groups()[-1]}"
-        yield ExtractedFact(content, _key(who, f"pet:{kind}:name"), "fact", None, 0.85)
+        yield ExtractedFact(content, fact_key(who, f"pet:{kind}:name"), "fact", None, 0.85)
     for m in re.finditer(
-        rf"\bmy ((?:best |older |younger |little |big )?(?:{RELATIONS})){_NAMED}{_NAME}",
+        rf"\bmy ((?:best |older |younger |little |big )?(?:{RELATIONS})){NAMED}{NAME}",
         text,
         re.IGNORECASE,
     ):
         relation = m.group(1).lower()
         content = f"{s}'s {relation} is named {m.group(2)}"
-        yield ExtractedFact(content, _key(s, f"rel:{relation}:name"), "fact", None, 0.85)
-    pronoun = re.search(rf"\b(?:his|her|its|their) name(?: is|'s)\s+{_NAME}", text, re.I)
+        yield ExtractedFact(content, fact_key(s, f"rel:{relation}:name"), "fact", None, 0.85)
+    pronoun = re.search(rf"\b(?:his|her|its|their) name(?: is|'s)\s+{NAME}", text, re.I)
     entity = (last_entity(text[: pronoun.start()]) or previous) if pronoun else None
     if pronoun and entity:
-        if entity in _ANIMALS.values():
+        if entity in ANIMALS.values():
             content, key = f"{s} has a {entity} named {pronoun.group(1)}", f"pet:{entity}:name"
         else:
             content, key = f"{s}'s {entity} is named {pronoun.group(1)}", f"rel:{entity}:name"
-        yield ExtractedFact(content, _key(s, key), "fact", None, 0.75)
+        yield ExtractedFact(content, fact_key(s, key), "fact", None, 0.75)
 
 
 def _whole_message(text: str, s: str) -> Iterator[ExtractedFact]:
-    if m := re.search(rf"\b(?:my name is|call me|calls me|my name's) {_NAME}", text, re.I):
-        yield ExtractedFact(f"{s}'s name is {m.group(1)}", _key(s, "name"), "fact", None, 0.9)
+    if m := re.search(rf"\b(?:my name is|call me|calls me|my name's) {NAME}", text, re.I):
+        yield ExtractedFact(f"{s}'s name is {m.group(1)}", fact_key(s, "name"), "fact", None, 0.9)
     favourite = None
-    if m := re.search(rf"\bmy favou?rite ([a-z ]{{2,30}}?) is {_PHRASE}", text, re.I):
+    if m := re.search(rf"\bmy favou?rite ([a-z ]{{2,30}}?) is {PHRASE}", text, re.I):
         favourite = (m.group(1), m.group(2))
     elif m := re.search(
-        rf"(?:^|\. ){_NAME_PHRASE} (?:is|are) my favou?rite ([a-z ]{{2,30}}?){_END}", text
+        rf"(?:^|\. ){_NAME_PHRASE} (?:is|are) my favou?rite ([a-z ]{{2,30}}?){END}", text
     ):
         favourite = (m.group(2), m.group(1))
     if favourite is not None:
-        thing, value = _clean(favourite[0]), _clean(favourite[1])
+        thing, value = clean(favourite[0]), clean(favourite[1])
         content = f"{s}'s favorite {thing} is {value}"
-        yield ExtractedFact(content, _key(s, f"favorite:{thing}"), "preference")
-    for m in re.finditer(rf"\bmy ([a-z]+(?: [a-z]+)?) is {_PHRASE}", text, re.IGNORECASE):
+        yield ExtractedFact(content, fact_key(s, f"favorite:{thing}"), "preference")
+    for m in re.finditer(rf"\bmy ([a-z]+(?: [a-z]+)?) is {PHRASE}", text, re.IGNORECASE):
         attribute = m.group(1).lower()
-        if attribute.split()[-1] in _TRANSIENT or attribute.startswith("favo"):
+        if attribute.split()[-1] in TRANSIENT or attribute.startswith("favo"):
             continue
-        if re.search(rf"\b({RELATIONS}|name|{_ANIMAL})\b", attribute):
+        if re.search(rf"\b({RELATIONS}|name|{ANIMAL})\b", attribute):
             continue
-        value = _clean(m.group(2))
+        value = clean(m.group(2))
         if re.match(r"(?:not|none|so|too|very|really|getting|being)\b", value, re.I):
             continue
-        yield ExtractedFact(f"{s}'s {attribute} is {value}", _key(s, attribute), "fact")
+        yield ExtractedFact(f"{s}'s {attribute} is {value}", fact_key(s, attribute), "fact")
 
 
 _NAME_PHRASE = r"([A-Z][\w' -]{1,40}?)"
 
 
-def _subject(clause: str, speaker: str) -> tuple[_Subject, str] | None:
-    m = _SUBJECT.match(clause)
+def _subject(clause: str, speaker: str) -> tuple[Subject, str] | None:
+    m = SUBJECT.match(clause)
     if m is None:
         return None
     rest = clause[m.end() :]
     if m.group("me"):
-        return _Subject(speaker, True), _predicate(rest, first_person=True)
+        return Subject(speaker, True), predicate(rest, first_person=True)
     relation = re.sub(r"\s+", " ", m.group("rel").lower())
     owner = f"{speaker}'s {relation}"
     if m.group("rel2"):
-        second = _ANIMALS.get(m.group("rel2").lower(), m.group("rel2").lower())
+        second = ANIMALS.get(m.group("rel2").lower(), m.group("rel2").lower())
         owner = f"{owner}'s {second}"
     who = m.group("name") or owner
     if m.group("and_i"):
-        return _Subject(f"{speaker} and {owner}", False), _predicate(rest, first_person=True)
-    return _Subject(who, False), _predicate(rest, first_person=False)
+        return Subject(f"{speaker} and {owner}", False), predicate(rest, first_person=True)
+    return Subject(who, False), predicate(rest, first_person=False)
 
 
 def _clause_facts(clause: str, speaker: str, at: datetime) -> Iterator[ExtractedFact]:
@@ -429,7 +313,7 @@ def _clause_facts(clause: str, speaker: str, at: datetime) -> Iterator[Extracted
             when = resolve_relative(clause, at)
             if when is not None:  # the move's own date, when the clause gives one
                 yield ExtractedFact(
-                    f"{subject.text} moved to {_clean(predicate.split(' to ', 1)[1])} "
+                    f"{subject.text} moved to {clean(predicate.split(' to ', 1)[1])} "
                     f"(on {when.day.isoformat()})", None, "event", when.day, 0.6,
                 )  # fmt: skip
         tail = re.match(r"^\s*,?\s*(?:and|but)\s+(?!i\b|my\b)(.+)$", predicate[end:], re.I)

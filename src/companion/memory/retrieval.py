@@ -63,6 +63,8 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
 
 #: How the dense and BM25 lists are fused: "rrf" (ranks) or "convex" (normalised scores).
 FUSION = "rrf"
+#: Score factor for a turn whose speaker the question names ("What did Caroline…").
+SPEAKER_BOOST = 1.0
 #: MMR's λ for the final pick (1.0 = relevance only).
 MMR_LAMBDA = ranking.MMR_LAMBDA
 
@@ -80,6 +82,7 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
     fused = _fused(hits)
     temporal = is_temporal_query(query)
     window = query_window(query, now)
+    named = {w.lower() for w in re.findall(r"[A-Za-z][\w-]+", query)}
     for hit in hits:
         age_days = (now - hit.created_at).total_seconds() / 86400
         rec = ranking.recency(age_days)
@@ -95,6 +98,9 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
         if temporal and hit.event_at is not None:
             hit.score *= 1.15
             hit.reasons.append("dated")
+        if hit.speaker and hit.speaker.lower() in named and SPEAKER_BOOST != 1.0:
+            hit.score *= SPEAKER_BOOST
+            hit.reasons.append("said by the person asked about")
         when = hit.event_at or hit.created_at
         if window is not None and window[0] <= when < window[1]:
             hit.score *= 1.3
