@@ -20,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import InvalidInput
 from companion.memory import store
-from companion.memory.context import Turn, embedding_text, neighbour_contexts
+from companion.memory.context import (
+    Turn,
+    embedding_text,
+    mix_neighbours,
+    neighbour_contexts,
+)
 from companion.memory.factbook import FactBook
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
 from companion.memory.facts_writer import Provenance, content_hash, fact_row
@@ -164,10 +169,12 @@ async def import_history(
     _validate(messages)
     ordered = sorted(messages, key=lambda m: m.timestamp)
     contents = [f"{m.speaker}: {m.text}" if m.speaker else m.text for m in ordered]
-    contexts = neighbour_contexts(_turns(ordered, contents))
+    turns = _turns(ordered, contents)
+    contexts = neighbour_contexts(turns)
     facts = _facts(ordered)
     indexed = [embedding_text(c, x) for c, x in zip(contents, contexts, strict=True)]
     vectors = await _embed_all(writer, [*indexed, *(f.content for _, f in facts)])
+    turn_vectors = mix_neighbours(turns, vectors[: len(ordered)])
     created = 0
     async with db.transaction() as session:
         await users.ensure_user(session, user_id=user_id)
@@ -185,7 +192,7 @@ async def import_history(
                 "created_at": m.timestamp, "extra": {"role": m.role, "imported": True},
             }
             for m, text, context, vector, imp, mid in zip(
-                ordered, contents, contexts, vectors, importance, message_ids, strict=False
+                ordered, contents, contexts, turn_vectors, importance, message_ids, strict=False
             )
         ]  # fmt: skip
         episodic_ids = await store.insert_memories(session, episodic)

@@ -29,8 +29,9 @@ __all__ = [
     "weighted",
 ]
 
-#: Reciprocal rank fusion's constant (60 in the original paper; smaller trusts the tops).
-RRF_K = 60
+#: Reciprocal rank fusion's constant: 60 in the original paper; on the LoCoMo dev set (dense +
+#: context BM25) recall@10 was 0.681 at 60, 0.700 at 30, 0.719 at 20, 0.712 at 10.
+RRF_K = 20
 #: Weight of the dense score in the fusion; the rest goes to full-text.
 DENSE_WEIGHT = 0.6
 #: MMR trade-off (MEM-12): 1 = relevance only, 0 = diversity only.

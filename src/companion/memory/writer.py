@@ -15,7 +15,7 @@ from datetime import datetime
 from companion.conversation.ports import ShortTermTurn, TurnRecord
 from companion.llm.base import Embedder, RoleModel
 from companion.memory import store
-from companion.memory.context import context_text, embedding_text
+from companion.memory.context import Turn, context_text, embedding_text, mix_neighbours
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
 from companion.memory.facts_writer import Provenance, apply_fact, content_hash
 from companion.memory.importance import heuristic_importance
@@ -134,7 +134,17 @@ class MemoryWriter:
         )  # fmt: skip
         content = f"{speaker}: {record.user_text}"
         context = context_text(record.created_at, previous, record.reply_text or None)
-        vectors = await self.embed([embedding_text(content, context), *(f.content for f in facts)])
+        before = [previous] if previous else []
+        after = [record.reply_text] if record.reply_text else []
+        neighbours = len(before) + len(after)
+        vectors = await self.embed(
+            [embedding_text(content, context), *(f.content for f in facts), *before, *after]
+        )
+        # The turn's vector takes a share of the line before it and of the reply.
+        tail = vectors[len(vectors) - neighbours :]
+        lines = [Turn(t, record.created_at) for t in (*before, content, *after)]
+        mixed = mix_neighbours(lines, [*tail[: len(before)], vectors[0], *tail[len(before) :]])
+        vectors = [mixed[len(before)], *vectors[1 : len(vectors) - neighbours]]
         episodic = {
             "user_id": record.user_id, "memory_type": "episodic", "content": content,
             "content_hash": content_hash(content), "embedding": vectors[0], "context": context,

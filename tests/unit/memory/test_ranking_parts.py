@@ -12,6 +12,7 @@ from companion.memory.context import (
     Turn,
     context_text,
     embedding_text,
+    mix_neighbours,
     neighbour_contexts,
 )
 from companion.memory.ranking import rrf
@@ -58,3 +59,14 @@ def test_long_neighbours_are_cut_at_a_word() -> None:
 def test_bm25_baseline_weighs_rare_words() -> None:
     docs = ["Caroline: I went out", "Caroline: I love my guitar", "Caroline: I went home"]
     assert bm25_rank(docs, "Caroline guitar")[0] == 1
+
+
+def test_neighbour_mix_stays_unit_and_within_the_session() -> None:
+    turns = [Turn("a", AT, "0"), Turn("b", AT, "0"), Turn("c", AT, "1")]
+    vectors: list[list[float] | None] = [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+    mixed = mix_neighbours(turns, vectors, share=0.5)
+    first, second, third = (m for m in mixed if m is not None)
+    assert first[1] > 0 and abs(sum(x * x for x in first) - 1) < 1e-9
+    assert second[0] > 0  # the turn before, same session
+    assert third == [1.0, 0.0]  # a new session: no neighbour
+    assert mix_neighbours(turns, [None, [0.0, 1.0], None])[0] is None
