@@ -312,9 +312,10 @@ def _clause_facts(clause: str, speaker: str, at: datetime) -> Iterator[Extracted
         if fact.fact_key and fact.fact_key.endswith("|lives_in") and "moved" in predicate:
             when = resolve_relative(clause, at)
             if when is not None:  # the move's own date, when the clause gives one
+                place = fact.content.split(" lives in ", 1)[-1]
                 yield ExtractedFact(
-                    f"{subject.text} moved to {clean(predicate.split(' to ', 1)[1])} "
-                    f"(on {when.day.isoformat()})", None, "event", when.day, 0.6,
+                    f"{subject.text} moved to {place} (on {when.day.isoformat()})",
+                    None, "event", when.day, 0.6,
                 )  # fmt: skip
         tail = re.match(r"^\s*,?\s*(?:and|but)\s+(?!i\b|my\b)(.+)$", predicate[end:], re.I)
         if tail is None:

@@ -45,7 +45,7 @@ _PREFACE = re.compile(
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 # A clause boundary: a conjunction or comma followed by a new subject.
 _BOUNDARY = re.compile(
-    r"\s*(?:,\s*(?:and|but|so)?|;|\s(?:and|but|so|because|although|while)\b)\s*"
+    r"\s*(?:,\s*(?:and|but|so)?|;|:|\s(?:and|but|so|because|although|while)\b)\s*"
     r"(?=(?:i|i'm|i've|i'll|i'd|we|we're|we've|my|now i|now we|then i)\b)",
     re.IGNORECASE,
 )
