@@ -78,6 +78,26 @@ def _fused(hits: Sequence[Hit]) -> dict[str, float]:
     return ranking.rrf(*lists)
 
 
+def _one_per_source(hits: list[Hit]) -> list[Hit]:
+    """One result per source message: a turn and the facts read from it say one thing.
+
+    Without this, "I got a new job at Spotify" and "Maya works at Spotify" take two of
+    the k places with the same provenance (on the LoCoMo dev set, rule facts crowded
+    out other evidence turns: recall@10 0.675 with them, 0.715 with turns only). The
+    best-scored of each group stays; memories without a source are kept as they are.
+    """
+    kept: dict[tuple[str, ...], Hit] = {}
+    out = []
+    for hit in sorted(hits, key=lambda h: h.score, reverse=True):
+        sources = tuple(hit.source_external_ids) or tuple(map(str, hit.source_message_ids))
+        if not sources:
+            out.append(hit)
+        elif sources not in kept:
+            kept[sources] = hit
+            out.append(hit)
+    return out
+
+
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
     fused = _fused(hits)
     temporal = is_temporal_query(query)
@@ -106,7 +126,7 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
             hit.score *= 1.3
             hit.reasons.append("in the asked time window")
         hit.reasons = [r for r in hit.reasons if r]
-    hits = _dedupe(hits)
+    hits = _one_per_source(_dedupe(hits))
     by_id = {str(h.id): h for h in hits}
     chosen = ranking.mmr(
         [ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k, lam=MMR_LAMBDA
