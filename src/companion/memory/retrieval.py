@@ -65,8 +65,12 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
 FUSION = "rrf"
 #: Score factor for a turn whose speaker the question names ("What did Caroline…").
 SPEAKER_BOOST = 1.0
-#: MMR's λ for the final pick (1.0 = relevance only).
-MMR_LAMBDA = ranking.MMR_LAMBDA
+#: MMR's λ for the final pick (1.0 = relevance only). Measured on the LoCoMo dev set:
+#: recall@10 0.686 at 0.7, 0.708 at 1.0. Neighbouring turns share context (and now
+#: part of their vectors), and the evidence of a question is often two adjacent
+#: turns, which diversity pushed apart; exact and same-source duplicates are removed
+#: before this step anyway.
+MMR_LAMBDA = 1.0
 
 
 def _fused(hits: Sequence[Hit]) -> dict[str, float]:

@@ -70,3 +70,28 @@ def test_neighbour_mix_stays_unit_and_within_the_session() -> None:
     assert second[0] > 0  # the turn before, same session
     assert third == [1.0, 0.0]  # a new session: no neighbour
     assert mix_neighbours(turns, [None, [0.0, 1.0], None])[0] is None
+
+
+def test_one_result_per_source_message() -> None:
+    import uuid
+
+    from companion.memory.retrieval import _one_per_source
+    from companion.memory.search import Hit
+
+    def hit(kind: str, content: str, score: float, sources: list[str]) -> Hit:
+        return Hit(
+            id=uuid.uuid4(), content=content, memory_type=kind, importance=0.5,
+            created_at=AT, valid_from=None, invalid_at=None, event_at=None,
+            source_message_ids=[], source_external_ids=sources, speaker=None,
+            document_id=None, extra={}, vector=None, similarity=None, text_rank=None,
+            score=score,
+        )  # fmt: skip
+
+    hits = [
+        hit("episodic", "Maya: Big news: I got a new job at Spotify.", 0.8, ["d2"]),
+        hit("semantic", "Maya works at Spotify", 0.9, ["d2"]),
+        hit("episodic", "Maya: I work at Google.", 0.7, ["d1"]),
+        hit("document", "a chunk", 0.6, []),
+    ]
+    kept = [h.content for h in _one_per_source(hits)]
+    assert kept == ["Maya works at Spotify", "Maya: I work at Google.", "a chunk"]
