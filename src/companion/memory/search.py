@@ -2,9 +2,9 @@
 
 One statement gathers candidates from pgvector (HNSW cosine, with pgvector 0.8's
 iterative scan so a ``user_id`` filter still yields the full top-n) and from
-PostgreSQL full-text (an OR-style ``to_tsquery``); Python then fuses the normalised
-scores, weights them by importance and recency, and picks the final k with MMR using
-the candidates' stored vectors (DEF-08).
+PostgreSQL full-text (rows matching an OR-style ``to_tsquery``, ranked by Okapi BM25
+computed in the same statement over the turn and its context); Python then fuses the
+two rankings, weights them by importance and recency, and picks the final k.
 """
 
 from __future__ import annotations
