@@ -42,7 +42,7 @@ async def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:
     )
     assert left == 0
     await upgrade(scratch_url, vector_dimensions=384)
-    assert await _scalar(scratch_url, "SELECT version_num FROM alembic_version") == "0006"
+    assert await _scalar(scratch_url, "SELECT version_num FROM alembic_version") == "0008"
 
 
 async def test_vector_dimension_follows_embedder(scratch_url: str) -> None:
