@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,11 +26,49 @@ DEFAULT_DATA = Path(__file__).resolve().parents[3] / "bench/data/memory/companio
 SCRATCH_DB = "companion_bench_memory"
 
 
+class _HttpClient:
+    """The harness's two calls through the public API, in-process over ASGI."""
+
+    def __init__(self, http: Any, headers: dict[str, str]) -> None:
+        self._http, self._headers = http, headers
+
+    async def import_messages(self, user_id: str, conversation: str, messages: Any) -> None:
+        body = {
+            "user_id": user_id, "conversation_id": conversation,
+            "messages": [
+                {"external_id": m.external_id, "role": m.role, "speaker": m.speaker,
+                 "text": m.text, "timestamp": m.timestamp.isoformat()}
+                for m in messages
+            ],
+        }  # fmt: skip
+        response = await self._http.post("/api/memory/import", json=body, headers=self._headers)
+        response.raise_for_status()
+
+    async def search(self, user_id: str, query: str, k: int) -> list[list[str]]:
+        body = {"user_id": user_id, "query": query, "k": k}
+        response = await self._http.post("/api/memory/search", json=body, headers=self._headers)
+        response.raise_for_status()
+        return [r["source_message_ids"] for r in response.json()["results"]]
+
+
+def _facts_lines() -> list[str]:
+    from companion.memory.facts_eval import load_labelled, score_extractor
+
+    lines = ["", "| labelled facts (messages) | precision | recall |", "|---|---:|---:|"]
+    for name in ("facts_labelled.jsonl", "facts_heldout.jsonl"):
+        rows = load_labelled(DEFAULT_DATA.parent / name)
+        score = score_extractor(rows)
+        lines.append(f"| {name} ({len(rows)}) | {score.precision:.3f} | {score.recall:.3f} |")
+    return lines
+
+
 def _recall_table(recall: dict[str, Any]) -> list[str]:
+    from companion.memory.benchmark import SYSTEMS
+
     lines = ["| category (n) | system | R@1 | R@5 | R@10 | R@20 |", "|---|---|---:|---:|---:|---:|"]
     for cat in sorted(recall, key=lambda c: (c == "all", c)):
         n = recall[cat]["questions"]["n"]
-        for system in ("companion", "dense", "bm25"):
+        for system in SYSTEMS:
             row = recall[cat].get(system, {})
             cells = " | ".join(f"{row.get(f'recall@{k}', 0):.2f}" for k in (1, 5, 10, 20))
             lines.append(f"| {cat} ({n}) | {system} | {cells} |")
@@ -37,16 +76,28 @@ def _recall_table(recall: dict[str, Any]) -> list[str]:
 
 
 async def _quality(data: Path) -> list[str]:
+    from httpx import ASGITransport, AsyncClient
+
+    from companion.api.app import create_app
     from companion.memory import MemoryService
     from companion.memory.benchmark import run_quality
     from companion.memory.latency_bench import write_path_cost
     from companion.runtime import Runtime
+    from companion.store.repositories import api_keys, users
 
     runtime = await Runtime.start(_common.load())
+    admin = f"bench:admin:{uuid.uuid4().hex[:6]}"
     try:
         assert isinstance(runtime.memory, MemoryService)
-        result = await run_quality(runtime.memory, data)
+        async with runtime.db.transaction() as session:
+            await users.ensure_user(session, user_id=admin)
+            _, secret = await api_keys.create_api_key(session, user_id=admin, is_admin=True)
+        app = create_app(runtime=runtime)
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://bench") as http:
+            client = _HttpClient(http, {"Authorization": f"Bearer {secret}"})
+            result = await run_quality(runtime.memory, data, client)
         write = await write_path_cost(runtime.memory, runtime.db)
+        await runtime.memory.delete_user(user_id=admin)
     finally:
         await runtime.close()
     return [
@@ -55,10 +106,14 @@ async def _quality(data: Path) -> list[str]:
         "",
         *_recall_table(result["recall"]),
         "",
-        f"Import throughput (embedding, rule importance and facts, one transaction per "
-        f"conversation): **{result['import_msgs_per_s']} messages/s**.",
+        f"Import throughput through `POST /api/memory/import` (embedding, rule importance "
+        f"and facts, one request and transaction per conversation): "
+        f"**{result['import_msgs_per_s']} messages/s**.",
+        f"Search round trip through `POST /api/memory/search` (k = 20, in-process ASGI): "
+        f"p50 **{result['search_p50_ms']} ms**, p95 **{result['search_p95_ms']} ms**.",
         f"Write path per live turn (`remember_turn`: importance, facts, embedding, insert): "
         f"mean {write['mean_ms']} ms, p50 {write['p50_ms']} ms, p95 {write['p95_ms']} ms.",
+        *_facts_lines(),
     ]
 
 

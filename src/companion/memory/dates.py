@@ -26,13 +26,14 @@ _IN = re.compile(rf"\bin\s+{_NUM}\s+(day|week|month|year)s?\b")
 _WEEKDAY = re.compile(r"\b(last|next|this|on)?\s*(" + "|".join(_WEEKDAYS) + r")\b")
 _SIMPLE = {
     "today": 0, "tonight": 0, "this morning": 0, "this evening": 0, "yesterday": -1,
-    "tomorrow": 1, "last night": -1, "last week": -7, "next week": 7, "last weekend": -7,
-    "this weekend": 0, "last month": -30, "next month": 30, "last year": -365,
-    "next year": 365, "the day before yesterday": -2, "the day after tomorrow": 2,
+    "tomorrow": 1, "last night": -1, "last week": -7, "next week": 7,
+    "last month": -30, "next month": 30, "last year": -365, "next year": 365,
+    "the day before yesterday": -2, "the day after tomorrow": 2,
 }  # fmt: skip
 _SIMPLE_RE = re.compile(
     r"\b(" + "|".join(sorted((re.escape(k) for k in _SIMPLE), key=len, reverse=True)) + r")\b"
 )
+_WEEKEND = re.compile(r"\b(last|this|next|the) weekend\b")
 _TEMPORAL = re.compile(
     r"\b(when|what (?:date|day|time|year|month)|how long ago|since when|ago|yesterday|"
     r"today|tomorrow|last|next|recently|before|after|during|(?:19|20)\d\d|january|"
@@ -79,6 +80,11 @@ def resolve_relative(text: str, at: datetime) -> ResolvedDate | None:
         if match:
             days = _count(match.group(1)) * _UNIT_DAYS[match.group(2)] * sign
             return ResolvedDate(match.group(0), day + timedelta(days=days))
+    match = _WEEKEND.search(lowered)
+    if match:  # a weekend is named by its Saturday
+        saturday = day + timedelta(days=(5 - day.weekday()) % 7 if day.weekday() != 6 else -1)
+        shift = {"last": -7, "next": 7}.get(match.group(1), 0)
+        return ResolvedDate(match.group(0), saturday + timedelta(days=shift))
     match = _SIMPLE_RE.search(lowered)
     if match:
         return ResolvedDate(match.group(0), day + timedelta(days=_SIMPLE[match.group(1)]))

@@ -1,15 +1,18 @@
 """Rule-based fact extraction from one message (no I/O; the path that needs no LLM).
 
-Covers the statements people make about themselves: "my name is", "I'm 34", "I live
-in / moved to", "I work at / as", "my dog named …" (and "his name is …" resolved to
-the pet or person just mentioned), "my sister Ana", "my favourite X is Y", "I like /
-love / hate X", "I prefer X over Y", "my X is Y", and dated events and plans ("I
-adopted a cat yesterday", "I'm flying to Rome next Friday") with the relative date
-resolved against the message's own time.
+A message is cut into asserting clauses (``facts_text``: questions, hypotheticals and
+hedges state nothing); each clause has a subject, the speaker ("I", "we") or someone
+they name ("my sister", "my sister Ana"), and a predicate put in the third person
+("I live in Porto" → "lives in Porto"). Predicate rules then cover identity (name,
+age, origin, home, moves), work, relationships and pets, preferences and negations,
+habits and states, and dated events and plans ("I adopted a cat yesterday", "I'm
+flying to Rome next Friday") with the relative date of that clause resolved against
+the message's own time, so "I just moved to Lisbon and I'm starting a job next week"
+dates the job, not the move.
 
 Each fact is written in the third person with the speaker's name ("Maya works at
-Google"), so it still reads right when retrieved out of context. ``fact_key``
-(subject|attribute) is what two contradicting facts share.
+Google"; "Maya's sister lives in Porto"), so it still reads right when retrieved out
+of context. ``fact_key`` (subject|attribute) is what two contradicting facts share.
 """
 
 from __future__ import annotations
@@ -17,60 +20,41 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from companion.memory.dates import resolve_relative
+from companion.memory.facts_grammar import (
+    ANIMAL,
+    ANIMALS,
+    END,
+    HABITS,
+    JOB,
+    NAME,
+    NAMED,
+    NEGATABLE,
+    NOT_EVENTS,
+    NOT_NAMES,
+    PAST_IRREGULAR,
+    PHRASE,
+    STATES,
+    SUBJECT,
+    TRANSIENT,
+    Subject,
+    clean,
+    conjugate,
+    fact_key,
+    last_entity,
+    predicate,
+    third_person,
+)
+from companion.memory.facts_text import RELATIONS, clauses
 
 __all__ = ["ExtractedFact", "extract_facts", "last_entity"]
-
-_ANIMALS = {
-    "dog": "dog", "puppy": "dog", "pup": "dog", "cat": "cat", "kitten": "cat",
-    "bird": "bird", "parrot": "bird", "hamster": "hamster", "rabbit": "rabbit",
-    "bunny": "rabbit", "fish": "fish", "horse": "horse", "turtle": "turtle", "pet": "pet",
-}  # fmt: skip
-_RELATIONS = (
-    "wife|husband|partner|girlfriend|boyfriend|fiance|fiancee|sister|brother|mom|mum|"
-    "mother|dad|father|son|daughter|boss|best friend|friend|roommate|cousin|aunt|uncle|"
-    "grandma|grandmother|grandpa|grandfather|niece|nephew|coworker|colleague"
-)
-_ANIMAL = "|".join(_ANIMALS)
-_NAMED = r"(?:'s name is|s name is| is named| is called| named| called|,)?\s+"
-# Names stay case-sensitive inside case-insensitive patterns.
-_NAME = r"((?-i:[A-Z][a-zA-Z'-]+))"
-_DATE_WORDS = re.compile(
-    r"\s+(?:(?:last|next|this) \w+|yesterday|today|tonight|tomorrow|\w+ \w+ ago)$", re.I
-)
-_END = r"(?=[.,;!?]|\s+(?:and|but|because|since|so|which|who|when|although)\b|$)"
-_PHRASE = rf"([^.,;!?]{{2,60}}?){_END}"
-# "my X is Y" where X is a transient state, not an attribute worth keeping.
-_TRANSIENT = frozenset(
-    "day week weekend morning night life head back mind heart bad point guess plan "
-    "question answer turn fault pleasure problem".split()
-)
-_DETERMINERS = re.compile(r"^(?:the|a|an|my|some|all|this|that|these|those)\s+")
-_JOB = re.compile(
-    r"\bi(?:'m| am) an? ((?:\w+ ){0,2}(?:\w+(?:er|or|ist|ian|ant|ent)|nurse|chef|student|"
-    r"doctor|teacher|developer|engineer|lawyer|artist|nurse))\b",
-    re.IGNORECASE,
-)
-_PRONOUN_NAME = re.compile(rf"\b(?:his|her|its|their) name(?: is|'s)\s+{_NAME}", re.I)
-_EVENT_VERBS = (
-    r"(?:just |finally |recently )?(?:got|adopted|bought|started|finished|visited|went|ran|"
-    r"met|graduated|had|lost|won|booked|signed up|joined|quit|moved|passed|took|became|"
-    r"celebrated|received|completed|painted|wrote|travel(?:l)?ed|flew|returned|left)"
-)
-_PLAN = re.compile(
-    r"\bi('m| am| will|'ll)\s+(going to |planning to |gonna |hoping to )?"
-    r"(?!be\b|not\b|so\b|sure\b|sorry\b|glad\b|happy\b|fine\b|good\b|tired\b)"
-    rf"([a-z][^.;!?]{{3,80}}?){_END}",
-    re.IGNORECASE,
-)
-_EVENT = re.compile(rf"\bi\s+({_EVENT_VERBS}\b[^.;!?]{{2,80}}?){_END}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class ExtractedFact:
-    """One atomic statement about the speaker.
+    """One atomic statement about the speaker or someone they named.
 
     ``kind`` is ``fact``, ``preference``, ``event`` or ``plan`` (ACS-14's types).
     ``event_day`` is the resolved date of an event or plan, if the text gave one.
@@ -83,148 +67,261 @@ class ExtractedFact:
     confidence: float = 0.7
 
 
-def _clean(value: str) -> str:
-    return _DATE_WORDS.sub("", re.sub(r"\s+", " ", value).strip(" '\""))
+def _fact(content: str, subject: str, attribute: str | None, kind: str = "fact") -> ExtractedFact:
+    key = fact_key(subject, attribute) if attribute else None
+    return ExtractedFact(re.sub(r"\s+", " ", content).strip(), key, kind)
 
 
-def _key(subject: str, attribute: str) -> str:
-    attribute = _DETERMINERS.sub("", attribute.lower().strip())
-    return f"{subject.lower()}|{re.sub(r'[^a-z0-9:]+', '_', attribute).strip('_')}"[:200]
+def _rules(p: str, s: Subject, speaker: str) -> Iterator[tuple[ExtractedFact, int]]:
+    """Facts of one predicate, each with where its match ended (for "… and works at")."""
+    who = s.text
+
+    def obj(value: str) -> str:
+        return third_person(clean(value), speaker)
+
+    rules: list[tuple[str, object]] = [
+        (rf"^is {NAME}(?=\s*,|\s+and\b|$)", "name"),
+        (r"^(?:is|just turned|turned) (\d{1,3})(?: years? old)?(?=\s*,|\s+and\b|$)", "age"),
+        (rf"^is {NAME}'s ((?:{RELATIONS}))\b", "relation"),
+        (rf"^is (?:originally )?from {PHRASE}", "from"),
+        (rf"^(grew up|was born) in {PHRASE}", "origin"),
+        (rf"^(?:now |still )?(?:lives|is living|has lived|has been living) (in|with|near) "
+         rf"{PHRASE}", "lives"),
+        (rf"^(?:just |recently |finally |has |has just )*(?:moved|relocated) to {PHRASE}",
+         "moved"),
+        (rf"^(?:now |just |still )?(?:works|is working|has worked|has been working|started "
+         rf"working) (?:at|for) {PHRASE}", "works_at"),
+        (rf"^(?:just )?(?:got|started|accepted|landed) (?:a |my |the )?(?:new )?job "
+         rf"(?:at|with) {PHRASE}", "works_at"),
+        (rf"^works as an? {PHRASE}", "job"),
+        (rf"^works in {PHRASE}", "works_in"),
+        (rf"^(is (?:an? )?(?:huge |big |massive )?fan of|is obsessed with|is allergic to|"
+         rf"is into|is learning|has been learning|is studying) {PHRASE}", "verbatim"),
+        (rf"^(?:is|has been) ({STATES})\b", "state"),
+        (rf"^is an? ({STATES}|(?!\w+ing\b)\w+ (?:person|fan|lover|owner))\b", "state"),
+        (rf"^is not an? {PHRASE}", "not_a"),
+        (rf"^(?:(?:really |also |absolutely |still )?(likes|loves|enjoys|adores)|(hates|"
+         rf"dislikes|can't stand|cannot stand|(?:do|does)(?:n't| not) (?:really )?(?:like|"
+         rf"enjoy)|no longer likes?|stopped liking)) {PHRASE}", "preference"),
+        (rf"^prefers {PHRASE}", "prefers"),
+        (rf"^would rather {PHRASE}", "rather"),
+        (rf"^(?:do|does)(?:n't| not) ({NEGATABLE})\b\s*([^.,;!?]{{0,40}}?){END}", "negation"),
+        (rf"^has (a|an|one|two|three|four|five|six|\d+) ({ANIMAL}|\w+s)\b(?! named| called)"
+         rf"(?! \w+ (?:named|called))", "count"),
+        (r"^has (diabetes|asthma|adhd|autism|epilepsy|celiac disease|anxiety|depression|"
+         r"migraines|a disability)\b", "condition"),
+        (rf"^(?:usually |still |also )?({HABITS}) {PHRASE}", "habit"),
+    ]  # fmt: skip
+    if s.is_speaker:
+        if m := JOB.match(p):
+            yield _fact(f"{who} works as a {m.group(1)}", who, "job"), m.end()
+            return
+    elif m := re.match(rf"^is an? {PHRASE}", p, re.IGNORECASE):
+        yield _fact(f"{who} is a {obj(m.group(1))}", who, "job"), m.end()
+        return
+    for pattern, kind in rules:
+        m = re.match(pattern, p, re.IGNORECASE)
+        if not m:
+            continue
+        if kind == "name":
+            if not s.is_speaker or m.group(1).lower() in NOT_NAMES:
+                continue
+            yield (
+                ExtractedFact(
+                    f"{who}'s name is {m.group(1)}", fact_key(who, "name"), "fact", None, 0.9
+                ),
+                m.end(),
+            )
+        elif kind == "age":
+            yield _fact(f"{who} is {m.group(1)} years old", who, "age"), m.end()
+        elif kind == "relation":
+            yield _fact(f"{who} is {m.group(1)}'s {m.group(2).lower()}", who, None), m.end()
+        elif kind == "from":
+            yield _fact(f"{who} is from {obj(m.group(1))}", who, "from"), m.end()
+        elif kind == "origin":
+            yield _fact(f"{who} {m.group(1).lower()} in {obj(m.group(2))}", who, "from"), m.end()
+        elif kind == "lives":
+            prep, where = m.group(1).lower(), obj(m.group(2))
+            yield _fact(f"{who} lives {prep} {where}", who, f"lives_{prep}"), m.end()
+        elif kind == "moved":
+            yield _fact(f"{who} moved to and lives in {obj(m.group(1))}", who, "lives_in"), m.end()
+        elif kind == "works_at":
+            yield _fact(f"{who} works at {obj(m.group(1))}", who, "works_at"), m.end()
+        elif kind == "job":
+            yield _fact(f"{who} works as a {obj(m.group(1))}", who, "job"), m.end()
+        elif kind == "works_in":
+            yield _fact(f"{who} works in {obj(m.group(1))}", who, "works_in"), m.end()
+        elif kind == "state":
+            yield _fact(f"{who} {m.group(0)}", who, f"state:{m.group(1)}"), m.end()
+        elif kind == "not_a":
+            yield _fact(f"{who} is not a {obj(m.group(1))}", who, None), m.end()
+        elif kind == "verbatim":
+            thing = obj(m.group(2))
+            yield _fact(f"{who} {m.group(1)} {thing}", who, f"about:{thing}"), m.end()
+        elif kind == "preference":
+            thing = obj(m.group(3))
+            if thing.lower().split()[0] in {"you", "it", "that", "this", "them", "to", "how",
+                                           "when", "what", "the idea", "him", "her"}:  # fmt: skip
+                continue
+            verb = "likes" if m.group(1) else "dislikes"
+            yield (
+                ExtractedFact(
+                    f"{who} {verb} {thing}", fact_key(who, f"pref:{thing}"), "preference"
+                ),
+                m.end(),
+            )
+        elif kind in ("prefers", "rather"):
+            verb = "prefers" if kind == "prefers" else "would rather"
+            yield ExtractedFact(f"{who} {verb} {obj(m.group(1))}", None, "preference"), m.end()
+        elif kind == "negation":
+            tail = f" {obj(m.group(2))}" if m.group(2).strip() else ""
+            yield (
+                _fact(f"{who} doesn't {m.group(1).lower()}{tail}", who, f"no:{m.group(1)}{tail}"),
+                m.end(),
+            )
+        elif kind == "count":
+            yield _fact(f"{who} has {m.group(1)} {m.group(2)}", who, f"count:{m.group(2)}"), m.end()
+        elif kind == "condition":
+            yield _fact(f"{who} has {m.group(1)}", who, f"condition:{m.group(1)}"), m.end()
+        elif kind == "habit":
+            verb = m.group(1)
+            verb = verb if verb.lower().endswith("s") else conjugate(verb)
+            thing = obj(m.group(2))
+            yield _fact(f"{who} {verb} {thing}", who, f"{verb}:{thing}"), m.end()
+        return
 
 
-def _third_person(clause: str, subject: str) -> str:
-    clause = re.sub(r"\b(?:I'm|I am)\b", f"{subject} is", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\bI've\b", f"{subject} has", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\bI'll\b", f"{subject} will", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\bmy\b", f"{subject}'s", clause, flags=re.IGNORECASE)
-    clause = re.sub(r"\b(?:I|me|myself)\b", subject, clause)
-    return clause
-
-
-def last_entity(text: str) -> str | None:
-    """The last pet or relative mentioned ("my new puppy" → "dog"), for "his name is"."""
-    found = re.findall(rf"\b({_ANIMAL}|{_RELATIONS})\b", text.lower())
-    if not found:
+def _dated(p: str, s: Subject, clause: str, speaker: str, at: datetime) -> ExtractedFact | None:
+    """An event (past verb) or a plan (future, needs a date) of one clause."""
+    when = resolve_relative(clause, at)
+    event = re.match(
+        rf"^((?:just |finally |recently |already )?(\w+ed|{PAST_IRREGULAR})\b[^.;!?]{{0,80}}?)"
+        rf"(?=[.;!?]|,\s*(?:his|her|its|their|and|but)\b|$)",
+        p, re.IGNORECASE,
+    )  # fmt: skip
+    plan = re.match(
+        r"^((?:is|will|is going to|is planning to|is hoping to|plans to) (?!not\b|so\b|sure\b|"
+        r"sorry\b|glad\b|happy\b|fine\b|good\b|tired\b|feeling\b|doing\b|back\b|excited\b|"
+        r"bored\b|going to bed\b|a\b|an\b|the\b)[a-z][^.;!?]{2,80}?|has (?:a|an) [^.;!?]{2,60}?)"
+        r"(?=[.;!?]|$)",
+        p, re.IGNORECASE,
+    )  # fmt: skip
+    if event and event.group(2).lower() not in NOT_EVENTS:
+        body, kind = event.group(1), "event"
+        day = when.day if when else at.date()
+        if when and day > at.date() and re.search(r"day\b", when.phrase):
+            day -= timedelta(days=7)  # "I painted it on Saturday": the past one
+    elif plan and when is not None:
+        body, kind, day = plan.group(1), "plan", when.day
+    else:
         return None
-    word = str(found[-1])
-    return _ANIMALS.get(word, word)
+    if when is not None:
+        body = re.sub(rf",?\s*\b{re.escape(when.phrase)}\b", "", body, flags=re.IGNORECASE)
+    body = third_person(re.sub(r"\s+", " ", body).strip(" ,"), speaker)
+    return ExtractedFact(f"{s.text} {body} (on {day.isoformat()})", None, kind, day, 0.6)
 
 
-def _identity(text: str, s: str) -> Iterator[ExtractedFact]:
-    if m := re.search(rf"\bmy name is {_NAME}", text, re.IGNORECASE):
-        yield ExtractedFact(f"{s}'s name is {m.group(1)}", _key(s, "name"), "fact", None, 0.9)
-    if m := re.search(r"\bi(?:'m| am) (\d{1,3}) years? old\b", text, re.IGNORECASE):
-        yield ExtractedFact(f"{s} is {m.group(1)} years old", _key(s, "age"), "fact")
-    if m := re.search(rf"\bi(?:'m| am) from {_PHRASE}", text, re.IGNORECASE):
-        yield ExtractedFact(f"{s} is from {_clean(m.group(1))}", _key(s, "from"), "fact")
-    if m := re.search(
-        rf"\bi (?:live|am living|'m living|now live) in {_PHRASE}", text, re.IGNORECASE
-    ):
-        yield ExtractedFact(f"{s} lives in {_clean(m.group(1))}", _key(s, "lives_in"), "fact")
-    if m := re.search(
-        rf"\bi(?:'ve| have)? (?:just |recently |finally )?(?:moved|relocated) to {_PHRASE}",
-        text,
-        re.IGNORECASE,
-    ):
-        place = _clean(m.group(1))
-        yield ExtractedFact(f"{s} moved to and lives in {place}", _key(s, "lives_in"), "fact")
-
-
-def _work(text: str, s: str) -> Iterator[ExtractedFact]:
-    if m := re.search(
-        rf"\bi (?:work|am working|'m working|now work|started working) (?:at|for) {_PHRASE}",
-        text,
-        re.IGNORECASE,
-    ) or re.search(
-        rf"\bi (?:just )?(?:got|started|accepted) (?:a|my)? ?(?:new )?job (?:at|with) {_PHRASE}",
-        text,
-        re.IGNORECASE,
-    ):
-        yield ExtractedFact(f"{s} works at {_clean(m.group(1))}", _key(s, "works_at"), "fact")
-    if m := re.search(rf"\bi work as an? {_PHRASE}", text, re.IGNORECASE) or _JOB.search(text):
-        yield ExtractedFact(f"{s} works as a {_clean(m.group(1))}", _key(s, "job"), "fact")
-
-
-def _people_and_pets(text: str, s: str, previous: str | None) -> Iterator[ExtractedFact]:
+def _named_people_and_pets(text: str, s: str, previous: str | None) -> Iterator[ExtractedFact]:
+    owner = rf"(?:my (?P<rel>{RELATIONS})'s |(?:my|a|our)\s+)"
     for m in re.finditer(
-        rf"\b(?:my|a|our)\s+(?:new\s+|little\s+|old\s+)?({_ANIMAL}){_NAMED}{_NAME}",
+        rf"\b{owner}(?:new\s+|little\s+|old\s+)?(?P<a>{ANIMAL}){NAMED}{NAME}", text, re.I
+    ):
+        kind = ANIMALS[m.group("a").lower()]
+        who = f"{s}'s {m.group('rel').lower()}" if m.group("rel") else s
+        content = f"{who} has a {kind} named {m.groups()[-1]}"
+        yield ExtractedFact(content, fact_key(who, f"pet:{kind}:name"), "fact", None, 0.85)
+    for m in re.finditer(
+        rf"\bmy ((?:best |older |younger |little |big )?(?:{RELATIONS})){NAMED}{NAME}",
         text,
         re.IGNORECASE,
     ):
-        kind = _ANIMALS[m.group(1).lower()]
-        content = f"{s} has a {kind} named {m.group(2)}"
-        yield ExtractedFact(content, _key(s, f"pet:{kind}:name"), "fact", None, 0.85)
-    for m in re.finditer(rf"\bmy ({_RELATIONS}){_NAMED}{_NAME}", text, re.IGNORECASE):
         relation = m.group(1).lower()
         content = f"{s}'s {relation} is named {m.group(2)}"
-        yield ExtractedFact(content, _key(s, f"rel:{relation}:name"), "fact", None, 0.85)
-    pronoun = _PRONOUN_NAME.search(text)
+        yield ExtractedFact(content, fact_key(s, f"rel:{relation}:name"), "fact", None, 0.85)
+    pronoun = re.search(rf"\b(?:his|her|its|their) name(?: is|'s)\s+{NAME}", text, re.I)
     entity = (last_entity(text[: pronoun.start()]) or previous) if pronoun else None
     if pronoun and entity:
-        m = pronoun
-        prefix = "pet:" if entity in _ANIMALS.values() else "rel:"
-        content = (
-            f"{s} has a {entity} named {m.group(1)}"
-            if prefix == "pet:"
-            else f"{s}'s {entity} is named {m.group(1)}"
-        )
-        yield ExtractedFact(content, _key(s, f"{prefix}{entity}:name"), "fact", None, 0.75)
+        if entity in ANIMALS.values():
+            content, key = f"{s} has a {entity} named {pronoun.group(1)}", f"pet:{entity}:name"
+        else:
+            content, key = f"{s}'s {entity} is named {pronoun.group(1)}", f"rel:{entity}:name"
+        yield ExtractedFact(content, fact_key(s, key), "fact", None, 0.75)
 
 
-def _preferences(text: str, s: str) -> Iterator[ExtractedFact]:
-    if m := re.search(rf"\bmy favou?rite ([a-z ]{{2,30}}?) is {_PHRASE}", text, re.IGNORECASE):
-        thing = _clean(m.group(1))
-        content = f"{s}'s favorite {thing} is {_clean(m.group(2))}"
-        yield ExtractedFact(content, _key(s, f"favorite:{thing}"), "preference")
-    if m := re.search(rf"\bi prefer {_PHRASE}", text, re.IGNORECASE):
-        yield ExtractedFact(f"{s} prefers {_clean(m.group(1))}", None, "preference")
-    pattern = (
-        r"\bi (?:(really |also |absolutely )?(like|love|enjoy|adore)|(hate|dislike|"
-        r"can't stand|cannot stand|don't like|do not like|don't enjoy|no longer like|"
-        r"don't really like|stopped liking))\s+"
-    )
-    for m in re.finditer(pattern + _PHRASE, text, re.IGNORECASE):
-        thing = _clean(m.group(4))
-        if thing.lower().split()[0] in {"you", "it", "that", "this", "them", "to", "how"}:
-            continue
-        verb = "likes" if m.group(2) else "dislikes"
-        content = f"{s} {verb} {_third_person(thing, s)}"
-        yield ExtractedFact(content, _key(s, f"pref:{thing}"), "preference")
-
-
-def _my_attribute(text: str, s: str, keys: set[str]) -> Iterator[ExtractedFact]:
-    for m in re.finditer(rf"\bmy ([a-z]+(?: [a-z]+)?) is {_PHRASE}", text, re.IGNORECASE):
+def _whole_message(text: str, s: str) -> Iterator[ExtractedFact]:
+    if m := re.search(rf"\b(?:my name is|call me|calls me|my name's) {NAME}", text, re.I):
+        yield ExtractedFact(f"{s}'s name is {m.group(1)}", fact_key(s, "name"), "fact", None, 0.9)
+    favourite = None
+    if m := re.search(rf"\bmy favou?rite ([a-z ]{{2,30}}?) is {PHRASE}", text, re.I):
+        favourite = (m.group(1), m.group(2))
+    elif m := re.search(
+        rf"(?:^|\. ){_NAME_PHRASE} (?:is|are) my favou?rite ([a-z ]{{2,30}}?){END}", text
+    ):
+        favourite = (m.group(2), m.group(1))
+    if favourite is not None:
+        thing, value = clean(favourite[0]), clean(favourite[1])
+        content = f"{s}'s favorite {thing} is {value}"
+        yield ExtractedFact(content, fact_key(s, f"favorite:{thing}"), "preference")
+    for m in re.finditer(rf"\bmy ([a-z]+(?: [a-z]+)?) is {PHRASE}", text, re.IGNORECASE):
         attribute = m.group(1).lower()
-        key = _key(s, attribute)
-        if attribute.split()[-1] in _TRANSIENT or attribute.startswith("favo") or key in keys:
+        if attribute.split()[-1] in TRANSIENT or attribute.startswith("favo"):
             continue
-        if re.search(rf"\b({_RELATIONS}|name|{_ANIMAL})\b", attribute):
+        if re.search(rf"\b({RELATIONS}|name|{ANIMAL})\b", attribute):
             continue
-        yield ExtractedFact(f"{s}'s {attribute} is {_clean(m.group(2))}", key, "fact")
+        value = clean(m.group(2))
+        if re.match(r"(?:not|none|so|too|very|really|getting|being)\b", value, re.I):
+            continue
+        yield ExtractedFact(f"{s}'s {attribute} is {value}", fact_key(s, attribute), "fact")
 
 
-def _dated_content(m: re.Match[str], kind: str, s: str, at: datetime) -> ExtractedFact | None:
-    clause = re.sub(r"\s+", " ", m.group(m.lastindex or 1)).strip()
-    when = resolve_relative(clause, at) or resolve_relative(m.string, at)
-    if when is None and kind == "plan":
+_NAME_PHRASE = r"([A-Z][\w' -]{1,40}?)"
+
+
+def _subject(clause: str, speaker: str) -> tuple[Subject, str] | None:
+    m = SUBJECT.match(clause)
+    if m is None:
         return None
-    day = when.day if when else at.date()
-    body = re.sub(re.escape(when.phrase), "", clause, flags=re.I).strip() if when else clause
-    if kind == "plan":
-        aux = m.group(1).strip(" '").lower()
-        lead = "plans to" if m.group(2) else "will" if aux in ("will", "ll") else "is"
-        body = f"{lead} {body}"
-    content = re.sub(r"\s+", " ", f"{s} {_third_person(body, s)} (on {day.isoformat()})")
-    return ExtractedFact(content, None, kind, day, 0.6)
+    rest = clause[m.end() :]
+    if m.group("me"):
+        return Subject(speaker, True), predicate(rest, first_person=True)
+    relation = re.sub(r"\s+", " ", m.group("rel").lower())
+    owner = f"{speaker}'s {relation}"
+    if m.group("rel2"):
+        second = ANIMALS.get(m.group("rel2").lower(), m.group("rel2").lower())
+        owner = f"{owner}'s {second}"
+    who = m.group("name") or owner
+    if m.group("and_i"):
+        return Subject(f"{speaker} and {owner}", False), predicate(rest, first_person=True)
+    return Subject(who, False), predicate(rest, first_person=False)
 
 
-def _dated(text: str, s: str, at: datetime) -> Iterator[ExtractedFact]:
-    for pattern, kind in ((_EVENT, "event"), (_PLAN, "plan")):
-        for m in pattern.finditer(text):
-            fact = _dated_content(m, kind, s, at)
-            if fact is not None:
-                yield fact
-                return
+def _clause_facts(clause: str, speaker: str, at: datetime) -> Iterator[ExtractedFact]:
+    parsed = _subject(clause, speaker)
+    if parsed is None:
+        return
+    subject, predicate = parsed
+    for _ in range(3):  # "lives in Chicago and works at Boeing": up to three predicates
+        found = list(_rules(predicate, subject, speaker))
+        if not found:
+            dated = _dated(predicate, subject, clause, speaker, at)
+            if dated is not None:
+                yield dated
+            return
+        fact, end = found[0]
+        yield fact
+        if fact.fact_key and fact.fact_key.endswith("|lives_in") and "moved" in predicate:
+            when = resolve_relative(clause, at)
+            if when is not None:  # the move's own date, when the clause gives one
+                place = fact.content.split(" lives in ", 1)[-1]
+                yield ExtractedFact(
+                    f"{subject.text} moved to {place} (on {when.day.isoformat()})",
+                    None, "event", when.day, 0.6,
+                )  # fmt: skip
+        tail = re.match(r"^\s*,?\s*(?:and|but)\s+(?!i\b|my\b)(.+)$", predicate[end:], re.I)
+        if tail is None:
+            return
+        rest = tail.group(1)
+        predicate = f"is {rest}" if re.match(r"\w+ing\b", rest) else rest
 
 
 def extract_facts(
@@ -234,7 +331,7 @@ def extract_facts(
     at: datetime,
     previous_entity: str | None = None,
 ) -> list[ExtractedFact]:
-    """Facts the speaker states about themselves in ``text``.
+    """Facts the speaker states in ``text``, about themselves or people they name.
 
     Args:
         text: one message.
@@ -244,20 +341,23 @@ def extract_facts(
             so "His name is Sparky" can be resolved.
 
     Returns:
-        Facts in the order found, without duplicates of the same key.
+        Facts in the order found, without duplicates of the same key or content.
     """
     s = speaker.strip() or "User"
+    asserted = clauses(text)
+    kept = " . ".join(c.text for c in asserted)
+    candidates = [
+        *_whole_message(kept, s),
+        *_named_people_and_pets(kept, s, previous_entity),
+        *(fact for c in asserted for fact in _clause_facts(c.text, s, at)),
+    ]
     found: list[ExtractedFact] = []
-    for fact in (
-        *_identity(text, s),
-        *_work(text, s),
-        *_people_and_pets(text, s, previous_entity),
-        *_preferences(text, s),
-    ):
-        if all(f.fact_key != fact.fact_key or fact.fact_key is None for f in found):
-            found.append(fact)
-    keys = {f.fact_key for f in found if f.fact_key}
-    found.extend(_my_attribute(text, s, keys))
-    if not any(f.kind in ("event", "plan") for f in found):
-        found.extend(_dated(text, s, at))
+    for fact in candidates:
+        if any(
+            f.content.lower() == fact.content.lower()
+            or (fact.fact_key is not None and f.fact_key == fact.fact_key)
+            for f in found
+        ):
+            continue
+        found.append(fact)
     return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import func, insert, update
@@ -20,6 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import InvalidInput
 from companion.memory import store
+from companion.memory.context import (
+    Turn,
+    embedding_text,
+    mix_neighbours,
+    neighbour_contexts,
+)
 from companion.memory.factbook import FactBook
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
 from companion.memory.facts_writer import Provenance, content_hash, fact_row
@@ -32,6 +38,8 @@ from companion.store.repositories import conversations, users
 __all__ = ["ImportMessage", "ImportResult", "import_history"]
 
 _EMBED_BATCH = 256
+#: A pause longer than this between two messages starts a new session (no neighbours across).
+SESSION_GAP = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,16 @@ def _facts(messages: Sequence[ImportMessage]) -> list[tuple[int, ExtractedFact]]
             found.append((index, fact))
         previous[speaker] = last_entity(msg.text) or previous.get(speaker)
     return found
+
+
+def _turns(messages: Sequence[ImportMessage], contents: Sequence[str]) -> list[Turn]:
+    """The messages as turns, with a session number that changes after a long pause."""
+    turns, session = [], 0
+    for i, (msg, content) in enumerate(zip(messages, contents, strict=True)):
+        if i and msg.timestamp - messages[i - 1].timestamp > SESSION_GAP:
+            session += 1
+        turns.append(Turn(content, msg.timestamp, str(session)))
+    return turns
 
 
 async def _conversation(session: AsyncSession, user_id: str, ref: str) -> uuid.UUID:
@@ -151,8 +169,12 @@ async def import_history(
     _validate(messages)
     ordered = sorted(messages, key=lambda m: m.timestamp)
     contents = [f"{m.speaker}: {m.text}" if m.speaker else m.text for m in ordered]
+    turns = _turns(ordered, contents)
+    contexts = neighbour_contexts(turns)
     facts = _facts(ordered)
-    vectors = await _embed_all(writer, [*contents, *(f.content for _, f in facts)])
+    indexed = [embedding_text(c, x) for c, x in zip(contents, contexts, strict=True)]
+    vectors = await _embed_all(writer, [*indexed, *(f.content for _, f in facts)])
+    turn_vectors = mix_neighbours(turns, vectors[: len(ordered)])
     created = 0
     async with db.transaction() as session:
         await users.ensure_user(session, user_id=user_id)
@@ -163,13 +185,14 @@ async def import_history(
             {
                 "id": uuid.uuid4(), "user_id": user_id, "memory_type": "episodic",
                 "content": text, "content_hash": content_hash(text), "embedding": vector,
+                "context": context,
                 "importance": imp, "speaker": m.speaker or None,
                 "conversation_id": conversation_id, "source_message_ids": [mid],
                 "source_external_ids": [m.external_id], "valid_from": m.timestamp,
                 "created_at": m.timestamp, "extra": {"role": m.role, "imported": True},
             }
-            for m, text, vector, imp, mid in zip(
-                ordered, contents, vectors, importance, message_ids, strict=False
+            for m, text, context, vector, imp, mid in zip(
+                ordered, contents, contexts, turn_vectors, importance, message_ids, strict=False
             )
         ]  # fmt: skip
         episodic_ids = await store.insert_memories(session, episodic)

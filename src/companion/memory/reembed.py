@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 
 from companion.llm.base import Embedder
+from companion.memory.context import embedding_text
 from companion.store.database import Database
 
 __all__ = ["column_dimensions", "reembed_all"]
@@ -63,7 +64,7 @@ async def reembed_all(
             rows = (
                 await session.execute(
                     text(
-                        "SELECT id, content FROM memories WHERE id > CAST(:last AS uuid) "
+                        "SELECT id, content, context FROM memories WHERE id > CAST(:last AS uuid) "
                         "ORDER BY id LIMIT :n"
                     ),
                     {"last": last_id, "n": batch},
@@ -71,7 +72,8 @@ async def reembed_all(
             ).all()
         if not rows:
             break
-        vectors = await embedder.embed([r.content for r in rows], task="document")
+        texts = [embedding_text(r.content, r.context) for r in rows]
+        vectors = await embedder.embed(texts, task="document")
         async with db.transaction() as session:
             await session.execute(
                 text("UPDATE memories SET embedding = CAST(:v AS vector) WHERE id = :id"),

@@ -61,13 +61,52 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
     return list(kept.values())
 
 
+#: How the dense and BM25 lists are fused: "rrf" (ranks) or "convex" (normalised scores).
+FUSION = "rrf"
+#: Score factor for a turn whose speaker the question names ("What did Caroline…").
+SPEAKER_BOOST = 1.0
+#: MMR's λ for the final pick (1.0 = relevance only). Measured on the LoCoMo dev set:
+#: recall@10 0.686 at 0.7, 0.708 at 1.0. Neighbouring turns share context (and now
+#: part of their vectors), and the evidence of a question is often two adjacent
+#: turns, which diversity pushed apart; exact and same-source duplicates are removed
+#: before this step anyway.
+MMR_LAMBDA = 1.0
+
+
+def _fused(hits: Sequence[Hit]) -> dict[str, float]:
+    dense = {str(h.id): h.similarity for h in hits if h.similarity is not None}
+    sparse = {str(h.id): h.text_rank for h in hits if h.text_rank is not None}
+    if FUSION == "convex":
+        return ranking.fuse(dense, sparse)
+    lists = [sorted(side, key=lambda i: -side[i]) for side in (dense, sparse) if side]
+    return ranking.rrf(*lists)
+
+
+def _one_per_source(hits: list[Hit]) -> list[Hit]:
+    """One result per source message: a turn and the facts read from it say one thing.
+
+    Without this, "I got a new job at Spotify" and "Maya works at Spotify" take two of
+    the k places with the same provenance (on the LoCoMo dev set, rule facts crowded
+    out other evidence turns: recall@10 0.675 with them, 0.715 with turns only). The
+    best-scored of each group stays; memories without a source are kept as they are.
+    """
+    kept: dict[tuple[str, ...], Hit] = {}
+    out = []
+    for hit in sorted(hits, key=lambda h: h.score, reverse=True):
+        sources = tuple(hit.source_external_ids) or tuple(map(str, hit.source_message_ids))
+        if not sources:
+            out.append(hit)
+        elif sources not in kept:
+            kept[sources] = hit
+            out.append(hit)
+    return out
+
+
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
-    fused = ranking.fuse(
-        {str(h.id): h.similarity for h in hits if h.similarity is not None},
-        {str(h.id): h.text_rank for h in hits if h.text_rank is not None},
-    )
+    fused = _fused(hits)
     temporal = is_temporal_query(query)
     window = query_window(query, now)
+    named = {w.lower() for w in re.findall(r"[A-Za-z][\w-]+", query)}
     for hit in hits:
         age_days = (now - hit.created_at).total_seconds() / 86400
         rec = ranking.recency(age_days)
@@ -83,14 +122,19 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
         if temporal and hit.event_at is not None:
             hit.score *= 1.15
             hit.reasons.append("dated")
+        if hit.speaker and hit.speaker.lower() in named and SPEAKER_BOOST != 1.0:
+            hit.score *= SPEAKER_BOOST
+            hit.reasons.append("said by the person asked about")
         when = hit.event_at or hit.created_at
         if window is not None and window[0] <= when < window[1]:
             hit.score *= 1.3
             hit.reasons.append("in the asked time window")
         hit.reasons = [r for r in hit.reasons if r]
-    hits = _dedupe(hits)
+    hits = _one_per_source(_dedupe(hits))
     by_id = {str(h.id): h for h in hits}
-    chosen = ranking.mmr([ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k)
+    chosen = ranking.mmr(
+        [ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k, lam=MMR_LAMBDA
+    )
     return [by_id[i] for i in chosen]
 
 

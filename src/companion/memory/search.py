@@ -2,9 +2,9 @@
 
 One statement gathers candidates from pgvector (HNSW cosine, with pgvector 0.8's
 iterative scan so a ``user_id`` filter still yields the full top-n) and from
-PostgreSQL full-text (an OR-style ``to_tsquery``); Python then fuses the normalised
-scores, weights them by importance and recency, and picks the final k with MMR using
-the candidates' stored vectors (DEF-08).
+PostgreSQL full-text (rows matching an OR-style ``to_tsquery``, ranked by Okapi BM25
+computed in the same statement over the turn and its context); Python then fuses the
+two rankings, weights them by importance and recency, and picks the final k.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ __all__ = ["Hit", "SearchFilters", "fetch_candidates"]
 POOL = 60
 #: HNSW ef_search; with iterative scans the index keeps walking until the filter is met.
 EF_SEARCH = 100
+#: Okapi BM25 parameters (the usual ones).
+BM25_K1, BM25_B = 1.2, 0.75
+#: How much a word of a turn's context counts against a word of the turn itself.
+CONTEXT_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,37 @@ def _where(filters: SearchFilters) -> str:
     return " AND ".join(clauses)
 
 
+def _bm25_ctes(where: str) -> str:
+    """Okapi BM25 over the user's rows that share a word with the query, in SQL.
+
+    IDF comes from the user's own memories (``n`` rows passing the filters, ``df`` of
+    each query lexeme among them: every row holding a query word is a match, so the
+    count over the matches is exact). A lexeme's term frequency counts its positions,
+    those of the turn itself (weight A) fully and those of its context (weight B)
+    times ``CONTEXT_WEIGHT`` (BM25F's field weights, simplified). Document length is the
+    number of distinct lexemes, averaged over the matches.
+    """
+    k1, b = BM25_K1, BM25_B
+    return (
+        "q AS (SELECT array_agg(DISTINCT lexeme) AS terms "
+        "FROM unnest(to_tsvector('english', :qtext))), "
+        f"matched AS MATERIALIZED (SELECT id, tsv FROM memories WHERE {where} "
+        "AND tsv @@ to_tsquery('english', :tsq)), "
+        f"stats AS (SELECT (SELECT count(*) FROM memories WHERE {where})::float8 AS n, "
+        "(SELECT greatest(avg(length(tsv)), 1) FROM matched)::float8 AS avgdl), "
+        "tf AS (SELECT m.id, u.lexeme, length(m.tsv)::float8 AS dl, "
+        f"(SELECT count(*) FILTER (WHERE w = 'A') + {CONTEXT_WEIGHT!r}::float8 "
+        "* count(*) FILTER (WHERE w <> 'A') FROM unnest(u.weights) w)::float8 AS tf "
+        "FROM matched m CROSS JOIN LATERAL unnest(m.tsv) u, q WHERE u.lexeme = ANY(q.terms)), "
+        "df AS (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme), "
+        "sparse AS MATERIALIZED (SELECT tf.id, sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) "
+        f"* tf.tf * ({k1!r} + 1) / (tf.tf + {k1!r} * (1 - {b!r} + {b!r} * tf.dl / s.avgdl))) "
+        "AS rank "
+        "FROM tf JOIN df USING (lexeme) CROSS JOIN stats s GROUP BY tf.id "
+        "ORDER BY rank DESC LIMIT :pool), "
+    )
+
+
 def _sql(filters: SearchFilters, *, dense: bool, sparse: bool) -> str:
     where = _where(filters)
     dense_cte = (
@@ -94,14 +129,13 @@ def _sql(filters: SearchFilters, *, dense: bool, sparse: bool) -> str:
         if dense
         else "SELECT NULL::uuid AS id, NULL::float8 AS dist WHERE false"
     )
-    sparse_cte = (
-        "SELECT id, ts_rank_cd(tsv, to_tsquery('english', :tsq), 32) AS rank FROM memories "
-        f"WHERE {where} AND tsv @@ to_tsquery('english', :tsq) ORDER BY rank DESC LIMIT :pool"
+    sparse_ctes = (
+        _bm25_ctes(where)
         if sparse
-        else "SELECT NULL::uuid AS id, NULL::float4 AS rank WHERE false"
+        else "sparse AS (SELECT NULL::uuid AS id, NULL::float8 AS rank WHERE false), "
     )
     return (
-        f"WITH dense AS MATERIALIZED ({dense_cte}), sparse AS MATERIALIZED ({sparse_cte}), "
+        f"WITH dense AS MATERIALIZED ({dense_cte}), {sparse_ctes}"
         "ids AS (SELECT id FROM dense UNION SELECT id FROM sparse) "
         f"SELECT {_COLUMNS}, d.dist, s.rank FROM ids JOIN memories m ON m.id = ids.id "
         "AND m.user_id = :uid LEFT JOIN dense d ON d.id = ids.id "
@@ -143,7 +177,7 @@ async def fetch_candidates(
         binds.append(bindparam("types", type_=ARRAY(String())))
         params["types"] = list(filters.memory_types)
     if sparse:
-        params["tsq"] = tsquery
+        params.update(tsq=tsquery, qtext=(tsquery or "").replace("|", " "))
     for name in ("min_importance", "since", "until"):
         value = getattr(filters, name)
         if value:

@@ -27,7 +27,7 @@ from companion.memory.writer import MemoryWriter, ShortTermBuffer
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
-from companion.store.repositories.recent import earlier_user_text, recent_turns
+from companion.store.repositories.recent import earlier_user_text, message_before, recent_turns
 
 __all__ = ["MemoryService", "source_ids"]
 
@@ -133,8 +133,14 @@ class MemoryService:
                 before_message_id=record.user_message_id,
                 limit=self.buffer.keep // 2,
             )
+            previous = await message_before(
+                session,
+                user_id=record.user_id,
+                conversation_id=record.conversation_id,
+                before_message_id=record.user_message_id,
+            )
         try:
-            await self.writer.remember(record, recent_user_text=recent)
+            await self.writer.remember(record, recent_user_text=recent, previous=previous)
         except Exception:
             # Raised on, so the queue retries and the metric counts a failed write as one.
             log.warning("storing the turn's memories failed", extra={"user_id": record.user_id})

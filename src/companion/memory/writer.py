@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.conversation.ports import ShortTermTurn, TurnRecord
 from companion.llm.base import Embedder, RoleModel
 from companion.memory import store
+from companion.memory.context import Turn, context_text, embedding_text, mix_neighbours
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
 from companion.memory.facts_writer import Provenance, apply_fact, content_hash
 from companion.memory.importance import heuristic_importance
@@ -126,10 +127,14 @@ class MemoryWriter:
                 log.warning("embedding failed, storing without vectors: %s", exc)
         return [None] * len(texts)
 
-    async def remember(self, record: TurnRecord, *, recent_user_text: str = "") -> int:
+    async def remember(
+        self, record: TurnRecord, *, recent_user_text: str = "", previous: str | None = None
+    ) -> int:
         """Store the turn's episodic memory and its facts; return rows created.
 
-        Idempotent per turn: when the episodic memory of ``record.user_message_id``
+        The episodic memory is searched with its context: the day, the line before it
+        (``previous``: the conversation's message before this turn) and the companion's
+        reply. Idempotent per turn: when the episodic memory of ``record.user_message_id``
         exists, nothing is written (0). Two workers on the same turn serialise on a
         transaction-level advisory lock and the second finds the first's rows.
         """
@@ -137,16 +142,26 @@ class MemoryWriter:
             return 0
         speaker = record.speaker or "User"
         importance = await self.importance(record.user_text, user_id=record.user_id)
-        previous = last_entity(recent_user_text)
         facts = await self.facts(
             record.user_text, speaker=speaker, at=record.created_at,
-            user_id=record.user_id, previous=previous,
+            user_id=record.user_id, previous=last_entity(recent_user_text),
         )  # fmt: skip
         content = f"{speaker}: {record.user_text}"
-        vectors = await self.embed([content, *(f.content for f in facts)])
+        context = context_text(record.created_at, previous, record.reply_text or None)
+        before = [previous] if previous else []
+        after = [record.reply_text] if record.reply_text else []
+        neighbours = len(before) + len(after)
+        vectors = await self.embed(
+            [embedding_text(content, context), *(f.content for f in facts), *before, *after]
+        )
+        # The turn's vector takes a share of the line before it and of the reply.
+        tail = vectors[len(vectors) - neighbours :]
+        lines = [Turn(t, record.created_at) for t in (*before, content, *after)]
+        mixed = mix_neighbours(lines, [*tail[: len(before)], vectors[0], *tail[len(before) :]])
+        vectors = [mixed[len(before)], *vectors[1 : len(vectors) - neighbours]]
         episodic = {
             "user_id": record.user_id, "memory_type": "episodic", "content": content,
-            "content_hash": content_hash(content), "embedding": vectors[0],
+            "content_hash": content_hash(content), "embedding": vectors[0], "context": context,
             "importance": importance, "speaker": speaker,
             "conversation_id": record.conversation_id,
             "source_message_ids": [record.user_message_id], "emotion_context": record.emotion,

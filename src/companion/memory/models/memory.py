@@ -55,8 +55,15 @@ class Memory(Base):
     content: Mapped[str] = mapped_column(Text, nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     embedding: Mapped[list[float] | None] = mapped_column(Vector())
+    #: What the turn was said in (date, neighbour turns): searched, never shown.
+    context: Mapped[str | None] = mapped_column(Text)
     tsv: Mapped[str] = mapped_column(
-        TSVECTOR, Computed("to_tsvector('english', content)", persisted=True)
+        TSVECTOR,
+        Computed(
+            "setweight(to_tsvector('english', content), 'A') || "
+            "setweight(to_tsvector('english', coalesce(context, '')), 'B')",
+            persisted=True,
+        ),
     )
     importance: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
     recency_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="1.0")

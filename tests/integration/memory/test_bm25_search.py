@@ -1,0 +1,58 @@
+"""Full-text side of search: Okapi BM25 in SQL, IDF from the user's own memories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from companion.memory import store
+from companion.memory.facts_writer import content_hash
+from companion.memory.retrieval import Retriever
+from companion.store.repositories import users
+
+AT = datetime(2023, 5, 8, 12, tzinfo=UTC)
+
+
+async def _remember(runtime: Any, user_id: str, rows: list[tuple[str, str | None]]) -> None:
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id=user_id)
+        await store.insert_memories(
+            session,
+            [
+                {
+                    "user_id": user_id, "memory_type": "episodic", "content": content,
+                    "content_hash": content_hash(content), "context": context,
+                    "importance": 0.5, "created_at": AT,
+                }
+                for content, context in rows
+            ],
+        )  # fmt: skip
+
+
+async def test_rare_words_outrank_common_ones(runtime: Any) -> None:
+    rows: list[tuple[str, str | None]] = [
+        (f"Caroline: I went out with friends on day {i}", None) for i in range(12)
+    ]
+    rows.append(("Caroline: my new guitar sounds great", None))
+    await _remember(runtime, "bm25:a", rows)
+    # Another user's memories never count, not even towards the IDF.
+    await _remember(runtime, "bm25:b", [("Caroline plays guitar guitar guitar", None)] * 30)
+    hits = await Retriever(runtime.db, None).search(user_id="bm25:a", query="Caroline guitar", k=3)
+    assert hits[0].content == "Caroline: my new guitar sounds great"
+    assert all(h.content.startswith("Caroline:") for h in hits)
+
+
+async def test_context_words_find_the_turn_but_count_less(runtime: Any) -> None:
+    await _remember(
+        runtime,
+        "bm25:c",
+        [
+            ("Maya: Yes, twice!", "8 May 2023 Noor: Have you been to Japan?"),
+            ("Maya: Japan is on my list, someday", "8 May 2023"),
+            ("Maya: I bake bread", "8 May 2023 Noor: what do you do?"),
+        ],
+    )
+    hits = await Retriever(runtime.db, None).search(user_id="bm25:c", query="Japan", k=3)
+    contents = [h.content for h in hits]
+    assert contents[:2] == ["Maya: Japan is on my list, someday", "Maya: Yes, twice!"]
+    assert "Maya: I bake bread" not in contents
