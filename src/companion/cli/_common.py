@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
+
+import typer
 
 from companion.errors import CompanionError, ConfigError
 from companion.logs import configure_logging
 from companion.settings import Settings, get_settings
 
-__all__ = ["fail", "load", "run"]
+__all__ = ["GatewayKeyOption", "GatewayOption", "fail", "load", "run"]
 
 T = TypeVar("T")
 
@@ -46,3 +48,18 @@ def run(factory: Callable[[], Awaitable[T]]) -> T:
     except CompanionError as exc:
         fail(str(exc))
         raise  # unreachable
+
+
+#: ``--gateway URL`` of a bot command: talk to a remote gateway instead of in-process.
+GatewayOption = Annotated[
+    str | None,
+    typer.Option(envvar="GATEWAY_URL", help="Talk to this gateway instead of in-process."),
+]
+#: ``--api-key K`` that goes with ``--gateway``.
+GatewayKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="COMPANION_API_KEY",
+        help="An admin API key for --gateway (companion keys create --admin).",
+    ),
+]

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
-import typer
-
-from companion.cli._common import fail, load, run
+from companion.cli._common import GatewayKeyOption, GatewayOption, fail, load, run
 
 __all__ = ["telegram"]
 
 
 def telegram(
-    gateway: Annotated[
-        str | None,
-        typer.Option(envvar="GATEWAY_URL", help="Talk to this gateway instead of in-process."),
-    ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            envvar="COMPANION_API_KEY",
-            help="An admin API key for --gateway (companion keys create --admin).",
-        ),
-    ] = None,
+    gateway: GatewayOption = None,
+    api_key: GatewayKeyOption = None,
 ) -> None:
     """Run the Telegram bot by long polling (needs TELEGRAM_BOT_TOKEN)."""
     settings = load()

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from companion.personality import repository as repo
 from companion.personality.cards import Card, card_block, traits_from_text
-from companion.personality.core import baseline_from_big_five, emotion_label
 from companion.personality.core.presets import BIG_FIVE_TRAITS
 from companion.store.models import CompanionProfile
 from companion.store.repositories import users
@@ -50,26 +49,15 @@ async def import_card(
     """Make ``card`` the user's companion: name, persona, lorebook, starting Big Five."""
     now = now or datetime.now(UTC)
     traits = traits_from_text(f"{card.personality}\n{card.description}")
-    baseline = baseline_from_big_five(traits)
     async with service.db.transaction() as session:
         await users.get_user(session, user_id=user_id)  # unknown → 404, nothing written
         await service._ensure(session, user_id=user_id, now=now)
-        companion = await repo.lock_companion(session, user_id=user_id)
+        companion = await service._set_temperament(
+            session, user_id=user_id, traits=traits, preset=CARD_PRESET, trigger="card_import",
+            now=now,
+        )  # fmt: skip
         companion.name = card.name[:100]
         companion.card = card.to_dict()
-        companion.preset = CARD_PRESET
-        for trait, value in traits.to_dict().items():
-            setattr(companion, trait, value)
-        await repo.insert_state(
-            session,
-            user_id=user_id,
-            big_five=traits.to_dict(),
-            pad=baseline,
-            baseline=baseline,
-            emotion=emotion_label(baseline),
-            trigger="card_import",
-            now=now,
-        )
     current = await service.current(user_id=user_id, now=now)
     current["first_message"] = card.first_mes
     current["alternate_greetings"] = list(card.alternate_greetings)

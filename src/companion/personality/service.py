@@ -192,22 +192,44 @@ class PersonalityService:
         now = _utc(now)
         async with self.db.transaction() as session:
             await self._ensure(session, user_id=user_id, now=now)
-            companion = await repo.lock_companion(session, user_id=user_id)
-            for trait, value in traits.to_dict().items():
-                setattr(companion, trait, value)
-            companion.preset = name
-            baseline = baseline_from_big_five(traits)
-            await repo.insert_state(
+            await self._set_temperament(
                 session,
                 user_id=user_id,
-                big_five=traits.to_dict(),
-                pad=baseline,
-                baseline=baseline,
-                emotion=emotion_label(baseline),
+                traits=traits,
+                preset=name,
                 trigger="admin_preset",
                 now=now,
             )
         return await self.current(user_id=user_id, now=now)
+
+    async def _set_temperament(
+        self,
+        session: AsyncSession,
+        *,
+        user_id: str,
+        traits: BigFive,
+        preset: str,
+        trigger: str,
+        now: datetime,
+    ) -> CompanionProfile:
+        """Give the (locked) companion new Big Five and start its mood at their baseline,
+        recorded as a new state row with ``trigger``; returns the companion row."""
+        companion = await repo.lock_companion(session, user_id=user_id)
+        for trait, value in traits.to_dict().items():
+            setattr(companion, trait, value)
+        companion.preset = preset
+        baseline = baseline_from_big_five(traits)
+        await repo.insert_state(
+            session,
+            user_id=user_id,
+            big_five=traits.to_dict(),
+            pad=baseline,
+            baseline=baseline,
+            emotion=emotion_label(baseline),
+            trigger=trigger,
+            now=now,
+        )
+        return companion
 
     async def rename(self, *, user_id: str, name: str, now: datetime | None = None) -> str:
         """Give the user's companion a new name (1-100 characters, trimmed)."""
