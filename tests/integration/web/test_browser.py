@@ -6,6 +6,7 @@ Set ``WEB_SCREENSHOTS=docs/screenshots`` to refresh the screenshots in docs/WEB.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -160,6 +161,8 @@ async def test_user_chats_sees_mood_and_memories_and_forgets_one(
     await expect(reply).to_contain_text("<b>about</b>")
     await expect(mood).not_to_have_text(before)
     after_first = await mood.inner_text()
+    # Memory is written by the queue's worker after the reply: wait until it is there.
+    await _wait_for_memory(served, "hiking")
 
     # A feeling in the message moves the mood (a plain question may leave it as it was).
     await page.get_by_label("Your message").fill(
@@ -217,6 +220,18 @@ async def test_user_chats_sees_mood_and_memories_and_forgets_one(
     await small.screenshot(path=served.shots / "chat-phone.png")
     await phone.close()
     await context.close()
+
+
+async def _wait_for_memory(served: Served, words: str) -> None:
+    """Until the user's memories contain ``words`` (the worker stores them after a reply)."""
+    headers = {"Authorization": f"Bearer {served.user_key}"}
+    async with httpx.AsyncClient(base_url=served.base, headers=headers, timeout=60) as http:
+        for _ in range(300):
+            listed = await http.get("/api/memory")
+            if listed.status_code == 200 and words in listed.text:
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"no memory with {words!r} after 30 s")
 
 
 async def test_admin_dashboard(served: Served, browser: object) -> None:
