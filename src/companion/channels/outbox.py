@@ -37,7 +37,32 @@ log = logging.getLogger(__name__)
 SendFunction = Callable[[str, str], Awaitable[Any]]
 
 
-class OutboxConsumer:
+class _Background:
+    """One background task running ``_run``: ``start`` it once, ``_cancel`` it."""
+
+    channel: str
+    _prefix = "outbox"
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Deliver in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"{self._prefix}-{self.channel}")
+
+    async def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+class OutboxConsumer(_Background):
     """Delivers ``channel``'s queued messages through ``send``."""
 
     def __init__(
@@ -54,21 +79,12 @@ class OutboxConsumer:
         self.poll_seconds, self.lease, self.retry_in = poll_seconds, lease, retry_in
         self.name = f"{channel}@{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._listener: Any = None
-
-    async def start(self) -> None:
-        """Listen and deliver in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"outbox-{self.channel}")
+        super().__init__()
 
     async def stop(self) -> None:
         """Stop listening (a row being sent keeps its lease and is retried elsewhere)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._cancel()
         await self._unlisten()
 
     async def drain(self) -> int:
@@ -150,7 +166,7 @@ class OutboxConsumer:
                 await conn.close()
 
 
-class RemoteOutboxConsumer:
+class RemoteOutboxConsumer(_Background):
     """The same job for a bot that only reaches a gateway over HTTP (``--gateway``).
 
     Long-polls ``POST /api/admin/deliveries/claim`` and reports each outcome; claims,
@@ -163,20 +179,13 @@ class RemoteOutboxConsumer:
         self.client, self.channel, self.send = client, channel, send
         self.wait_seconds = wait_seconds
         self.name = f"{channel}@{socket.gethostname()}:{os.getpid()}"
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
-    async def start(self) -> None:
-        """Poll and deliver in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name=f"outbox-remote-{self.channel}")
+    _prefix = "outbox-remote"
 
     async def stop(self) -> None:
         """Stop polling (a claimed row keeps its lease and is retried later)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._cancel()
 
     async def poll_once(self, *, wait_seconds: float | None = None) -> int:
         """Claim once (waiting up to ``wait_seconds``) and deliver; returns the count."""
