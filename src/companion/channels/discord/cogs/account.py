@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from companion.channels.discord import texts
+from companion.channels.discord.views import OwnerView
 
 if TYPE_CHECKING:
     from companion.channels.discord.bot import CompanionBot
@@ -19,32 +20,14 @@ if TYPE_CHECKING:
 __all__ = ["AccountCog", "ConfirmDeleteData", "setup"]
 
 
-class ConfirmDeleteData(discord.ui.View):
+class ConfirmDeleteData(OwnerView):
     """Delete or keep; only the user who asked can press, and nothing happens before."""
 
+    where = "/delete-my-data button"
+
     def __init__(self, bot: CompanionBot, *, owner_id: int) -> None:
-        super().__init__(timeout=120)
-        self.bot = bot
-        self.owner_id = owner_id
+        super().__init__(bot, owner_id=owner_id)
         self.removed: dict[str, int] | None = None
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Nobody else may delete someone's data."""
-        return interaction.user.id == self.owner_id
-
-    async def on_error(
-        self,
-        interaction: discord.Interaction,
-        error: Exception,
-        item: discord.ui.Item[Any],
-        /,
-    ) -> None:
-        """Buttons bypass the command tree, so route errors to the bot's one handler."""
-        message = self.bot.friendly(error, where="/delete-my-data button")
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.edit_message(content=message, view=None)
 
     @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger)
     async def confirm(

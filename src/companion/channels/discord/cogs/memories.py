@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from companion.channels.discord import texts
 from companion.channels.discord.formatting import memories_text
+from companion.channels.discord.views import OwnerView
 
 if TYPE_CHECKING:
     from companion.channels.discord.bot import CompanionBot
@@ -17,33 +18,15 @@ if TYPE_CHECKING:
 __all__ = ["ConfirmForget", "ForgetCog", "MemoriesCog", "setup"]
 
 
-class ConfirmForget(discord.ui.View):
+class ConfirmForget(OwnerView):
     """Two buttons; only the user who asked can press them."""
 
+    where = "/forget button"
+
     def __init__(self, bot: CompanionBot, *, owner_id: int, memory_id: str | None) -> None:
-        super().__init__(timeout=120)
-        self.bot = bot
-        self.owner_id = owner_id
+        super().__init__(bot, owner_id=owner_id)
         self.memory_id = memory_id
         self.forgotten: int | None = None
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Nobody else may confirm (or even see the result of) someone's forget."""
-        return interaction.user.id == self.owner_id
-
-    async def on_error(
-        self,
-        interaction: discord.Interaction,
-        error: Exception,
-        item: discord.ui.Item[Any],
-        /,
-    ) -> None:
-        """Buttons bypass the command tree, so route errors to the bot's one handler."""
-        message = self.bot.friendly(error, where="/forget button")
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.edit_message(content=message, view=None)
 
     @discord.ui.button(label="Forget", style=discord.ButtonStyle.danger)
     async def confirm(
