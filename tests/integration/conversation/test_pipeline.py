@@ -180,6 +180,9 @@ async def test_per_user_rate_limit(pipeline: ConversationService) -> None:
         await pipeline.turn(TurnRequest(user_id="gus", text="hi"))
     assert 1 <= caught.value.retry_after <= 60
     await pipeline.turn(TurnRequest(user_id="hal", text="hi"))  # others unaffected
+    # Admins (admin keys, bot admins) are never rate-limited.
+    for _ in range(3):
+        await pipeline.turn(TurnRequest(user_id="gus", text="hi", is_admin=True))
 
 
 async def test_reset_and_session(pipeline: ConversationService) -> None:

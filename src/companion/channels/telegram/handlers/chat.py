@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from companion.channels.client import ChannelInfo
 from companion.channels.telegram import texts
+from companion.channels.telegram.access import Role
 from companion.channels.telegram.markup import render_reply
 from companion.conversation.types import TurnRequest, TurnResult
 
@@ -84,6 +85,7 @@ async def _turn(bot: TelegramBot, incoming: Incoming, text: str) -> TurnResult:
         external_conversation_id=f"telegram:{incoming.chat_id}",
         username=user.username or user.full_name or None,
         message_external_id=f"{incoming.chat_id}:{message.message_id}",
+        is_admin=incoming.role is Role.ADMIN,  # admin mode: no limits, tools allowed
     )
     # The user's gate is held for the whole call, so the call must end.
     async with asyncio.timeout(bot.turn_timeout):
