@@ -59,6 +59,16 @@ class SearchProvider(Protocol):
         ...
 
 
+def _from_json(items: Sequence[Any], *, url: str, snippet: str) -> list[SearchResult]:
+    """Results from a JSON API's items, named by each provider's keys for URL and snippet."""
+    return _clean(
+        [
+            SearchResult(str(i.get("title", "")), str(i.get(url, "")), str(i.get(snippet) or ""))
+            for i in items
+        ]
+    )
+
+
 def _clean(results: Sequence[SearchResult]) -> list[SearchResult]:
     kept = [r for r in results if r.url.startswith(("http://", "https://"))]
     return [
@@ -82,14 +92,7 @@ class SearXNGSearch:
         response = await http.get(f"{self.base_url}/search", params={"q": query, "format": "json"})
         response.raise_for_status()
         items = response.json().get("results") or []
-        return _clean(
-            [
-                SearchResult(
-                    str(i.get("title", "")), str(i.get("url", "")), str(i.get("content") or "")
-                )
-                for i in items
-            ]
-        )
+        return _from_json(items, url="url", snippet="content")
 
 
 class BraveSearch:
@@ -111,14 +114,7 @@ class BraveSearch:
         )
         response.raise_for_status()
         items = (response.json().get("web") or {}).get("results") or []
-        return _clean(
-            [
-                SearchResult(
-                    str(i.get("title", "")), str(i.get("url", "")), str(i.get("description") or "")
-                )
-                for i in items
-            ]
-        )
+        return _from_json(items, url="url", snippet="description")
 
 
 class SerperSearch:
@@ -138,14 +134,7 @@ class SerperSearch:
         )
         response.raise_for_status()
         items = response.json().get("organic") or []
-        return _clean(
-            [
-                SearchResult(
-                    str(i.get("title", "")), str(i.get("link", "")), str(i.get("snippet") or "")
-                )
-                for i in items
-            ]
-        )
+        return _from_json(items, url="link", snippet="snippet")
 
 
 class DuckDuckGoSearch:
