@@ -1,7 +1,7 @@
 """Two-user isolation fuzz: random API calls by two users; counts leaks and server errors.
 
 Each user says things carrying their own canary word. Both then make random calls:
-chat (JSON, SSE, seed 004's ``/chat``, OpenAI's ``/v1``), memory list/search/get/
+chat (JSON, SSE, the service API's ``/chat``, OpenAI's ``/v1``), memory list/search/get/
 correct/forget/clear, documents, export, reset, personality, proactive settings,
 sessions; with their own ids, the other user's ids (conversations, memories,
 documents, user id) and hostile input (NUL, huge numbers, glob characters, long

@@ -25,7 +25,7 @@ class HealthReport:
     components: dict[str, Component]
 
     def up(self, name: str) -> bool:
-        """Whether component ``name`` is up (seed 004's booleans)."""
+        """Whether component ``name`` is up (the booleans of ``/health``)."""
         return bool(self.components.get(name, {}).get("status") == "up")
 
 

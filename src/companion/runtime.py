@@ -62,7 +62,7 @@ class Runtime:
         return runtime
 
     async def _wire(self) -> None:
-        """Build the domain services in dependency order (phases 2-4 of STR-04).
+        """Build the domain services in dependency order (store, then models, then domains).
 
         Phase 2 models; phase 3 memory, personality, security; phase 4 the pipeline,
         proactive messaging and the scheduler (started only by serve and worker).

@@ -49,7 +49,7 @@ def create_app(
             await app.state.runtime.scheduler.start_if_enabled()
         if own and app.state.runtime.conversation is not None:  # serve: post-turn workers
             app.state.runtime.conversation.start_workers()
-        # Bots with a configured token run in this process (DESIGN §1); not in tests.
+        # Bots with a configured token run in this process (DECISIONS.md#one-process); not in tests.
         handles = await start_bots(app.state.runtime) if own and bots else []
         if on_ready is not None:
             await on_ready(app.state.runtime)

@@ -1,4 +1,4 @@
-"""Domain errors to HTTP, in one place (house style 7). No stack trace reaches a client."""
+"""Domain errors to HTTP, in one place. No stack trace reaches a client."""
 
 from __future__ import annotations
 

@@ -71,7 +71,7 @@ def sse(payload: object) -> str:
 async def chunk_stream(
     turn: OpenedTurn, *, final: Callable[[TurnResult], dict[str, object]]
 ) -> AsyncIterator[str]:
-    """Seed 004's format: ``{"chunk": …}`` lines, then ``final(result)`` with done."""
+    """The service API's format: ``{"chunk": …}`` lines, then ``final(result)`` with done."""
     streamed = False
     try:
         async for event in turn.events():

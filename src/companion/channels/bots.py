@@ -1,7 +1,7 @@
 """Starting the chat bots whose tokens are configured, next to the gateway.
 
 ``companion serve`` calls ``start_bots(runtime)`` once the runtime is up and
-``stop_bots`` before it closes (DESIGN §1: one process runs the gateway, the
+``stop_bots`` before it closes (DECISIONS.md#one-process: one process runs the gateway, the
 scheduler and any configured bots). Each bot module is imported only when its token
 is set, so a gateway without bots never loads discord.py or python-telegram-bot.
 """

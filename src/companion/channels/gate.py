@@ -1,4 +1,7 @@
-"""One answer at a time per user (DEF-15), without a race between check and claim."""
+"""One answer at a time per user, without a race between check and claim.
+
+Why: DECISIONS.md#one-answer-per-user.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ class UserGate:
     """Claims a user for the duration of one turn.
 
     The check and the claim happen with no ``await`` in between, so on one event loop
-    two messages cannot both get through (seed 001's dict check-then-set could across
+    two messages cannot both get through (a plain dict check-then-set could across
     awaits). Other processes are serialised by the pipeline's own Redis lock.
     """
 

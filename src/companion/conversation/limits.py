@@ -27,7 +27,7 @@ class Limit:
     name: str
 
 
-#: Seed 003's public mode: 10 per minute, 100 per hour, at most 5 in any 10 seconds.
+#: HER's public mode: 10 per minute, 100 per hour, at most 5 in any 10 seconds.
 PUBLIC_LIMITS = (
     Limit(5, 10, "burst"),
     Limit(10, 60, "minute"),
@@ -38,7 +38,7 @@ PUBLIC_LIMITS = (
 def profile_limits(settings: Settings) -> tuple[Limit, ...]:
     """The per-user limits of the configured profile.
 
-    ``default``: RATE_LIMIT_PER_MINUTE per minute. ``public`` (seed 003's public Telegram
+    ``default``: RATE_LIMIT_PER_MINUTE per minute. ``public`` (HER's public Telegram
     mode): 10 per minute, 100 per hour, and a burst of at most 5 in any 10 seconds.
     """
     if settings.security.rate_limit_profile == "public":

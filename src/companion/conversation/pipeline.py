@@ -203,7 +203,10 @@ class ConversationService:
         )
 
     async def clear_memories(self, user_id: str, conversation_id: uuid.UUID | None) -> int:
-        """Delete what was learnt in the conversation (DEF-14); returns the count."""
+        """Delete what was learnt in the conversation; returns the count.
+
+        Scope: DECISIONS.md#memory-clear-scope.
+        """
         return await sessions.clear_memories(
             self.db, self.memory, user_id=user_id, conversation_id=conversation_id
         )

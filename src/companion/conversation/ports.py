@@ -79,7 +79,7 @@ class CompanionState:
     """The companion's state for one user at the start of a turn.
 
     ``pad`` already includes homeostasis up to now. ``prompt_block`` is the rendered
-    persona (seed 001 template + style guidance), short enough for a small model.
+    persona (personality template + style guidance), short enough for a small model.
     """
 
     user_id: str

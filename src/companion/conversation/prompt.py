@@ -56,7 +56,7 @@ class BuiltPrompt:
 
 
 def fallback_persona(state: CompanionState) -> str:
-    """Seed 001's personality template, used when the state carries no rendered block."""
+    """The Discord design's personality template, used when the state carries no rendered block."""
     b5 = state.big_five
     quirks = ", ".join(state.quirks) or "None yet"
     needs = ", ".join(state.urgent_needs) or "All needs satisfied"

@@ -79,7 +79,7 @@ async def reset_short_term(
 async def clear_memories(
     db: Database, memory: MemoryPort, *, user_id: str, conversation_id: uuid.UUID | None
 ) -> int:
-    """DEF-14: delete the memories learnt in one conversation (all when ``None``).
+    """Delete the memories learnt in one conversation (all when ``None``).
 
     Also resets that conversation's short-term buffer. Returns how many long-term
     memories were deleted.

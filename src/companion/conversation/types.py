@@ -26,7 +26,7 @@ class TurnRequest:
     external_conversation_id: str | None = None
     username: str | None = None
     message_external_id: str | None = None
-    #: Start a fresh conversation even if one exists (seed 004's null conversation_id).
+    #: Start a fresh conversation even if one exists (the service API's null conversation_id).
     new_conversation: bool = False
     #: The caller is an admin (admins may always use tools).
     is_admin: bool = False
@@ -34,7 +34,7 @@ class TurnRequest:
 
 @dataclass(frozen=True)
 class TurnResult:
-    """The reply and its bookkeeping (seed 000's MessageResponse, plus more)."""
+    """The reply and its bookkeeping (the Discord design's MessageResponse, plus more)."""
 
     reply: str
     conversation_id: uuid.UUID

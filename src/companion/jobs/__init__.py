@@ -1,4 +1,4 @@
-"""Scheduled background jobs under one leader (JOB-01…09).
+"""Scheduled background jobs under one leader.
 
 ``build_scheduler(runtime)`` returns a ``Scheduler`` that does nothing until
 ``start()`` (``companion worker``) or ``start_if_enabled()`` (``companion serve``);

@@ -1,4 +1,4 @@
-"""The scheduled jobs: what each runs, when (JOB-01…06), and its period key.
+"""The scheduled jobs: what each runs, when, and its period key.
 
 Whole-system jobs (``run``) execute once per period. Per-user jobs (``users`` +
 ``step``) run over users in batches and mark each user done for the period.
@@ -107,11 +107,11 @@ async def _needs_step(runtime: Runtime, user_id: str, now: datetime, period: str
     return {"became_urgent": became}
 
 
-# --- reflection (JOB-01/07/08) -----------------------------------------------------------
+# --- reflection (nightly, per active user) ----------------------------------------------
 
 
 async def _active_users(runtime: Runtime, now: datetime) -> list[str]:
-    # JOB-07: users active in the last 7 days (with a companion to reflect on); activity
+    # Users active in the last 7 days (with a companion to reflect on); activity
     # is a turn in that window, since users.last_active is only set on first contact.
     return await _user_ids(
         runtime,
@@ -200,21 +200,21 @@ JOBS: dict[str, JobSpec] = {
     for spec in (
         JobSpec(
             "proactive_check",
-            "score every active user and reach out where allowed (JOB-04)",
+            "score every active user and reach out where allowed",
             lambda s: IntervalTrigger(minutes=s.proactive_check_minutes),
             _slot,
             run=_proactive,
         ),
         JobSpec(
             "activity_patterns",
-            "refresh the cached activity patterns the proactive score reads (PRO-12)",
+            "refresh the cached activity patterns the proactive score reads",
             lambda s: IntervalTrigger(minutes=15),
             _quarter,
             run=_patterns,
         ),
         JobSpec(
             "needs",
-            "grow the companion's needs (JOB-02)",
+            "grow the companion's needs",
             lambda s: IntervalTrigger(hours=1),
             _hour,
             users=_companion_users,
@@ -222,14 +222,14 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec(
             "conflict_scan",
-            "close contradicting facts (JOB-05)",
+            "close contradicting facts",
             lambda s: CronTrigger(hour=2, minute=0),
             _day,
             run=_conflicts,
         ),
         JobSpec(
             "reflection",
-            "consolidation, baseline drift, quirks, style traits (JOB-01/08)",
+            "consolidation, baseline drift, quirks, style traits",
             lambda s: CronTrigger(hour=3, minute=0),
             _day,
             users=_active_users,
@@ -237,7 +237,7 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec(
             "recency_decay",
-            "recompute memory recency (JOB-03)",
+            "recompute memory recency",
             lambda s: CronTrigger(hour=4, minute=0),
             _day,
             run=_decay,
@@ -251,7 +251,7 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec(
             "retention_cleanup",
-            "delete data past retention, prune bookkeeping (JOB-06)",
+            "delete data past retention, prune bookkeeping",
             lambda s: CronTrigger(hour=4, minute=30),
             _day,
             run=_retention,

@@ -98,7 +98,7 @@ class Chunk:
 
 @dataclass
 class Completion:
-    """The unit of record for a model call (house style 11)."""
+    """The unit of record for a model call."""
 
     id: str
     role: Role
@@ -119,7 +119,7 @@ class ChatProvider(Protocol):
     id: str
     model_id: str
     #: Good enough for judgement tasks (importance, extraction, security); the tiny
-    #: embedded model is not, so those tasks take their rule paths (DESIGN §4).
+    #: embedded model is not, so those tasks take their rule paths (DECISIONS.md#rule-paths).
     capable: bool
 
     def stream(self, request: ChatRequest) -> AsyncIterator[Chunk]:

@@ -1,6 +1,6 @@
 """Pure retry and circuit-breaker rules for provider calls (no I/O, no sleeping).
 
-Retries follow seed 000's Groq client: on HTTP 429 up to two retries waiting
+Retries follow the Discord design's Groq client: on HTTP 429 up to two retries waiting
 ``2**n`` backoff units (1 s, 2 s); on 5xx or a transport error one retry after one
 unit; on a timeout one immediate retry. Anything else (401, 400, malformed JSON)
 is not retried. After that, the chain moves to the next provider.

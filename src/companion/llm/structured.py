@@ -1,6 +1,6 @@
 """Structured output: ask for JSON, parse strictly with pydantic, one repair, else fail.
 
-Every judgement task has a rule path (DESIGN §4); this helper is the LLM path's
+Every judgement task has a rule path (DECISIONS.md#rule-paths); this helper is the LLM path's
 single entry point. Callers catch ``ProviderError`` (``StructuredOutputError`` is one)
 and take their rule path::
 
@@ -68,7 +68,7 @@ async def complete_structured(
         schema: the pydantic model the reply must validate against.
         user_id: recorded with the call.
         require_capable: refuse without calling when the chain's model is the weak
-            embedded one, whose judgements are meaningless (DESIGN §3).
+            embedded one, whose judgements are meaningless.
 
     Returns:
         The validated object.

@@ -1,4 +1,4 @@
-"""Greedy clustering of episodic memories for consolidation (MEM-21; no I/O)."""
+"""Greedy clustering of episodic memories for consolidation (no I/O)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ import numpy as np
 
 __all__ = ["CLUSTER_COSINE", "MIN_CLUSTER", "greedy_clusters", "summary_of"]
 
-#: Related memories (MEM-21).
+#: Related memories.
 CLUSTER_COSINE = 0.7
-#: A theme needs at least three memories (MEM-21).
+#: A theme needs at least three memories.
 MIN_CLUSTER = 3
 
 
 def greedy_clusters(
     vectors: Sequence[Sequence[float]], *, threshold: float = CLUSTER_COSINE
 ) -> list[list[int]]:
-    """Seed 001's greedy clustering: take the first, add all with cosine ≥ threshold.
+    """The Discord design's greedy clustering: take the first, add all with cosine ≥ threshold.
 
     Returns:
         Clusters as lists of indexes; singletons included, in input order.

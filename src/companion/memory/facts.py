@@ -56,7 +56,7 @@ __all__ = ["ExtractedFact", "extract_facts", "last_entity"]
 class ExtractedFact:
     """One atomic statement about the speaker or someone they named.
 
-    ``kind`` is ``fact``, ``preference``, ``event`` or ``plan`` (ACS-14's types).
+    ``kind`` is ``fact``, ``preference``, ``event`` or ``plan`` (the service API's types).
     ``event_day`` is the resolved date of an event or plan, if the text gave one.
     """
 

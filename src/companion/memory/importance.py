@@ -1,10 +1,10 @@
-"""Importance of a memory in [0, 1]: seed 001's prompt, and a heuristic that needs no LLM.
+"""Importance of a memory in [0, 1]: the Discord design's prompt, and a heuristic that needs no LLM.
 
-The heuristic (MEM-09, GAP-06) adds evidence on top of a low base:
+The heuristic (DECISIONS.md#importance-heuristic) adds evidence on top of a low base:
 personal disclosure (first person, "my …"), emotion and life-event words, named people
 and pets, preferences, plans and dates; a bare question or small talk stays low. It is
-tuned on seed 001's anchors: puppy 0.75, weather 0.1, bereavement 0.95, tea 0.4,
-promotion 0.9 (tests pin the order and MEM-11's "puppy > 0.5").
+tuned on that design's anchors: puppy 0.75, weather 0.1, bereavement 0.95, tea 0.4,
+promotion 0.9 (tests pin the order and "puppy > 0.5").
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ Now score this memory:
 User Message: "{message_content}"
 Context: {context}
 
-Output only a single number between 0.0 and 1.0:"""  # noqa: E501  (seed 001's exact text)
+Output only a single number between 0.0 and 1.0:"""  # noqa: E501  (the design's exact text)
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'd|i'll|me|my|mine|myself|we|our)\b")
 _LIFE_EVENTS = re.compile(

@@ -1,16 +1,18 @@
-"""Nightly memory jobs: idempotent, each returns a dict of counts (house style 14).
+"""Nightly memory jobs: idempotent, each returns a dict of counts (safe to re-run).
 
 - ``consolidate``: clusters of ≥ 3 unconsolidated episodic memories at cosine ≥ 0.7
-  become one semantic memory; importance = min(1, mean × 1.2) (C-17: seed 001's
-  memory manager, not the reflection agent's 1.3, so consolidation cannot inflate a
+  become one semantic memory; importance = min(1, mean × 1.2) (the Discord
+  design's memory manager, not the reflection agent's 1.3, so consolidation cannot inflate a
   theme past its sources by much). Sources are marked ``consolidated_into``.
 - ``recency_decay``: ``recency_score = 0.5 ** (days since last access or creation / 30)``
-  (MEM-27); an absolute function of time, so running it twice changes nothing.
+  (DECISIONS.md#importance-heuristic); an absolute function of time, so running it
+  twice changes nothing.
 - ``conflict_scan``: several current facts with one ``fact_key`` → the newest wins, the
-  others are closed (superseded, kept) with a ``memory_conflicts`` row (MEM-26).
+  others are closed (superseded, kept) with a ``memory_conflicts`` row
+  (DECISIONS.md#memory-never-deletes).
 - ``retention_cleanup``: memories older than the user's ``data_retention_days`` are
   forgotten with what derives only from them (uploaded documents stay until the
-  user deletes them) (MEM-29); ``store.retention`` does the same for messages.
+  user deletes them) ; ``store.retention`` does the same for messages.
 """
 
 from __future__ import annotations

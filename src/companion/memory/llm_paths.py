@@ -1,4 +1,4 @@
-"""The LLM paths of importance and fact extraction, parsed strictly (DESIGN §4).
+"""The LLM paths of importance and fact extraction, parsed strictly (DECISIONS.md#rule-paths).
 
 Used only when the ``fast`` role is capable; any failure or unparsable answer returns
 None and the caller takes the rule path.
@@ -36,7 +36,7 @@ _SCHEMA = {
 
 
 async def llm_importance(model: RoleModel, text: str, *, user_id: str) -> float | None:
-    """Seed 001's importance prompt (MEM-07: max_tokens 10, temperature 0.1)."""
+    """The Discord design's importance prompt (max_tokens 10, temperature 0.1)."""
     prompt = IMPORTANCE_PROMPT.format(message_content=text[:2000], context={"user_id": user_id})
     try:
         completion = await model.complete(

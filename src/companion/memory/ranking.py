@@ -1,6 +1,6 @@
 """Pure ranking: OR-style full-text terms, score fusion, recency, MMR (no I/O).
 
-Why these choices (DESIGN §6, the mem0 lesson): ``plainto_tsquery`` demands every
+Why these choices (the mem0 lesson): ``plainto_tsquery`` demands every
 word, so most questions get no keyword hit; we OR the normalised terms instead. The
 two scores live on different scales (cosine vs ``ts_rank_cd``), so each is normalised
 over its own candidate list (cosine min-max, rank by its maximum) before the convex
@@ -34,9 +34,9 @@ __all__ = [
 RRF_K = 20
 #: Weight of the dense score in the fusion; the rest goes to full-text.
 DENSE_WEIGHT = 0.6
-#: MMR trade-off (MEM-12): 1 = relevance only, 0 = diversity only.
+#: MMR trade-off: 1 = relevance only, 0 = diversity only.
 MMR_LAMBDA = 0.7
-#: Recency halves every 30 days (MEM-27, GAP-06): ``0.5 ** (age_days / 30)``.
+#: Recency halves every 30 days (DECISIONS.md#importance-heuristic): ``0.5 ** (age_days / 30)``.
 RECENCY_HALF_LIFE_DAYS = 30.0
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -139,7 +139,7 @@ def weighted(relevance: float, *, importance: float, recency_score: float) -> fl
 
 @dataclass(frozen=True)
 class Candidate:
-    """An item for MMR: its id, relevance and the stored vector (DEF-08: no re-embedding)."""
+    """An item for MMR: its id, relevance and stored vector (DECISIONS.md#mmr-stored-vectors)."""
 
     id: str
     relevance: float
@@ -147,7 +147,7 @@ class Candidate:
 
 
 def mmr(candidates: Sequence[Candidate], *, k: int, lam: float = MMR_LAMBDA) -> list[str]:
-    """Maximal Marginal Relevance selection (MEM-12).
+    """Maximal Marginal Relevance selection.
 
     ``score = λ·relevance − (1−λ)·max cos(dᵢ, dⱼ∈S)``; the first pick is the most
     relevant; a missing or zero vector has similarity 0 to everything.

@@ -3,7 +3,8 @@
 ADD a new fact; MERGE it into a near-duplicate (same meaning: cosine ≥ 0.9 and the
 same polarity); SUPERSEDE an existing fact that it contradicts (same ``fact_key`` —
 subject and attribute — with a different value, or opposite polarity). The caller
-never deletes on contradiction: it closes the old fact's validity (DESIGN §6).
+never deletes on contradiction: it closes the old fact's validity
+(DECISIONS.md#memory-never-deletes).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 __all__ = ["DUPLICATE_COSINE", "Decision", "ExistingFact", "cosine", "decide", "normalise_text"]
 
-#: Near-duplicate threshold (DESIGN §6, MEM-28).
+#: Near-duplicate threshold.
 DUPLICATE_COSINE = 0.9
 #: With the same key, only a near-verbatim restatement merges: "lives in Berlin" and
 #: "lives in Munich" are ~0.9 apart in MiniLM and must supersede, not merge.

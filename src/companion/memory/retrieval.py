@@ -1,4 +1,4 @@
-"""The read path: embed the query, gather candidates, fuse, weight, diversify (LLM-08).
+"""The read path: embed the query, gather candidates, fuse, weight, diversify.
 
 Degraded modes are real code paths: the vector side failing → full-text only; the
 embedder failing → keyword search; anything else → the user's most recent memories.
@@ -151,7 +151,7 @@ class Retriever:
         try:
             (vector,) = await self._embedder.embed([query], task="query")
             return vector
-        except Exception as exc:  # any embedder failure → keyword search (LLM-08)
+        except Exception as exc:  # any embedder failure → keyword search
             log.warning("query embedding failed, keyword search only: %s", exc)
             return None
 

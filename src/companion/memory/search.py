@@ -1,4 +1,4 @@
-"""Hybrid retrieval, SQL-first and always for one user (DESIGN §6).
+"""Hybrid retrieval, SQL-first and always for one user (DECISIONS.md#memory-sql-first).
 
 One statement gathers candidates from pgvector (HNSW cosine, with pgvector 0.8's
 iterative scan so a ``user_id`` filter still yields the full top-n) and from
@@ -23,7 +23,7 @@ from sqlalchemy.types import String
 
 __all__ = ["Hit", "SearchFilters", "fetch_candidates"]
 
-#: Candidate pool per side (MEM-13 uses min(3k, 50); fusion profits from a bit more).
+#: Candidate pool per side (the earlier design used min(3k, 50); fusion profits from a bit more).
 POOL = 60
 #: HNSW ef_search; with iterative scans the index keeps walking until the filter is met.
 EF_SEARCH = 100

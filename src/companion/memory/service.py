@@ -62,7 +62,7 @@ class MemoryService:
         hits = await self.retriever.search(user_id=user_id, query=query, k=k)
         names = await self.documents.names(user_id, [h.document_id for h in hits if h.document_id])
         if hits:
-            async with self._db.transaction() as session:  # MEM-16: access statistics
+            async with self._db.transaction() as session:  # access statistics
                 await session.execute(
                     update(Memory)
                     .where(Memory.user_id == user_id, Memory.id.in_([h.id for h in hits]))
@@ -253,7 +253,7 @@ class MemoryService:
         return counts
 
     async def clear(self, *, user_id: str, conversation_id: uuid.UUID | None = None) -> int:
-        """Seed 004's ``POST /memory/clear`` (ACS-06), scope decided for DEF-14.
+        """``POST /memory/clear`` (DECISIONS.md#memory-clear-scope).
 
         With ``conversation_id``: the memories that came from that conversation (its
         episodic memories and the facts extracted from it, via ``conversation_id`` on

@@ -32,12 +32,12 @@ __all__ = ["MemoryWriter", "ShortTermBuffer"]
 
 log = logging.getLogger(__name__)
 
-#: Importance scores are cached for a week (MEM-10, DB-24's TTL).
+#: Importance scores are cached for a week .
 _IMPORTANCE_TTL = 7 * 86400
 
 
 class ShortTermBuffer:
-    """The last N turns per conversation in the key-value store (ACS-13)."""
+    """The last N turns per conversation in the key-value store."""
 
     def __init__(self, kv: KeyValueStore, *, keep: int, ttl: int) -> None:
         self._kv, self._keep, self._ttl = kv, keep, ttl
@@ -49,7 +49,7 @@ class ShortTermBuffer:
 
     @staticmethod
     def key(user_id: str, conversation_id: object) -> str:
-        """Per-user key (DB-26's ``user:{user_id}:`` prefix)."""
+        """Per-user key (under the ``user:{user_id}:`` prefix)."""
         return f"user:{user_id}:st:{conversation_id}"
 
     async def push(
@@ -93,7 +93,7 @@ class MemoryWriter:
         return self._fast is not None and bool(getattr(self._fast, "capable", False))
 
     async def importance(self, text: str, *, user_id: str) -> float:
-        """LLM score when capable, else the heuristic; cached by text (MEM-10)."""
+        """LLM score when capable, else the heuristic; cached by text."""
         key = f"imp:{content_hash(text)}"
         cached = await self._kv.get(key)
         if cached is not None:

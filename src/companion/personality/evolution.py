@@ -43,7 +43,7 @@ def _capable(service: PersonalityService) -> bool:
 async def drift_user(
     service: PersonalityService, *, user_id: str, now: datetime, period: str
 ) -> str:
-    """Nightly drift (PER-10/11, DEF-03): ``drifted``, ``skipped`` or ``done``."""
+    """Nightly drift (DECISIONS.md#drift-keeps-mood): ``drifted``, ``skipped`` or ``done``."""
     async with service.db.transaction() as session:
         if not await repo.mark_done(
             session, job="personality.drift", period=period, user_id=user_id
@@ -155,7 +155,7 @@ def _upsert_created(
 async def reflect_style_user(
     service: PersonalityService, *, user_id: str, now: datetime, period: str
 ) -> str:
-    """Daily reflection (HER-24): ``changed``, ``unchanged``, ``skipped`` or ``done``."""
+    """Daily style reflection: ``changed``, ``unchanged``, ``skipped`` or ``done``."""
     async with service.db.transaction() as session:
         if not await repo.mark_done(
             session, job="personality.style", period=period, user_id=user_id

@@ -1,4 +1,4 @@
-"""Scheduled personality jobs (house style 14): idempotent, each returns a dict of counts.
+"""Scheduled personality jobs: idempotent, each returns a dict of counts.
 
 Each takes the ``Runtime`` (or the ``PersonalityService`` itself) and an optional
 ``now``. Periods: drift, quirks and style are daily (``YYYY-MM-DD``), needs hourly

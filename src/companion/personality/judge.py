@@ -1,4 +1,4 @@
-"""The LLM path for quirks and style (DESIGN §4): the ``fast`` model's strict JSON.
+"""The LLM path for quirks and style (DECISIONS.md#rule-paths): the ``fast`` model's strict JSON.
 
 Used only when the fast model is capable; any failure or malformed answer returns
 ``None`` and the caller takes the rule path.
@@ -69,7 +69,7 @@ async def _ask(
 async def llm_style(
     fast: RoleModel, *, user_id: str, traits: dict[str, int], exchanges: Sequence[Exchange]
 ) -> tuple[dict[str, float], str] | None:
-    """Seed 003's five questions; adjustments in [−5, 5] and the reasoning."""
+    """HER's five questions; adjustments in [−5, 5] and the reasoning."""
     convo = "\n".join(
         f"companion: {e.previous_reply[:200]}\nuser: {e.user_text[:200]}" for e in exchanges[-20:]
     )

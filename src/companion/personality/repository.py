@@ -56,7 +56,7 @@ async def create_companion(
     """Create the companion with its first state, needs and style; ``False`` if it existed.
 
     ``ON CONFLICT DO NOTHING`` waits for a concurrent creator to commit, so exactly one
-    caller creates the rows (PER-19).
+    caller creates the rows.
     """
     await users.ensure_user(session, user_id=user_id)
     result = await session.execute(
@@ -97,7 +97,7 @@ async def create_companion(
             user_id=user_id,
             version=1,
             **style,
-            reason="initial style (seed 003 defaults)",
+            reason="initial style (HER's defaults)",
             source="initial",
             diff={},
             is_current=True,
@@ -153,7 +153,7 @@ async def insert_state(
     now: datetime,
     session_id: Any = None,
 ) -> PersonalityState:
-    """Flip the current row and insert the new current one (PER-03, DEF-03)."""
+    """Flip the current row and insert the new current one (DECISIONS.md#one-current-row)."""
     await session.execute(
         update(PersonalityState)
         .where(PersonalityState.user_id == user_id, PersonalityState.is_current)

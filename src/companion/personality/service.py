@@ -185,7 +185,7 @@ class PersonalityService:
     ) -> dict[str, Any]:
         """Admin: re-create the temperament from a preset or explicit values.
 
-        The Big Five never change by themselves (PER-01); this is the deliberate
+        The Big Five never change by themselves; this is the deliberate
         exception, recorded as a new state row with trigger ``admin_preset``.
         """
         traits, name = _choose_big_five(preset, big_five)

@@ -1,4 +1,4 @@
-"""Proactive messaging: seed 001's score under hard limits, inner thoughts, delivery.
+"""Proactive messaging: the Discord design's score under hard limits, inner thoughts, delivery.
 
 ``build_proactive(runtime)`` returns the ``ProactiveService``; channels plug in with
 ``service.register_delivery(deliverer)`` (the ``ProactiveDeliverer`` protocol).

@@ -1,8 +1,8 @@
 """Load the score's inputs for many users with one SQL statement (no per-user queries).
 
 The statement reads, per user: the cached activity pattern (``proactive_activity``,
-see ``patterns.py``) at the current local hour and weekday (C-27) with the 7-day
-stats (PRO-09), the live last activity (an index probe, so a user who just talked is
+see ``patterns.py``) at the current local hour and weekday with the 7-day
+stats, the live last activity (an index probe, so a user who just talked is
 never treated as idle), the *urgent* needs grown to ``now`` with the personality
 domain's rates, the current personality row, and the proactive history the hard
 limits need. It returns one row of arrays (``array_agg`` per column), which numpy

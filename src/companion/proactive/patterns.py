@@ -1,7 +1,7 @@
-"""Refresh the cached activity patterns of every recently active user (PRO-12).
+"""Refresh the cached activity patterns of every recently active user (15-minute cache).
 
 One statement scans 30 days of the users' own (non-proactive) interactions, bins them
-by hour and ISO weekday *in each user's timezone* (C-27), adds the 7-day initiation
+by hour and ISO weekday *in each user's timezone*, adds the 7-day initiation
 stats (a "start" is a turn more than 2 h after the previous one; proactive turns are
 the companion's starts) and the 7-day average conversation length, and upserts one
 ``proactive_activity`` row per user. The ``activity_patterns`` job refreshes it every

@@ -1,4 +1,4 @@
-"""The inner-thought step (PRO-04, MOD-14): what to say and why, then the message.
+"""The inner-thought step: what to say and why, then the message.
 
 With a capable ``chat`` model the thought is asked for as strict JSON and the message
 is written from it; any failure (provider down, bad JSON) falls back to the rule path
@@ -109,7 +109,7 @@ async def think_and_write(
     if chat is not None and chat.capable:
         try:
             return await _model_path(chat, ctx, user_id=user_id, now=now)
-        except Exception as exc:  # any model failure → the rule path (DESIGN §4)
+        except Exception as exc:  # any model failure → the rule path (DECISIONS.md#rule-paths)
             log.info("inner thought fell back to rules: %s", type(exc).__name__)
     thought = rule_thought(ctx, now=now)
     return thought, render_message(thought, seed=seed)

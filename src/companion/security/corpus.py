@@ -1,6 +1,6 @@
 """The labelled corpus shipped with the package, and loading datasets for the benchmark.
 
-Every packaged set is written by us and is training data: ``corpus.jsonl`` (seed 001's
+Every packaged set is written by us and is training data: ``corpus.jsonl`` (the Discord design's
 examples plus written ones), ``written_v1/v2/probe.jsonl`` (once called held out, but
 looked at while tuning the patterns) and ``written_multilingual.jsonl`` (our own
 attacks and benign messages in de/fr/es/it/pt, harmless role-play included). Sets we
@@ -51,7 +51,7 @@ def _normalise_label(raw: object) -> str:
     label = str(raw).strip().lower()
     if label in _BENIGN_ALIASES:
         return "benign"
-    if label == "system_extraction":  # seed 001's other name for it (C-19)
+    if label == "system_extraction":  # the Discord design's name for it
         return "system_query"
     if label in CATEGORIES:
         return label

@@ -47,7 +47,7 @@ class Detection:
     indicators: dict[str, object] = field(default_factory=dict)
 
     def flagged(self, threshold: float) -> bool:
-        """Whether this is an attack at ``threshold`` (strictly above, as SEC-06 says)."""
+        """Whether this is an attack at ``threshold`` (strictly above the threshold)."""
         return self.category is not None and self.confidence > threshold
 
 
@@ -78,7 +78,7 @@ class Detector:
 
         Args:
             text: the raw user message.
-            previous_offenses: context for the LLM judge (seed 001).
+            previous_offenses: context for the LLM judge.
 
         Returns:
             The detection; ``layer`` names the layer that set the verdict.

@@ -1,6 +1,6 @@
 """Escalation policy (pure): offences in the window → level → action.
 
-Seed 001: repeat-offender threshold 3; levels 1 warning, 2 restriction, 3 suspension.
+The Discord design: repeat-offender threshold 3; levels 1 warning, 2 restriction, 3 suspension.
 Every acted-on message is deflected in character. The third offence inside the
 window (SECURITY_OFFENSE_WINDOW_DAYS) earns a warning, the fourth a restriction and
 the fifth a suspension. Levels persist on ``users.security_level`` until an admin

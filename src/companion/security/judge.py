@@ -1,9 +1,9 @@
-"""Layer 4: the LLM judge (seed 001's prompt), for the borderline band only.
+"""Layer 4: the LLM judge (the Discord design's prompt), for the borderline band only.
 
-The prompt is seed 001's ``THREAT_DETECTION_PROMPT`` with its malicious and benign
+The prompt is that design's ``THREAT_DETECTION_PROMPT`` with its malicious and benign
 examples; the user message is wrapped as data. The reply must be exactly the JSON
 object the seed specifies; anything else is a parse failure and the detector keeps
-the deterministic verdict (DESIGN §4).
+the deterministic verdict (DECISIONS.md#rule-paths).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class JudgeVerdict:
 
 
 def build_judge_request(text: str, *, previous_offenses: int = 0) -> ChatRequest:
-    """Seed 001's prompt for ``text`` (quotes escaped so the message cannot close it)."""
+    """The Discord design's prompt for ``text`` (quotes escaped so the message cannot close it)."""
     malicious = "\n".join(
         f"- [{category}] {example}"
         for category, examples in MALICIOUS_EXAMPLES.items()

@@ -1,4 +1,4 @@
-"""In-character replies for messages the companion will not act on (SEC-08).
+"""In-character replies for messages the companion will not act on.
 
 They stay warm and first-person, never mention detectors, prompts, settings, other
 users or secrets, and do not repeat the user's text back. The variant is chosen from

@@ -3,7 +3,7 @@
 ``check`` classifies, records an incident above SECURITY_INCIDENT_THRESHOLD, and above
 SECURITY_CONFIDENCE_THRESHOLD counts an offence, escalates and answers in character.
 The database is the truth for offence counts and levels; ``security:{user_id}:count``
-in the key-value store mirrors the count with the window as TTL (DB-25).
+in the key-value store mirrors the count with the window as TTL.
 The mirror is context for the LLM judge and for other processes; never the truth.
 """
 
@@ -200,7 +200,7 @@ class SecurityService:
 
     async def _sync_mirror(self, user_id: str, count: int) -> None:
         # The mirror is *set* to the database's count (re-arming the window TTL, as
-        # seed 001's INCR + EXPIRE does) so it can also go down after a review.
+        # a bare INCR + EXPIRE would) so it can also go down after a review.
         if count:
             await self.kv.set(self._key(user_id), str(count), ttl=self.window.total_seconds())
         else:

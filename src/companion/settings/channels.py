@@ -20,7 +20,7 @@ def _id_list(value: object) -> object:
 
 
 class ChannelSettings(Section):
-    """DISCORD_TOKEN (or DISCORD_BOT_TOKEN, C-21), DISCORD_*, TELEGRAM_*."""
+    """DISCORD_TOKEN (or DISCORD_BOT_TOKEN), DISCORD_*, TELEGRAM_*."""
 
     discord_token: str | None = Field(
         default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "DISCORD_BOT_TOKEN")

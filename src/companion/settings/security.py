@@ -14,7 +14,7 @@ __all__ = ["SecuritySettings"]
 class SecuritySettings(Section):
     """REQUIRE_AUTHENTICATION, JWT_*, DASHBOARD_SESSION_MINUTES, RATE_LIMIT_*, SECURITY_*.
 
-    C-18: act > 0.7, log > 0.6.
+    Security thresholds: act > 0.7, log > 0.6.
     """
 
     require_authentication: bool = True

@@ -3,7 +3,7 @@
 The gateway runs on the test database with the loopback OpenAI-compatible server as
 its model (instant replies) and the real memory service. ``kill -9`` under load: every
 acknowledged turn is stored and learnt from exactly once after a restart. Clients
-leaving a stream (``/api/chat/stream``, seed 004's ``/chat``, streaming
+leaving a stream (``/api/chat/stream``, the service API's ``/chat``, streaming
 ``/v1/chat/completions``; after the first chunk, or before the first byte): every
 started turn is stored whole and learnt from. The long versions are
 ``bench/reliability.py``.
@@ -214,7 +214,7 @@ async def test_clients_leaving_streams_lose_no_turn(
                 json={"user_id": "rui", "message": "My brother Tiago is a pilot in Madrid."},
                 timeout=httpx.Timeout(60, read=0.5),
             )
-        # Seed 004's POST /chat and streaming /v1/chat/completions, left after one chunk
+        # The service API's POST /chat and streaming /v1/chat/completions, left after one chunk
         # (both act for the key's own user).
         for path, body in (
             ("/chat", {"message": "My friend Marta lives in Lisbon."}),

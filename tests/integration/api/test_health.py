@@ -1,4 +1,4 @@
-"""/health (seed 004's shape) and /health/detailed, healthy and with the database gone."""
+"""/health (the service API's shape) and /health/detailed, healthy and with the database gone."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def test_health_shape(client: AsyncClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert {"status", "version", "database", "llm"} <= set(body)
-    assert body["database"] is True  # seed 004's booleans
+    assert body["database"] is True  # booleans, as the service API has them
     assert isinstance(body["llm"], bool)
     assert response.headers["x-request-id"]
 

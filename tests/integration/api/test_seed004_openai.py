@@ -1,4 +1,4 @@
-"""Seed 004's routes (read exactly as its client does) and the OpenAI-compatible API."""
+"""The service API's routes (read exactly as its client does) and the OpenAI-compatible API."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from companion.store.models import Conversation
 async def _seed004_chat(
     gateway: Gateway, headers: dict[str, str], **body: object
 ) -> tuple[str, dict]:
-    """Seed 004's Python client example, verbatim in spirit."""
+    """The service API's Python client example, verbatim in spirit."""
     text, last = "", {}
     async with gateway.client.stream(
         "POST", "/chat", json={"conversation_id": None, **body}, headers=headers, timeout=60.0

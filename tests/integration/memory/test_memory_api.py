@@ -56,7 +56,7 @@ async def test_import_then_search_contract(client: AsyncClient, runtime: Any) ->
     assert set(results[0]) == {
         "id", "content", "memory_type", "score", "source_message_ids", "valid_from", "invalid_at"
     }  # fmt: skip
-    # MEM-20: the puppy's name is found from "puppy".
+    # The puppy's name is found from "puppy".
     sparky = [r for r in results if "Sparky" in r["content"]]
     assert sparky and any("m2" in r["source_message_ids"] for r in sparky)
     for bad in ({"query": "", "k": 5}, {"query": "x", "k": 0}, {"query": "x", "k": 51}):

@@ -56,7 +56,7 @@ async def test_every_turn_is_a_new_current_row_and_history_is_complete(runtime: 
     assert [h["trigger_event"] for h in history] == ["turn"] * 4 + ["created"]
     assert [h["is_current"] for h in history] == [True] + [False] * 4
     big_fives = {tuple(h["big_five"].values()) for h in history}
-    assert len(big_fives) == 1  # the Big Five never change (PER-01)
+    assert len(big_fives) == 1  # the Big Five never change
     page = await service.history(user_id="u:h", limit=2, offset=2)
     assert [h["id"] for h in page] == [h["id"] for h in history[2:4]]
 
@@ -80,7 +80,7 @@ async def test_concurrent_turns_keep_exactly_one_current_row(runtime: object) ->
     assert len(history) == 6 and sum(h["is_current"] for h in history) == 1
 
 
-async def test_drift_keeps_current_pad_and_is_idempotent(runtime: object) -> None:  # DEF-03
+async def test_drift_keeps_current_pad_and_is_idempotent(runtime: object) -> None:
     service = runtime.personality  # type: ignore[attr-defined]
     state = await service.load_state(user_id="u:d", now=T0)
     for i in range(5):

@@ -1,4 +1,4 @@
-"""Admin and public modes: seed 003's public limits, and a private bot."""
+"""Admin and public modes: HER's public limits, and a private bot."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ async def _burst(live: Live, user: int, count: int) -> list[str]:
 
 
 async def test_public_users_are_limited_and_admins_never(live: Live) -> None:
-    live.service.bot.limiter = PublicLimiter(live.runtime.kv)  # seed 003's limits
+    live.service.bot.limiter = PublicLimiter(live.runtime.kv)  # HER's public limits
     # Eleven at once exceed a limit even if they straddle one window's edge: any
     # split of 11 leaves 6 in one 10-second window (burst 5) or 11 in one minute (10).
     replies = await _burst(live, ALICE, 11)

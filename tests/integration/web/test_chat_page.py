@@ -24,6 +24,6 @@ async def test_chat_page_signs_in_with_a_form_and_streams(client: AsyncClient) -
 
 async def test_pages_not_in_openapi(client: AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
-    # POST /chat is seed 004's streaming route; the page is GET and stays out of the spec.
+    # POST /chat is the service API's streaming route; the page is GET and stays out of the spec.
     assert "get" not in spec["paths"].get("/chat", {})
     assert not any(path.startswith(("/admin", "/me/")) for path in spec["paths"])

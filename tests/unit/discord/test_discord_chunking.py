@@ -1,4 +1,4 @@
-"""Splitting replies at Discord's 2000-character limit (GAP-01)."""
+"""Splitting replies at Discord's 2000-character limit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The job timetable (JOB-01…06) and period keys."""
+"""The job timetable and period keys."""
 
 from __future__ import annotations
 

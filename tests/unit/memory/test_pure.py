@@ -20,7 +20,7 @@ AT = datetime(2023, 5, 8, 12, tzinfo=UTC)  # a Monday
 
 def test_importance_follows_seed_anchors() -> None:
     score = heuristic_importance
-    assert score("I got a new puppy today!") > 0.5  # MEM-11
+    assert score("I got a new puppy today!") > 0.5
     assert (
         score("My dad passed away last month, I'm still grieving")
         > score("I prefer tea over coffee")

@@ -1,4 +1,4 @@
-"""Appraisal: seed 001's OCC rules exactly, the threat rule, sentiment, personality shaping."""
+"""Appraisal: the Discord design's exact OCC rules, threat rule, sentiment, personality shaping."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def test_threat_rule() -> None:
     assert appraise_delta("anything", NEUTRAL, threat=True) == ("threat", PAD(-0.3, 0.2, -0.2))
 
 
-def test_new_puppy_raises_pleasure() -> None:  # DEF-11
+def test_new_puppy_raises_pleasure() -> None:  # DECISIONS.md#good-news
     rule, delta = appraise_delta("I got a new puppy today!", PRESETS["curious_companion"])
     assert rule == "sentiment" and delta.pleasure > 0.1
 

@@ -115,7 +115,7 @@ def test_stylometric_detectors() -> None:
 # --- style traits --------------------------------------------------------------------
 
 
-def test_seed003_adjustment_scaled_by_speed() -> None:
+def test_her_adjustment_scaled_by_speed() -> None:
     traits = dict(DEFAULT_STYLE)
     new, diff = apply_adjustments(traits, {"warmth": 5, "humor": -4, "charm": 5}, speed="medium")
     assert new["warmth"] == 78  # 75 + 5 × 0.5 = 77.5, rounded half up

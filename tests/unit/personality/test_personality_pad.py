@@ -1,4 +1,4 @@
-"""PAD arithmetic: seed 001's exact cases, drift, octants, homeostasis properties."""
+"""PAD arithmetic: the Discord design's exact cases, drift, octants, homeostasis properties."""
 
 from __future__ import annotations
 

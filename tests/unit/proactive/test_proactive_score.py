@@ -1,4 +1,4 @@
-"""Seed 001's exact proactive formulas (PRO-05…09) and the hard limits (PRO-10)."""
+"""The Discord design's exact proactive formulas and the hard limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seed 001's ladder: 3 offences in the window → warning → restriction → suspension."""
+"""The Discord design's ladder: 3 offences in the window → warning → restriction → suspension."""
 
 from __future__ import annotations
 

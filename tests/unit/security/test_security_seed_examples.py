@@ -1,4 +1,4 @@
-"""Every example of seed 001 is classified as the seed says (SEC-04, SEC-05)."""
+"""Every example message of the Discord design is classified as it says."""
 
 from __future__ import annotations
 

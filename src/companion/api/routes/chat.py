@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 
 
 class MessageRequest(BaseModel):
-    """A user message (seed 000/001's MessageRequest)."""
+    """A user message (the Discord design's MessageRequest)."""
 
     message: str = Field(min_length=1, max_length=100_000, description="What the user says.")
     user_id: str | None = Field(
@@ -59,10 +59,10 @@ class ResetResponse(BaseModel):
 
 
 class MessageResponse(BaseModel):
-    """The reply and its bookkeeping (seed 000's MessageResponse, plus more)."""
+    """The reply and its bookkeeping (the Discord design's MessageResponse, plus more)."""
 
     response: str
-    agent_response: str = Field(description="The same as ``response`` (seed 001's tests).")
+    agent_response: str = Field(description="The same as ``response`` (older clients read it).")
     reply: str = Field(description="The same as ``response`` (TurnResult's name).")
     conversation_id: uuid.UUID
     interaction_id: int
@@ -82,7 +82,7 @@ class MessageResponse(BaseModel):
 
 
 class SessionResponse(BaseModel):
-    """The user's current chat session (seed 000's ChatSession)."""
+    """The user's current chat session (the Discord design's ChatSession)."""
 
     user_id: str
     conversation_id: uuid.UUID | None

@@ -1,4 +1,4 @@
-"""Health: ``/health`` (seed 004's shape) and ``/health/detailed`` (each dependency)."""
+"""Health: ``/health`` (the service API's shape) and ``/health/detailed`` (each dependency)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ router = APIRouter(tags=["health"])
 async def health(runtime: RuntimeDep) -> JSONResponse:
     """``{"status", "version", "database", "llm"}``; 503 when the database is down.
 
-    ``database`` and ``llm`` are booleans (seed 004): ``llm`` is true only when some
-    chat provider can answer now. ``redis`` is ``up``, ``down`` or ``not_configured``.
+    ``database`` and ``llm`` are booleans (as the service API has them): ``llm`` is true
+    only when some chat provider can answer now. ``redis`` is ``up``, ``down`` or
+    ``not_configured``.
     """
     report = await check_all(runtime)
     body: dict[str, Any] = {

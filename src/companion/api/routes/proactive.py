@@ -124,7 +124,7 @@ async def trigger(
     principal: PrincipalDep,
     force: Annotated[bool, Query(description="Admin: skip the score threshold.")] = False,
 ) -> dict[str, Any]:
-    """Evaluate one user now (PRO-20); every hard limit still applies."""
+    """Evaluate one user now; every hard limit still applies."""
     target = principal.act_as(user_id)
     if force and not principal.is_admin:
         raise PermissionDenied("force needs an admin key")

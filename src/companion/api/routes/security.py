@@ -2,7 +2,7 @@
 
 ``POST /api/security/classify`` is the contract for external checks and only
 classifies (no incident, no escalation). ``/api/security/incidents`` and
-``/api/security/users/{id}`` are the review workflow of SEC-09 (the admin router's
+``/api/security/users/{id}`` are the review workflow (the admin router's
 ``GET /api/admin/security/incidents`` calls the same service).
 """
 

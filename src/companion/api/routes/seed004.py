@@ -1,7 +1,7 @@
-"""Seed 004's routes, unchanged on the wire: ``POST /chat`` (SSE), reset, memory clear.
+"""The service API's routes, unchanged on the wire: ``POST /chat`` (SSE), reset, memory clear.
 
 The caller is the authenticated user; conversation ids must be theirs (else 404).
-DEF-14: ``/memory/clear`` deletes what was learnt *in that conversation* (memories
+``/memory/clear`` deletes what was learnt *in that conversation* (memories
 whose provenance is one of its messages) plus its short-term buffer; the user's other
 memories stay. ``conversation_id: null`` clears all of the caller's memories.
 """
@@ -22,7 +22,7 @@ from companion.conversation.types import TurnRequest, TurnResult
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["seed 004"])
+router = APIRouter(tags=["companion service"])
 
 
 class ChatRequest(BaseModel):
@@ -45,7 +45,7 @@ class ClearRequest(BaseModel):
 
 
 class ResetResponse(BaseModel):
-    """Seed 004's reset reply."""
+    """The service API's reset reply."""
 
     success: bool
     message: str
@@ -53,7 +53,7 @@ class ResetResponse(BaseModel):
 
 
 class ClearResponse(ResetResponse):
-    """Seed 004's clear reply."""
+    """The service API's clear reply."""
 
     conversation_id: uuid.UUID | None  # type: ignore[assignment]
     memories_cleared: int
@@ -77,7 +77,7 @@ async def chat(
         text=body.message,
         channel="api",
         conversation_id=body.conversation_id,
-        new_conversation=body.conversation_id is None,  # seed 004: null starts a new one
+        new_conversation=body.conversation_id is None,  # null starts a new one
         is_admin=principal.is_admin,
     )
     turn = await open_turn(service, request)

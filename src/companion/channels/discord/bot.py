@@ -89,7 +89,7 @@ class CompanionBot(commands.Bot):
         """No prefix commands: ``ChatCog`` answers messages, slash commands do the rest."""
 
     async def on_ready(self) -> None:
-        """Seed 001's deploy check greps for "Bot is ready" (DIS-08)."""
+        """Deploy checks grep the log for "Bot is ready"."""
         log.info("Bot is ready", extra={"bot_user": str(self.user)})
 
     def is_admin(self, user: discord.abc.User) -> bool:

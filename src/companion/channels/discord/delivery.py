@@ -1,6 +1,6 @@
 """Proactive delivery on Discord: DM first, then the last server channel with a mention.
 
-Implements the proactive engine's delivery port (DIS-04 / PRO-18). The outcome says
+Implements the proactive engine's delivery port. The outcome says
 how the message went (``dm``, ``channel``) or why it did not, and the proactive engine
 records it.
 """

@@ -15,7 +15,7 @@ __all__ = [
     "user_id_for",
 ]
 
-#: Seed 001's per-user lock notice, in the companion's voice.
+#: The Discord design's per-user lock notice, in the companion's voice.
 BUSY = "I'm still thinking about your last message…"
 #: Anything unexpected: the user sees this, the log gets the details.
 ERROR = "Sorry — my thoughts got tangled for a moment. Could you try that again?"
@@ -31,7 +31,7 @@ EXPORT_SENT = "I've sent you a DM with everything I keep about you."
 FORGET_CANCELLED = "Okay, I won't forget anything."
 NOT_ADMIN = "That one is only for the people who look after me."
 
-#: Seed presets (GAP-11); the personality engine owns their values.
+#: The personality presets (DECISIONS.md#presets); the personality engine owns their values.
 PRESETS = ("curious_companion", "supportive_friend", "intellectual_mentor", "creative_collaborator")
 
 

@@ -1,4 +1,4 @@
-"""Who may talk to the Telegram bot, and how much (seed 003's admin and public modes).
+"""Who may talk to the Telegram bot, and how much (HER's admin and public modes).
 
 Admins (TELEGRAM_ADMIN_IDS) are never limited by the channel and may use the admin
 commands. Everyone else is public: limited per user to 10 messages a minute, 100 an
@@ -34,7 +34,7 @@ def role_of(account_id: int, settings: ChannelSettings) -> Role:
 
 
 class PublicLimiter:
-    """Counts public users' messages against seed 003's limits."""
+    """Counts public users' messages against HER's public limits."""
 
     def __init__(self, kv: KeyValueStore, limits: tuple[Limit, ...] = PUBLIC_LIMITS) -> None:
         self._limiter = RateLimiter(kv)

@@ -29,7 +29,7 @@ USER_PREFIX = "telegram:"
 #: The longest message the turn pipeline accepts (MAX_MESSAGE_LENGTH's default).
 MAX_MESSAGE_CHARS = 4000
 
-#: The per-user lock notice (seed 001), in the companion's voice.
+#: The per-user lock notice, in the companion's voice.
 BUSY = "I'm still thinking about your last message…"
 #: Anything unexpected: the user sees this, the log gets the details.
 ERROR = "Sorry — my thoughts got tangled for a moment. Could you try that again?"

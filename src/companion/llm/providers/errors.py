@@ -1,7 +1,7 @@
 """Vendor HTTP failures to ``companion.errors.Provider*``, most specific first.
 
-No httpx exception and no vendor status leaves ``llm/providers/`` untranslated
-(house style 6). Error messages carry the status and a short reason, never the key.
+No httpx exception and no vendor status leaves ``llm/providers/``
+untranslated. Error messages carry the status and a short reason, never the key.
 """
 
 from __future__ import annotations

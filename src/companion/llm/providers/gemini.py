@@ -1,6 +1,6 @@
 """Gemini embeddings over REST: ``gemini-embedding-001`` with ``outputDimensionality``.
 
-Seed 000 keeps a 1536-d space and embeds documents with ``RETRIEVAL_DOCUMENT`` and
+The Discord design keeps a 1536-d space and embeds documents with ``RETRIEVAL_DOCUMENT`` and
 queries with ``RETRIEVAL_QUERY``. Truncated Gemini vectors are not unit length, so
 they are normalised here (cosine distance in pgvector then equals 1 - dot).
 """

@@ -1,7 +1,7 @@
 """One OpenAI-compatible client on httpx: chat completions (SSE streaming) and embeddings.
 
 Serves every hosted preset (Chutes, Groq, OpenAI, OpenRouter, LM Studio, Ollama,
-vLLM). Retries and fallback are not here but in the chain (house style 9); this
+vLLM). Retries and fallback are not here but in the chain; this
 module only speaks the protocol and maps failures at its boundary.
 """
 

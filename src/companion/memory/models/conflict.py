@@ -1,4 +1,4 @@
-"""A detected conflict between two memories (001 shape, with user_id: DEF-07, C-40)."""
+"""A detected conflict between two memories (with user_id: DECISIONS.md#conflicts-per-user)."""
 
 from __future__ import annotations
 

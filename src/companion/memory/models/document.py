@@ -15,7 +15,7 @@ __all__ = ["Document"]
 
 
 class Document(Base):
-    """A per-user text or Markdown document, chunked for retrieval (GAP-13)."""
+    """A per-user text or Markdown document, chunked for retrieval."""
 
     __tablename__ = "documents"
 

@@ -1,9 +1,9 @@
 """Appraisal of a user message into a PAD delta.
 
-Order: a high-severity threat applies seed 001's penalty; then empathy: when the user
+Order: a high-severity threat applies the Discord design's penalty; then empathy: when the user
 tells of a loss (grief, a break-up, loneliness) or a worry (illness, job loss, fear,
 anger), the companion's mood is pulled toward what a friend would feel, however
-cheerful it was (``empathy_delta``); otherwise seed 001's OCC rules are checked
+cheerful it was (``empathy_delta``); otherwise that design's OCC rules are checked
 first-match-wins with their exact deltas; a message no rule moves (or the achievement
 rule with negative sentiment) takes the sentiment path. The delta is then shaped by
 the Big Five (``shape``): neutral traits change nothing.
@@ -75,7 +75,7 @@ def empathy_delta(sentiment: Sentiment, current: PAD | None = None) -> PAD | Non
 
 
 def occ_delta(text: str, sentiment: Sentiment) -> tuple[str | None, PAD]:
-    """Seed 001's five rules: the matched rule's name and its exact delta."""
+    """The Discord design's five rules: the matched rule's name and its exact delta."""
     t = text.lower()
     positive = sentiment.valence > _DEADBAND
     if _has(t, _ACHIEVEMENT):

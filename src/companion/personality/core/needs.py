@@ -1,8 +1,8 @@
 """Psychological needs: hourly growth, satisfaction by matching talk, mood nudge.
 
-Growth (PER-16/17) is ``min(1, level + hours × rate)``. Which turns satisfy which need
-(GAP-15) is our mapping below; a matching turn lowers the need by its
-``satisfaction_rate`` (0.1). Needs above 0.7 reach the prompt (PER-20); above the
+Growth is ``min(1, level + hours × rate)``. Which turns satisfy which need
+is our mapping below (DECISIONS.md#needs-mapping); a matching turn lowers the need by its
+``satisfaction_rate`` (0.1). Needs above 0.7 reach the prompt; above the
 trigger threshold 0.8 they are urgent and pull the mood target down (``mood_nudge``).
 """
 
@@ -22,7 +22,7 @@ __all__ = [
     "urgent",
 ]
 
-#: Growth per hour (seed 001, PER-17).
+#: Growth per hour (the Discord design's rates).
 NEED_RATES: dict[str, float] = {
     "social": 0.03,
     "intellectual": 0.02,
@@ -33,7 +33,7 @@ NEED_RATES: dict[str, float] = {
 INITIAL_LEVEL = 0.5
 SATISFACTION_RATE = 0.1
 #: Per-turn relief. Social grows fastest (0.72 a day) and every turn is social, so it
-#: takes the top of seed 001's range (0.3); the others the default 0.1.
+#: takes the top of that design's range (0.3); the others the default 0.1.
 SATISFACTION_RATES: dict[str, float] = {
     "social": 0.3,
     "intellectual": SATISFACTION_RATE,

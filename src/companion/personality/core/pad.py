@@ -21,12 +21,12 @@ __all__ = [
     "mean_pad",
 ]
 
-#: Below this distance from the origin the mood is called ``neutral`` (DEF-09).
+#: Below this distance from the origin the mood is called ``neutral`` (DECISIONS.md#mood-octants).
 NEUTRAL_RADIUS = 0.15
-#: Drift is skipped with fewer interactions than this in the window (PER-10).
+#: Drift is skipped with fewer interactions than this in the window.
 MIN_DRIFT_INTERACTIONS = 5
 
-# Mehrabian's standard octants (DEF-09), keyed by the sign of (P, A, D).
+# Mehrabian's standard octants, keyed by the sign of (P, A, D).
 _OCTANTS = {
     (True, True, True): "exuberant",
     (True, True, False): "dependent",
@@ -41,7 +41,7 @@ _OCTANTS = {
 
 
 def apply_delta(pad: PAD, delta: PAD) -> PAD:
-    """``clamp(current + delta, -1, 1)`` on each axis (PER-06)."""
+    """``clamp(current + delta, -1, 1)`` on each axis."""
     return PAD(
         clamp(pad.pleasure + delta.pleasure),
         clamp(pad.arousal + delta.arousal),
@@ -73,7 +73,10 @@ def baseline_from_big_five(traits: BigFive) -> PAD:
 
 
 def decay_toward(pad: PAD, target: PAD, *, minutes: float, half_life_minutes: float) -> PAD:
-    """Homeostasis: the distance to ``target`` halves every ``half_life_minutes`` (PER-07)."""
+    """Homeostasis: the distance to ``target`` halves every ``half_life_minutes``.
+
+    Why: DECISIONS.md#homeostasis.
+    """
     if minutes <= 0:
         return pad.clamped()
     keep = math.pow(0.5, minutes / half_life_minutes)
@@ -97,7 +100,7 @@ def mean_pad(points: Sequence[PAD]) -> PAD:
 
 
 def drift_baseline(baseline: PAD, recent: Sequence[PAD], *, rate: float = 0.01) -> PAD | None:
-    """``baseline + (mean(recent) − baseline) × rate``, or ``None`` under 5 points (PER-10)."""
+    """``baseline + (mean(recent) − baseline) × rate``, or ``None`` under 5 points."""
     if len(recent) < MIN_DRIFT_INTERACTIONS:
         return None
     avg = mean_pad(recent)

@@ -1,4 +1,4 @@
-"""Big Five presets (GAP-11): the fixed temperament a companion is created with."""
+"""Big Five presets (DECISIONS.md#presets): the fixed temperament a companion is created with."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ BIG_FIVE_TRAITS = ("openness", "conscientiousness", "extraversion", "agreeablene
 
 @dataclass(frozen=True, slots=True)
 class BigFive:
-    """OCEAN traits, each in [0, 1]; fixed for the life of a companion (PER-01)."""
+    """OCEAN traits, each in [0, 1]; fixed for the life of a companion."""
 
     openness: float
     conscientiousness: float
@@ -42,7 +42,7 @@ class BigFive:
         return cls(**{t: float(data[t]) for t in BIG_FIVE_TRAITS})
 
 
-#: The four presets of MOD-07. Values are ours (GAP-11), chosen so that each preset's
+#: The four presets. Values are ours, chosen so that each preset's
 #: Mehrabian baseline is mildly pleasant and its style differs where the name says:
 #: docs/PERSONALITY.md lists them with the baselines they produce.
 PRESETS: dict[str, BigFive] = {

@@ -1,5 +1,5 @@
-"""The persona block: seed 001's personality template plus HER's trait guidance (PER-21,
-HER-25), condensed for the small embedded model (about 250 tokens)."""
+"""The persona block: the Discord design's personality template plus HER's
+trait guidance, condensed for the small embedded model (about 250 tokens)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ Be a genuine, interesting companion, not just helpful.
 Your name is {name}. The person you talk with has their own name: never take it as \
 yours. Reply in one to four sentences unless they ask for more."""
 
-# (trait, high guidance, medium guidance, low guidance) from HER-25.
+# (trait, high guidance, medium guidance, low guidance) from HER's behaviour table.
 _GUIDE = (
     ("warmth", "very warm and empathetic", "friendly but measured", "cool and matter-of-fact"),
     ("curiosity", "ask follow-up questions", "ask now and then", "rarely ask questions"),

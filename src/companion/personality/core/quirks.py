@@ -1,6 +1,6 @@
 """Quirks: stylometric detectors over the companion's replies, and lifecycle "B".
 
-Lifecycle B (seed 001, PER-13, C-16): a pattern seen in ≥ 3 replies with confidence
+Lifecycle B (from the Discord design): a pattern seen in ≥ 3 replies with confidence
 > 0.7 becomes an active quirk at strength 0.1; an active quirk observed within the last
 day gains 0.05 (max 1); one not observed for ≥ 7 days loses 0.1 and is deactivated
 below 0.05.

@@ -1,4 +1,4 @@
-"""Style traits (HER, seed 003): the part of personality that evolves.
+"""Style traits (from HER): the part of personality that evolves.
 
 Warmth, curiosity, assertiveness, humor and emotional depth live on 0–100, bounded
 to [20, 95]. A reflection proposes adjustments in [−5, +5] per trait (from engagement
@@ -34,7 +34,7 @@ DEFAULT_STYLE: dict[str, int] = {
 }
 LOW, HIGH = 20, 95
 MAX_ADJUSTMENT = 5.0
-#: Seed 003 gives medium = 0.5; slow and fast are ours (HER-24 GAP).
+#: HER gives medium = 0.5; slow and fast are ours (DECISIONS.md#style-speeds).
 SPEED: dict[str, float] = {"slow": 0.25, "medium": 0.5, "fast": 1.0}
 IMMUTABLE = ("empathy", "safety_awareness")
 #: A reflection needs at least this many exchanges to judge engagement.

@@ -1,4 +1,4 @@
-"""A psychological need of the companion that grows hourly and is satisfied by talk (DB-11)."""
+"""A psychological need of the companion that grows hourly and is satisfied by talk."""
 
 from __future__ import annotations
 

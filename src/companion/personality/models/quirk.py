@@ -1,4 +1,4 @@
-"""A quirk the companion has developed (001 shape, lifecycle "B": C-16)."""
+"""A quirk the companion has developed (lifecycle "B" of the Discord design)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ _PAD = ("pleasure", "arousal", "dominance")
 
 
 class PersonalityState(Base):
-    """Big Five (fixed), PAD mood and baseline at one moment (DB-01/02; DEF-01 index)."""
+    """Big Five (fixed), PAD mood and baseline at one moment (DECISIONS.md#one-current-row)."""
 
     __tablename__ = "personality_state"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Hard limits on proactive messages that no score overrides (PRO-10, GAP-03).
+"""Hard limits on proactive messages that no score overrides (DECISIONS.md#quiet-hours).
 
 All inputs are arrays with one element per user, so one call decides a whole pass.
 The first limit that applies names the block (``BLOCK_ORDER``). Rules:

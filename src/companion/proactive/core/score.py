@@ -1,19 +1,19 @@
-"""Seed 001's proactive score (PRO-05…09), as numpy functions over batches of users.
+"""The Discord design's proactive score, as numpy functions over batches of users.
 
 Every function takes arrays (one element per user) and also works on plain floats,
 so the per-user path and the 100k-user pass share one implementation. Choices where
 the seeds disagree or are silent:
 
-* C-28 need urgency: variant (a), the weighted average of the urgent needs' urgency
-  by ``proactive_weight`` (001 "Precise"), because it stays in [0, 1] without a cap
+* need urgency: variant (a), the weighted average of the urgent needs' urgency
+  by ``proactive_weight`` (the design's "precise" variant), because it stays in [0, 1] without a cap
   and does not depend on how many need types exist.
-* C-27 timing: variant (b), timezone-aware, built from the user's *own* activity
+* timing: variant (b), timezone-aware, built from the user's *own* activity
   histogram (hour of day and weekday in their timezone, normalised so the busiest
-  bin is 1), with 001's recency penalty. Fewer than ``MIN_TIMING_SAMPLES`` data
+  bin is 1), with the design's recency penalty. Fewer than ``MIN_TIMING_SAMPLES`` data
   points read as the 0.5 defaults.
-* GAP-07 recent-contact penalty: ``0.5 × (1 − h/24)`` for ``h`` hours since the last
-  proactive message (0 after a day or with none), so a second message on the same
-  day needs a clearly higher score.
+* recent-contact penalty (DECISIONS.md#recent-contact): ``0.5 × (1 − h/24)`` for ``h``
+  hours since the last proactive message (0 after a day or with none), so a second
+  message on the same day needs a clearly higher score.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ __all__ = [
 
 Floats = NDArray[np.float64]
 
-#: ``base = need·0.40 + timing·0.25 + pattern·0.35`` (PRO-05).
+#: ``base = need·0.40 + timing·0.25 + pattern·0.35``.
 SCORE_WEIGHTS = {"need": 0.40, "timing": 0.25, "pattern": 0.35}
-#: ``0.4·response_rate + 0.3·engagement + 0.2·time_gap + 0.1·balance`` (PRO-09).
+#: ``0.4·response_rate + 0.3·engagement + 0.2·time_gap + 0.1·balance``.
 PATTERN_WEIGHTS = {"response_rate": 0.4, "engagement": 0.3, "time_gap": 0.2, "balance": 0.1}
-#: Big Five weights of the personality factor (PRO-08), order O, C, E, A, N.
+#: Big Five weights of the personality factor, order O, C, E, A, N.
 TRAIT_WEIGHTS = {
     "openness": 0.2,
     "conscientiousness": -0.1,
@@ -122,7 +122,7 @@ def timing_score(
 
 
 def time_gap_score(hours_since_last: ArrayLike) -> Floats:
-    """1 for 12–48 h, ``h/12`` below, rising to 1.2 a week later (PRO-09)."""
+    """1 for 12–48 h, ``h/12`` below, rising to 1.2 a week later."""
     h = np.maximum(_f(hours_since_last), 0.0)
     above = np.minimum(1.2, 1.0 + ((h - 48) / 120) * 0.2)
     return np.where(h < 12, h / 12, np.where(h <= 48, 1.0, above))
@@ -143,7 +143,7 @@ def pattern_score(
 ) -> Floats:
     """``0.4·response + 0.3·engagement + 0.2·time_gap + 0.1·(1.5 − initiation)``.
 
-    Users without history in the last 7 days score 0.5 (PRO-09 "new users").
+    Users without history in the last 7 days score 0.5 (the design's "new users" rule).
     """
     value = (
         _f(response_rate) * PATTERN_WEIGHTS["response_rate"]
@@ -174,7 +174,7 @@ def personality_factor(traits: Mapping[str, ArrayLike], pad: tuple[ArrayLike, ..
 
 
 def recent_contact_penalty(hours_since_last_proactive: ArrayLike) -> Floats:
-    """``0.5 × (1 − h/24)`` within a day of the last proactive message, else 0 (GAP-07)."""
+    """``0.5 × (1 − h/24)`` within a day of the last proactive message, else 0."""
     h = _f(hours_since_last_proactive)
     value = np.where(h < 24, 0.5 * (1 - np.maximum(h, 0.0) / 24), 0.0)
     return np.where(np.isnan(h), 0.0, value)
@@ -198,7 +198,7 @@ def combine(
 
 
 def primary_trigger(need: ArrayLike, timing: ArrayLike, pattern: ArrayLike) -> NDArray[Any]:
-    """The dominant weighted component's trigger name (PRO-05); ``general`` if all are 0."""
+    """The dominant weighted component's trigger name; ``general`` if all are 0."""
     parts = np.stack(
         [
             _f(need) * SCORE_WEIGHTS["need"],

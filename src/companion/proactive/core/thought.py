@@ -1,4 +1,4 @@
-"""The rule path of the inner thought (MOD-14, PRO-04, PRO-13…16) and its templates.
+"""The rule path of the inner thought and its templates.
 
 Before reaching out, the companion decides what it wants to say and why. Without a
 capable model it picks the most important *open thread*, in this order:
@@ -8,8 +8,8 @@ capable model it picks the most important *open thread*, in this order:
 3. its most urgent need (social, validation, intellectual, creative, rest),
 4. otherwise a general check-in.
 
-Each thread has a message template; need templates are seed 001's exact fallback
-strings (PRO-16; other needs use the social ones).
+Each thread has a message template; need templates are the Discord design's
+exact fallback strings (other needs use the social ones).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class OpenThread:
 
 @dataclass(frozen=True)
 class InnerThought:
-    """MOD-14: what the companion wants to say, its reading of the user, and how."""
+    """What the companion wants to say, its reading of the user, and how."""
 
     content: str
     emotional_assessment: str

@@ -1,4 +1,4 @@
-"""Each user's activity pattern, cached for the proactive score (PRO-12: 15-minute TTL).
+"""Each user's activity pattern, cached for the proactive score (15-minute TTL).
 
 Refreshed for all users by one statement (``proactive.patterns``); the 5-minute pass
 reads this small table instead of scanning 30 days of interactions every time.

@@ -1,4 +1,4 @@
-"""A security incident (seed 001's shape, DB-17)."""
+"""A security incident (the Discord design's shape)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The companion a user talks to: its name, preset and fixed Big Five (MOD-01, MOD-07)."""
+"""The companion a user talks to: its name, preset and fixed Big Five."""
 
 from __future__ import annotations
 

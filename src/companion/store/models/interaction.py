@@ -1,4 +1,4 @@
-"""The record of one turn (C-29: seed 001's columns plus 000's memory ids and snapshot FK)."""
+"""The record of one turn (the Discord design's columns, memory ids and a snapshot FK)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Interaction(Base):
             "timestamp",
             postgresql_where="is_proactive",
         ),
-        # DEF-02: two GIN indexes, not one invalid statement.
+        # Two GIN indexes (DECISIONS.md#two-gin-indexes).
         Index("ix_interactions_pad_before", "pad_before", postgresql_using="gin"),
         Index("ix_interactions_pad_after", "pad_after", postgresql_using="gin"),
     )

@@ -13,7 +13,7 @@ __all__ = ["LLMCall"]
 
 
 class LLMCall(Base):
-    """One completion or embedding request (house style 11: the response is the record)."""
+    """One completion or embedding request (the response is the record)."""
 
     __tablename__ = "llm_calls"
     __table_args__ = (Index("ix_llm_calls_created", "created_at"),)

@@ -1,4 +1,4 @@
-"""A person using Companion: lifecycle, timezone, preferences and privacy flags (DB-15)."""
+"""A person using Companion: lifecycle, timezone, preferences and privacy flags."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class User(Base):
         Boolean, nullable=False, server_default="true"
     )
     quiet_hours: Mapped[str | None] = mapped_column(String(16))
-    #: 0 none, 1 warned, 2 restricted, 3 suspended (seed 001 escalation).
+    #: 0 none, 1 warned, 2 restricted, 3 suspended (security escalation levels).
     security_level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()

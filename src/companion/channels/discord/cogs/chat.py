@@ -86,7 +86,8 @@ class ChatCog(commands.Cog):
             message_external_id=str(message.id),
             is_admin=self.bot.is_admin(message.author),  # admins may use tools
         )
-        # The lock is held for the whole call, so the call must end (DEF-15).
+        # The lock is held for the whole call, so the call must end
+        # (DECISIONS.md#one-answer-per-user).
         async with asyncio.timeout(self.bot.turn_timeout):
             return await self.bot.companion.turn(request)
 

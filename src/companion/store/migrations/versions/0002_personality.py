@@ -1,4 +1,4 @@
-"""Personality: versioned state (DEF-01), quirks, needs, style-trait versions.
+"""Personality: versioned state (one current row per user), quirks, needs, style-trait versions.
 
 Revision ID: 0002
 Revises: 0001

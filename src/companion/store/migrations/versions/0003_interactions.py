@@ -1,4 +1,4 @@
-"""Interactions: the record of every turn (C-29, DEF-02).
+"""Interactions: the record of every turn (DECISIONS.md#two-gin-indexes).
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""Memory: memories with pgvector (HNSW, cosine) and tsvector, documents, conflicts (DEF-07).
+"""Memory: memories with pgvector (HNSW, cosine) and tsvector, documents, conflicts (with user_id).
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Security incidents (seed 001 shape).
+"""Security incidents (the Discord design's shape).
 
 Revision ID: 0005
 Revises: 0004
