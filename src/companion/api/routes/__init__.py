@@ -19,7 +19,7 @@ from companion.api.routes import (
     personality,
     proactive,
     security,
-    seed004,
+    service_api,
     telegram,
     tools,
     users,
@@ -30,7 +30,7 @@ __all__ = ["ROUTERS"]
 ROUTERS: list[APIRouter] = [
     health.router,
     chat.router,
-    seed004.router,
+    service_api.router,
     openai_compat.router,
     admin.router,
     metrics.router,

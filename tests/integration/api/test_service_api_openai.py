@@ -16,7 +16,7 @@ from companion.memory.models import Memory
 from companion.store.models import Conversation
 
 
-async def _seed004_chat(
+async def _service_chat(
     gateway: Gateway, headers: dict[str, str], **body: object
 ) -> tuple[str, dict]:
     """The service API's Python client example, verbatim in spirit."""
@@ -34,18 +34,18 @@ async def _seed004_chat(
     return text, last
 
 
-async def test_seed004_chat_reset_clear(gateway: Gateway) -> None:
+async def test_service_chat_reset_clear(gateway: Gateway) -> None:
     headers = await gateway.key("alice")
-    text, last = await _seed004_chat(gateway, headers, message="Hello, my name is Alice")
+    text, last = await _service_chat(gateway, headers, message="Hello, my name is Alice")
     assert text == gateway.chat.default
     assert last == {"chunk": "", "done": True, "conversation_id": last["conversation_id"]}
     conversation_id = last["conversation_id"]
 
-    _, again = await _seed004_chat(
+    _, again = await _service_chat(
         gateway, headers, message="Still me", conversation_id=conversation_id
     )
     assert again["conversation_id"] == conversation_id
-    _, fresh = await _seed004_chat(gateway, headers, message="New chat")
+    _, fresh = await _service_chat(gateway, headers, message="New chat")
     assert fresh["conversation_id"] != conversation_id  # null starts a new conversation
 
     reset = await gateway.client.post(
@@ -83,9 +83,9 @@ async def test_seed004_chat_reset_clear(gateway: Gateway) -> None:
     assert left == 0 and others and others >= 1  # "New chat" is another conversation
 
 
-async def test_seed004_foreign_conversation_is_404(gateway: Gateway) -> None:
+async def test_service_api_foreign_conversation_is_404(gateway: Gateway) -> None:
     bob = await gateway.key("bob")
-    _, theirs = await _seed004_chat(gateway, bob, message="secret")
+    _, theirs = await _service_chat(gateway, bob, message="secret")
     alice = await gateway.key("alice")
     for path in ("/conversation/reset", "/memory/clear"):
         response = await gateway.client.post(
