@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from companion.conversation.build import build_conversation
+from companion.conversation.ports import MemoryPort, PersonalityPort, SecurityPort
+from companion.jobs import build_scheduler
+from companion.llm import build_models
+from companion.memory import build_memory
+from companion.personality import build_personality
+from companion.proactive import build_proactive
+from companion.security import build_security
+from companion.security.prompt_safety import assert_prompt_safe, secret_values
 from companion.settings import Settings, get_settings
 from companion.store.database import Database
 from companion.store.kv import MemoryStore, RedisStore, create_store
 from companion.store.migrate import upgrade
-
-if TYPE_CHECKING:
-    from companion.conversation.ports import MemoryPort, PersonalityPort, SecurityPort
+from companion.tools.build import build_tools
 
 __all__ = ["Runtime"]
 
@@ -67,22 +74,35 @@ class Runtime:
         Phase 2 models; phase 3 memory, personality, security; phase 4 the pipeline,
         proactive messaging and the scheduler (started only by serve and worker).
         """
-        # Imported here: the domains import Runtime for typing, so importing them at
-        # module level would be circular.
-        from companion.conversation.build import build_conversation
-        from companion.jobs import build_scheduler
-        from companion.llm import build_models
-        from companion.memory import build_memory
-        from companion.personality import build_personality
-        from companion.proactive import build_proactive
-        from companion.security import build_security
+        settings, db, kv = self.settings, self.db, self.kv
+        secrets = secret_values(settings)
 
-        self.models = await build_models(self)
-        self.memory = await build_memory(self)
-        self.personality = await build_personality(self)
-        self.security = await build_security(self)
-        self.conversation = await build_conversation(self)
-        self.proactive = await build_proactive(self)
+        def guard(prompt: str) -> None:  # no prompt carries a configured secret
+            assert_prompt_safe(prompt, secrets)
+
+        self.models = models = await build_models(settings=settings, db=db, kv=kv, guard=guard)
+        self.memory = await build_memory(settings=settings.behaviour, db=db, kv=kv, models=models)
+        self.personality = await build_personality(
+            settings=settings.behaviour, db=db, models=models
+        )
+        self.security = await build_security(
+            settings=settings.security, db=db, kv=kv, models=models
+        )
+        self.conversation = await build_conversation(
+            settings=settings,
+            db=db,
+            kv=kv,
+            models=models,
+            memory=self.memory,
+            personality=self.personality,
+            security=self.security,
+            tools=await build_tools(
+                settings=settings, db=db, models=models, memory=self.memory, security=self.security
+            ),
+        )
+        self.proactive = await build_proactive(
+            settings=settings, db=db, models=models, memory=self.memory
+        )
         self.scheduler = await build_scheduler(self)
 
     async def close(self) -> None:

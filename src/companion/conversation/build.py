@@ -1,9 +1,9 @@
-"""``build_conversation(runtime)``: the pipeline wired to this process's services."""
+"""``build_conversation``: the turn pipeline wired to this process's services."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from companion.conversation import metrics
 from companion.conversation.budget import TokenBudget
@@ -13,8 +13,10 @@ from companion.conversation.pipeline import ConversationService, PipelineConfig
 from companion.store.queue import WorkQueue
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.conversation.ports import MemoryPort, PersonalityPort, SecurityPort, ToolPort
     from companion.settings import Settings
+    from companion.store.database import Database
+    from companion.store.kv import KeyValueStore
 
 __all__ = ["build_conversation", "pipeline_config"]
 
@@ -33,33 +35,41 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
     )
 
 
-async def build_conversation(runtime: Runtime) -> ConversationService:
-    """The turn pipeline over ``runtime``'s models, memory, personality and security.
+async def build_conversation(
+    *,
+    settings: Settings,
+    db: Database,
+    kv: KeyValueStore,
+    models: Any,
+    memory: MemoryPort | None,
+    personality: PersonalityPort | None,
+    security: SecurityPort | None,
+    tools: ToolPort | None = None,
+) -> ConversationService:
+    """The turn pipeline over the models, memory, personality, security and tools given.
 
-    A domain service that is not wired yet is replaced by a logged stand-in, so the
+    A domain service passed as ``None`` is replaced by a logged stand-in, so the
     gateway answers while the system is assembled; the chat model is required for
     real replies (without it every turn is an apology and a 503).
     """
-    chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
-    recorder = getattr(runtime.models, "recorder", None)
+    chat = getattr(models, "chat", None)
+    recorder = getattr(models, "recorder", None)
     if recorder is not None:  # model latency and tokens for /metrics, every role
         recorder.add_listener(metrics.observe_model_call)
     if chat is None:
         log.warning("no chat model configured: turns will answer with an apology")
-    from companion.tools.build import build_tools  # the optional tool step
-
     return ConversationService(
-        db=runtime.db,
-        kv=runtime.kv,
+        db=db,
+        kv=kv,
         chat=chat,
-        memory=runtime.memory or NoMemory(),
-        personality=runtime.personality or NeutralPersonality(),
-        security=runtime.security or NoSecurity(),
-        config=pipeline_config(runtime.settings),
-        tools=await build_tools(runtime),
+        memory=memory or NoMemory(),
+        personality=personality or NeutralPersonality(),
+        security=security or NoSecurity(),
+        config=pipeline_config(settings),
+        tools=tools,
         queue=WorkQueue(
-            runtime.db,
-            lease_seconds=runtime.settings.behaviour.queue_lease_seconds,
-            concurrency=runtime.settings.behaviour.queue_workers,
+            db,
+            lease_seconds=settings.behaviour.queue_lease_seconds,
+            concurrency=settings.behaviour.queue_workers,
         ),
     )

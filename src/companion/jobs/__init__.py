@@ -15,7 +15,7 @@ from companion.jobs.runner import JobRunner
 from companion.jobs.scheduler import Scheduler
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.jobs.services import JobServices
 
 __all__ = [
     "JOBS",
@@ -29,12 +29,12 @@ __all__ = [
 ]
 
 
-def lock_dsn(runtime: Runtime) -> str:
+def lock_dsn(runtime: JobServices) -> str:
     """A plain ``postgresql://`` DSN for asyncpg, from the runtime's engine URL."""
     url = runtime.db.engine.url.set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
 
 
-async def build_scheduler(runtime: Runtime) -> Scheduler:
+async def build_scheduler(runtime: JobServices) -> Scheduler:
     """The (not yet started) scheduler of this process."""
     return Scheduler(runtime, lock=AdvisoryLock(lock_dsn(runtime)), runner=JobRunner(runtime))

@@ -21,7 +21,7 @@ from sqlalchemy import delete, text
 from companion.settings import BehaviourSettings
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.jobs.services import JobServices
 
 __all__ = ["JOBS", "JobSpec"]
 
@@ -36,9 +36,9 @@ class JobSpec:
     description: str
     trigger: Callable[[BehaviourSettings], BaseTrigger]
     period: Callable[[datetime, BehaviourSettings], str]
-    run: Callable[[Runtime, datetime], Awaitable[Counts]] | None = None
-    users: Callable[[Runtime, datetime], Awaitable[list[str]]] | None = None
-    step: Callable[[Runtime, str, datetime, str], Awaitable[Counts]] | None = None
+    run: Callable[[JobServices, datetime], Awaitable[Counts]] | None = None
+    users: Callable[[JobServices, datetime], Awaitable[list[str]]] | None = None
+    step: Callable[[JobServices, str, datetime, str], Awaitable[Counts]] | None = None
 
     @property
     def per_user(self) -> bool:
@@ -61,7 +61,7 @@ def _slot(now: datetime, settings: BehaviourSettings) -> str:
     return f"{start:%Y-%m-%dT%H:%M}"
 
 
-async def _user_ids(runtime: Runtime, sql: str, now: datetime) -> list[str]:
+async def _user_ids(runtime: JobServices, sql: str, now: datetime) -> list[str]:
     async with runtime.db.session() as session:
         return [str(r[0]) for r in await session.execute(text(sql), {"now": now})]
 
@@ -69,14 +69,14 @@ async def _user_ids(runtime: Runtime, sql: str, now: datetime) -> list[str]:
 # --- proactive -------------------------------------------------------------------------
 
 
-async def _proactive(runtime: Runtime, now: datetime) -> Counts:
+async def _proactive(runtime: JobServices, now: datetime) -> Counts:
     if runtime.proactive is None:
         return {"skipped": "proactive service not wired"}
     counts: Counts = await runtime.proactive.run_check(now=now)
     return counts
 
 
-async def _patterns(runtime: Runtime, now: datetime) -> Counts:
+async def _patterns(runtime: JobServices, now: datetime) -> Counts:
     from companion.proactive.patterns import refresh_patterns
 
     async with runtime.db.engine.begin() as conn:
@@ -91,7 +91,7 @@ def _quarter(now: datetime, _: BehaviourSettings) -> str:
 # --- personality -------------------------------------------------------------------------
 
 
-async def _companion_users(runtime: Runtime, now: datetime) -> list[str]:
+async def _companion_users(runtime: JobServices, now: datetime) -> list[str]:
     return await _user_ids(
         runtime,
         "SELECT c.user_id FROM companions c JOIN users u ON u.id = c.user_id "
@@ -100,7 +100,7 @@ async def _companion_users(runtime: Runtime, now: datetime) -> list[str]:
     )
 
 
-async def _needs_step(runtime: Runtime, user_id: str, now: datetime, period: str) -> Counts:
+async def _needs_step(runtime: JobServices, user_id: str, now: datetime, period: str) -> Counts:
     from companion.personality.evolution import update_needs_user
 
     became = await update_needs_user(runtime.personality, user_id=user_id, now=now, period=period)  # type: ignore[arg-type]
@@ -110,7 +110,7 @@ async def _needs_step(runtime: Runtime, user_id: str, now: datetime, period: str
 # --- reflection (nightly, per active user) ----------------------------------------------
 
 
-async def _active_users(runtime: Runtime, now: datetime) -> list[str]:
+async def _active_users(runtime: JobServices, now: datetime) -> list[str]:
     # Users active in the last 7 days (with a companion to reflect on); activity
     # is a turn in that window, since users.last_active is only set on first contact.
     return await _user_ids(
@@ -123,7 +123,7 @@ async def _active_users(runtime: Runtime, now: datetime) -> list[str]:
     )
 
 
-async def _reflect_step(runtime: Runtime, user_id: str, now: datetime, period: str) -> Counts:
+async def _reflect_step(runtime: JobServices, user_id: str, now: datetime, period: str) -> Counts:
     from companion.memory.jobs import consolidate
     from companion.personality.evolution import drift_user, evolve_quirks_user, reflect_style_user
 
@@ -145,19 +145,19 @@ async def _reflect_step(runtime: Runtime, user_id: str, now: datetime, period: s
 # --- memory ------------------------------------------------------------------------------
 
 
-async def _conflicts(runtime: Runtime, now: datetime) -> Counts:
+async def _conflicts(runtime: JobServices, now: datetime) -> Counts:
     from companion.memory.jobs import conflict_scan
 
     return await conflict_scan(runtime.db)
 
 
-async def _decay(runtime: Runtime, now: datetime) -> Counts:
+async def _decay(runtime: JobServices, now: datetime) -> Counts:
     from companion.memory.jobs import recency_decay
 
     return await recency_decay(runtime.db, now=now)
 
 
-async def _retention(runtime: Runtime, now: datetime) -> Counts:
+async def _retention(runtime: JobServices, now: datetime) -> Counts:
     from companion.jobs.runs import prune_marks
     from companion.memory.jobs import retention_cleanup
     from companion.proactive.models import ProactiveDecision
@@ -189,7 +189,7 @@ async def _retention(runtime: Runtime, now: datetime) -> Counts:
     return counts
 
 
-async def _backup(runtime: Runtime, now: datetime) -> Counts:
+async def _backup(runtime: JobServices, now: datetime) -> Counts:
     from companion.store.backup import nightly_backup
 
     return await nightly_backup(runtime.settings, now=now)

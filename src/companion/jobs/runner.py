@@ -18,7 +18,7 @@ from companion.jobs import runs
 from companion.jobs.definitions import JOBS, JobSpec
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.jobs.services import JobServices
 
 __all__ = ["CONCURRENCY", "JobRunner"]
 
@@ -31,7 +31,7 @@ class JobRunner:
     """Executes jobs by name for a runtime."""
 
     def __init__(
-        self, runtime: Runtime, *, batch_size: int | None = None, pause: float = 1.0
+        self, runtime: JobServices, *, batch_size: int | None = None, pause: float = 1.0
     ) -> None:
         self.runtime = runtime
         self.batch_size = batch_size or runtime.settings.behaviour.max_reflection_batch_size

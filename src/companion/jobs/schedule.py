@@ -23,7 +23,7 @@ from companion.jobs.runner import JobRunner
 from companion.store.repositories import jobs as job_runs
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.jobs.services import JobServices
 
 __all__ = ["ScheduledJob", "describe", "run_now", "schedule"]
 
@@ -81,7 +81,7 @@ def describe(trigger: BaseTrigger) -> str:
     return str(trigger)
 
 
-async def schedule(runtime: Runtime, *, now: datetime | None = None) -> list[ScheduledJob]:
+async def schedule(runtime: JobServices, *, now: datetime | None = None) -> list[ScheduledJob]:
     """Every scheduled job in timetable order, with its next and last run."""
     now = now or datetime.now(UTC)
     settings = runtime.settings.behaviour
@@ -116,7 +116,7 @@ async def schedule(runtime: Runtime, *, now: datetime | None = None) -> list[Sch
 _RUNNING: set[asyncio.Task[dict[str, Any]]] = set()
 
 
-async def run_now(runtime: Runtime, name: str, *, wait: float = 20.0) -> dict[str, Any] | None:
+async def run_now(runtime: JobServices, name: str, *, wait: float = 20.0) -> dict[str, Any] | None:
     """Run job ``name`` now; its summary, or None if still running after ``wait`` seconds.
 
     A job that outlives ``wait`` keeps running in the background (its ``job_runs`` row

@@ -23,7 +23,7 @@ from companion.jobs.leader import AdvisoryLock
 from companion.jobs.runner import JobRunner
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.jobs.services import JobServices
 
 __all__ = ["Scheduler"]
 
@@ -35,7 +35,7 @@ class Scheduler:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: JobServices,
         *,
         lock: AdvisoryLock,
         runner: JobRunner,

@@ -1,7 +1,7 @@
 """``build_models``: the chat and fast chains and the embedder, from settings.
 
-``Runtime._wire`` calls ``build_models(runtime)`` first; everything else reaches the
-models through ``runtime.models`` (a ``Models``).
+The composition root calls ``build_models`` first and hands the ``Models`` to every
+builder that needs a model.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from companion.llm.registry import ProviderSpec, plan_chain
 from companion.settings import LLMSettings, Settings
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.store.database import Database
+    from companion.store.kv import KeyValueStore
 
 __all__ = ["Models", "build_models", "describe_configuration", "local_model_path"]
 
@@ -67,23 +68,27 @@ def local_model_path(settings: LLMSettings) -> Path | None:
     return settings.companion_local_model or default_local_model()
 
 
-async def build_models(runtime: Runtime) -> Models:
-    """Build both chains and the cached embedder; raises ``ConfigError`` on bad settings."""
-    settings = runtime.settings.llm
-    recorder = CallRecorder(runtime.db)
-    semaphore = asyncio.Semaphore(settings.max_concurrent_ai_calls)
+async def build_models(
+    *,
+    settings: Settings,
+    db: Database | None,
+    kv: KeyValueStore,
+    guard: Callable[[str], None] | None = None,
+) -> Models:
+    """Build both chains and the cached embedder; raises ``ConfigError`` on bad settings.
+
+    ``db`` records every call (``None``: calls are not recorded, for tools that have no
+    database); ``kv`` caches embeddings; ``guard`` sees every prompt before it is sent and
+    raises to refuse it (the composition root passes the secret-leak check).
+    """
+    llm = settings.llm
+    recorder = CallRecorder(db)
+    semaphore = asyncio.Semaphore(llm.max_concurrent_ai_calls)
     shared: dict[str, ChatProvider] = {}
-    from companion.security.prompt_safety import assert_prompt_safe, secret_values
-
-    secrets = secret_values(runtime.settings)
-
-    def guard(prompt: str) -> None:
-        assert_prompt_safe(prompt, secrets)
-
-    chat = _chain("chat", settings, shared, semaphore=semaphore, recorder=recorder, guard=guard)
-    fast = _chain("fast", settings, shared, semaphore=semaphore, recorder=recorder, guard=guard)
-    inner = await build_embedder(settings)
-    models = Models(chat, fast, CachedEmbedder(inner, runtime.kv), recorder)
+    chat = _chain("chat", llm, shared, semaphore=semaphore, recorder=recorder, guard=guard)
+    fast = _chain("fast", llm, shared, semaphore=semaphore, recorder=recorder, guard=guard)
+    inner = await build_embedder(llm)
+    models = Models(chat, fast, CachedEmbedder(inner, kv), recorder)
     log.info("models ready", extra={"models": models.describe()})
     return models
 

@@ -1,6 +1,6 @@
 """Memory domain: episodic, semantic (facts kept in time) and document memory.
 
-Public API: ``build_memory(runtime)`` builds the ``MemoryService`` (the pipeline's
+Public API: ``build_memory(...)`` builds the ``MemoryService`` (the pipeline's
 ``MemoryPort`` plus the user's controls); ``jobs`` holds the nightly functions.
 """
 
@@ -13,7 +13,10 @@ from companion.memory.search import Hit, SearchFilters
 from companion.memory.service import MemoryService, source_ids
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.llm.models import Models
+    from companion.settings import BehaviourSettings
+    from companion.store.database import Database
+    from companion.store.kv import KeyValueStore
 
 __all__ = [
     "Hit",
@@ -26,8 +29,10 @@ __all__ = [
 ]
 
 
-async def build_memory(runtime: Runtime) -> MemoryService:
-    """The memory service on the runtime's database, key-value store and models.
+async def build_memory(
+    *, settings: BehaviourSettings, db: Database, kv: KeyValueStore, models: Models | None
+) -> MemoryService:
+    """The memory service on a database, a key-value store and the models.
 
     Without an embedder (models not configured) it still works: keyword search only,
     memories stored without vectors until ``companion reembed``.
@@ -35,18 +40,16 @@ async def build_memory(runtime: Runtime) -> MemoryService:
     from companion.memory.retrieval import Retriever
     from companion.memory.writer import MemoryWriter, ShortTermBuffer
 
-    models = runtime.models
     embedder = getattr(models, "embedder", None)
     fast = getattr(models, "fast", None)
-    behaviour = runtime.settings.behaviour
     buffer = ShortTermBuffer(
-        runtime.kv, keep=behaviour.short_term_turns * 2, ttl=behaviour.short_term_ttl_seconds
+        kv, keep=settings.short_term_turns * 2, ttl=settings.short_term_ttl_seconds
     )
-    writer = MemoryWriter(runtime.db, embedder, runtime.kv, fast)
+    writer = MemoryWriter(db, embedder, kv, fast)
     return MemoryService(
-        runtime.db,
+        db,
         writer=writer,
-        retriever=Retriever(runtime.db, embedder),
+        retriever=Retriever(db, embedder),
         buffer=buffer,
         embedder=embedder,
     )

@@ -1,6 +1,6 @@
 """The personality domain: Big Five, PAD mood, needs, quirks and evolving style traits.
 
-``build_personality(runtime)`` returns the ``PersonalityService`` (the pipeline's
+``build_personality(...)`` returns the ``PersonalityService`` (the pipeline's
 ``PersonalityPort``); the nightly/hourly job functions live in ``personality.jobs``.
 The service is imported lazily: ``store.schema`` imports ``personality.models`` while
 the store itself is still initialising, so this package must not pull in the service.
@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from companion.personality.core import PRESETS, BigFive
     from companion.personality.service import PersonalityService
-    from companion.runtime import Runtime
+    from companion.settings import BehaviourSettings
+    from companion.store.database import Database
 
 __all__ = ["PRESETS", "BigFive", "PersonalityService", "build_personality"]
 
@@ -30,9 +31,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-async def build_personality(runtime: Runtime) -> PersonalityService:
-    """The service for ``runtime``; uses the ``fast`` model when one is wired and capable."""
+async def build_personality(
+    *, settings: BehaviourSettings, db: Database, models: Any = None
+) -> PersonalityService:
+    """The service on ``db``; uses the ``fast`` model of ``models`` when it is capable."""
     from companion.personality.service import PersonalityService
 
-    fast = getattr(runtime.models, "fast", None) if runtime.models is not None else None
-    return PersonalityService(db=runtime.db, settings=runtime.settings.behaviour, fast=fast)
+    fast = getattr(models, "fast", None)
+    return PersonalityService(db=db, settings=settings, fast=fast)

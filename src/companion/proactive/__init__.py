@@ -1,12 +1,12 @@
 """Proactive messaging: the Discord design's score under hard limits, inner thoughts, delivery.
 
-``build_proactive(runtime)`` returns the ``ProactiveService``; channels plug in with
+``build_proactive(...)`` returns the ``ProactiveService``; channels plug in with
 ``service.register_delivery(deliverer)`` (the ``ProactiveDeliverer`` protocol).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from companion.proactive.broker import (
     Broker,
@@ -28,7 +28,9 @@ from companion.proactive.delivery import (
 from companion.proactive.service import ProactiveService, ProactiveSettingsView
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.conversation.ports import MemoryPort
+    from companion.settings import Settings
+    from companion.store.database import Database
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -50,12 +52,12 @@ __all__ = [
 ]
 
 
-async def build_proactive(runtime: Runtime) -> ProactiveService:
-    """The service for ``runtime``: SSE always, the webhook when PROACTIVE_WEBHOOK_URL is set."""
-    behaviour = runtime.settings.behaviour
-    broker = create_broker(
-        runtime.settings.db.redis_url, prefix=runtime.settings.db.redis_key_prefix
-    )
+async def build_proactive(
+    *, settings: Settings, db: Database, models: Any = None, memory: MemoryPort | None = None
+) -> ProactiveService:
+    """The service on ``db``: SSE always, the webhook when PROACTIVE_WEBHOOK_URL is set."""
+    behaviour = settings.behaviour
+    broker = create_broker(settings.db.redis_url, prefix=settings.db.redis_key_prefix)
     registry = DeliveryRegistry()
     registry.sse = SSEDeliverer(broker)
     if behaviour.proactive_webhook_url:
@@ -70,13 +72,13 @@ async def build_proactive(runtime: Runtime) -> ProactiveService:
 
     ttl = timedelta(minutes=behaviour.outbound_ttl_minutes)
     for channel in ("discord", "telegram"):
-        registry.register(OutboxDeliverer(runtime.db, channel, ttl=ttl))
-    chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
+        registry.register(OutboxDeliverer(db, channel, ttl=ttl))
+    chat = getattr(models, "chat", None)
     return ProactiveService(
-        db=runtime.db,
+        db=db,
         settings=behaviour,
         registry=registry,
         broker=broker,
         chat=chat,
-        memory=runtime.memory,
+        memory=memory,
     )

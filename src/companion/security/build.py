@@ -1,4 +1,4 @@
-"""``build_security(runtime)``: the detector (patterns + shipped classifier) and the service.
+"""``build_security``: the detector (patterns + shipped classifier) and the service.
 
 The classifier's weights load from the package (no network, no embedding); the judge
 is the ``fast`` model, asked only when SECURITY_LLM_JUDGE is on and that model is
@@ -14,7 +14,9 @@ from companion.security.detector import Detector
 from companion.security.service import SecurityService
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.settings import SecuritySettings
+    from companion.store.database import Database
+    from companion.store.kv import KeyValueStore
 
 __all__ = ["build_detector", "build_security"]
 
@@ -26,18 +28,17 @@ async def build_detector(*, judge: Any = None, act_threshold: float = 0.7) -> De
     return Detector(judge=judge, act_threshold=act_threshold)
 
 
-async def build_security(runtime: Runtime) -> SecurityService:
-    """The security service of ``runtime`` (models are optional: patterns always work)."""
-    models = runtime.models
-    judge = getattr(models, "fast", None) if runtime.settings.security.security_llm_judge else None
+async def build_security(
+    *, settings: SecuritySettings, db: Database, kv: KeyValueStore, models: Any = None
+) -> SecurityService:
+    """The security service (``models`` are optional: patterns always work)."""
+    judge = getattr(models, "fast", None) if settings.security_llm_judge else None
     detector = await build_detector(
-        judge=judge, act_threshold=runtime.settings.security.security_confidence_threshold
+        judge=judge, act_threshold=settings.security_confidence_threshold
     )
     meta = detector.classifier.meta if detector.classifier else {}
     log.info(
         "security ready",
         extra={"classifier": meta.get("version", "none"), "judge": judge is not None},
     )
-    return SecurityService(
-        db=runtime.db, kv=runtime.kv, settings=runtime.settings.security, detector=detector
-    )
+    return SecurityService(db=db, kv=kv, settings=settings, detector=detector)

@@ -1,4 +1,4 @@
-"""``build_tools(runtime)``: the tool agent wired from settings (None when turned off)."""
+"""``build_tools``: the tool agent wired from settings (None when turned off)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from companion.tools.search import (
 from companion.tools.workspace import Workspace
 
 if TYPE_CHECKING:
-    from companion.runtime import Runtime
+    from companion.conversation.ports import MemoryPort, SecurityPort
     from companion.settings import Settings
+    from companion.store.database import Database
 
 __all__ = [
     "account_folders",
@@ -108,9 +109,15 @@ def security_screen(security: Any, threshold: float) -> Screen | None:
     return screen
 
 
-def make_registry(runtime: Runtime, *, specs: Sequence[Any] | None = None) -> ToolRegistry:
+def make_registry(
+    *,
+    settings: Settings,
+    db: Database,
+    memory: MemoryPort | None,
+    security: SecurityPort | None,
+    specs: Sequence[Any] | None = None,
+) -> ToolRegistry:
     """Every tool available in this process, recording to ``tool_calls``."""
-    settings = runtime.settings
     workspace = make_workspace(settings)
     sandbox = make_sandbox(settings, workspace)
     reason = sandbox.unavailable()
@@ -123,30 +130,37 @@ def make_registry(runtime: Runtime, *, specs: Sequence[Any] | None = None) -> To
             search=make_search(settings),
             sandbox=sandbox,
             workspace=workspace,
-            memory=runtime.memory,
+            memory=memory,
         )
     )
     return ToolRegistry(
         tools,
-        recorder=CallRecorder(runtime.db),
-        screen=security_screen(runtime.security, settings.security.security_confidence_threshold),
+        recorder=CallRecorder(db),
+        screen=security_screen(security, settings.security.security_confidence_threshold),
         timeout=settings.tools.tool_timeout_seconds + 30,
     )
 
 
-async def build_tools(runtime: Runtime) -> ToolAgent | None:
+async def build_tools(
+    *,
+    settings: Settings,
+    db: Database,
+    models: Any = None,
+    memory: MemoryPort | None = None,
+    security: SecurityPort | None = None,
+) -> ToolAgent | None:
     """The pipeline's tool step, or None when ``TOOLS_ENABLED=false``."""
-    tools = runtime.settings.tools
+    tools = settings.tools
     if not tools.tools_enabled:
         return None
-    chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
+    chat = getattr(models, "chat", None)
     return ToolAgent(
         chat=chat,
-        registry=make_registry(runtime),
+        registry=make_registry(settings=settings, db=db, memory=memory, security=security),
         access=ToolAccess.of(enabled=True, public=tools.tools_public, users=tools.tools_users),
-        db=runtime.db,
+        db=db,
         max_rounds=tools.tools_max_rounds,
-        budget=TokenBudget.for_context(runtime.settings.llm.local_model_context),
+        budget=TokenBudget.for_context(settings.llm.local_model_context),
         small_models=tools.tools_small_model,
     )
 

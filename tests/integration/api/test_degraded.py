@@ -76,9 +76,16 @@ async def _rewire(clone: Runtime, chat: FakeChat) -> None:
     from companion.personality import build_personality
     from companion.security import build_security
 
-    clone.memory = await build_memory(clone)
-    clone.personality = await build_personality(clone)
-    clone.security = await build_security(clone)
+    behaviour = clone.settings.behaviour
+    clone.memory = await build_memory(
+        settings=behaviour, db=clone.db, kv=clone.kv, models=clone.models
+    )
+    clone.personality = await build_personality(
+        settings=behaviour, db=clone.db, models=clone.models
+    )
+    clone.security = await build_security(
+        settings=clone.settings.security, db=clone.db, kv=clone.kv, models=clone.models
+    )
     clone.conversation = ConversationService(
         db=clone.db, kv=clone.kv, chat=chat, memory=clone.memory,
         personality=clone.personality, security=clone.security,

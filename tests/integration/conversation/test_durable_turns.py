@@ -134,7 +134,9 @@ async def test_mood_is_committed_before_the_reply_is_returned(runtime: Runtime) 
 async def _process(runtime: Runtime, chat: FakeChat, kv: KeyValueStore) -> Runtime:
     """A process of its own: the real memory service over its own key-value store."""
     bare = clone_runtime(runtime, chat=chat, security=FakeSecurity(), kv=kv)
-    memory = await build_memory(bare)
+    memory = await build_memory(
+        settings=bare.settings.behaviour, db=bare.db, kv=bare.kv, models=bare.models
+    )
     return clone_runtime(runtime, chat=chat, memory=memory, security=FakeSecurity(), kv=kv)
 
 

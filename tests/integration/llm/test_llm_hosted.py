@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from tests.conftest import make_settings
@@ -66,7 +64,7 @@ async def test_setting_a_key_switches_to_the_hosted_provider(
         OPENAI_API_KEY="sk-test",
         OPENAI_BASE_URL=openai_server.base_url,
     )
-    models = await build_models(SimpleNamespace(settings=settings, db=None, kv=MemoryStore()))
+    models = await build_models(settings=settings, db=None, kv=MemoryStore())
     try:
         assert models.chat.capable is True
         reply = await models.chat.complete(ChatRequest(messages=[ChatMessage("user", "hey")]))
@@ -91,5 +89,5 @@ def test_doctor_rows_fail_on_missing_key_and_missing_gguf(database_url: str) -> 
 async def test_hosted_embedder_without_key_is_a_config_error(database_url: str) -> None:
     settings = make_settings(database_url, EMBEDDING_PROVIDER="gemini")
     with pytest.raises(ConfigError) as error:
-        await build_models(SimpleNamespace(settings=settings, db=None, kv=MemoryStore()))
+        await build_models(settings=settings, db=None, kv=MemoryStore())
     assert error.value.variable == "GEMINI_API_KEY"
