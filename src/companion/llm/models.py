@@ -26,7 +26,7 @@ from companion.settings import LLMSettings, Settings
 
 if TYPE_CHECKING:
     from companion.store.database import Database
-    from companion.store.kv import KeyValueStore
+    from companion.store.kv import MemoryStore, RedisStore
 
 __all__ = ["Models", "build_models", "describe_configuration", "local_model_path"]
 
@@ -72,7 +72,7 @@ async def build_models(
     *,
     settings: Settings,
     db: Database | None,
-    kv: KeyValueStore,
+    kv: RedisStore | MemoryStore,
     guard: Callable[[str], None] | None = None,
 ) -> Models:
     """Build both chains and the cached embedder; raises ``ConfigError`` on bad settings.

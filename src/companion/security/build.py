@@ -16,7 +16,7 @@ from companion.security.service import SecurityService
 if TYPE_CHECKING:
     from companion.settings import SecuritySettings
     from companion.store.database import Database
-    from companion.store.kv import KeyValueStore
+    from companion.store.kv import MemoryStore, RedisStore
 
 __all__ = ["build_detector", "build_security"]
 
@@ -29,7 +29,7 @@ async def build_detector(*, judge: Any = None, act_threshold: float = 0.7) -> De
 
 
 async def build_security(
-    *, settings: SecuritySettings, db: Database, kv: KeyValueStore, models: Any = None
+    *, settings: SecuritySettings, db: Database, kv: RedisStore | MemoryStore, models: Any = None
 ) -> SecurityService:
     """The security service (``models`` are optional: patterns always work)."""
     judge = getattr(models, "fast", None) if settings.security_llm_judge else None
