@@ -6,7 +6,7 @@ embedded PostgreSQL), creates an admin key with ``companion keys create``, then 
 user id) for ``--seconds``. Reports turns/s, client latency, the server's turn overhead
 excluding generation (``Server-Timing: overhead``) p50/p95/p99, and errors.
 
-Run from the repository root: ``python bench/gateway_bench.py --users 100 --seconds 30``.
+Run: ``companion bench gateway --users 100 --seconds 30`` (``python -m companion.bench.gateway``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+from companion.bench.measure import percentile
+
 BIN = Path(sys.executable).parent
 MESSAGES = [
     "Hi! How was your day?",
@@ -55,11 +57,6 @@ def _wait(url: str, timeout: float = 180) -> None:
     raise SystemExit(f"not ready: {url}")
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
 def _overhead(header: str) -> float | None:
     for part in header.split(","):
         name, _, value = part.strip().partition(";dur=")
@@ -69,7 +66,7 @@ def _overhead(header: str) -> float | None:
 
 
 async def _user(
-    client: httpx.AsyncClient, index: int, deadline: float, stats: dict[str, list]
+    client: httpx.AsyncClient, index: int, deadline: float, stats: dict[str, list[Any]]
 ) -> None:
     user = f"bench-{index:03d}"
     turn = 0
@@ -97,7 +94,7 @@ async def _user(
 async def _drive(base: str, key: str, users: int, seconds: float) -> dict[str, object]:
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
     headers = {"Authorization": f"Bearer {key}"}
-    stats: dict[str, list] = {"latency": [], "overhead": [], "errors": []}
+    stats: dict[str, list[Any]] = {"latency": [], "overhead": [], "errors": []}
     async with httpx.AsyncClient(
         base_url=base, headers=headers, limits=limits, timeout=60
     ) as client:
@@ -121,8 +118,8 @@ async def _drive(base: str, key: str, users: int, seconds: float) -> dict[str, o
         "turns_per_s": round(turns / wall, 1),
         "errors": len(stats["errors"]),
         "error_kinds": sorted(set(stats["errors"]))[:5],
-        "latency_ms": {q: round(_percentile(stats["latency"], p), 1) for q, p in _QS},
-        "overhead_ms": {q: round(_percentile(stats["overhead"], p), 1) for q, p in _QS},
+        "latency_ms": {q: round(percentile(stats["latency"], p), 1) for q, p in _QS},
+        "overhead_ms": {q: round(percentile(stats["overhead"], p), 1) for q, p in _QS},
         "overhead_mean_ms": round(statistics.fmean(stats["overhead"]), 1)
         if stats["overhead"]
         else None,
@@ -161,7 +158,7 @@ def main() -> None:
         env["DATABASE_URL"] = args.database_url
     procs = [
         subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "gateway_llm.py"), "--port", str(llm_port)],
+            [sys.executable, "-m", "companion.bench.gateway_llm", "--port", str(llm_port)],
             env=env,
         )
     ]

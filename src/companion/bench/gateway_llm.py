@@ -1,6 +1,6 @@
 """An instant OpenAI-compatible chat server for the gateway benchmark (no generation cost).
 
-Run: ``python bench/gateway_llm.py --port 9100``. Answers every chat completion at
+Run: ``python -m companion.bench.gateway_llm --port 9100``. Answers every chat completion at
 once, streamed in a few SSE chunks with usage, so the benchmark measures the gateway.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import AsyncIterator
 
 import uvicorn
 from starlette.applications import Starlette
@@ -52,7 +53,7 @@ async def chat(request: Request) -> Response:
             }
         )
 
-    async def events():  # type: ignore[no-untyped-def]
+    async def events() -> AsyncIterator[bytes]:
         for piece in REPLY:
             yield _chunk({"content": piece}, None)
         yield _chunk({}, "stop", usage=True)

@@ -12,7 +12,7 @@ The engine (``fuzz``) drives any ``httpx.AsyncClient``: the tests run a short ve
 in-process (``tests/integration/api/test_isolation_fuzz.py``); ``main`` runs a long
 one against a real ``companion serve`` with an instant local LLM:
 
-    python bench/isolation_fuzz.py --calls 3000 --seed 7
+    python -m companion.bench.isolation_fuzz --calls 3000 --seed 7
 """
 
 from __future__ import annotations
@@ -205,8 +205,7 @@ async def fuzz(
 
 def main() -> None:
     """Start an instant LLM and ``companion serve``, make two users, fuzz, print JSON."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from gateway_bench import BIN, ROOT, _free_port, _wait
+    from companion.bench.gateway import BIN, _free_port, _wait
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
@@ -222,7 +221,7 @@ def main() -> None:
         "SCHEDULER_ENABLED": "false", "LOG_LEVEL": "WARNING",
     }  # fmt: skip
     env.pop("DATABASE_URL", None)
-    llm = [sys.executable, str(ROOT / "bench" / "gateway_llm.py"), "--port", str(llm_port)]
+    llm = [sys.executable, "-m", "companion.bench.gateway_llm", "--port", str(llm_port)]
     procs = [subprocess.Popen(llm, env=env)]
     try:
         headers = {}

@@ -1,4 +1,4 @@
-"""``companion bench memory``: retrieval quality, search latency at scale, write costs.
+"""Memory: retrieval quality, search latency at scale, write costs.
 
 Quality: LoCoMo-format JSON (default: our committed dataset) imported through the
 import path; turn-level evidence recall@k per category beside dense and BM25
@@ -9,20 +9,22 @@ Prints Markdown for docs/BENCHMARKS.md.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+from companion.bench.measure import DATA
+from companion.errors import InvalidInput
 
-from companion.cli import _common
-from companion.cli._bench_group import app
+if TYPE_CHECKING:
+    from companion.settings import Settings
 
-__all__ = ["bench_memory"]
+__all__ = ["DEFAULT_DATA", "run"]
 
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "bench/data/memory/companion_locomo.json"
+DEFAULT_DATA = DATA / "memory/companion_locomo.json"
 SCRATCH_DB = "companion_bench_memory"
 
 
@@ -63,7 +65,7 @@ def _facts_lines() -> list[str]:
 
 
 def _recall_table(recall: dict[str, Any]) -> list[str]:
-    from companion.memory.benchmark import SYSTEMS
+    from companion.bench.memory_quality import SYSTEMS
 
     lines = ["| category (n) | system | R@1 | R@5 | R@10 | R@20 |", "|---|---|---:|---:|---:|---:|"]
     for cat in sorted(recall, key=lambda c: (c == "all", c)):
@@ -75,17 +77,17 @@ def _recall_table(recall: dict[str, Any]) -> list[str]:
     return lines
 
 
-async def _quality(data: Path) -> list[str]:
+async def _quality(settings: Settings, data: Path) -> list[str]:
     from httpx import ASGITransport, AsyncClient
 
     from companion.api.app import create_app
+    from companion.bench.memory_latency import write_path_cost
+    from companion.bench.memory_quality import run_quality
     from companion.memory import MemoryService
-    from companion.memory.benchmark import run_quality
-    from companion.memory.latency_bench import write_path_cost
     from companion.runtime import Runtime
     from companion.store.repositories import api_keys, users
 
-    runtime = await Runtime.start(_common.load())
+    runtime = await Runtime.start(settings)
     admin = f"bench:admin:{uuid.uuid4().hex[:6]}"
     try:
         assert isinstance(runtime.memory, MemoryService)
@@ -117,16 +119,17 @@ async def _quality(data: Path) -> list[str]:
     ]
 
 
-async def _latency(total: int, heavy: int, medium: int, rebuild: bool) -> list[str]:
+async def _latency(
+    settings: Settings, total: int, heavy: int, medium: int, rebuild: bool
+) -> list[str]:
+    from companion.bench.memory_latency import build_bulk, search_latency
     from companion.memory import MemoryService
-    from companion.memory.latency_bench import build_bulk, search_latency
     from companion.runtime import Runtime
     from companion.settings import load_settings
     from companion.store.embedded import EmbeddedPostgres
 
-    settings = _common.load()
     if settings.db.database_url:
-        _common.fail("the latency benchmark needs the embedded server (unset DATABASE_URL)")
+        raise InvalidInput("the latency benchmark needs the embedded server (unset DATABASE_URL)")
     server = EmbeddedPostgres(settings.core.companion_home)
     server.start()
     if rebuild:
@@ -159,22 +162,23 @@ async def _latency(total: int, heavy: int, medium: int, rebuild: bool) -> list[s
     return lines
 
 
-@app.command("memory")
-def bench_memory(
-    data: Annotated[Path, typer.Option(help="LoCoMo-format JSON file.")] = DEFAULT_DATA,
-    quality: Annotated[bool, typer.Option(help="Run the quality harness.")] = True,
-    latency: Annotated[bool, typer.Option(help="Run the latency benchmark.")] = True,
-    total: Annotated[int, typer.Option(help="Rows in the scratch table.")] = 1_000_000,
-    heavy: Annotated[int, typer.Option(help="Memories of the heavy user.")] = 100_000,
-    medium: Annotated[int, typer.Option(help="Memories of the medium user.")] = 10_000,
-    rebuild: Annotated[bool, typer.Option(help="Drop and rebuild the scratch data.")] = False,
-) -> None:
-    """Measure memory quality and speed; print Markdown for docs/BENCHMARKS.md."""
+def run(
+    *,
+    settings: Settings,
+    data: Path,
+    quality: bool,
+    latency: bool,
+    total: int,
+    heavy: int,
+    medium: int,
+    rebuild: bool,
+) -> str:
+    """Measure memory quality and speed; Markdown for docs/BENCHMARKS.md."""
     started = time.perf_counter()
     lines: list[str] = []
     if quality:
-        lines += _common.run(lambda: _quality(data))
+        lines += asyncio.run(_quality(settings, data))
     if latency:
-        lines += ["", *_common.run(lambda: _latency(total, heavy, medium, rebuild))]
+        lines += ["", *asyncio.run(_latency(settings, total, heavy, medium, rebuild))]
     lines.append(f"\n_Total {time.perf_counter() - started:.0f} s._")
-    typer.echo("\n".join(lines))
+    return "\n".join(lines)

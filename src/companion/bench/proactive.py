@@ -1,4 +1,4 @@
-"""``companion bench proactive``: one proactive pass over many users, and reflection speed.
+"""Proactive: one proactive pass over many users, and reflection speed.
 
 Runs in a scratch database on the embedded PostgreSQL (dropped afterwards), so it
 never touches real data. Users, needs, personality rows, conversations, 30 days of
@@ -14,14 +14,12 @@ import asyncio
 import os
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+if TYPE_CHECKING:
+    from companion.settings import Settings
 
-from companion.cli._bench_group import app
-from companion.cli._common import load
-
-__all__ = ["bench_proactive"]
+__all__ = ["run"]
 
 _ZONES = "ARRAY['UTC','Europe/Berlin','America/New_York','Asia/Tokyo','Australia/Sydney'," \
     "'America/Los_Angeles','Asia/Kolkata']"  # fmt: skip
@@ -144,12 +142,13 @@ async def _reflection(runtime: Any, users: int) -> dict[str, float]:
             "semantic": float(result.get("counts", {}).get("semantic_created", 0))}  # fmt: skip
 
 
-async def _run(users: int, per_user: int, passes: int, reflect: int) -> list[str]:
+async def _run(
+    settings: Settings, users: int, per_user: int, passes: int, reflect: int
+) -> list[str]:
     from companion.runtime import Runtime
     from companion.store.embedded import EmbeddedPostgres
     from companion.store.migrate import upgrade
 
-    settings = load(log_format="text")
     server = EmbeddedPostgres(settings.core.companion_home)
     server.start()
     name = f"bench_proactive_{os.getpid()}"
@@ -200,13 +199,6 @@ def _report(
     return lines
 
 
-@app.command("proactive")
-def bench_proactive(
-    users: int = typer.Option(100_000, help="Users to generate."),
-    per_user: int = typer.Option(20, help="Interactions per user in the last 30 days."),
-    passes: int = typer.Option(3, help="Proactive passes to time."),
-    reflect: int = typer.Option(200, help="Users to run the nightly reflection on (0: skip)."),
-) -> None:
+def run(*, settings: Settings, users: int, per_user: int, passes: int, reflect: int) -> str:
     """Time one proactive pass over many users and the nightly reflection."""
-    for line in asyncio.run(_run(users, per_user, passes, reflect)):
-        print(line)
+    return "\n".join(asyncio.run(_run(settings, users, per_user, passes, reflect)))

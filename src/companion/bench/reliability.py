@@ -1,23 +1,23 @@
 """Reliability suite: a real ``companion serve`` under faults; prints what survived.
 
-Scenarios (run from the repository root, each prints one JSON object):
+Scenarios (``companion bench reliability …`` runs them; each prints one JSON object):
 
-``python bench/reliability.py kill --users 20 --seconds 20``
+``python -m companion.bench.reliability kill --users 20 --seconds 20``
     N users send turns; ``kill -9`` of serve mid-load; restart; wait for the queue to
     drain. Every acknowledged turn (HTTP 200) must be stored complete, with its
     episodic memory, exactly once.
-``python bench/reliability.py disconnect --users 20 --turns 5 [--stop]``
+``python -m companion.bench.reliability disconnect --users 20 --turns 5 [--stop]``
     Clients stream ``/api/chat/stream`` and leave at random points (before the
     first byte, after k chunks, or never). Every turn that started must be stored,
     complete (or interrupted with ``--stop``, i.e. ``TURN_ON_DISCONNECT=stop``).
-``python bench/reliability.py fallback --users 20 --seconds 20``
+``python -m companion.bench.reliability fallback --users 20 --seconds 20``
     The primary model fails 30 % (500, 429 with Retry-After, hangs past the
     timeout); a fallback model is configured. Share of turns answered.
-``python bench/reliability.py redis --users 20 --seconds 30``
+``python -m companion.bench.reliability redis --users 20 --seconds 30``
     Serve with Redis; Redis is killed a third of the way in and restarted at two
     thirds. Answered / failed turns and every acknowledged turn stored.
 
-The LLM is ``bench/reliability_llm.py`` on loopback (instant, or paced and faulty).
+The LLM is ``companion.bench.reliability_llm`` on loopback (instant, or paced and faulty).
 Each run gets a temporary ``COMPANION_HOME`` with its own embedded PostgreSQL.
 """
 
@@ -41,7 +41,6 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 FACTS = [
     ("sister", "Ines", "Porto"),
@@ -101,7 +100,7 @@ class Stack:
             **(env or {}),
         }
         self.llm = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "reliability_llm.py"),
+            [sys.executable, "-m", "companion.bench.reliability_llm",
              "--port", str(self.llm_port), *llm_args],
             env=self.env,
         )  # fmt: skip
@@ -200,9 +199,9 @@ async def _audit(
                 " AND i.user_message_id = ANY(m.source_message_ids)) "
                 "AS episodic FROM interactions i WHERE i.id = ANY(:ids)"
             ), {"ids": acked})).all()  # fmt: skip
-            statuses = dict((await session.execute(text(
+            statuses: dict[str, int] = dict((await session.execute(text(
                 "SELECT status, count(*) FROM interactions GROUP BY status"))).all())  # fmt: skip
-            queue = dict((await session.execute(text(
+            queue: dict[str, int] = dict((await session.execute(text(
                 "SELECT status, count(*) FROM work_items GROUP BY status"))).all())  # fmt: skip
             duplicates = int(await session.scalar(text(
                 "SELECT count(*) FROM (SELECT user_id, source_message_ids FROM memories "

@@ -1,6 +1,6 @@
 """A local OpenAI-compatible chat server for the reliability suite, with injected faults.
 
-Run: ``python bench/reliability_llm.py --port 9101 --fail-rate 0.3 --chunk-delay 0.05``.
+Run: ``python -m companion.bench.reliability_llm --port 9101 --fail-rate 0.3 --chunk-delay 0.05``.
 Requests for the model ``primary`` fail with probability ``--fail-rate``, a third
 each as HTTP 500, HTTP 429 with ``Retry-After: 1``, and a hang (the client times
 out); any other model (the fallback) always answers. Replies stream in

@@ -1,4 +1,4 @@
-"""``companion bench security``: detection quality and latency on data nobody here wrote.
+"""Security: detection quality and latency on data nobody here wrote.
 
 Goal (issue 13): TPR ≥ 0.85 at FPR ≤ 1 % on companion chat, p95 ≤ 5 ms per check.
 Measures, from ``--data DIR`` (``injection-dev.jsonl`` and ``locomo-dev.json``):
@@ -19,13 +19,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
-import typer
 
-from companion.cli._bench_group import app
-from companion.errors import InvalidInput
 from companion.security.classifier import InjectionClassifier
 from companion.security.corpus import Example
 from companion.security.detector import Detector
@@ -36,7 +32,7 @@ from companion.security.fitting import fit, fit_platt, group_folds, raw_attack_s
 from companion.security.normalise import canonical
 from companion.security.trainer import build_training_set
 
-__all__ = ["bench_security"]
+__all__ = ["run"]
 
 
 def _examples(items: Sequence[DevItem]) -> list[Example]:
@@ -197,20 +193,6 @@ async def _run(data: Path, folds: int, threshold: float, repeats: int, holdout: 
     return lines
 
 
-@app.command("security")
-def bench_security(
-    data: Annotated[
-        Path, typer.Option("--data", help="Folder with injection-dev.jsonl and locomo-dev.json")
-    ] = Path("../shared/data"),
-    folds: int = typer.Option(5, min=0, help="Cross-validation folds (0 skips it)"),
-    holdout: bool = typer.Option(False, "--holdout", help="Also measure the dev hold-out"),
-    threshold: float = typer.Option(0.7, min=0.0, max=1.0, help="SECURITY_CONFIDENCE_THRESHOLD"),
-    repeats: int = typer.Option(3, min=1, help="Time each check N times, keep the fastest"),
-) -> None:
+def run(*, data: Path, folds: int, holdout: bool, threshold: float, repeats: int) -> str:
     """TPR/FPR/F1 per category, language and source; FPR on chat; p95 per check."""
-    try:
-        lines = asyncio.run(_run(data, folds, threshold, repeats, holdout))
-    except InvalidInput as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo("\n".join(lines))
+    return "\n".join(asyncio.run(_run(data, folds, threshold, repeats, holdout)))

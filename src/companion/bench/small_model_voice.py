@@ -5,7 +5,7 @@ GGUF with the persona block without and with its closing name/length line, witho
 with repeat penalty + stop sequences, and counts persona confusion (the reply calls
 itself Maya), replies that loop (``conversation.loopguard``) and mean reply length.
 
-    .venv/bin/python bench/small_model_voice.py --samples 6
+    .venv/bin/python -m companion.bench.small_model_voice --samples 6
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def run(llm: Llama, persona: str, *, guarded: bool, samples: int) -> str:
                 repeat_penalty=1.15 if guarded else 1.0,
                 stop=list(STOP_SEQUENCES) if guarded else None,
             )
-            text = str(out["choices"][0]["message"]["content"])  # type: ignore[index]
+            text = str(out["choices"][0]["message"]["content"])  # type: ignore[index, unused-ignore]
             cut, looped = trim_loop(text)
             loops += looped
             text = cut if guarded else text

@@ -1,26 +1,163 @@
-"""``companion bench …``: importing each domain's bench module registers its command."""
+"""``companion bench …``: the command line over ``companion.bench`` (one command per area).
+
+Each command only parses options, loads settings and prints what the harness returns;
+the measuring lives in ``companion.bench``. Figures go to docs/BENCHMARKS.md.
+"""
 
 from __future__ import annotations
 
-from companion.cli import (
-    bench_gateway,
-    bench_memory,
-    bench_models,
-    bench_personality,
-    bench_proactive,
-    bench_reliability,
-    bench_security,
-)
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from companion.cli import _common
 from companion.cli._bench_group import app
+from companion.errors import CompanionError, InvalidInput
 
 __all__ = ["app"]
 
-_REGISTERED = (
-    bench_gateway,
-    bench_memory,
-    bench_models,
-    bench_personality,
-    bench_proactive,
-    bench_reliability,
-    bench_security,
-)
+
+def _report(measure: Callable[[], str]) -> None:
+    """Print what ``measure`` returns; a domain error is one line on stderr and exit 1."""
+    try:
+        text = measure()
+    except CompanionError as exc:
+        _common.fail(str(exc))
+        raise  # unreachable
+    typer.echo(text)
+
+
+def _module(name: str, *args: str) -> None:
+    """Run ``python -m companion.bench.<name>`` (harnesses that start their own server)."""
+    raise SystemExit(subprocess.call([sys.executable, "-m", f"companion.bench.{name}", *args]))
+
+
+@app.command("gateway")
+def gateway(
+    users: Annotated[int, typer.Option(help="Concurrent simulated users.")] = 100,
+    seconds: Annotated[float, typer.Option(help="Measured duration.")] = 30.0,
+) -> None:
+    """Turns/s and turn overhead of a real `companion serve` with an instant LLM."""
+    _module("gateway", "--users", str(users), "--seconds", str(seconds))
+
+
+@app.command("reliability")
+def reliability(
+    scenario: Annotated[str, typer.Argument(help="kill | disconnect | fallback | redis")],
+    users: Annotated[int, typer.Option(help="Concurrent simulated users.")] = 20,
+    seconds: Annotated[float, typer.Option(help="Duration of the load.")] = 20.0,
+    turns: Annotated[int, typer.Option(help="Turns per user (disconnect).")] = 5,
+    stop: Annotated[bool, typer.Option(help="disconnect with TURN_ON_DISCONNECT=stop")] = False,
+) -> None:
+    """A real `companion serve` under faults (kill -9, dropped streams, failing LLM, Redis)."""
+    if scenario not in {"kill", "disconnect", "fallback", "redis"}:
+        print("error: scenario must be kill, disconnect, fallback or redis", file=sys.stderr)
+        raise SystemExit(2)
+    args = [scenario, "--users", str(users), "--seconds", str(seconds), "--turns", str(turns)]
+    _module("reliability", *args, *(["--stop"] if stop else []))
+
+
+@app.command("memory")
+def memory(
+    data: Annotated[Path | None, typer.Option(help="LoCoMo-format JSON file.")] = None,
+    quality: Annotated[bool, typer.Option(help="Run the quality harness.")] = True,
+    latency: Annotated[bool, typer.Option(help="Run the latency benchmark.")] = True,
+    total: Annotated[int, typer.Option(help="Rows in the scratch table.")] = 1_000_000,
+    heavy: Annotated[int, typer.Option(help="Memories of the heavy user.")] = 100_000,
+    medium: Annotated[int, typer.Option(help="Memories of the medium user.")] = 10_000,
+    rebuild: Annotated[bool, typer.Option(help="Drop and rebuild the scratch data.")] = False,
+) -> None:
+    """Measure memory quality and speed; print Markdown for docs/BENCHMARKS.md."""
+    from companion.bench import memory as bench
+
+    settings = _common.load()
+    _report(
+        lambda: bench.run(
+            settings=settings, data=data or bench.DEFAULT_DATA, quality=quality,
+            latency=latency, total=total, heavy=heavy, medium=medium, rebuild=rebuild,
+        )
+    )  # fmt: skip
+
+
+@app.command("models")
+def models(
+    threads: int = typer.Option(2, help="CPU threads for llama.cpp and onnxruntime."),
+    runs: int = typer.Option(5, help="Prompts per time-to-first-token figure."),
+    as_json: bool = typer.Option(False, "--json", help="Print raw figures as JSON."),
+) -> None:
+    """Measure the embedded LLM, the embedder and the provider chain."""
+    from companion.bench import models as bench
+
+    _report(lambda: bench.run(threads=threads, runs=runs, as_json=as_json))
+
+
+@app.command("personality")
+def personality(
+    messages: Annotated[int, typer.Option(help="Messages to appraise.")] = 20_000,
+    users: Annotated[int, typer.Option(help="Users to reflect on.")] = 200,
+    turns: Annotated[int, typer.Option(help="Interactions per user in the window.")] = 20,
+) -> None:
+    """Appraisal latency per message and nightly reflection throughput (rule paths)."""
+    from companion.bench import personality as bench
+
+    settings = _common.load(log_format="text")
+    _report(lambda: bench.run(settings=settings, messages=messages, users=users, turns=turns))
+
+
+@app.command("empathy")
+def empathy(
+    data: Annotated[Path | None, typer.Option(help="Labelled JSON-lines set.")] = None,
+    show_misses: Annotated[bool, typer.Option(help="List the messages that missed.")] = False,
+) -> None:
+    """Agreement of the appraisal with hand-labelled PAD directions, per split and axis."""
+    from companion.bench import personality as bench
+
+    path = data or bench.EMPATHY_DATA
+    if not path.is_file():
+        raise typer.BadParameter(f"no labelled set at {path}")
+    _report(lambda: bench.empathy(data=path, show_misses=show_misses))
+
+
+@app.command("proactive")
+def proactive(
+    users: int = typer.Option(100_000, help="Users to generate."),
+    per_user: int = typer.Option(20, help="Interactions per user in the last 30 days."),
+    passes: int = typer.Option(3, help="Proactive passes to time."),
+    reflect: int = typer.Option(200, help="Users to run the nightly reflection on (0: skip)."),
+) -> None:
+    """Time one proactive pass over many users and the nightly reflection."""
+    from companion.bench import proactive as bench
+
+    settings = _common.load(log_format="text")
+    _report(
+        lambda: bench.run(
+            settings=settings, users=users, per_user=per_user, passes=passes, reflect=reflect
+        )
+    )
+
+
+@app.command("security")
+def security(
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder with injection-dev.jsonl and locomo-dev.json")
+    ] = Path("../shared/data"),
+    folds: int = typer.Option(5, min=0, help="Cross-validation folds (0 skips it)"),
+    holdout: bool = typer.Option(False, "--holdout", help="Also measure the dev hold-out"),
+    threshold: float = typer.Option(0.7, min=0.0, max=1.0, help="SECURITY_CONFIDENCE_THRESHOLD"),
+    repeats: int = typer.Option(3, min=1, help="Time each check N times, keep the fastest"),
+) -> None:
+    """TPR/FPR/F1 per category, language and source; FPR on chat; p95 per check."""
+    from companion.bench import security as bench
+
+    try:
+        text = bench.run(
+            data=data, folds=folds, holdout=holdout, threshold=threshold, repeats=repeats
+        )
+    except InvalidInput as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(text)

@@ -19,8 +19,8 @@ __all__ = ["export_command", "import_command", "reembed_command"]
 
 def _parse(data: Any, conversation: str | None) -> list[tuple[str, list[Any]]]:
     """(conversation, messages) pairs from an API import body or a LoCoMo file."""
+    from companion.bench.memory_quality import locomo_messages
     from companion.memory import ImportMessage
-    from companion.memory.benchmark import locomo_messages
 
     if isinstance(data, list):  # LoCoMo: one conversation per sample
         return [

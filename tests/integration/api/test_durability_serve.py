@@ -6,7 +6,7 @@ acknowledged turn is stored and learnt from exactly once after a restart. Client
 leaving a stream (``/api/chat/stream``, the service API's ``/chat``, streaming
 ``/v1/chat/completions``; after the first chunk, or before the first byte): every
 started turn is stored whole and learnt from. The long versions are
-``bench/reliability.py``.
+``companion.bench.reliability``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""The short two-user isolation fuzz (the long run: ``python bench/isolation_fuzz.py``)."""
+"""The short two-user isolation fuzz (long run: ``python -m companion.bench.isolation_fuzz``)."""
 
 from __future__ import annotations
 
-from bench.isolation_fuzz import CANARY, USERS, fuzz
 from tests.integration.api.conftest import Gateway
+
+from companion.bench.isolation_fuzz import CANARY, USERS, fuzz
 
 
 async def test_two_users_random_calls_no_leak_no_server_error(gateway: Gateway) -> None:

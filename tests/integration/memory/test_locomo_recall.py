@@ -10,7 +10,7 @@ from typing import Any
 
 from httpx import AsyncClient
 
-from companion.memory.benchmark import locomo_contexts, locomo_messages
+from companion.bench.memory_quality import locomo_contexts, locomo_messages
 from companion.store.repositories import api_keys, users
 
 CONVERSATION: dict[str, Any] = {

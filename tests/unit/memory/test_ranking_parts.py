@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from companion.memory.benchmark import bm25_rank
+from companion.bench.memory_quality import bm25_rank
 from companion.memory.context import (
     NEIGHBOUR_CHARS,
     Turn,
