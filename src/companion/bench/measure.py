@@ -1,4 +1,4 @@
-"""Helpers every harness shares: where the data lives, timing, percentiles, Markdown.
+"""Helpers every harness shares: where the data lives, percentiles, Markdown tables.
 
 One percentile definition for every figure we publish (nearest rank on the sorted
 samples), so two benchmarks' p95 mean the same thing.
@@ -6,12 +6,10 @@ samples), so two benchmarks' p95 mean the same thing.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["DATA", "markdown_table", "percentile", "stopwatch"]
+__all__ = ["DATA", "markdown_table", "percentile"]
 
 #: The committed benchmark data of a source checkout (``bench/data``).
 DATA = Path(__file__).resolve().parents[3] / "bench" / "data"
@@ -23,17 +21,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-@contextmanager
-def stopwatch() -> Iterator[list[float]]:
-    """``with stopwatch() as elapsed:`` … then ``elapsed[0]`` holds the seconds taken."""
-    elapsed = [0.0]
-    started = time.perf_counter()
-    try:
-        yield elapsed
-    finally:
-        elapsed[0] = time.perf_counter() - started
 
 
 def markdown_table(

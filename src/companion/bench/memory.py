@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from companion.bench.measure import DATA
+from companion.bench.measure import DATA, markdown_table
 from companion.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -56,25 +56,27 @@ class _HttpClient:
 def _facts_lines() -> list[str]:
     from companion.memory.facts_eval import load_labelled, score_extractor
 
-    lines = ["", "| labelled facts (messages) | precision | recall |", "|---|---:|---:|"]
+    table = []
     for name in ("facts_labelled.jsonl", "facts_heldout.jsonl"):
         rows = load_labelled(DEFAULT_DATA.parent / name)
         score = score_extractor(rows)
-        lines.append(f"| {name} ({len(rows)}) | {score.precision:.3f} | {score.recall:.3f} |")
-    return lines
+        table.append((f"{name} ({len(rows)})", f"{score.precision:.3f}", f"{score.recall:.3f}"))
+    header = ("labelled facts (messages)", "precision", "recall")
+    return ["", *markdown_table(header, table, align="lrr")]
 
 
 def _recall_table(recall: dict[str, Any]) -> list[str]:
     from companion.bench.memory_quality import SYSTEMS
 
-    lines = ["| category (n) | system | R@1 | R@5 | R@10 | R@20 |", "|---|---|---:|---:|---:|---:|"]
+    table = []
     for cat in sorted(recall, key=lambda c: (c == "all", c)):
         n = recall[cat]["questions"]["n"]
         for system in SYSTEMS:
             row = recall[cat].get(system, {})
-            cells = " | ".join(f"{row.get(f'recall@{k}', 0):.2f}" for k in (1, 5, 10, 20))
-            lines.append(f"| {cat} ({n}) | {system} | {cells} |")
-    return lines
+            cells = [f"{row.get(f'recall@{k}', 0):.2f}" for k in (1, 5, 10, 20)]
+            table.append((f"{cat} ({n})", system, *cells))
+    header = ("category (n)", "system", "R@1", "R@5", "R@10", "R@20")
+    return markdown_table(header, table, align="llrrrr")
 
 
 async def _quality(settings: Settings, data: Path) -> list[str]:
