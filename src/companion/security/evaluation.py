@@ -17,7 +17,15 @@ from companion.security.corpus import Example
 from companion.security.detector import Detection, Detector
 from companion.security.patterns import CATEGORIES
 
-__all__ = ["CategoryScore", "GroupScore", "Report", "breakdown", "evaluate", "percentile"]
+__all__ = [
+    "AttackRates",
+    "CategoryScore",
+    "GroupScore",
+    "Report",
+    "breakdown",
+    "evaluate",
+    "percentile",
+]
 
 T = TypeVar("T")
 
@@ -50,11 +58,9 @@ class CategoryScore:
         return 2 * self.tp / denominator if denominator else 0.0
 
 
-@dataclass(frozen=True)
-class GroupScore:
-    """Attack-vs-benign counts of one group (a language, a source ...)."""
+class AttackRates:
+    """TPR, FPR and F1 of "attack" (any category) from four counts of the subclass."""
 
-    name: str
     attacks: int
     detected: int
     benign: int
@@ -67,14 +73,25 @@ class GroupScore:
 
     @property
     def fpr(self) -> float:
-        """Benign flagged / benign."""
+        """Benign messages flagged / benign messages."""
         return self.false_alarms / self.benign if self.benign else 0.0
 
     @property
     def f1(self) -> float:
-        """F1 of "attack" inside the group."""
+        """F1 of "attack": ``2·detected / (attacks + detected + false alarms)``."""
         denominator = self.attacks + self.detected + self.false_alarms
         return 2 * self.detected / denominator if denominator else 0.0
+
+
+@dataclass(frozen=True)
+class GroupScore(AttackRates):
+    """Attack-vs-benign counts of one group (a language, a source ...)."""
+
+    name: str
+    attacks: int
+    detected: int
+    benign: int
+    false_alarms: int
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -86,7 +103,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 @dataclass
-class Report:
+class Report(AttackRates):
     """Everything measured on one dataset."""
 
     size: int
@@ -101,22 +118,6 @@ class Report:
     layers: dict[str, int] = field(default_factory=dict)
     flagged: list[bool] = field(default_factory=list)
     detections: list[Detection] = field(default_factory=list)
-
-    @property
-    def tpr(self) -> float:
-        """Attacks flagged (any category) / attacks."""
-        return self.detected / self.attacks if self.attacks else 0.0
-
-    @property
-    def fpr(self) -> float:
-        """Benign messages flagged / benign messages."""
-        return self.false_alarms / self.benign if self.benign else 0.0
-
-    @property
-    def f1(self) -> float:
-        """F1 of "attack" (any category)."""
-        denominator = self.attacks + self.detected + self.false_alarms
-        return 2 * self.detected / denominator if denominator else 0.0
 
     def percentile_ms(self, q: float) -> float:
         """Latency percentile ``q`` (0-100) in milliseconds."""
