@@ -57,6 +57,16 @@ def _wait(url: str, timeout: float = 180) -> None:
     raise SystemExit(f"not ready: {url}")
 
 
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate the processes, last started first; kill any that do not stop in 30 s."""
+    for proc in reversed(procs):
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _overhead(header: str) -> float | None:
     for part in header.split(","):
         name, _, value = part.strip().partition(";dur=")
@@ -186,12 +196,7 @@ def main() -> None:
         result = asyncio.run(_drive(base, key, args.users, args.seconds))
         print(json.dumps(result, indent=2))
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         if args.home is None:
             shutil.rmtree(home, ignore_errors=True)
 

@@ -205,7 +205,7 @@ async def fuzz(
 
 def main() -> None:
     """Start an instant LLM and ``companion serve``, make two users, fuzz, print JSON."""
-    from companion.bench.gateway import BIN, _free_port, _wait
+    from companion.bench.gateway import BIN, _free_port, _wait, stop
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
@@ -243,12 +243,7 @@ def main() -> None:
 
         print(json.dumps(asyncio.run(go()).to_dict(), indent=2))
     finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         shutil.rmtree(home, ignore_errors=True)
 
 
