@@ -12,12 +12,6 @@ started turn is stored whole and learnt from. The long versions are
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,92 +19,31 @@ import httpx
 import pytest
 from sqlalchemy import text
 from tests.fakes import FakeOpenAIServer, Reply
+from tests.serve_process import ServeProcess, create_key, gateway_env, serving
 
 from companion.runtime import Runtime
-
-CLI = [sys.executable, "-m", "companion.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Gateway:
-    """``companion serve`` as a subprocess that can be killed and started again."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[str] | None = None
-        made = subprocess.run(
-            [*CLI, "keys", "create", "--user", "reliability-admin", "--admin"],
-            env=env, capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
-        self.key = made.stdout.strip().splitlines()[-1]
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [*CLI, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=self.log.open("a"), text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while True:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "companion serve did not become healthy"
-            time.sleep(0.3)
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            base_url=self.base, headers={"Authorization": f"Bearer {self.key}"}, timeout=60
-        )
 
 
 @pytest.fixture
 def gateway(
     runtime: Runtime, database_url: str, openai_server: FakeOpenAIServer, tmp_path: Path
-) -> Iterator[Gateway]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url.replace("+asyncpg", ""),
-        "CHAT_PROVIDERS": "openai",
-        "FAST_PROVIDERS": "local",
-        "OPENAI_BASE_URL": openai_server.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "DB_POOL_MIN_SIZE": "1",
-        "DB_POOL_MAX_SIZE": "6",
-        "QUEUE_WORKERS": "1",
-        "QUEUE_LEASE_SECONDS": "2",
-        "RATE_LIMIT_PER_MINUTE": "100000",
-        "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
+) -> Iterator[ServeProcess]:
+    env = gateway_env(
+        database_url,
+        openai_server.base_url,
+        FAST_PROVIDERS="local",
+        DB_POOL_MAX_SIZE="6",
+        QUEUE_WORKERS="1",
+        QUEUE_LEASE_SECONDS="2",
+        RATE_LIMIT_PER_MINUTE="100000",
+        RATE_LIMIT_PER_IP_PER_MINUTE="100000",
         # The admin key's turns would start with the tool phase's own model call,
         # which would take one of the scripted replies.
-        "TOOLS_ENABLED": "false",
-    }
-    server = Gateway(env, tmp_path / "serve.log")
-    server.start()
-    try:
+        TOOLS_ENABLED="false",
+    )
+    key = create_key(env, "reliability-admin", admin=True)
+    with serving(env, tmp_path / "serve.log", key=key) as server:
         yield server
-    finally:
-        server.stop()
-        print(server.log.read_text()[-4000:])
 
 
 async def _scalar(runtime: Runtime, sql: str, **params: object) -> int:
@@ -149,7 +82,7 @@ async def _learnt_once(runtime: Runtime, interaction_id: int) -> tuple[str, bool
 
 
 async def test_kill_9_under_load_loses_no_acknowledged_turn(
-    gateway: Gateway, runtime: Runtime
+    gateway: ServeProcess, runtime: Runtime
 ) -> None:
     acked: list[int] = []
     enough = asyncio.Event()
@@ -188,7 +121,7 @@ async def test_kill_9_under_load_loses_no_acknowledged_turn(
 
 
 async def test_clients_leaving_streams_lose_no_turn(
-    gateway: Gateway, runtime: Runtime, openai_server: FakeOpenAIServer
+    gateway: ServeProcess, runtime: Runtime, openai_server: FakeOpenAIServer
 ) -> None:
     # Replies are generated word by word, 0.2 s apart: clients leave long before the end.
     openai_server.enqueue(

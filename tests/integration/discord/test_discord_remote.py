@@ -7,17 +7,13 @@ server as its model; the client uses an admin key from ``companion keys create``
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from tests.fakes import FakeOpenAIServer, Reply
+from tests.serve_process import create_key, gateway_env, serving
 
 from companion.channels import ChannelInfo, RemoteClient
 from companion.conversation.types import TurnRequest
@@ -25,57 +21,15 @@ from companion.errors import InvalidInput, NotFound
 from companion.runtime import Runtime
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def gateway(
     runtime: Runtime, database_url: str, openai_server: FakeOpenAIServer, tmp_path: Path
 ) -> Iterator[tuple[str, str]]:
     """(base URL, admin key) of a ``companion serve`` subprocess."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url.replace("+asyncpg", ""),
-        "CHAT_PROVIDERS": "openai",
-        "FAST_PROVIDERS": "openai",
-        "OPENAI_BASE_URL": openai_server.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "DB_POOL_MIN_SIZE": "1",
-        "DB_POOL_MAX_SIZE": "4",
-    }
-    cli = [sys.executable, "-m", "companion.cli"]
-    made = subprocess.run(
-        [*cli, "keys", "create", "--user", "discord-bot", "--admin"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    key = made.stdout.strip().splitlines()[-1]
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    server = subprocess.Popen(
-        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "companion serve did not become healthy"
-            time.sleep(0.3)
-        yield base, key
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        # On failure, the gateway's own account of a 5xx is the useful part.
-        print(log.read_text()[-4000:])
+    env = gateway_env(database_url, openai_server.base_url)
+    key = create_key(env, "discord-bot", admin=True)
+    with serving(env, tmp_path / "serve.log") as server:
+        yield server.base, key
 
 
 async def test_remote_client_acts_for_discord_users(

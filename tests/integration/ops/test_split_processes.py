@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,18 +24,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 from tests.fakes import FakeOpenAIServer
+from tests.serve_process import CLI, free_port, gateway_env, wait_healthy
 
 from companion.proactive.models import ProactiveDecision
 from companion.store.models import Interaction
 from companion.store.repositories import api_keys, users
-
-CLI = [sys.executable, "-m", "companion.cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Processes:
@@ -74,19 +64,13 @@ def processes(
     database_url: str, openai_server: FakeOpenAIServer, tmp_path: Path
 ) -> Iterator[_Processes]:
     quiet = (datetime.now(UTC).hour + 12) % 24  # a quiet window far from now
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url.replace("+asyncpg", ""),
-        "CHAT_PROVIDERS": "openai",
-        "FAST_PROVIDERS": "openai",
-        "OPENAI_BASE_URL": openai_server.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "DB_POOL_MIN_SIZE": "1",
-        "DB_POOL_MAX_SIZE": "4",
-        "PROACTIVE_CHECK_MINUTES": "1",
-        "PROACTIVE_THRESHOLD": "0",
-        "DEFAULT_QUIET_HOURS": f"{quiet:02d}-{(quiet + 1) % 24:02d}",
-    }
+    env = gateway_env(
+        database_url,
+        openai_server.base_url,
+        PROACTIVE_CHECK_MINUTES="1",
+        PROACTIVE_THRESHOLD="0",
+        DEFAULT_QUIET_HOURS=f"{quiet:02d}-{(quiet + 1) % 24:02d}",
+    )
     env.pop("REDIS_URL", None)
     group = _Processes(env, tmp_path)
     yield group
@@ -94,16 +78,7 @@ def processes(
 
 
 def _wait_healthy(group: _Processes, name: str, proc: subprocess.Popen[str], base: str) -> None:
-    deadline = time.monotonic() + 180
-    while True:
-        assert proc.poll() is None, group.log(name)
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, f"{name} did not become healthy"
-        time.sleep(0.5)
+    wait_healthy(proc, base, group.logs / f"{name}.log", timeout=180, name=name)
 
 
 async def test_worker_decides_bot_process_receives_turns_use_both_gateways(
@@ -117,7 +92,7 @@ async def test_worker_decides_bot_process_receives_turns_use_both_gateways(
 
     bases = []
     for name in ("gateway-a", "gateway-b"):
-        port = _free_port()
+        port = free_port()
         proc = processes.start(
             name, "serve", "--no-bots", "--host", "127.0.0.1", "--port", str(port)
         )

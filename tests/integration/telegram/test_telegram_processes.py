@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,31 +20,15 @@ import httpx
 import pytest
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.integration.telegram.telegram_world import ADMIN, ScriptedLLM
+from tests.serve_process import CLI, create_key, gateway_env, serving
 
 from companion.runtime import Runtime
 
-CLI = [sys.executable, "-m", "companion.cli"]
 USER = 4242
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env(database_url: str, llm: ScriptedLLM, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url.replace("+asyncpg", ""),
-        "CHAT_PROVIDERS": "openai",
-        "FAST_PROVIDERS": "openai",
-        "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "DB_POOL_MIN_SIZE": "1",
-        "DB_POOL_MAX_SIZE": "4",
-        **extra,
-    }
+    return gateway_env(database_url, llm.base_url, **extra)
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[str]:
@@ -79,34 +61,9 @@ def gateway(
         TELEGRAM_BOT_TOKEN=telegram_server.token,
         TELEGRAM_API_URL=telegram_server.url,
     )
-    made = subprocess.run(
-        [*CLI, "keys", "create", "--user", "telegram-admin", "--admin"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    key = made.stdout.strip().splitlines()[-1]
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    server = subprocess.Popen(
-        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "companion serve did not become healthy"
-            time.sleep(0.3)
-        yield base, key
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        print(log.read_text()[-4000:])
+    key = create_key(env, "telegram-admin", admin=True)
+    with serving(env, tmp_path / "serve.log") as server:
+        yield server.base, key
 
 
 async def test_serve_answers_telegram_and_an_admin_reads_the_memories(

@@ -10,10 +10,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.fakes import FakeOpenAIServer
+from tests.serve_process import create_key, gateway_env, serving
 
 from companion.runtime import Runtime
 
@@ -50,12 +47,6 @@ class Served:
     shots: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _shrink(folder: Path) -> None:
     """Store screenshots with a 256-colour palette (a third of the size, same look)."""
     from PIL import Image
@@ -74,52 +65,13 @@ def served(
 ) -> Iterator[Served]:
     """``companion serve`` on loopback with a user key (alice) and an admin key (root)."""
     openai_server.default_text = REPLY
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url.replace("+asyncpg", ""),
-        "CHAT_PROVIDERS": "openai",
-        "FAST_PROVIDERS": "openai",
-        "OPENAI_BASE_URL": openai_server.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "DB_POOL_MIN_SIZE": "1",
-        "DB_POOL_MAX_SIZE": "4",
-    }
-    cli = [sys.executable, "-m", "companion.cli"]
-
-    def key(user: str, *extra: str) -> str:
-        made = subprocess.run(
-            [*cli, "keys", "create", "--user", user, *extra],
-            env=env, capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
-        return made.stdout.strip().splitlines()[-1]
-
-    user_key, admin_key = key("alice"), key("root", "--admin")
-    port = _free_port()
-    log = tmp_path / "serve.log"
-    server = subprocess.Popen(
-        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"), text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    env = gateway_env(database_url, openai_server.base_url)
+    user_key, admin_key = create_key(env, "alice"), create_key(env, "root", admin=True)
     shots = Path(os.environ.get("WEB_SCREENSHOTS") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "companion serve did not become healthy"
-            time.sleep(0.3)
-        yield Served(base, user_key, admin_key, shots)
+    with serving(env, tmp_path / "serve.log") as server:
+        yield Served(server.base, user_key, admin_key, shots)
         _shrink(shots)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        print(log.read_text()[-4000:])
 
 
 @pytest.fixture
