@@ -122,6 +122,8 @@ async def _reflection(runtime: Any, users: int) -> dict[str, float]:
 
     ids = [f"reflect:{i}" for i in range(1, users + 1)]
     async with runtime.db.engine.begin() as conn:
+        # The pass's generated users have companions too; the reflection measures its own.
+        await conn.execute(text("UPDATE users SET status = 'inactive' WHERE id LIKE 'bench:%'"))
         await conn.execute(
             text(
                 "INSERT INTO users (id, last_active) "
