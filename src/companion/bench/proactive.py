@@ -31,15 +31,23 @@ _GENERATE = [
            g % 20 <> 0, CASE WHEN g % 97 = 0 THEN 'suspended' ELSE 'active' END,
            CASE WHEN g % 10 = 0 THEN '22-07' END
     FROM generate_series(1, :n) g""",
-    """INSERT INTO needs (user_id, need_type, current_level, last_updated)
-    SELECT 'bench:' || g, t, 0.5 + random() * 0.5, now() - interval '1 hour'
+    """INSERT INTO companions (id, user_id, is_active, openness, conscientiousness,
+        extraversion, agreeableness, neuroticism)
+    SELECT g, 'bench:' || g, true, random(), random(), random(), random(), random()
+    FROM generate_series(1, :n) g""",
+    """INSERT INTO needs (user_id, companion_id, need_type, current_level, last_updated)
+    SELECT 'bench:' || g, g, t, 0.5 + random() * 0.5, now() - interval '1 hour'
     FROM generate_series(1, :n) g,
          unnest(ARRAY['social','validation','intellectual','creative','rest']) t""",
-    """INSERT INTO personality_state (user_id, openness, conscientiousness, extraversion,
-        agreeableness, neuroticism, pleasure, arousal, dominance, emotion_label)
-    SELECT 'bench:' || g, random(), random(), random(), random(), random(),
+    """INSERT INTO personality_state (user_id, companion_id, openness, conscientiousness,
+        extraversion, agreeableness, neuroticism, pleasure, arousal, dominance, emotion_label)
+    SELECT 'bench:' || g, g, random(), random(), random(), random(), random(),
            random() * 2 - 1, random() * 2 - 1, random() * 2 - 1, 'neutral'
     FROM generate_series(1, :n) g""",
+    """INSERT INTO style_trait_versions (user_id, companion_id, version, warmth, curiosity,
+        assertiveness, humor, emotional_depth, reason)
+    SELECT 'bench:' || g, g, 1, 70, 60, 50, 50, 60, 'bench' FROM generate_series(1, :n) g""",
+    "SELECT setval(pg_get_serial_sequence('companions', 'id'), :n)",
     """INSERT INTO conversations (id, user_id, channel, last_activity, message_count)
     SELECT gen_random_uuid(), 'bench:' || g, 'api', now() - (g % 72) * interval '1 hour', 2 + g % 15
     FROM generate_series(1, :n) g""",
@@ -112,6 +120,8 @@ async def _reflection(runtime: Any, users: int) -> dict[str, float]:
 
     ids = [f"reflect:{i}" for i in range(1, users + 1)]
     async with runtime.db.engine.begin() as conn:
+        # The pass's generated users have companions too; the reflection measures its own.
+        await conn.execute(text("UPDATE users SET status = 'inactive' WHERE id LIKE 'bench:%'"))
         await conn.execute(
             text(
                 "INSERT INTO users (id, last_active) "

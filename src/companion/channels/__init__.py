@@ -5,6 +5,7 @@ from __future__ import annotations
 from companion.channels.client import (
     ChannelInfo,
     CompanionClient,
+    CompanionItem,
     IncidentItem,
     MemoryItem,
     PersonalityView,
@@ -18,6 +19,7 @@ from companion.channels.remote import RemoteClient
 __all__ = [
     "ChannelInfo",
     "CompanionClient",
+    "CompanionItem",
     "InProcessClient",
     "IncidentItem",
     "MemoryItem",

@@ -18,6 +18,7 @@ from companion.conversation.types import TurnRequest, TurnResult
 __all__ = [
     "ChannelInfo",
     "CompanionClient",
+    "CompanionItem",
     "IncidentItem",
     "MemoryItem",
     "PersonalityView",
@@ -37,6 +38,28 @@ class Status:
     emotion: str
     pad: dict[str, float]
     urgent_needs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CompanionItem:
+    """One of the user's companions (``/companion list``)."""
+
+    id: int
+    name: str
+    active: bool
+    private: bool = False
+    from_card: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CompanionItem:
+        """From the API's (and the personality domain's) companion view."""
+        return cls(
+            id=int(data["id"]),
+            name=str(data["name"]),
+            active=bool(data["active"]),
+            private=bool(data.get("private", False)),
+            from_card=bool(data.get("from_card", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +176,15 @@ class CompanionClient(Protocol):
 
     async def setup(self, user_id: str, preset: str) -> Status:
         """Create the user if new and give the companion ``preset``'s personality."""
+        ...
+
+    async def companions(self, user_id: str) -> list[CompanionItem]:
+        """The user's companions, oldest first (one of them active)."""
+        ...
+
+    async def switch_companion(self, user_id: str, companion_id: int) -> CompanionItem:
+        """Make the user's companion ``companion_id`` the active one (``NotFound`` if it
+        is not theirs)."""
         ...
 
     async def memories(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from companion.channels.client import (
     ChannelInfo,
+    CompanionItem,
     IncidentItem,
     MemoryItem,
     PersonalityView,
@@ -114,6 +115,24 @@ class InProcessClient:
         await self._ensure(user_id)
         await self._service("personality").set_preset(user_id=user_id, preset=preset)
         return await self.status(user_id)
+
+    async def companions(self, user_id: str) -> list[CompanionItem]:
+        """The personality domain's list (the first companion is created if new)."""
+        from companion.personality.companions import list_companions
+
+        await self._ensure(user_id)
+        rows = await list_companions(self._service("personality"), user_id=user_id)
+        return [CompanionItem.from_dict(row) for row in rows]
+
+    async def switch_companion(self, user_id: str, companion_id: int) -> CompanionItem:
+        """Activate one of the user's companions."""
+        from companion.personality.companions import activate_companion
+
+        await self._ensure(user_id)
+        row = await activate_companion(
+            self._service("personality"), user_id=user_id, companion_id=companion_id
+        )
+        return CompanionItem.from_dict(row)
 
     async def memories(
         self, user_id: str, *, query: str | None = None, limit: int = 10

@@ -16,6 +16,7 @@ import httpx
 from companion import errors
 from companion.channels.client import (
     ChannelInfo,
+    CompanionItem,
     IncidentItem,
     MemoryItem,
     PersonalityView,
@@ -147,6 +148,17 @@ class RemoteClient:
         """``PUT /api/personality/preset/{user_id}`` (admin key)."""
         url = f"/api/personality/preset/{_u(user_id)}"
         return _status(user_id, await self._request("PUT", url, json={"preset": preset}))
+
+    async def companions(self, user_id: str) -> list[CompanionItem]:
+        """``GET /api/companions?user_id=…``."""
+        data = await self._request("GET", "/api/companions", params={"user_id": user_id})
+        return [CompanionItem.from_dict(row) for row in data["items"]]
+
+    async def switch_companion(self, user_id: str, companion_id: int) -> CompanionItem:
+        """``POST /api/companions/{id}/activate?user_id=…``."""
+        url = f"/api/companions/{int(companion_id)}/activate"
+        data = await self._request("POST", url, params={"user_id": user_id})
+        return CompanionItem.from_dict(data)
 
     async def memories(
         self, user_id: str, *, query: str | None = None, limit: int = 10

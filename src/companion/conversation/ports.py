@@ -101,6 +101,8 @@ class CompanionState:
     #: Lorebook entries of an imported character card and how many turns they scan.
     lore: Sequence[LoreEntry] = ()
     lore_depth: int = 3
+    #: Which of the person's companions this is (``None`` outside the database).
+    companion_id: int | None = None
 
 
 @runtime_checkable

@@ -95,7 +95,7 @@ async def _companion_users(runtime: JobServices, now: datetime) -> list[str]:
     return await _user_ids(
         runtime,
         "SELECT c.user_id FROM companions c JOIN users u ON u.id = c.user_id "
-        "WHERE u.status IN ('active', 'suspended') ORDER BY c.user_id",
+        "WHERE c.is_active AND u.status IN ('active', 'suspended') ORDER BY c.user_id",
         now,
     )
 
@@ -115,7 +115,7 @@ async def _active_users(runtime: JobServices, now: datetime) -> list[str]:
     # is a turn in that window, since users.last_active is only set on first contact.
     return await _user_ids(
         runtime,
-        "SELECT u.id FROM users u JOIN companions c ON c.user_id = u.id "
+        "SELECT u.id FROM users u JOIN companions c ON c.user_id = u.id AND c.is_active "
         "WHERE u.status = 'active' AND (u.last_active >= CAST(:now AS timestamptz) - "
         "interval '7 days' OR EXISTS (SELECT 1 FROM interactions i WHERE i.user_id = u.id "
         "AND i.timestamp >= CAST(:now AS timestamptz) - interval '7 days')) ORDER BY u.id",

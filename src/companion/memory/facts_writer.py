@@ -34,6 +34,8 @@ class Provenance:
     episodic_id: uuid.UUID | None = None
     speaker: str | None = None
     importance: float = 0.5
+    #: The private companion the fact belongs to (``None``: shared by all companions).
+    companion_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def fact_row(
     return {
         "id": uuid.uuid4(),
         "user_id": user_id,
+        "companion_id": source.companion_id,
         "memory_type": "semantic",
         "content": fact.content,
         "content_hash": content_hash(fact.content),
@@ -89,7 +92,12 @@ async def apply_fact(
     ``superseded_by`` = the new row) and records a ``memory_conflicts`` row.
     """
     existing = await store.current_facts(
-        session, user_id=user_id, fact_key=fact.fact_key, vector=vector, limit=5
+        session,
+        user_id=user_id,
+        fact_key=fact.fact_key,
+        vector=vector,
+        limit=5,
+        companion_id=source.companion_id,
     )
     decision = decide(fact.content, fact.fact_key, vector, existing)
     if decision.action == "merge" and decision.target is not None:

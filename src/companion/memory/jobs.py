@@ -70,6 +70,8 @@ async def _consolidate_user(db: Database, user_id: str, fast: RoleModel | None) 
                     Memory.memory_type == "episodic",
                     Memory.consolidated_into.is_(None),
                     Memory.embedding.is_not(None),
+                    # A private companion's memories never mix into shared summaries.
+                    Memory.companion_id.is_(None),
                 )
                 .order_by(Memory.created_at.desc())
                 .limit(BATCH)
@@ -150,7 +152,8 @@ async def conflict_scan(db: Database) -> dict[str, int]:
             text(
                 "SELECT user_id, fact_key, array_agg(id ORDER BY valid_from DESC NULLS LAST, "
                 "created_at DESC) AS ids FROM memories WHERE memory_type = 'semantic' "
-                "AND invalid_at IS NULL AND fact_key IS NOT NULL GROUP BY user_id, fact_key "
+                "AND invalid_at IS NULL AND fact_key IS NOT NULL "
+                "GROUP BY user_id, companion_id, fact_key "
                 "HAVING count(*) > 1"
             )
         )

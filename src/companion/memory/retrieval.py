@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from companion.llm.base import Embedder
-from companion.memory import ranking
+from companion.memory import ranking, store
 from companion.memory.dates import is_temporal_query, query_window
 from companion.memory.models import Memory
 from companion.memory.reconcile import cosine
@@ -240,7 +240,7 @@ class Retriever:
 
     async def recent(self, *, user_id: str, k: int, filters: SearchFilters) -> list[Hit]:
         """The user's newest memories (the last fallback), scored by position."""
-        query = select(Memory).where(Memory.user_id == user_id)
+        query = select(Memory).where(Memory.user_id == user_id, store.visible_to_active(user_id))
         if not filters.include_superseded:
             query = query.where(Memory.invalid_at.is_(None))
         if filters.memory_types:

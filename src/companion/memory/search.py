@@ -75,8 +75,15 @@ _COLUMNS = (
 )
 
 
+#: The rows the person's active companion may see: the shared ones and its own private ones.
+VISIBLE = (
+    "(companion_id IS NULL OR companion_id IN "
+    "(SELECT c.id FROM companions c WHERE c.user_id = :uid AND c.is_active))"
+)
+
+
 def _where(filters: SearchFilters) -> str:
-    clauses = ["user_id = :uid"]
+    clauses = ["user_id = :uid", VISIBLE]
     if filters.memory_types:
         clauses.append("memory_type = ANY(:types)")
     if not filters.include_superseded:

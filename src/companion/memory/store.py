@@ -7,20 +7,48 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.memory.models import Memory, MemoryConflict
 from companion.memory.reconcile import ExistingFact
+from companion.store.models import CompanionProfile
 
 __all__ = [
+    "active_private_companion",
     "all_current_facts",
     "close_fact",
     "current_facts",
     "insert_memories",
     "merge_into",
     "record_conflict",
+    "visible_to_active",
 ]
+
+
+def visible_to_active(user_id: str) -> ColumnElement[bool]:
+    """Memories the person's active companion may see: shared ones and its own."""
+    active = select(CompanionProfile.id).where(
+        CompanionProfile.user_id == user_id, CompanionProfile.is_active
+    )
+    return or_(Memory.companion_id.is_(None), Memory.companion_id.in_(active))
+
+
+async def active_private_companion(session: AsyncSession, *, user_id: str) -> int | None:
+    """The person's active companion if it is private (its new memories are its own)."""
+    return await session.scalar(
+        select(CompanionProfile.id).where(
+            CompanionProfile.user_id == user_id,
+            CompanionProfile.is_active,
+            CompanionProfile.is_private,
+        )
+    )
+
+
+def _same_owner(companion_id: int | None) -> ColumnElement[bool]:
+    if companion_id is None:
+        return Memory.companion_id.is_(None)
+    return Memory.companion_id == companion_id
 
 
 async def insert_memories(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
@@ -40,10 +68,16 @@ async def current_facts(
     fact_key: str | None,
     vector: Sequence[float] | None,
     limit: int = 10,
+    companion_id: int | None = None,
 ) -> list[ExistingFact]:
-    """Current semantic facts with the same key, plus the ``limit`` nearest by cosine."""
+    """Current semantic facts with the same key, plus the ``limit`` nearest by cosine.
+
+    Only facts of the same owner take part: the shared ones (``companion_id`` None) or
+    one private companion's, so a private conversation never rewrites shared facts.
+    """
     base = select(Memory.id, Memory.fact_key, Memory.content, Memory.embedding).where(
         Memory.user_id == user_id,
+        _same_owner(companion_id),
         Memory.memory_type == "semantic",
         Memory.invalid_at.is_(None),
     )

@@ -177,11 +177,13 @@ class MemoryWriter:
             )
             if await _has_episodic(session, record):
                 return 0
+            private = await _private_companion(session, record)
+            episodic["companion_id"] = private
             (episodic_id,) = await store.insert_memories(session, [episodic])
             source = Provenance(
                 at=record.created_at, message_ids=[record.user_message_id],
                 conversation_id=record.conversation_id, episodic_id=episodic_id,
-                speaker=speaker, importance=importance,
+                speaker=speaker, importance=importance, companion_id=private,
             )  # fmt: skip
             for fact, vector in zip(facts, vectors[1:], strict=True):
                 outcome = await apply_fact(
@@ -193,6 +195,22 @@ class MemoryWriter:
     async def _remembered(self, record: TurnRecord) -> bool:
         async with self._db.session() as session:
             return await _has_episodic(session, record)
+
+
+_TURN_COMPANION = text(
+    "SELECT c.id, c.is_private FROM interactions i "
+    "JOIN personality_state ps ON ps.id = i.personality_snapshot_id "
+    "JOIN companions c ON c.id = ps.companion_id WHERE i.id = :iid"
+)
+
+
+async def _private_companion(session: AsyncSession, record: TurnRecord) -> int | None:
+    """The private companion that answered the turn, if it was one (its memories are its
+    own): the companion of the state the turn started from, else the active one."""
+    row = (await session.execute(_TURN_COMPANION, {"iid": record.interaction_id})).first()
+    if row is not None:
+        return int(row.id) if row.is_private else None
+    return await store.active_private_companion(session, user_id=record.user_id)
 
 
 async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:

@@ -27,7 +27,7 @@ from companion.personality.core.quirks import NEW_STRENGTH, Pattern
 from companion.personality.judge import llm_patterns, llm_style
 from companion.personality.models import Quirk
 from companion.personality.service import PersonalityService, _big_five, _level, _settle_need
-from companion.store.models import Interaction
+from companion.store.models import CompanionProfile, Interaction
 from companion.types import PAD
 
 __all__ = ["drift_user", "evolve_quirks_user", "reflect_style_user", "update_needs_user"]
@@ -49,23 +49,22 @@ async def drift_user(
             session, job="personality.drift", period=period, user_id=user_id
         ):
             return "done"
-        await repo.lock_companion(session, user_id=user_id)
+        companion = await repo.lock_companion(session, user_id=user_id)
         rows = await repo.recent_interactions_since(
-            session, user_id=user_id, since=now - WINDOW, until=now
+            session, companion=companion, since=now - WINDOW, until=now
         )
         points = [PAD.from_dict(r.pad_after) for r in rows if r.pad_after]
-        current = await repo.current_state(session, user_id=user_id)
+        current = await repo.current_state(session, companion_id=companion.id)
         baseline = PAD.from_dict(current.pad_baseline)
         new = drift_baseline(baseline, points, rate=service.settings.pad_drift_rate)
         if new is None:
             return "skipped"
-        levels = {
-            n.need_type: _level(n, now) for n in await repo.get_needs(session, user_id=user_id)
-        }
+        needs = await repo.get_needs(session, companion_id=companion.id)
+        levels = {n.need_type: _level(n, now) for n in needs}
         pad = service.mood_at(current, levels, now=now)  # the current mood is kept
         await repo.insert_state(
             session,
-            user_id=user_id,
+            companion=companion,
             big_five=_big_five(current),
             pad=pad,
             baseline=new,
@@ -86,7 +85,8 @@ async def update_needs_user(
         ):
             return 0
         urgent = 0
-        for need in await repo.get_needs(session, user_id=user_id):
+        companion = await repo.get_companion(session, user_id=user_id)
+        for need in await repo.get_needs(session, companion_id=companion.id):
             was_urgent = need.current_level > need.trigger_threshold
             _settle_need(need, now=now, satisfied=False)
             urgent += int(not was_urgent and need.current_level > need.trigger_threshold)
@@ -103,8 +103,9 @@ async def evolve_quirks_user(
             session, job="personality.quirks", period=period, user_id=user_id
         ):
             return counts
+        companion = await repo.lock_companion(session, user_id=user_id)
         rows = await repo.recent_interactions_since(
-            session, user_id=user_id, since=now - WINDOW, until=now
+            session, companion=companion, since=now - WINDOW, until=now
         )
         replies = [r.agent_response for r in rows if r.agent_response]
         patterns = None
@@ -112,7 +113,7 @@ async def evolve_quirks_user(
             patterns = await llm_patterns(service.fast, user_id=user_id, replies=replies)
         if patterns is None:
             patterns = detect_patterns(replies)
-        stored = {q.name: q for q in await repo.get_quirks(session, user_id=user_id)}
+        stored = {q.name: q for q in await repo.get_quirks(session, companion_id=companion.id)}
         views = [
             QuirkView(q.name, q.strength, q.is_active, q.last_observed or q.first_observed)
             for q in stored.values()
@@ -133,17 +134,24 @@ async def evolve_quirks_user(
                 row.last_reinforced = now
                 row.reinforcement_count += 1
         for pattern in created:
-            _upsert_created(session, stored.get(pattern.name), pattern, user_id=user_id, now=now)
+            _upsert_created(session, stored.get(pattern.name), pattern, owner=companion, now=now)
             counts["created"] += 1
         return counts
 
 
 def _upsert_created(
-    session: AsyncSession, row: Quirk | None, pattern: Pattern, *, user_id: str, now: datetime
+    session: AsyncSession,
+    row: Quirk | None,
+    pattern: Pattern,
+    *,
+    owner: CompanionProfile,
+    now: datetime,
 ) -> None:
     # An inactive row (a faded quirk) comes back at the initial strength.
     if row is None:
-        row = Quirk(user_id=user_id, name=pattern.name, first_observed=now)
+        row = Quirk(
+            user_id=owner.user_id, companion_id=owner.id, name=pattern.name, first_observed=now
+        )
         session.add(row)
     row.category, row.description = pattern.category, pattern.description
     row.strength, row.confidence, row.is_active = NEW_STRENGTH, pattern.confidence, True
@@ -163,10 +171,10 @@ async def reflect_style_user(
             return "done"
         companion = await repo.lock_companion(session, user_id=user_id)
         rows = await repo.recent_interactions_since(
-            session, user_id=user_id, since=now - DAY, until=now
+            session, companion=companion, since=now - DAY, until=now
         )
         exchanges = _exchanges(rows)
-        current = await repo.current_style(session, user_id=user_id)
+        current = await repo.current_style(session, companion_id=companion.id)
         traits = {t: int(getattr(current, t)) for t in STYLE_TRAITS}
         proposal, source = None, "rules"
         if _capable(service) and service.fast is not None and len(exchanges) >= 3:
@@ -184,7 +192,7 @@ async def reflect_style_user(
             return "unchanged"
         await repo.insert_style(
             session,
-            user_id=user_id,
+            companion=companion,
             traits=new,
             reason=f"Evolved through interactions: {reasoning}",
             source=source,

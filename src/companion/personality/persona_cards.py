@@ -1,8 +1,9 @@
-"""Importing a character card as the companion's persona, and exporting it again.
+"""Importing a character card as a new companion, and exporting a companion as a card.
 
-The card's name becomes the companion's, its personality text sets the starting Big
-Five on the rule path (editable afterwards with the preset endpoint), and the card is
-stored on the companion row so the persona block and lorebook enter every prompt.
+Each import creates a new companion (the person's others are kept) and makes it the
+active one: the card's name becomes its name, its personality text sets the starting
+Big Five on the rule path (editable afterwards with the preset endpoint), and the card
+is stored on the companion row so the persona block and lorebook enter every prompt.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from companion.personality import repository as repo
 from companion.personality.cards import Card, card_block, traits_from_text
+from companion.personality.companions import add_companion, lock_person
 from companion.personality.core.presets import BIG_FIVE_TRAITS
 from companion.store.models import CompanionProfile
 from companion.store.repositories import users
@@ -44,31 +46,40 @@ def persona_extras(companion: CompanionProfile) -> tuple[str, Card | None]:
 
 
 async def import_card(
-    service: PersonalityService, *, user_id: str, card: Card, now: datetime | None = None
+    service: PersonalityService,
+    *,
+    user_id: str,
+    card: Card,
+    private: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Make ``card`` the user's companion: name, persona, lorebook, starting Big Five."""
+    """Make ``card`` a new companion of the user and their active one: name, persona,
+    lorebook and starting Big Five. The user's other companions are kept as they were."""
     now = now or datetime.now(UTC)
     traits = traits_from_text(f"{card.personality}\n{card.description}")
     async with service.db.transaction() as session:
         await users.get_user(session, user_id=user_id)  # unknown → 404, nothing written
-        await service._ensure(session, user_id=user_id, now=now)
-        companion = await service._set_temperament(
-            session, user_id=user_id, traits=traits, preset=CARD_PRESET, trigger="card_import",
-            now=now,
+        await lock_person(session, user_id=user_id)
+        companion = await add_companion(
+            service, session, user_id=user_id, name=card.name[:100], traits=traits,
+            preset=CARD_PRESET, card=card.to_dict(), private=private, now=now,
         )  # fmt: skip
-        companion.name = card.name[:100]
-        companion.card = card.to_dict()
+        companion_id = companion.id
     current = await service.current(user_id=user_id, now=now)
+    current["companion"] = {"id": companion_id, "name": current["name"]}
     current["first_message"] = card.first_mes
     current["alternate_greetings"] = list(card.alternate_greetings)
     return current
 
 
-async def export_card(service: PersonalityService, *, user_id: str) -> Card:
-    """The companion as a card: the imported one, or one written from its traits."""
+async def export_card(
+    service: PersonalityService, *, user_id: str, companion_id: int | None = None
+) -> Card:
+    """The companion (the active one unless ``companion_id``) as a card: the imported
+    one, or one written from its traits."""
     async with service.db.transaction() as session:
         await service._ensure_for_read(session, user_id=user_id)
-        companion = await repo.get_companion(session, user_id=user_id)
+        companion = await repo.get_companion(session, user_id=user_id, companion_id=companion_id)
         stored = card_of(companion)
         if stored is not None:
             return stored

@@ -86,11 +86,15 @@ class PersonalityService:
         now = record.created_at
         async with self.db.transaction() as session:
             await self._ensure(session, user_id=record.user_id, now=now)
-            await repo.lock_companion(session, user_id=record.user_id)
-            current = await repo.current_state(session, user_id=record.user_id)
-            await repo.insert_state(
+            companion = await repo.lock_companion(
                 session,
                 user_id=record.user_id,
+                companion_id=await repo.turn_companion_id(session, record.interaction_id),
+            )
+            current = await repo.current_state(session, companion_id=companion.id)
+            await repo.insert_state(
+                session,
+                companion=companion,
                 big_five=_big_five(current),
                 pad=record.pad_after,
                 baseline=PAD.from_dict(current.pad_baseline),
@@ -104,10 +108,10 @@ class PersonalityService:
                 if record.flagged
                 else satisfied_by(record.user_text, arousal_after=record.pad_after.arousal)
             )
-            for need in await repo.get_needs(session, user_id=record.user_id):
+            for need in await repo.get_needs(session, companion_id=companion.id):
                 _settle_need(need, now=now, satisfied=need.need_type in satisfied)
             await self._observe_reply(
-                session, user_id=record.user_id, reply=record.reply_text, now=now
+                session, companion_id=companion.id, reply=record.reply_text, now=now
             )
 
     # --- reads -----------------------------------------------------------------------
@@ -122,6 +126,7 @@ class PersonalityService:
         state = await self.load_state(user_id=user_id, now=now)
         return {
             "user_id": state.user_id,
+            "companion_id": state.companion_id,
             "name": state.name,
             "preset": state.preset,
             "big_five": state.big_five,
@@ -142,25 +147,27 @@ class PersonalityService:
         """Stored personality states, newest first."""
         _check_page(limit, offset)
         async with self.db.transaction() as session:
-            await self._ensure_for_read(session, user_id=user_id)
+            companion = await self._ensure_for_read(session, user_id=user_id)
             rows = await repo.state_history(
-                session, user_id=user_id, limit=limit, offset=offset, since=since
+                session, companion_id=companion.id, limit=limit, offset=offset, since=since
             )
             return [state_view(r) for r in rows]
 
     async def quirks(self, *, user_id: str, active_only: bool = False) -> list[dict[str, Any]]:
         """Quirks (active and candidate), strongest first."""
         async with self.db.transaction() as session:
-            await self._ensure_for_read(session, user_id=user_id)
-            rows = await repo.get_quirks(session, user_id=user_id, active_only=active_only)
+            companion = await self._ensure_for_read(session, user_id=user_id)
+            rows = await repo.get_quirks(
+                session, companion_id=companion.id, active_only=active_only
+            )
             return [quirk_view(r) for r in rows]
 
     async def needs(self, *, user_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
         """Needs with their levels grown to ``now``."""
         now = _utc(now)
         async with self.db.transaction() as session:
-            await self._ensure_for_read(session, user_id=user_id)
-            rows = await repo.get_needs(session, user_id=user_id)
+            companion = await self._ensure_for_read(session, user_id=user_id)
+            rows = await repo.get_needs(session, companion_id=companion.id)
             return [need_view(n, _level(n, now)) for n in rows]
 
     async def style_history(
@@ -169,8 +176,10 @@ class PersonalityService:
         """Style-trait versions, newest first."""
         _check_page(limit, offset)
         async with self.db.transaction() as session:
-            await self._ensure_for_read(session, user_id=user_id)
-            rows = await repo.style_history(session, user_id=user_id, limit=limit, offset=offset)
+            companion = await self._ensure_for_read(session, user_id=user_id)
+            rows = await repo.style_history(
+                session, companion_id=companion.id, limit=limit, offset=offset
+            )
             return [style_view(r) for r in rows]
 
     # --- admin -----------------------------------------------------------------------
@@ -221,7 +230,7 @@ class PersonalityService:
         baseline = baseline_from_big_five(traits)
         await repo.insert_state(
             session,
-            user_id=user_id,
+            companion=companion,
             big_five=traits.to_dict(),
             pad=baseline,
             baseline=baseline,
@@ -232,7 +241,7 @@ class PersonalityService:
         return companion
 
     async def rename(self, *, user_id: str, name: str, now: datetime | None = None) -> str:
-        """Give the user's companion a new name (1-100 characters, trimmed)."""
+        """Give the user's active companion a new name (1-100 characters, trimmed)."""
         name = " ".join(name.split())
         if not 1 <= len(name) <= 100:
             raise InvalidInput("name: must be 1 to 100 characters")
@@ -251,15 +260,15 @@ class PersonalityService:
         now = _utc(now)
         async with self.db.transaction() as session:
             await self._ensure(session, user_id=user_id, now=now)
-            await repo.lock_companion(session, user_id=user_id)
-            current = await repo.current_style(session, user_id=user_id)
+            companion = await repo.lock_companion(session, user_id=user_id)
+            current = await repo.current_style(session, companion_id=companion.id)
             old = {t: getattr(current, t) for t in STYLE_TRAITS}
             diff = {t: {"from": old[t], "to": v} for t, v in traits.items() if v != old[t]}
             if not diff:
                 return style_view(current)
             row = await repo.insert_style(
                 session,
-                user_id=user_id,
+                companion=companion,
                 traits={**old, **traits},
                 reason=reason or "tuned by an admin",
                 source="admin",
@@ -270,13 +279,15 @@ class PersonalityService:
 
     # --- internals -------------------------------------------------------------------
 
-    async def _ensure_for_read(self, session: AsyncSession, *, user_id: str) -> None:
-        # Reads never create users, but an existing user gets their companion.
+    async def _ensure_for_read(self, session: AsyncSession, *, user_id: str) -> CompanionProfile:
+        """The user's active companion; reads never create users, but an existing user
+        gets their first companion."""
         await users.get_user(session, user_id=user_id)
         await self._ensure(session, user_id=user_id, now=datetime.now(UTC))
+        return await repo.get_companion(session, user_id=user_id)
 
     async def _ensure(self, session: AsyncSession, *, user_id: str, now: datetime) -> None:
-        if await session.get(CompanionProfile, user_id) is not None:
+        if await repo.has_companion(session, user_id=user_id):
             return
         preset = self.settings.default_personality_preset
         traits = resolve_big_five(preset)
@@ -297,13 +308,12 @@ class PersonalityService:
         self, session: AsyncSession, *, user_id: str, now: datetime
     ) -> CompanionState:
         companion = await repo.get_companion(session, user_id=user_id)
-        row = await repo.current_state(session, user_id=user_id)
-        levels = {
-            n.need_type: _level(n, now) for n in await repo.get_needs(session, user_id=user_id)
-        }
+        row = await repo.current_state(session, companion_id=companion.id)
+        needs = await repo.get_needs(session, companion_id=companion.id)
+        levels = {n.need_type: _level(n, now) for n in needs}
         pad = self.mood_at(row, levels, now=now)
-        quirks = await repo.get_quirks(session, user_id=user_id, active_only=True)
-        style_row = await repo.current_style(session, user_id=user_id)
+        quirks = await repo.get_quirks(session, companion_id=companion.id, active_only=True)
+        style_row = await repo.current_style(session, companion_id=companion.id)
         style = {t: getattr(style_row, t) for t in STYLE_TRAITS}
         pressing = urgent(levels, threshold=PROMPT_THRESHOLD)
         emotion = emotion_label(pad)
@@ -320,6 +330,7 @@ class PersonalityService:
         )
         return CompanionState(
             user_id=user_id,
+            companion_id=companion.id,
             name=companion.name,
             preset=companion.preset,
             big_five=_big_five(row),
@@ -349,12 +360,12 @@ class PersonalityService:
         )
 
     async def _observe_reply(
-        self, session: AsyncSession, *, user_id: str, reply: str, now: datetime
+        self, session: AsyncSession, *, companion_id: int, reply: str, now: datetime
     ) -> None:
         seen = reply_traits(reply)
         if not seen:
             return
-        for quirk in await repo.get_quirks(session, user_id=user_id, active_only=True):
+        for quirk in await repo.get_quirks(session, companion_id=companion_id, active_only=True):
             if quirk.name in seen:
                 quirk.last_observed = now
                 quirk.observation_count += 1

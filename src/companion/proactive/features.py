@@ -58,6 +58,7 @@ ul AS MATERIALIZED (
 nd AS (
   SELECT n.user_id, {_NEED_COLS}
   FROM needs n JOIN ul ON ul.id = n.user_id
+  JOIN companions c ON c.id = n.companion_id AND c.is_active
   WHERE least(1.0, n.current_level + greatest(0, extract(epoch FROM :now - n.last_updated)
         / 3600.0) * {max(NEED_RATES.values())}) >= n.trigger_threshold
   GROUP BY 1
@@ -123,7 +124,8 @@ rows AS (
     ORDER BY i.timestamp DESC LIMIT 1
   ) la ON true
   LEFT JOIN nd ON nd.user_id = ul.id
-  LEFT JOIN personality_state ps ON ps.user_id = ul.id AND ps.is_current
+  LEFT JOIN companions co ON co.user_id = ul.id AND co.is_active
+  LEFT JOIN personality_state ps ON ps.companion_id = co.id AND ps.is_current
   LEFT JOIN pa ON pa.user_id = ul.id
 )
 SELECT array_agg(id ORDER BY id) AS user_id, {{aggs}} FROM rows

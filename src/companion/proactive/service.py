@@ -47,7 +47,7 @@ from companion.proactive.patterns import is_stale, refresh_patterns
 from companion.proactive.thinking import think_and_write
 from companion.settings import BehaviourSettings
 from companion.store.database import Database
-from companion.store.models import Conversation, User
+from companion.store.models import CompanionProfile, Conversation, User
 from companion.store.repositories import conversations, interactions, users
 
 __all__ = ["ProactiveService", "ProactiveSettingsView"]
@@ -226,7 +226,14 @@ class ProactiveService:
                 log.info("proactive memory lookup failed: %s", type(exc).__name__)
         hours = float(f.hours_since_activity[i])
         pleasure = float(f.pad[0][i])
+        async with self.db.session() as session:  # the active companion is the writer
+            name = await session.scalar(
+                select(CompanionProfile.name).where(
+                    CompanionProfile.user_id == user_id, CompanionProfile.is_active
+                )
+            )
         return ThoughtContext(
+            name=name or "Companion",
             memories=memories,
             urgent_needs=urgent,
             emotion=str(ps.ctx.get("emotion_label", i) or "neutral"),

@@ -54,6 +54,7 @@ def _context_text(ctx: ThoughtContext) -> str:
     needs = ", ".join(ctx.urgent_needs) or "none"
     since = "unknown" if ctx.hours_since_activity is None else f"{ctx.hours_since_activity:.0f}"
     return (
+        f"You are {ctx.name}, the user's companion (the user is someone else).\n"
         f"What you remember about the user:\n{memories}\n"
         f"Your urgent needs: {needs}. Your mood: {ctx.emotion}.\n"
         f"Hours since the user was last active: {since}. Reason to reach out: {ctx.trigger}."

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "UserId", "created_at_column", "user_id_column"]
+__all__ = ["Base", "UserId", "companion_id_column", "created_at_column", "user_id_column"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -33,6 +33,15 @@ def user_id_column(*, index: bool = False) -> Mapped[str]:
 
     return mapped_column(
         String(100), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=index
+    )
+
+
+def companion_id_column(*, nullable: bool = False) -> Mapped[int]:
+    """The ``companion_id`` of a row owned by one companion (deleted with it)."""
+    from sqlalchemy import BigInteger, ForeignKey
+
+    return mapped_column(
+        BigInteger, ForeignKey("companions.id", ondelete="CASCADE"), nullable=nullable
     )
 
 

@@ -1,6 +1,7 @@
 """The user's pages: ``/chat`` (conversations, streaming, mood, what I remembered)
-and ``/me/settings`` (companion name and preset, proactive messages, quiet hours,
-timezone). Replies stream from ``/api/chat/stream`` with the session cookie."""
+and ``/me/settings`` (which companion to talk with, its name and preset, proactive
+messages, quiet hours, timezone). Replies stream from ``/api/chat/stream`` with the
+session cookie."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 
 from companion.api.deps import RuntimeDep
 from companion.errors import CompanionError, ConfigError, InvalidInput, NotFound
+from companion.personality.companions import activate_companion, list_companions
 from companion.personality.core.presets import PRESETS
 from companion.proactive import ProactiveService
 from companion.runtime import Runtime
@@ -99,12 +101,34 @@ async def remembered(
 @router.get("/me/settings")
 async def settings_page(request: Request, runtime: RuntimeDep, session: UserSessionDep) -> Response:
     """Companion name and preset, proactive messages, quiet hours, timezone."""
-    current = await personality_service(runtime).current(user_id=session.user_id)
+    personality = personality_service(runtime)
+    current = await personality.current(user_id=session.user_id)
+    companions = await list_companions(personality, user_id=session.user_id)
     proactive = await _proactive(runtime).get_settings(session.user_id)
     return await render(
         request, runtime, "me/settings.html", session, companion=current,
-        proactive=proactive, presets=sorted(PRESETS), nav="settings",
+        companions=companions, proactive=proactive, presets=sorted(PRESETS), nav="settings",
     )  # fmt: skip
+
+
+@router.post("/me/companion")
+async def switch_companion(
+    request: Request, runtime: RuntimeDep, session: UserSessionDep
+) -> Response:
+    """Switch to another of the user's companions (the settings page's first form)."""
+    form = await checked_form(request, session)
+    raw = str(form.get("companion") or "")
+    try:
+        if not raw.isdigit():
+            raise InvalidInput("companion: choose one of your companions")
+        chosen = await activate_companion(
+            personality_service(runtime), user_id=session.user_id, companion_id=int(raw)
+        )
+        message = f"You're now talking with {chosen['name']}."
+    except CompanionError as exc:
+        message = f"Not switched: {exc.message}"
+    await flash(runtime, session, message)
+    return redirect("/me/settings")
 
 
 @router.post("/me/settings")

@@ -18,7 +18,7 @@ from tests.unit.discord.discord_fakes import FakeInteraction, FakeUser
 
 from companion.channels import InProcessClient
 from companion.channels.discord import CompanionBot
-from companion.errors import InvalidInput
+from companion.errors import InvalidInput, NotFound
 from companion.runtime import Runtime
 from companion.store.repositories import users
 
@@ -105,3 +105,49 @@ async def test_inprocess_client_uses_the_real_services(live: tuple[CompanionBot,
     assert await client.last_channel(user_id, "discord") is None
     exported = await client.export(user_id)
     assert user_id in str(exported)
+
+
+async def test_companion_list_and_switch_are_the_callers_own(
+    live: tuple[CompanionBot, Runtime],
+) -> None:
+    from companion.personality.companions import new_companion
+
+    bot, own = live
+    alice_id, bob_id = 4242, 4343
+    user_id = f"discord:{alice_id}"
+    await bot.companion.status(user_id)  # first contact: the default companion
+    await new_companion(own.personality, user_id=user_id, name="Nova", preset="supportive_friend")  # type: ignore[arg-type]
+
+    group = bot.tree.get_command("companion")
+    listing = group.get_command("list")  # type: ignore[union-attr]
+    alice = FakeInteraction(bot, FakeUser(alice_id))
+    await listing.callback(listing.binding, alice)  # type: ignore[union-attr]
+    reply = alice.replies[-1]
+    assert reply["ephemeral"] is True
+    assert (
+        "Companion" in reply["embed"].description
+        and "Nova** (active)" in reply["embed"].description
+    )
+    view = reply["view"]
+    assert type(view).__name__ == "CompanionPicker"
+    assert [o.label for o in view.pick.options] == ["Companion", "Nova"]
+    # Bob cannot use Alice's menu.
+    assert await view.interaction_check(FakeInteraction(bot, FakeUser(bob_id))) is False
+    first = next(int(o.value) for o in view.pick.options if o.label == "Companion")
+    click = FakeInteraction(bot, FakeUser(alice_id))
+    await view.choose(click, first)
+    assert click.replies[-1]["content"] == "You're now talking with Companion."
+    assert (await bot.companion.status(user_id)).name == "Companion"
+
+    # /companion switch by name; an unknown one is "not found", nothing changes.
+    switch = group.get_command("switch")  # type: ignore[union-attr]
+    await switch.callback(
+        switch.binding, FakeInteraction(bot, FakeUser(alice_id)), companion="nova"
+    )  # type: ignore[union-attr]
+    assert (await bot.companion.status(user_id)).name == "Nova"
+    with pytest.raises(NotFound):
+        await switch.callback(
+            switch.binding, FakeInteraction(bot, FakeUser(alice_id)), companion="Zed"
+        )  # type: ignore[union-attr]
+    # Bob's list is his own (his first companion only).
+    assert [c.name for c in await bot.companion.companions(f"discord:{bob_id}")] == ["Companion"]

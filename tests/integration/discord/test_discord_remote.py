@@ -53,6 +53,14 @@ async def test_remote_client_acts_for_discord_users(
         view = await client.personality(alice)
         assert view.preset == "creative_collaborator" and len(view.big_five) == 5
 
+        (mine,) = await client.companions(alice)
+        assert mine.active and mine.name == view.name
+        assert (await client.switch_companion(alice, mine.id)).active
+        with pytest.raises(NotFound):
+            await client.switch_companion(alice, mine.id + 10_000)
+        with pytest.raises(NotFound):  # Bob has never spoken: no companions to list
+            await client.companions(bob)
+
         info = ChannelInfo("discord", "111", "9001", "guild", "42")
         await client.remember_channel(alice, info)
         assert await client.last_channel(alice, "discord") == info

@@ -41,8 +41,11 @@ async def habitual_user(
             )
         await session.execute(
             text(
-                "INSERT INTO needs (user_id, need_type, current_level, last_updated) "
-                "VALUES (:u, 'social', :lv, :now)"
+                "WITH c AS (INSERT INTO companions (user_id, is_active, openness, "
+                "conscientiousness, extraversion, agreeableness, neuroticism) "
+                "VALUES (:u, true, 0.5, 0.5, 0.5, 0.5, 0.5) RETURNING id) "
+                "INSERT INTO needs (user_id, companion_id, need_type, current_level, "
+                "last_updated) SELECT :u, c.id, 'social', :lv, :now FROM c"
             ),
             {"u": user_id, "lv": need, "now": NOW},
         )

@@ -72,8 +72,8 @@ async def test_indexes_from_the_design(database_url: str) -> None:
     )
     assert "USING hnsw (embedding vector_cosine_ops)" in indexes
     assert "USING gin (tsv)" in indexes
-    # A partial unique index (one current row per user), so history rows are unlimited.
-    current = "ux_personality_state_current ON public.personality_state USING btree (user_id)"
+    # A partial unique index, so history rows are unlimited: one current row per companion.
+    current = "ux_personality_state_current ON public.personality_state USING btree (companion_id)"
     assert f"{current} WHERE is_current" in indexes
     # Two separate GIN indexes.
     assert "ix_interactions_pad_before ON public.interactions USING gin (pad_before)" in indexes

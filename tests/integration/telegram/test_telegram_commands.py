@@ -30,7 +30,7 @@ async def test_commands_are_registered_with_admin_extras(live: Live) -> None:
     admin = next(c for c in calls if c.params["scope"]["type"] == "chat")
     names = [c["command"] for c in everyone.params["commands"]]
     assert names == [
-        "start", "memories", "forget", "personality", "proactive", "reset", "export",
+        "start", "companion", "memories", "forget", "personality", "proactive", "reset", "export",
         "deletemydata", "help",
     ]  # fmt: skip
     assert int(admin.params["scope"]["chat_id"]) == ADMIN
@@ -162,3 +162,39 @@ async def test_delete_my_data_asks_first_and_erases_only_the_owner(live: Live) -
         )
     assert left == 0
     assert "maps" in await live.say(BOB, "/memories")
+
+
+async def test_start_and_companion_offer_the_users_companions(live: Live) -> None:
+    from companion.personality.companions import new_companion
+
+    user_id = f"{texts.USER_PREFIX}{ALICE}"
+    first = await live.say(ALICE, "/companion")  # first contact: the default companion
+    assert "<b>Companion</b> (talking now)" in first
+    nova = await new_companion(
+        live.runtime.personality,  # type: ignore[arg-type]
+        user_id=user_id, name="Nova", preset="supportive_friend",
+    )  # fmt: skip
+
+    # /start now offers the choice of companions above the presets.
+    live.telegram.private_message(ALICE, "/start")
+    calls = await live.telegram.wait_for("sendMessage", chat_id=ALICE, count=2)
+    welcome = calls[-1]
+    assert "You have 2 companions" in welcome.text and "Nova" in welcome.text
+    buttons = _buttons(welcome)
+    choice = [b for b in buttons if b.startswith("companion:")]
+    assert len(choice) == 2 and f"companion:{ALICE}:{nova['id']}" in choice
+    assert buttons[len(choice) :] == [f"preset:{ALICE}:{p}" for p in texts.PRESETS]
+
+    # Bob cannot press Alice's button; Alice switches back to her first companion.
+    other = next(b for b in choice if b != f"companion:{ALICE}:{nova['id']}")
+    refused = await _press(live, BOB, other)
+    assert refused.params["text"] == texts.FOREIGN_BUTTON
+    done = await _press(live, ALICE, other)
+    assert "now talking with <b>Companion</b>" in done.text
+    listing = await live.say(ALICE, "/companion")
+    assert "<b>Companion</b> (talking now)" in listing and "• Nova" in listing
+
+    # A companion id that is not hers changes nothing.
+    foreign = await _press(live, ALICE, f"companion:{ALICE}:999999")
+    assert "couldn" in foreign.params["text"].lower() or "not" in foreign.params["text"].lower()
+    assert "<b>Companion</b> (talking now)" in await live.say(ALICE, "/companion")

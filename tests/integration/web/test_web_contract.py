@@ -250,3 +250,46 @@ async def test_static_files_and_no_directory_access(client: AsyncClient) -> None
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert (await client.get("/static/..%2Froutes.py")).status_code == 404
     assert (await client.get("/static/routes.py")).status_code == 404
+
+
+async def test_settings_page_shows_and_switches_the_active_companion(
+    client: AsyncClient, runtime: Any
+) -> None:
+    from companion.personality.companions import list_companions, new_companion
+
+    secret = await _key(runtime, "carol")
+    await client.post("/chat/login", data={"api_key": secret})
+    csrf = _csrf((await client.get("/chat")).text)
+    # One companion: no switch form.
+    assert 'action="/me/companion"' not in (await client.get("/me/settings")).text
+    nova = await new_companion(
+        runtime.personality, user_id="carol", name="Nova", preset="supportive_friend"
+    )
+    page = (await client.get("/me/settings")).text
+    assert 'action="/me/companion"' in page
+    assert f'<option value="{nova["id"]}" selected>Nova</option>' in page
+    first = next(
+        c
+        for c in await list_companions(runtime.personality, user_id="carol")
+        if c["id"] != nova["id"]
+    )
+
+    # Without the CSRF token nothing switches; with it, the first companion is back.
+    refused = await client.post("/me/companion", data={"companion": str(first["id"])})
+    assert refused.status_code == 403
+    switched = await client.post(
+        "/me/companion", data={"csrf_token": csrf, "companion": str(first["id"])}
+    )
+    assert switched.status_code == 303
+    shown = (await client.get("/me/settings")).text
+    assert f"You're now talking with {first['name']}." in shown.replace("&#39;", "'")
+    assert f'value="{first["name"]}"' in shown  # the name field is the active one's
+    # Someone else's (or no) companion: a message, and nothing changes.
+    await client.post("/me/companion", data={"csrf_token": csrf, "companion": "999999"})
+    assert "Not switched" in (await client.get("/me/settings")).text
+    active = [
+        c["name"]
+        for c in await list_companions(runtime.personality, user_id="carol")
+        if c["active"]
+    ]
+    assert active == [first["name"]]

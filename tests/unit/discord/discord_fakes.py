@@ -8,13 +8,14 @@ from typing import Any
 
 from companion.channels import (
     ChannelInfo,
+    CompanionItem,
     MemoryItem,
     PersonalityView,
     ProactiveSettings,
     Status,
 )
 from companion.conversation.types import TurnRequest, TurnResult
-from companion.errors import InvalidInput
+from companion.errors import InvalidInput, NotFound
 
 
 def _check_quiet(text: str) -> str:
@@ -34,6 +35,7 @@ class FakeClient:
         self.memory: dict[str, list[MemoryItem]] = {}
         self.settings: dict[str, ProactiveSettings] = {}
         self.presets: dict[str, str] = {}
+        self.active: dict[str, int] = {}
         self.resets: list[tuple[str, str | None]] = []
         self.hold: asyncio.Event | None = None
         self.started = asyncio.Event()
@@ -63,6 +65,16 @@ class FakeClient:
     async def setup(self, user_id: str, preset: str) -> Status:
         self.presets[user_id] = preset
         return await self.status(user_id)
+
+    async def companions(self, user_id: str) -> list[CompanionItem]:
+        active = self.active.get(user_id, 1)
+        return [CompanionItem(i, n, i == active) for i, n in ((1, "Ava"), (2, "Bo"))]
+
+    async def switch_companion(self, user_id: str, companion_id: int) -> CompanionItem:
+        if companion_id not in (1, 2):
+            raise NotFound(f"user {user_id!r} has no companion {companion_id}")
+        self.active[user_id] = companion_id
+        return next(c for c in await self.companions(user_id) if c.id == companion_id)
 
     async def memories(
         self, user_id: str, *, query: str | None = None, limit: int = 10

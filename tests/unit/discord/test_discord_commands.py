@@ -42,6 +42,8 @@ def test_every_command_is_registered(bot: CompanionBot) -> None:
     assert {
         "companion status",
         "companion setup",
+        "companion list",
+        "companion switch",
         "memories recent",
         "memories search",
         "forget",

@@ -50,3 +50,13 @@ async def test_incapable_model_is_not_called() -> None:
     chat.capable = False  # type: ignore[misc]
     thought, _ = await think_and_write(CTX, chat=chat, user_id="api:a", now=NOW)
     assert thought.source == "rules" and chat.requests == []
+
+
+async def test_the_active_companion_writes_under_its_own_name() -> None:
+    from dataclasses import replace
+
+    chat = FakeChat()
+    chat.enqueue(json.dumps(THOUGHT), "Good luck on Friday!")
+    await think_and_write(replace(CTX, name="Nova"), chat=chat, user_id="api:a", now=NOW)
+    assert "You are Nova" in chat.requests[0].messages[-1].content
+    assert "You are Nova" in chat.requests[1].messages[-1].content

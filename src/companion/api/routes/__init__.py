@@ -10,6 +10,7 @@ from companion.api.routes import (
     admin,
     channels,
     chat,
+    companions,
     deliveries,
     health,
     keys,
@@ -46,4 +47,5 @@ ROUTERS: list[APIRouter] = [
     keys.router,
     deliveries.router,
     persona.router,
+    companions.router,
 ]

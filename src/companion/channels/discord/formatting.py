@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import discord
 
-from companion.channels.client import MemoryItem, PersonalityView, ProactiveSettings, Status
+from companion.channels.client import (
+    CompanionItem,
+    MemoryItem,
+    PersonalityView,
+    ProactiveSettings,
+    Status,
+)
 
-__all__ = ["memories_text", "personality_embed", "proactive_text", "status_embed"]
+__all__ = [
+    "companions_embed",
+    "memories_text",
+    "personality_embed",
+    "proactive_text",
+    "status_embed",
+]
 
 _COLOUR = discord.Colour.teal()
 
@@ -29,6 +41,18 @@ def status_embed(status: Status) -> discord.Embed:
     needs = ", ".join(status.urgent_needs) if status.urgent_needs else "nothing pressing"
     embed.add_field(name="Urgent needs", value=needs, inline=False)
     embed.set_footer(text=f"personality: {status.preset}")
+    return embed
+
+
+def companions_embed(items: list[CompanionItem]) -> discord.Embed:
+    """``/companion list``: every companion of the user, the active one marked."""
+    lines = [
+        f"{'▶' if c.active else '•'} **{discord.utils.escape_markdown(c.name)}**"
+        f"{' (active)' if c.active else ''}{' · private' if c.private else ''} · id {c.id}"
+        for c in items
+    ]
+    embed = discord.Embed(title="Your companions", description="\n".join(lines), colour=_COLOUR)
+    embed.set_footer(text="Pick one below to switch; each keeps its own mood and history.")
     return embed
 
 

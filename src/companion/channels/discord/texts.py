@@ -12,6 +12,7 @@ __all__ = [
     "FORGET_CANCELLED",
     "NOT_ADMIN",
     "PRESETS",
+    "switched",
     "user_id_for",
 ]
 
@@ -33,6 +34,11 @@ NOT_ADMIN = "That one is only for the people who look after me."
 
 #: The personality presets (DECISIONS.md#presets); the personality engine owns their values.
 PRESETS = ("curious_companion", "supportive_friend", "intellectual_mentor", "creative_collaborator")
+
+
+def switched(name: str) -> str:
+    """After ``/companion switch``: who answers from now on."""
+    return f"You're now talking with {name}."
 
 
 def user_id_for(discord_user_id: int) -> str:

@@ -50,6 +50,7 @@ _TAG = re.compile(r"<[^>]+>")
 
 HANDLERS = (
     "companion.channels.telegram.handlers.account",
+    "companion.channels.telegram.handlers.companions",
     "companion.channels.telegram.handlers.memories",
     "companion.channels.telegram.handlers.personality",
     "companion.channels.telegram.handlers.proactive",

@@ -30,6 +30,7 @@ _MAX_INCIDENT = 120
 #: (command, description) as registered with ``setMyCommands``, in menu order.
 USER_COMMANDS = (
     ("start", "Meet your companion and choose its personality"),
+    ("companion", "Your companions: switch between them"),
     ("memories", "What I remember (add words to search)"),
     ("forget", "Forget one memory, or all of them"),
     ("personality", "My mood, traits and needs"),
@@ -57,12 +58,19 @@ def _pad_lines(pad: dict[str, float]) -> str:
     )
 
 
-def welcome_text(status: Status) -> str:
+def welcome_text(status: Status, *, companions: int = 1) -> str:
     """``/start``: who the companion is and what to do next."""
     name = escape(status.name)
+    several = (
+        f"You have {companions} companions: tap a name below to talk with another "
+        "(or use /companion).\n\n"
+        if companions > 1
+        else ""
+    )
     return (
         f"Hi, I'm <b>{name}</b> — a companion who remembers what you tell me, "
         "has moods of my own, and sometimes writes first.\n\n"
+        f"{several}"
         f"Right now I'm a <i>{escape(status.preset.replace('_', ' '))}</i>. "
         "Pick the personality you'd like me to have below, set your time zone with "
         "<code>/proactive timezone Europe/Paris</code>, or just say hello.\n\n"

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from companion.store.base import Base, created_at_column, user_id_column
+from companion.store.base import Base, companion_id_column, created_at_column, user_id_column
 
 __all__ = ["MEMORY_TYPES", "Memory"]
 
@@ -33,7 +33,9 @@ class Memory(Base):
     """One retrievable memory with its vector, full-text vector, provenance and validity.
 
     A semantic fact is current while ``invalid_at`` is NULL; a contradiction sets
-    ``invalid_at`` and ``superseded_by`` and never deletes the row.
+    ``invalid_at`` and ``superseded_by`` and never deletes the row. Memories belong to
+    the person and are shared by all their companions, except those written while a
+    private companion was talking: ``companion_id`` marks them as that companion's alone.
     """
 
     __tablename__ = "memories"
@@ -47,10 +49,13 @@ class Memory(Base):
         Index("ix_memories_tsv", "tsv", postgresql_using="gin"),
         Index("ix_memories_user_conversation", "user_id", "conversation_id"),
         Index("ix_memories_user_fact_key", "user_id", "fact_key"),
+        Index("ix_memories_companion", "companion_id", postgresql_where="companion_id IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     user_id: Mapped[str] = user_id_column()
+    #: Set only for a private companion's memories (NULL: shared by all the person's companions).
+    companion_id: Mapped[int | None] = companion_id_column(nullable=True)
     memory_type: Mapped[str] = mapped_column(String(16), nullable=False)
     content: Mapped[str] = mapped_column(Text, nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from companion.store.base import Base, created_at_column, user_id_column
+from companion.store.base import Base, companion_id_column, created_at_column, user_id_column
 
 __all__ = ["Need"]
 
@@ -28,19 +28,23 @@ class Need(Base):
 
     __tablename__ = "needs"
     __table_args__ = (
-        UniqueConstraint("user_id", "need_type", name="uq_needs_user_type"),
+        UniqueConstraint("companion_id", "need_type", name="uq_needs_companion_type"),
         CheckConstraint("current_level BETWEEN 0 AND 1", name="level_range"),
         CheckConstraint(
             "need_type IN ('social','intellectual','creative','rest','validation')",
             name="need_type_valid",
         ),
         Index(
-            "ix_needs_urgent", "user_id", "current_level", postgresql_where="current_level > 0.8"
+            "ix_needs_urgent",
+            "companion_id",
+            "current_level",
+            postgresql_where="current_level > 0.8",
         ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = user_id_column()
+    companion_id: Mapped[int] = companion_id_column()
     need_type: Mapped[str] = mapped_column(String(20), nullable=False)
     current_level: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
     baseline_level: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from companion.store.base import Base, created_at_column, user_id_column
+from companion.store.base import Base, companion_id_column, created_at_column, user_id_column
 
 __all__ = ["Quirk"]
 
@@ -31,17 +31,23 @@ class Quirk(Base):
 
     __tablename__ = "quirks"
     __table_args__ = (
-        UniqueConstraint("user_id", "name", name="uq_quirks_user_name"),
+        UniqueConstraint("companion_id", "name", name="uq_quirks_companion_name"),
         CheckConstraint("strength BETWEEN 0 AND 1", name="strength_range"),
         CheckConstraint(
             "category IN ('speech_pattern','behavior','preference')", name="category_valid"
         ),
-        Index("ix_quirks_user_active", "user_id", "is_active"),
-        Index("ix_quirks_strength", "user_id", text("strength DESC"), postgresql_where="is_active"),
+        Index("ix_quirks_companion_active", "companion_id", "is_active"),
+        Index(
+            "ix_quirks_strength",
+            "companion_id",
+            text("strength DESC"),
+            postgresql_where="is_active",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = user_id_column()
+    companion_id: Mapped[int] = companion_id_column()
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     category: Mapped[str] = mapped_column(String(50), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)

@@ -1,4 +1,4 @@
-"""Versioned personality state: one row per change, exactly one current row per user."""
+"""Versioned personality state: one row per change, exactly one current row per companion."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, Index, Strin
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from companion.store.base import Base, created_at_column, user_id_column
+from companion.store.base import Base, companion_id_column, created_at_column, user_id_column
 
 __all__ = ["PersonalityState"]
 
@@ -27,17 +27,18 @@ class PersonalityState(Base):
         *(CheckConstraint(f"{p} BETWEEN -1 AND 1", name=f"{p}_range") for p in _PAD),
         Index(
             "ux_personality_state_current",
-            "user_id",
+            "companion_id",
             unique=True,
             postgresql_where=text("is_current"),
         ),
-        Index("ix_personality_state_timeline", "user_id", "timestamp"),
+        Index("ix_personality_state_timeline", "companion_id", "timestamp"),
         Index("ix_personality_state_pad_baseline", "pad_baseline", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     timestamp: Mapped[datetime] = created_at_column()
     user_id: Mapped[str] = user_id_column()
+    companion_id: Mapped[int] = companion_id_column()
     openness: Mapped[float] = mapped_column(nullable=False)
     conscientiousness: Mapped[float] = mapped_column(nullable=False)
     extraversion: Mapped[float] = mapped_column(nullable=False)

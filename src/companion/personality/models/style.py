@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from companion.store.base import Base, created_at_column, user_id_column
+from companion.store.base import Base, companion_id_column, created_at_column, user_id_column
 
 __all__ = ["StyleTraitVersion"]
 
@@ -21,15 +21,16 @@ class StyleTraitVersion(Base):
     __table_args__ = (
         Index(
             "ux_style_trait_versions_current",
-            "user_id",
+            "companion_id",
             unique=True,
             postgresql_where=text("is_current"),
         ),
-        Index("ix_style_trait_versions_timeline", "user_id", "version"),
+        Index("ix_style_trait_versions_timeline", "companion_id", "version"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = user_id_column()
+    companion_id: Mapped[int] = companion_id_column()
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     warmth: Mapped[int] = mapped_column(Integer, nullable=False)
     curiosity: Mapped[int] = mapped_column(Integer, nullable=False)

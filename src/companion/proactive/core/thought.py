@@ -77,6 +77,7 @@ class ThoughtContext:
         trigger: the score's primary trigger.
         score: the final proactive score.
         hours_since_activity: hours since the user was last active (None: unknown).
+        name: the name of the user's active companion (the one who writes).
     """
 
     memories: Sequence[str] = ()
@@ -86,6 +87,7 @@ class ThoughtContext:
     trigger: str = "general"
     score: float = 0.0
     hours_since_activity: float | None = None
+    name: str = "Companion"
 
 
 @dataclass(frozen=True)

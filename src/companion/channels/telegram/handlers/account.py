@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from companion.channels.telegram import texts
 from companion.channels.telegram.access import Role
 from companion.channels.telegram.formatting import help_text, welcome_text
+from companion.channels.telegram.handlers.companions import companion_rows
 from companion.channels.telegram.markup import escape
 
 if TYPE_CHECKING:
@@ -25,15 +26,18 @@ PRESET_DATA = r"^preset:(\d+):([a-z_]{1,40})$"
 ERASE_DATA = r"^(erase|spare):(\d+)$"
 
 
-def preset_keyboard(account_id: int) -> InlineKeyboardMarkup:
-    """One button per preset, two per row."""
+def preset_keyboard(
+    account_id: int, above: list[list[InlineKeyboardButton]] | None = None
+) -> InlineKeyboardMarkup:
+    """One button per preset, two per row (below the rows ``above``, if any)."""
     buttons = [
         InlineKeyboardButton(
             p.replace("_", " ").capitalize(), callback_data=f"preset:{account_id}:{p}"
         )
         for p in texts.PRESETS
     ]
-    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup([*(above or []), *rows])
 
 
 def erase_keyboard(account_id: int) -> InlineKeyboardMarkup:
@@ -53,11 +57,14 @@ def register(bot: TelegramBot, app: Application[Any, Any, Any, Any, Any, Any]) -
 
     async def start(incoming: Incoming) -> None:
         status = await bot.companion.status(incoming.user_id)
+        items = await bot.companion.companions(incoming.user_id)
+        # Several companions: choosing who to talk with comes first.
+        choice = companion_rows(incoming.account_id, items) if len(items) > 1 else None
         await bot.send(
             incoming.chat_id,
-            welcome_text(status),
+            welcome_text(status, companions=len(items)),
             reply=incoming,
-            keyboard=preset_keyboard(incoming.account_id),
+            keyboard=preset_keyboard(incoming.account_id, choice),
         )
 
     async def choose_preset(incoming: Incoming) -> None:
