@@ -15,7 +15,15 @@ Scenarios (run from the repository root, each prints one JSON object):
     timeout); a fallback model is configured. Share of turns answered.
 ``python bench/reliability.py redis --users 20 --seconds 30``
     Serve with Redis; Redis is killed a third of the way in and restarted at two
-    thirds. Answered / failed turns and every acknowledged turn stored.
+    thirds. Answered / failed turns, every acknowledged turn stored, and how soon
+    the app is back on Redis.
+``python bench/reliability.py postgres --users 20 --seconds 40 --mode restart``
+    PostgreSQL restarted (or killed, or an external server stopped and started)
+    mid-run: answered / failed turns, recovery time, nothing acknowledged lost
+    (``bench/reliability_postgres.py``).
+``python bench/reliability.py schema --examples 200``
+    schemathesis over the OpenAPI spec of a running ``companion serve``, many
+    examples per operation: every 5xx is listed (``bench/reliability_schema.py``).
 
 The LLM is ``bench/reliability_llm.py`` on loopback (instant, or paced and faulty).
 Each run gets a temporary ``COMPANION_HOME`` with its own embedded PostgreSQL.
@@ -393,6 +401,25 @@ async def fallback(users: int, seconds: float) -> dict[str, Any]:
         stack.close()
 
 
+async def _back_on_redis(url: str, deadline: float) -> float | None:
+    """Seconds from the restart until the app writes to the new (empty) Redis again."""
+    from redis.asyncio import Redis
+
+    started = time.monotonic()
+    client = Redis.from_url(url)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if await client.dbsize() > 0:
+                    return round(time.monotonic() - started, 2)
+            except Exception:  # still starting
+                pass
+            await asyncio.sleep(0.05)
+        return None
+    finally:
+        await client.aclose()
+
+
 async def redis(users: int, seconds: float) -> dict[str, Any]:
     stack = Stack(llm_args=[])
     try:
@@ -415,21 +442,29 @@ async def redis(users: int, seconds: float) -> dict[str, Any]:
             await asyncio.sleep(seconds / 3)
             during = counts["answered"] - before
             stack.start_redis()
+            back_on_redis_s = await _back_on_redis(stack.env["REDIS_URL"], deadline)
             await load
         audit = await _audit(stack, acked)
         return {"scenario": "redis killed at 1/3, restarted at 2/3", "users": users,
-                "answered_while_redis_down": during, **counts, **audit}  # fmt: skip
+                "answered_while_redis_down": during, "back_on_redis_s": back_on_redis_s,
+                **counts, **audit}  # fmt: skip
     finally:
         stack.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", choices=["kill", "disconnect", "fallback", "redis"])
+    parser.add_argument(
+        "scenario", choices=["kill", "disconnect", "fallback", "redis", "postgres", "schema"]
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--stop", action="store_true", help="TURN_ON_DISCONNECT=stop")
+    parser.add_argument("--mode", choices=["restart", "kill", "external"], default="restart")
+    parser.add_argument("--down", type=float, default=5, help="postgres external: seconds down")
+    parser.add_argument("--examples", type=int, default=50, help="schema: examples per operation")
+    parser.add_argument("--seed", type=int, default=21, help="schema: the random seed")
     args = parser.parse_args()
     if args.scenario == "kill":
         result = asyncio.run(kill(args.users, args.seconds))
@@ -437,8 +472,16 @@ def main() -> None:
         result = asyncio.run(disconnect(args.users, args.turns, args.stop))
     elif args.scenario == "fallback":
         result = asyncio.run(fallback(args.users, args.seconds))
-    else:
+    elif args.scenario == "redis":
         result = asyncio.run(redis(args.users, args.seconds))
+    elif args.scenario == "postgres":
+        from reliability_postgres import postgres
+
+        result = asyncio.run(postgres(args.users, args.seconds, args.mode, args.down))
+    else:
+        from reliability_schema import schema
+
+        result = schema(args.examples, args.seed)
     print(json.dumps(result, indent=2))
 
 
