@@ -41,7 +41,7 @@ def _sweep(stack: Stack, examples: int, random_seed: int) -> dict[str, Any]:
     admin_key_ids = {
         str(item["id"])
         for item in httpx.get(
-            f"{stack.base}/api/keys",
+            f"{stack.base}/api/admin/keys",
             params={"user_id": "bench-admin"},
             headers=headers,
             timeout=30,
@@ -68,7 +68,7 @@ def _sweep(stack: Stack, examples: int, random_seed: int) -> dict[str, Any]:
         @given(case=operation.as_strategy())
         def check(case: schemathesis.Case) -> None:
             if (
-                case.path.startswith("/api/keys/")
+                case.path.startswith("/api/admin/keys/")
                 and str((case.path_parameters or {}).get("key_id")) in admin_key_ids
             ):
                 return  # keep the key this sweep runs with
