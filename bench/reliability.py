@@ -231,11 +231,18 @@ async def _audit(
 
 
 async def _turns(
-    client: httpx.AsyncClient, user: int, deadline: float, acked: list[int], counts: dict[str, int]
+    client: httpx.AsyncClient,
+    user: int,
+    deadline: float,
+    acked: list[int],
+    counts: dict[str, int],
+    answered_at: list[tuple[float, float]] | None = None,
 ) -> None:
+    """Turns until ``deadline``; ``answered_at`` gets (sent, done) of each answered one."""
     turn = 0
     while time.monotonic() < deadline:
         turn += 1
+        sent = time.monotonic()
         try:
             response = await client.post(
                 "/api/chat/message",
@@ -248,6 +255,8 @@ async def _turns(
         if response.status_code == 200:
             acked.append(int(response.json()["interaction_id"]))
             counts["answered"] += 1
+            if answered_at is not None:
+                answered_at.append((sent, time.monotonic()))
         else:
             counts[f"http_{response.status_code}"] = (
                 counts.get(f"http_{response.status_code}", 0) + 1
@@ -429,14 +438,16 @@ async def redis(users: int, seconds: float) -> dict[str, Any]:
         await _warm(stack, users)
         acked: list[int] = []
         counts = _counts()
+        answered_at: list[tuple[float, float]] = []
         async with stack.client(users) as client:
             deadline = time.monotonic() + seconds
             load = asyncio.gather(
-                *(_turns(client, u, deadline, acked, counts) for u in range(users))
+                *(_turns(client, u, deadline, acked, counts, answered_at) for u in range(users))
             )
             await asyncio.sleep(seconds / 3)
             before = counts["answered"]
             assert stack.redis is not None
+            killed_at = time.monotonic()
             stack.redis.send_signal(signal.SIGKILL)
             stack.redis.wait()
             await asyncio.sleep(seconds / 3)
@@ -445,8 +456,17 @@ async def redis(users: int, seconds: float) -> dict[str, Any]:
             back_on_redis_s = await _back_on_redis(stack.env["REDIS_URL"], deadline)
             await load
         audit = await _audit(stack, acked)
+        # Recovery: from the kill to the end of the first turn sent after it and answered
+        # (a turn's latency when nothing waits for Redis).
+        after_kill = [done for sent, done in answered_at if sent >= killed_at]
+        latencies = sorted(done - sent for sent, done in answered_at if done < killed_at)
         return {"scenario": "redis killed at 1/3, restarted at 2/3", "users": users,
-                "answered_while_redis_down": during, "back_on_redis_s": back_on_redis_s,
+                "answered_while_redis_down": during,
+                "first_turn_after_kill_s": (
+                    round(min(after_kill) - killed_at, 2) if after_kill else None),
+                "turn_p50_before_s": (
+                    round(latencies[len(latencies) // 2], 2) if latencies else None),
+                "back_on_redis_s": back_on_redis_s,
                 **counts, **audit}  # fmt: skip
     finally:
         stack.close()
