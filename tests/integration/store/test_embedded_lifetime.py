@@ -132,10 +132,20 @@ def test_the_only_holder_killed_with_kill_9_is_noticed_by_the_watchdog(home: Pat
     assert not list((home / "run" / "holders").iterdir())  # the dead holder was pruned
 
 
+def _ready(pgdata: Path) -> bool:
+    """Whether a server runs on ``pgdata`` and its postmaster.pid says it is ready
+    (the file is written line by line while it starts)."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return False
+    return server_running(pgdata) and len(lines) >= 8 and lines[7].strip() == "ready"
+
+
 def _wait_running(pgdata: Path, *, within: float = 120.0) -> bool:
-    """Poll until a server runs on ``pgdata`` again; False if none does within ``within`` s."""
+    """Poll until a server is ready on ``pgdata`` again; False if none is within ``within`` s."""
     deadline = time.monotonic() + within
-    while not server_running(pgdata):
+    while not _ready(pgdata):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
