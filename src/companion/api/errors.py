@@ -101,16 +101,23 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return _reply(request, "HTTPError", str(exc.detail), exc.status_code, exc.headers)
 
 
+async def _bad_json(request: Request, exc: Exception) -> JSONResponse:
+    # A route that reads the body itself (documents): the client's fault, a 422.
+    assert isinstance(exc, json.JSONDecodeError)
+    return _reply(request, "InvalidInput", f"request body is not valid JSON: {exc.msg}", 422)
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    # The pool had no free connection in time: busy, not broken.
+    log.warning("database connection pool exhausted")
+    message = "the database is busy; try again shortly"
+    return _reply(request, "DatabaseUnavailable", message, 503, {"Retry-After": "1"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Classified by type only, never by the text of the message: input PostgreSQL
     # cannot store is refused before routing (``api.input_guard``), so a database
     # error here is a real fault.
-    if isinstance(exc, json.JSONDecodeError):  # a route that reads the body itself
-        return _reply(request, "InvalidInput", f"request body is not valid JSON: {exc.msg}", 422)
-    if isinstance(exc, SQLAlchemyTimeoutError):  # the pool had no free connection in time
-        log.warning("database connection pool exhausted")
-        message = "the database is busy; try again shortly"
-        return _reply(request, "DatabaseUnavailable", message, 503, {"Retry-After": "1"})
     log.exception("unhandled error")
     return _reply(request, "InternalError", "internal error; see the server log", 500)
 
@@ -120,4 +127,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.CompanionError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    # Handlers of specific types answer and are done; the catch-all ``Exception``
+    # handler also has the server log the error as a crash, which these are not.
+    app.add_exception_handler(json.JSONDecodeError, _bad_json)
+    app.add_exception_handler(SQLAlchemyTimeoutError, _pool_exhausted)
     app.add_exception_handler(Exception, _unexpected)

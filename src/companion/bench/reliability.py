@@ -15,7 +15,15 @@ Scenarios (``companion bench reliability …`` runs them; each prints one JSON o
     timeout); a fallback model is configured. Share of turns answered.
 ``python -m companion.bench.reliability redis --users 20 --seconds 30``
     Serve with Redis; Redis is killed a third of the way in and restarted at two
-    thirds. Answered / failed turns and every acknowledged turn stored.
+    thirds. Answered / failed turns, every acknowledged turn stored, and how soon
+    the app is back on Redis.
+``python bench/reliability.py postgres --users 20 --seconds 40 --mode restart``
+    PostgreSQL restarted (or killed, or an external server stopped and started)
+    mid-run: answered / failed turns, recovery time, nothing acknowledged lost
+    (``bench/reliability_postgres.py``).
+``python bench/reliability.py schema --examples 200``
+    schemathesis over the OpenAPI spec of a running ``companion serve``, many
+    examples per operation: every 5xx is listed (``bench/reliability_schema.py``).
 
 The LLM is ``companion.bench.reliability_llm`` on loopback (instant, or paced and faulty).
 Each run gets a temporary ``COMPANION_HOME`` with its own embedded PostgreSQL.
@@ -222,11 +230,18 @@ async def _audit(
 
 
 async def _turns(
-    client: httpx.AsyncClient, user: int, deadline: float, acked: list[int], counts: dict[str, int]
+    client: httpx.AsyncClient,
+    user: int,
+    deadline: float,
+    acked: list[int],
+    counts: dict[str, int],
+    answered_at: list[tuple[float, float]] | None = None,
 ) -> None:
+    """Turns until ``deadline``; ``answered_at`` gets (sent, done) of each answered one."""
     turn = 0
     while time.monotonic() < deadline:
         turn += 1
+        sent = time.monotonic()
         try:
             response = await client.post(
                 "/api/chat/message",
@@ -239,6 +254,8 @@ async def _turns(
         if response.status_code == 200:
             acked.append(int(response.json()["interaction_id"]))
             counts["answered"] += 1
+            if answered_at is not None:
+                answered_at.append((sent, time.monotonic()))
         else:
             counts[f"http_{response.status_code}"] = (
                 counts.get(f"http_{response.status_code}", 0) + 1
@@ -392,6 +409,25 @@ async def fallback(users: int, seconds: float) -> dict[str, Any]:
         stack.close()
 
 
+async def _back_on_redis(url: str, deadline: float) -> float | None:
+    """Seconds from the restart until the app writes to the new (empty) Redis again."""
+    from redis.asyncio import Redis
+
+    started = time.monotonic()
+    client = Redis.from_url(url)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if await client.dbsize() > 0:
+                    return round(time.monotonic() - started, 2)
+            except Exception:  # still starting
+                pass
+            await asyncio.sleep(0.05)
+        return None
+    finally:
+        await client.aclose()
+
+
 async def redis(users: int, seconds: float) -> dict[str, Any]:
     stack = Stack(llm_args=[])
     try:
@@ -401,34 +437,53 @@ async def redis(users: int, seconds: float) -> dict[str, Any]:
         await _warm(stack, users)
         acked: list[int] = []
         counts = _counts()
+        answered_at: list[tuple[float, float]] = []
         async with stack.client(users) as client:
             deadline = time.monotonic() + seconds
             load = asyncio.gather(
-                *(_turns(client, u, deadline, acked, counts) for u in range(users))
+                *(_turns(client, u, deadline, acked, counts, answered_at) for u in range(users))
             )
             await asyncio.sleep(seconds / 3)
             before = counts["answered"]
             assert stack.redis is not None
+            killed_at = time.monotonic()
             stack.redis.send_signal(signal.SIGKILL)
             stack.redis.wait()
             await asyncio.sleep(seconds / 3)
             during = counts["answered"] - before
             stack.start_redis()
+            back_on_redis_s = await _back_on_redis(stack.env["REDIS_URL"], deadline)
             await load
         audit = await _audit(stack, acked)
+        # Recovery: from the kill to the end of the first turn sent after it and answered
+        # (a turn's latency when nothing waits for Redis).
+        after_kill = [done for sent, done in answered_at if sent >= killed_at]
+        latencies = sorted(done - sent for sent, done in answered_at)
         return {"scenario": "redis killed at 1/3, restarted at 2/3", "users": users,
-                "answered_while_redis_down": during, **counts, **audit}  # fmt: skip
+                "answered_while_redis_down": during,
+                "first_turn_after_kill_s": (
+                    round(min(after_kill) - killed_at, 2) if after_kill else None),
+                "turn_p50_s": (
+                    round(latencies[len(latencies) // 2], 2) if latencies else None),
+                "back_on_redis_s": back_on_redis_s,
+                **counts, **audit}  # fmt: skip
     finally:
         stack.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", choices=["kill", "disconnect", "fallback", "redis"])
+    parser.add_argument(
+        "scenario", choices=["kill", "disconnect", "fallback", "redis", "postgres", "schema"]
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--stop", action="store_true", help="TURN_ON_DISCONNECT=stop")
+    parser.add_argument("--mode", choices=["restart", "kill", "external"], default="restart")
+    parser.add_argument("--down", type=float, default=5, help="postgres external: seconds down")
+    parser.add_argument("--examples", type=int, default=50, help="schema: examples per operation")
+    parser.add_argument("--seed", type=int, default=21, help="schema: the random seed")
     args = parser.parse_args()
     if args.scenario == "kill":
         result = asyncio.run(kill(args.users, args.seconds))
@@ -436,8 +491,16 @@ def main() -> None:
         result = asyncio.run(disconnect(args.users, args.turns, args.stop))
     elif args.scenario == "fallback":
         result = asyncio.run(fallback(args.users, args.seconds))
-    else:
+    elif args.scenario == "redis":
         result = asyncio.run(redis(args.users, args.seconds))
+    elif args.scenario == "postgres":
+        from companion.bench.reliability_postgres import postgres
+
+        result = asyncio.run(postgres(args.users, args.seconds, args.mode, args.down))
+    else:
+        from companion.bench.reliability_schema import schema
+
+        result = schema(args.examples, args.seed)
     print(json.dumps(result, indent=2))
 
 

@@ -20,6 +20,8 @@ from companion.errors import CompanionError, InvalidInput
 
 __all__ = ["app"]
 
+_RELIABILITY_SCENARIOS = ("kill", "disconnect", "fallback", "redis", "postgres", "schema")
+
 
 def _report(measure: Callable[[], str]) -> None:
     """Print what ``measure`` returns; a domain error is one line on stderr and exit 1."""
@@ -47,17 +49,28 @@ def gateway(
 
 @app.command("reliability")
 def reliability(
-    scenario: Annotated[str, typer.Argument(help="kill | disconnect | fallback | redis")],
+    scenario: Annotated[
+        str, typer.Argument(help="kill | disconnect | fallback | redis | postgres | schema")
+    ],
     users: Annotated[int, typer.Option(help="Concurrent simulated users.")] = 20,
     seconds: Annotated[float, typer.Option(help="Duration of the load.")] = 20.0,
     turns: Annotated[int, typer.Option(help="Turns per user (disconnect).")] = 5,
     stop: Annotated[bool, typer.Option(help="disconnect with TURN_ON_DISCONNECT=stop")] = False,
+    mode: Annotated[
+        str, typer.Option(help="postgres: restart | kill | external (stopped, then started)")
+    ] = "restart",
+    down: Annotated[float, typer.Option(help="postgres external: seconds it stays down")] = 5.0,
+    examples: Annotated[int, typer.Option(help="schema: examples per operation")] = 50,
+    seed: Annotated[int, typer.Option(help="schema: the random seed")] = 21,
 ) -> None:
-    """A real `companion serve` under faults (kill -9, dropped streams, failing LLM, Redis)."""
-    if scenario not in {"kill", "disconnect", "fallback", "redis"}:
-        print("error: scenario must be kill, disconnect, fallback or redis", file=sys.stderr)
-        raise SystemExit(2)
+    """A real `companion serve` under faults: kill -9, dropped streams, failing LLM, Redis
+    or PostgreSQL going away, and a long schemathesis run over its OpenAPI spec."""
+    if scenario not in _RELIABILITY_SCENARIOS:
+        _common.fail(f"scenario must be one of {', '.join(_RELIABILITY_SCENARIOS)}", code=2)
+    if mode not in {"restart", "kill", "external"}:
+        _common.fail("--mode must be restart, kill or external", code=2)
     args = [scenario, "--users", str(users), "--seconds", str(seconds), "--turns", str(turns)]
+    args += ["--mode", mode, "--down", str(down), "--examples", str(examples), "--seed", str(seed)]
     _module("reliability", *args, *(["--stop"] if stop else []))
 
 

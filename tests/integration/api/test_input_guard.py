@@ -87,3 +87,15 @@ async def test_a_real_database_fault_is_a_logged_500_not_a_422(
     assert response.json()["error"] == "InternalError"
     assert "Traceback" not in response.text and "ck_test_fault" not in response.text
     assert any(r.levelno >= logging.ERROR for r in caplog.records)
+
+
+async def test_a_body_that_is_not_json_is_a_422_not_a_logged_crash(gateway: Gateway) -> None:
+    # The documents route reads its body itself. The error used to reach the catch-all
+    # handler: the client got a 422, but the server re-raised it as a crash (and an
+    # in-process client saw the exception instead of the answer).
+    headers = {**await gateway.key("nina"), "Content-Type": "application/json"}
+    response = await gateway.client.post(
+        "/api/memory/documents", content=b"{not json", headers=headers
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("request body is not valid JSON")

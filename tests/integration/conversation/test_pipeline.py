@@ -148,6 +148,15 @@ async def test_conversation_continues_by_external_id_and_new_on_request(
     fresh = await pipeline.turn(TurnRequest(user_id="al", text="c", new_conversation=True))
     assert one.conversation_id == two.conversation_id != fresh.conversation_id
     assert await _count(runtime, Conversation) == 2
+    # "New" with an external id that already names a conversation is bad input (it
+    # was a 500: the insert broke the unique external id), and nothing is written.
+    with pytest.raises(InvalidInput, match="external_conversation_id"):
+        await pipeline.turn(
+            TurnRequest(
+                user_id="al", text="d", external_conversation_id="dm-1", new_conversation=True
+            )
+        )
+    assert await _count(runtime, Conversation) == 2 and await _count(runtime, Message) == 6
 
 
 async def test_concurrent_turn_of_same_user_is_busy(

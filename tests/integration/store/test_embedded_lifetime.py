@@ -2,7 +2,8 @@
 
 Real subprocesses on a private COMPANION_HOME: ``companion serve`` stopped with
 SIGTERM; a holder killed with ``kill -9`` while another holds on; the only holder
-killed with ``kill -9`` (the watchdog stops the server).
+killed with ``kill -9`` (the watchdog stops the server); the server killed under a
+live holder (the watchdog starts it again).
 """
 
 from __future__ import annotations
@@ -129,3 +130,49 @@ def test_the_only_holder_killed_with_kill_9_is_noticed_by_the_watchdog(home: Pat
     holder.wait(timeout=30)
     assert _wait_stopped(pgdata)
     assert not list((home / "run" / "holders").iterdir())  # the dead holder was pruned
+
+
+def _ready(pgdata: Path) -> bool:
+    """Whether a server runs on ``pgdata`` and its postmaster.pid says it is ready
+    (the file is written line by line while it starts)."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return False
+    return server_running(pgdata) and len(lines) >= 8 and lines[7].strip() == "ready"
+
+
+def _wait_running(pgdata: Path, *, within: float = 120.0) -> bool:
+    """Poll until a server is ready on ``pgdata`` again; False if none is within ``within`` s."""
+    deadline = time.monotonic() + within
+    while not _ready(pgdata):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _postmaster(pgdata: Path) -> tuple[int, str]:
+    """The server's PID and socket directory, from its postmaster.pid."""
+    lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    return int(lines[0]), lines[4].strip()
+
+
+def test_a_server_killed_under_a_live_holder_is_started_again(home: Path) -> None:
+    pgdata = home / "pgdata"
+    holder = _holder(home)
+    try:
+        postmaster, socket_dir = _postmaster(pgdata)
+        os.kill(postmaster, signal.SIGKILL)  # a crash, or the OOM killer
+        deadline = time.monotonic() + 30
+        while server_running(pgdata) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the watchdog may already have started the new one
+        assert _wait_running(pgdata), "the watchdog did not start the server again"
+        restarted, restarted_socket_dir = _postmaster(pgdata)
+        assert restarted != postmaster
+        assert restarted_socket_dir == socket_dir  # holders' URLs stay valid
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()  # the holder exits normally: the server stops with it
+        holder.wait(timeout=60)
+    assert _wait_stopped(pgdata)

@@ -125,3 +125,17 @@ async def test_long_replies_are_split_and_markup_is_escaped(live: Live) -> None:
     shown = " ".join(" ".join(_parsed(c) for c in chunks).split())
     where = [shown.find(" ".join(p.split())) for p in paragraphs]
     assert -1 not in where and where == sorted(where)
+
+
+async def test_a_refused_message_goes_out_once_more_as_plain_text(live: Live) -> None:
+    # Telegram refuses the HTML version of the reply (as it does for markup it cannot
+    # parse); the same words are sent again without markup, never silence.
+    live.telegram.fail(
+        "sendMessage", 400, "Bad Request: can't parse entities", chat_id=BOB, parse_mode="HTML"
+    )
+    live.telegram.private_message(BOB, "Hello there, how are you?")
+    calls = await live.telegram.wait_for("sendMessage", chat_id=BOB, count=2)
+    refused, plain = calls[-2], calls[-1]
+    assert refused.params.get("parse_mode") == "HTML"
+    assert "parse_mode" not in plain.params
+    assert plain.text == _parsed(refused.text)

@@ -267,10 +267,12 @@ class TelegramBot:
             sent: Message = await bot.send_message(
                 chat_id, html, parse_mode=ParseMode.HTML, **kwargs
             )
-        except BadRequest as exc:
-            if "parse" not in str(exc).lower():
-                raise
-            log.warning("telegram refused our HTML; sending plain text")
+        except BadRequest:
+            # Telegram tells a refused markup from other bad requests only by the text
+            # of its description; we do not classify by text: any refusal is retried
+            # once as plain text, and a request that was bad for another reason fails
+            # again and is raised.
+            log.warning("telegram refused the message; sending it once more as plain text")
             sent = await bot.send_message(chat_id, _strip_tags(html)[:TELEGRAM_LIMIT], **kwargs)
         return sent
 
