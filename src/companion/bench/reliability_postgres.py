@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from companion.bench.reliability import Stack, _audit, _message, _warm
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
+
 from companion.bench.reliability import Stack
 
 
