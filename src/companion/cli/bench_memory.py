@@ -154,8 +154,25 @@ async def _latency(total: int, heavy: int, medium: int, rebuild: bool) -> list[s
                 f"among {total:,}: p50 **{stats['p50_ms']} ms**, p95 **{stats['p95_ms']} ms** "
                 f"(n = {stats['n']})."
             )
+        lines += await _scale_lines(runtime.db, server.pgdata, heavy)
     finally:
         await runtime.close()
+    return lines
+
+
+async def _scale_lines(db: Any, pgdata: Path, heavy: int) -> list[str]:
+    from companion.bench.memory_scale import hnsw_recall, server_memory, storage_sizes
+
+    lines = [f"HNSW path against exact search for the {heavy:,}-memory user (recall@10, "
+             "random unit queries):"]  # fmt: skip
+    for row in await hnsw_recall(db, user_id="lat:heavy"):
+        lines.append(
+            f"- ef_search {row['ef_search']}: recall {row['recall']}, p50 {row['p50_ms']} ms"
+            + ("" if row["through_index"] else " (planner did not use the HNSW index)")
+        )
+    sizes = await storage_sizes(db)
+    lines.append(f"Storage and settings: {sizes}.")
+    lines.append(f"Embedded server memory (PSS of all its processes): {server_memory(pgdata)}.")
     return lines
 
 

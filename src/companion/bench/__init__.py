@@ -1,0 +1,1 @@
+"""Benchmark and measurement code behind ``companion bench`` (one module per area)."""
