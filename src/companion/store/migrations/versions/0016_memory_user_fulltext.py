@@ -23,10 +23,10 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-    op.create_index(
-        "ix_memories_user_tsv", "memories", ["user_id", "tsv"], unique=False,
-        postgresql_using="gin",
-    )  # fmt: skip
+    # IF NOT EXISTS: on a big table an operator may build it beforehand, concurrently.
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ix_memories_user_tsv ON memories USING gin (user_id, tsv)"
+    )
     op.drop_index("ix_memories_tsv", table_name="memories")
 
 
