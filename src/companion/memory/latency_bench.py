@@ -21,7 +21,7 @@ from companion.store.database import Database
 from companion.store.repositories import conversations, users
 from companion.types import PAD
 
-__all__ = ["build_bulk", "search_latency", "write_path_cost"]
+__all__ = ["build_bulk", "ensure_hnsw", "search_latency", "write_path_cost"]
 
 _WORDS = (
     "coffee hiking garden sister brother job office city river park dog cat puppy music "
@@ -76,6 +76,12 @@ async def build_bulk(
                  "stop": min(total, start + chunk)},
             )  # fmt: skip
     timings["insert_s"] = round(time.perf_counter() - started, 1)
+    timings["index_s"] = await ensure_hnsw(db)
+    return timings
+
+
+async def ensure_hnsw(db: Database) -> float:
+    """Build the HNSW index if it is missing (a cut-off build leaves none); seconds taken."""
     started = time.perf_counter()
     async with db.engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -83,13 +89,12 @@ async def build_bulk(
         await conn.execute(text("SET max_parallel_maintenance_workers = 1"))
         await conn.execute(
             text(
-                "CREATE INDEX ix_memories_embedding_hnsw ON memories USING hnsw "
+                "CREATE INDEX IF NOT EXISTS ix_memories_embedding_hnsw ON memories USING hnsw "
                 "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
             )
         )
         await conn.execute(text("ANALYZE memories"))
-    timings["index_s"] = round(time.perf_counter() - started, 1)
-    return timings
+    return round(time.perf_counter() - started, 1)
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
