@@ -124,7 +124,7 @@ async def _quality(settings: Settings, data: Path) -> list[str]:
 async def _latency(
     settings: Settings, total: int, heavy: int, medium: int, rebuild: bool
 ) -> list[str]:
-    from companion.bench.memory_latency import build_bulk, search_latency
+    from companion.bench.memory_latency import build_bulk, ensure_hnsw, search_latency
     from companion.memory import MemoryService
     from companion.runtime import Runtime
     from companion.settings import load_settings
@@ -151,6 +151,9 @@ async def _latency(
                 f"Bulk: {total:,} rows inserted in {built['insert_s']} s, HNSW built in "
                 f"{built['index_s']} s."
             )
+        else:  # the rows are kept between runs; an interrupted index build is resumed
+            lines.append(f"Bulk: {existing:,} rows kept; HNSW checked in "
+                         f"{await ensure_hnsw(runtime.db)} s.")  # fmt: skip
         assert isinstance(runtime.memory, MemoryService)
         for user, size in (("lat:medium", medium), ("lat:heavy", heavy)):
             stats = await search_latency(runtime.memory, user_id=user)
@@ -159,8 +162,25 @@ async def _latency(
                 f"among {total:,}: p50 **{stats['p50_ms']} ms**, p95 **{stats['p95_ms']} ms** "
                 f"(n = {stats['n']})."
             )
+        lines += await _scale_lines(runtime.db, server.pgdata, heavy)
     finally:
         await runtime.close()
+    return lines
+
+
+async def _scale_lines(db: Any, pgdata: Path, heavy: int) -> list[str]:
+    from companion.bench.memory_scale import hnsw_recall, server_memory, storage_sizes
+
+    lines = [f"HNSW path against exact search for the {heavy:,}-memory user (recall@10, "
+             "random unit queries):"]  # fmt: skip
+    for row in await hnsw_recall(db, user_id="lat:heavy"):
+        lines.append(
+            f"- ef_search {row['ef_search']}: recall {row['recall']}, p50 {row['p50_ms']} ms"
+            + ("" if row["through_index"] else " (planner did not use the HNSW index)")
+        )
+    sizes = await storage_sizes(db)
+    lines.append(f"Storage and settings: {sizes}.")
+    lines.append(f"Embedded server memory (PSS of all its processes): {server_memory(pgdata)}.")
     return lines
 
 

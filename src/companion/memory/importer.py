@@ -26,6 +26,7 @@ from companion.memory.context import (
     mix_neighbours,
     neighbour_contexts,
 )
+from companion.memory.embed_stream import EmbedStream
 from companion.memory.factbook import FactBook
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
 from companion.memory.facts_writer import Provenance, content_hash, fact_row
@@ -38,6 +39,8 @@ from companion.store.repositories import conversations, users
 __all__ = ["ImportMessage", "ImportResult", "import_history"]
 
 _EMBED_BATCH = 256
+#: Turns per background embedding chunk: small enough that writing overlaps embedding.
+_EMBED_CHUNK = 64
 #: A pause longer than this between two messages starts a new session (no neighbours across).
 SESSION_GAP = timedelta(hours=3)
 
@@ -171,35 +174,71 @@ async def import_history(
     contents = [f"{m.speaker}: {m.text}" if m.speaker else m.text for m in ordered]
     turns = _turns(ordered, contents)
     contexts = neighbour_contexts(turns)
-    facts = _facts(ordered)
     indexed = [embedding_text(c, x) for c, x in zip(contents, contexts, strict=True)]
-    vectors = await _embed_all(writer, [*indexed, *(f.content for _, f in facts)])
-    turn_vectors = mix_neighbours(turns, vectors[: len(ordered)])
-    created = 0
-    async with db.transaction() as session:
-        await users.ensure_user(session, user_id=user_id)
-        conversation_id = await _conversation(session, user_id, conversation)
-        message_ids = await _insert_messages(session, user_id, conversation_id, ordered)
+    # The turns are embedded in the background while the rest is prepared and written.
+    stream = EmbedStream(writer.embed, indexed, chunk=_EMBED_CHUNK)
+    try:
+        facts = _facts(ordered)
         importance = [heuristic_importance(m.text) for m in ordered]
-        episodic = [
-            {
-                "id": uuid.uuid4(), "user_id": user_id, "memory_type": "episodic",
-                "content": text, "content_hash": content_hash(text), "embedding": vector,
-                "context": context,
-                "importance": imp, "speaker": m.speaker or None,
-                "conversation_id": conversation_id, "source_message_ids": [mid],
-                "source_external_ids": [m.external_id], "valid_from": m.timestamp,
-                "created_at": m.timestamp, "extra": {"role": m.role, "imported": True},
-            }
-            for m, text, context, vector, imp, mid in zip(
-                ordered, contents, contexts, turn_vectors, importance, message_ids, strict=False
-            )
-        ]  # fmt: skip
-        episodic_ids = await store.insert_memories(session, episodic)
-        created += len(episodic_ids)
-        source = _Sources(ordered, message_ids, episodic_ids, importance, conversation_id)
-        created += await _apply_facts(session, user_id, facts, vectors[len(ordered) :], source)
+        async with db.transaction() as session:
+            await users.ensure_user(session, user_id=user_id)
+            conversation_id = await _conversation(session, user_id, conversation)
+            message_ids = await _insert_messages(session, user_id, conversation_id, ordered)
+            episodic_ids = await _insert_turns(
+                session, stream,
+                _Turns(user_id, conversation_id, ordered, turns, contexts, importance, message_ids),
+            )  # fmt: skip
+            fact_vectors = await _embed_all(writer, [f.content for _, f in facts])
+            source = _Sources(ordered, message_ids, episodic_ids, importance, conversation_id)
+            created = len(episodic_ids)
+            created += await _apply_facts(session, user_id, facts, fact_vectors, source)
+    finally:
+        await stream.aclose()
     return ImportResult(len(ordered), created, conversation_id)
+
+
+@dataclass(frozen=True)
+class _Turns:
+    user_id: str
+    conversation_id: uuid.UUID
+    messages: Sequence[ImportMessage]
+    turns: Sequence[Turn]
+    contexts: Sequence[str]
+    importance: Sequence[float]
+    message_ids: Sequence[int]
+
+    def row(self, index: int, vector: list[float] | None) -> dict[str, object]:
+        m, text = self.messages[index], self.turns[index].content
+        return {
+            "id": uuid.uuid4(), "user_id": self.user_id, "memory_type": "episodic",
+            "content": text, "content_hash": content_hash(text), "embedding": vector,
+            "context": self.contexts[index], "importance": self.importance[index],
+            "speaker": m.speaker or None, "conversation_id": self.conversation_id,
+            "source_message_ids": [self.message_ids[index]],
+            "source_external_ids": [m.external_id], "valid_from": m.timestamp,
+            "created_at": m.timestamp, "extra": {"role": m.role, "imported": True},
+        }  # fmt: skip
+
+
+async def _insert_turns(
+    session: AsyncSession, stream: EmbedStream, turns: _Turns
+) -> list[uuid.UUID]:
+    """Insert the episodic memories as their vectors arrive, in order.
+
+    A turn's stored vector mixes in its neighbours' (``mix_neighbours``), so a turn is
+    written once the vector after it is ready too; the slice passed to the mix holds
+    each written turn's neighbours.
+    """
+    total, done, ids = len(turns.turns), 0, []
+    while done < total:
+        ready = await stream.until(done + 2)
+        stop = total if len(ready) >= total else len(ready) - 1
+        lo, hi = max(0, done - 1), min(total, stop + 1)
+        mixed = mix_neighbours(turns.turns[lo:hi], ready[lo:hi])[done - lo : stop - lo]
+        rows = [turns.row(done + i, vector) for i, vector in enumerate(mixed)]
+        ids += await store.insert_memories(session, rows)
+        done = stop
+    return ids
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,8 @@ def mmr(candidates: Sequence[Candidate], *, k: int, lam: float = MMR_LAMBDA) -> 
     if not candidates or k <= 0:
         return []
     order = sorted(candidates, key=lambda c: c.relevance, reverse=True)
+    if lam >= 1.0:  # relevance only: the same picks without comparing any vectors
+        return [c.id for c in order[:k]]
     dims = next((len(c.vector) for c in order if c.vector is not None), 0)
     matrix = np.zeros((len(order), max(dims, 1)), dtype=np.float32)
     for row, cand in enumerate(order):

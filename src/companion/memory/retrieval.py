@@ -71,6 +71,9 @@ SPEAKER_BOOST = 1.0
 #: turns, which diversity pushed apart; exact and same-source duplicates are removed
 #: before this step anyway.
 MMR_LAMBDA = 1.0
+#: Stored vectors are fetched only when MMR compares them (λ < 1): 60 vectors of 384
+#: floats per side were most of a LoCoMo-scale search's time.
+_NEEDS_VECTORS = MMR_LAMBDA < 1.0
 
 
 def _fused(hits: Sequence[Hit]) -> dict[str, float]:
@@ -226,8 +229,9 @@ class Retriever:
         try:
             async with self._db.transaction() as session:
                 return await fetch_candidates(
-                    session, user_id=user_id, vector=vector, tsquery=tsq, filters=filters
-                )
+                    session, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
+                    with_vectors=_NEEDS_VECTORS,
+                )  # fmt: skip
         except Exception as exc:
             if vector is None:
                 raise
@@ -235,8 +239,9 @@ class Retriever:
             log.warning("vector search failed, full-text only: %s", exc)
             async with self._db.transaction() as session:
                 return await fetch_candidates(
-                    session, user_id=user_id, vector=None, tsquery=tsq, filters=filters
-                )
+                    session, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
+                    with_vectors=_NEEDS_VECTORS,
+                )  # fmt: skip
 
     async def recent(self, *, user_id: str, k: int, filters: SearchFilters) -> list[Hit]:
         """The user's newest memories (the last fallback), scored by position."""

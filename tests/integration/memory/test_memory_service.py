@@ -79,8 +79,11 @@ async def test_hybrid_beats_dense_on_a_rare_keyword(runtime: Any) -> None:
     assert hits[0].reasons and "keyword match" in hits[0].reasons
 
 
-async def test_per_user_top_k_is_exact_among_many_users(runtime: Any) -> None:
-    """Through the HNSW index with a user filter, k rows come back: the true nearest."""
+async def test_per_user_top_k_through_hnsw_among_many_users(runtime: Any) -> None:
+    """Through the HNSW index with a user filter, k rows come back: the true nearest.
+
+    ``exact_below=1`` takes the path of a big user (the index) for this small one.
+    """
     rng = np.random.default_rng(7)
     async with runtime.db.transaction() as session:
         await session.execute(
@@ -101,8 +104,9 @@ async def test_per_user_top_k_is_exact_among_many_users(runtime: Any) -> None:
         for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
             await session.execute(text(f"SET LOCAL {setting} = off"))
         hits = await fetch_candidates(
-            session, user_id="bulk7", vector=query, tsquery=None, filters=SearchFilters(), pool=20
-        )
+            session, user_id="bulk7", vector=query, tsquery=None, filters=SearchFilters(),
+            pool=20, exact_below=1,
+        )  # fmt: skip
         await session.execute(text("SET LOCAL enable_indexscan = off"))
         await session.execute(text("SET LOCAL enable_sort = on"))
         exact = (

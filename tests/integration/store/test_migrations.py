@@ -71,7 +71,8 @@ async def test_indexes_from_the_design(database_url: str) -> None:
         "SELECT string_agg(indexdef, E'\\n') FROM pg_indexes WHERE schemaname = 'public'",
     )
     assert "USING hnsw (embedding vector_cosine_ops)" in indexes
-    assert "USING gin (tsv)" in indexes
+    # Full-text search is always for one user: the user's part of the index only.
+    assert "ix_memories_user_tsv ON public.memories USING gin (user_id, tsv)" in indexes
     # A partial unique index, so history rows are unlimited: one current row per companion.
     current = "ux_personality_state_current ON public.personality_state USING btree (companion_id)"
     assert f"{current} WHERE is_current" in indexes

@@ -46,7 +46,7 @@ class Memory(Base):
         CheckConstraint("importance BETWEEN 0 AND 1", name="importance_range"),
         Index("ix_memories_user_type_time", "user_id", "memory_type", "created_at"),
         Index("ix_memories_user_current", "user_id", postgresql_where="invalid_at IS NULL"),
-        Index("ix_memories_tsv", "tsv", postgresql_using="gin"),
+        Index("ix_memories_user_tsv", "user_id", "tsv", postgresql_using="gin"),
         Index("ix_memories_user_conversation", "user_id", "conversation_id"),
         Index("ix_memories_user_fact_key", "user_id", "fact_key"),
         Index("ix_memories_companion", "companion_id", postgresql_where="companion_id IS NOT NULL"),

@@ -1,0 +1,80 @@
+"""The two search paths: exact for a small user, index and capped full-text for a big one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+
+from companion.memory import SearchFilters
+from companion.memory.search import fetch_candidates
+
+
+async def _bulk(runtime: Any, *, users: int, rows: int, content: str) -> None:
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            text("INSERT INTO users (id) SELECT 'bulk' || g FROM generate_series(0, :n - 1) g"),
+            {"n": users},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO memories (id, user_id, memory_type, content, content_hash, embedding) "
+                "SELECT gen_random_uuid(), 'bulk' || (g % :users), 'episodic', "
+                ":content || ' ' || g, 'h', (SELECT array_agg(random() - 0.5)::vector "
+                "FROM generate_series(1, 384) WHERE g >= 0) FROM generate_series(0, :rows - 1) g"
+            ),
+            {"users": users, "rows": rows, "content": content},
+        )
+
+
+async def test_a_small_user_in_a_big_table_gets_its_true_nearest(runtime: Any) -> None:
+    """Below the exact threshold every vector of the user is compared: the exact top k."""
+    await _bulk(runtime, users=40, rows=2000, content="row")
+    query = np.random.default_rng(3).normal(size=384).astype(float).tolist()
+    async with runtime.db.transaction() as session:
+        hits = await fetch_candidates(
+            session, user_id="bulk5", vector=query, tsquery=None, filters=SearchFilters(),
+            pool=20, with_vectors=False,
+        )  # fmt: skip
+        exact = (
+            await session.execute(
+                text(
+                    "SELECT id FROM (SELECT id, embedding <=> CAST(:q AS vector) AS d "
+                    "FROM memories WHERE user_id = 'bulk5' OFFSET 0) s ORDER BY d LIMIT 20"
+                ),
+                {"q": str(query)},
+            )
+        ).scalars()
+        exact_ids = list(exact)
+    assert [h.id for h in sorted(hits, key=lambda h: -(h.similarity or 0))] == exact_ids
+    assert all(h.vector is None for h in hits)
+
+
+async def test_capped_full_text_keeps_the_rarest_word(runtime: Any) -> None:
+    """A big user's full-text side ranks few matches, and they hold the rare word."""
+    await _bulk(runtime, users=1, rows=400, content="coffee garden weather")
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO memories (id, user_id, memory_type, content, content_hash) "
+                "VALUES (gen_random_uuid(), 'bulk0', 'episodic', "
+                "'The coffee grinder is called Zephyr', 'h')"
+            )
+        )
+    filters = SearchFilters()
+    async with runtime.db.transaction() as session:
+        capped = await fetch_candidates(
+            session, user_id="bulk0", vector=None, tsquery="coffee | zephyr", filters=filters,
+            pool=20, exact_below=100, match_cap=30,
+        )  # fmt: skip
+        full = await fetch_candidates(
+            session, user_id="bulk0", vector=None, tsquery="coffee | zephyr", filters=filters,
+            pool=20,
+        )  # fmt: skip
+    best = max(full, key=lambda h: h.text_rank or 0.0)
+    assert "Zephyr" in best.content and len(full) == 20
+    # The capped side dropped "coffee" (its 401 rows exceed the cap of 30) and ranked
+    # only the rows holding the rare word.
+    assert [h.content for h in capped] == ["The coffee grinder is called Zephyr"]
+    assert capped[0].text_rank is not None and capped[0].text_rank > 0
