@@ -54,7 +54,7 @@ def _sweep(stack: Stack, examples: int, random_seed: int) -> dict[str, Any]:
     operations = 0
     started = time.monotonic()
     for result in schemathesis.openapi.from_dict(spec).get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]
         if operation.method.upper() == "GET" and operation.path.endswith("/stream"):
             continue  # an open-ended event stream
         operations += 1
@@ -67,7 +67,7 @@ def _sweep(stack: Stack, examples: int, random_seed: int) -> dict[str, Any]:
             suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())
-        def check(case: schemathesis.Case) -> None:
+        def check(case: schemathesis.Case[Any, Any]) -> None:  # type: ignore[type-arg]
             if (
                 case.path.startswith("/api/admin/keys/")
                 and str((case.path_parameters or {}).get("key_id")) in admin_key_ids
