@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from companion.cli import (
+    bench_conversation,
     bench_gateway,
     bench_memory,
     bench_models,
@@ -16,6 +17,7 @@ from companion.cli._bench_group import app
 __all__ = ["app"]
 
 _REGISTERED = (
+    bench_conversation,
     bench_gateway,
     bench_memory,
     bench_models,

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from companion.api.deps import RuntimeDep
 from companion.errors import CompanionError, ConfigError, InvalidInput, NotFound
+from companion.llm import SMALL_MODEL_HINT, builtin_answers
 from companion.personality.core.presets import PRESETS
 from companion.proactive import ProactiveService
 from companion.runtime import Runtime
@@ -62,6 +63,9 @@ async def chat_page(
     return await render(
         request, runtime, "chat.html", session, chats=chats, chosen=chosen, messages=messages,
         replies=replies, companion=current, nav="chat",
+        small_model_hint=SMALL_MODEL_HINT
+        if builtin_answers(getattr(runtime.models, "chat", None))
+        else None,
     )  # fmt: skip
 
 

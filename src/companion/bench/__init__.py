@@ -1,0 +1,1 @@
+"""Measurement harnesses behind ``companion bench`` (one module per area)."""
