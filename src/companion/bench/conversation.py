@@ -194,8 +194,12 @@ async def run_bench(
     temperature: float = 0.8,
     rounds: int = 1,
     now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Play every chat ``rounds`` times per profile; the summary and every reply."""
+    """Play every chat ``rounds`` times per profile; the summary and every reply.
+
+    ``progress`` is told each finished chat (a long run on a small CPU takes minutes).
+    """
     budget = budget or TokenBudget()
     now = now or datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
     report: dict[str, Any] = {"chats": len(chats), "rounds": rounds, "profiles": {}}
@@ -207,6 +211,8 @@ async def run_bench(
                     chat_model, chat, profile=profile, budget=budget,
                     temperature=temperature, now=now,
                 )  # fmt: skip
+                if progress is not None:
+                    progress(f"{profile.name}: {chat.id} done ({len(scores)} replies)")
         report["profiles"][profile.name] = {
             "summary": summarize(scores),
             "replies": [s.to_dict() for s in scores],

@@ -98,7 +98,13 @@ def bench_conversation(
         base_url or None, model, api_key or None, capable=not small, threads=threads
     )
     report = asyncio.run(
-        _collect(provider, profiles=chosen, rounds=rounds, temperature=temperature)
+        _collect(
+            provider,
+            profiles=chosen,
+            rounds=rounds,
+            temperature=temperature,
+            progress=lambda line: typer.echo(line, err=True),
+        )
     )
     report["model"] = provider.model_id
     if json_out is not None:

@@ -109,6 +109,7 @@ def test_cli_prints_the_table_and_writes_json(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "| fake-model | after | 0/" in result.stdout
+    assert "after: nurse-porto done (6 replies)" in result.stderr
     report = json.loads(out.read_text())
     summary = report["profiles"]["after"]["summary"]
     assert summary["replies"] == sum(len(chat.turns) for chat in CHATS)
