@@ -72,6 +72,7 @@ def bench_conversation(
         "auto", help="The 'after' layout: auto (compact when small), compact or full."
     ),
     rounds: int = typer.Option(1, min=1, help="Times each chat is played per profile."),
+    chats: str = typer.Option("", help="Comma-separated chat ids to play (empty: all)."),
     temperature: float = typer.Option(0.8, min=0.0, max=2.0),
     threads: int = typer.Option(2, help="CPU threads for the embedded model."),
     json_out: Annotated[
@@ -81,6 +82,7 @@ def bench_conversation(
     """Play scripted multi-turn chats and score recall, confusion, repetition, length, TTFT."""
     from dataclasses import replace
 
+    from companion.bench.chats import CHATS
     from companion.bench.conversation import PROFILES, markdown
 
     chosen = []
@@ -94,6 +96,11 @@ def bench_conversation(
         replace(p, layout=prompt_profile) if p.name == "after" else p  # type: ignore[arg-type]
         for p in chosen
     ]
+    wanted = [c.strip() for c in chats.split(",") if c.strip()]
+    unknown = sorted(set(wanted) - {c.id for c in CHATS})
+    if unknown:
+        fail(f"--chats: unknown chat {unknown[0]!r} (known: {', '.join(c.id for c in CHATS)})", 2)
+    scripted = [c for c in CHATS if c.id in wanted] if wanted else list(CHATS)
     provider = _provider(
         base_url or None, model, api_key or None, capable=not small, threads=threads
     )
@@ -101,6 +108,7 @@ def bench_conversation(
         _collect(
             provider,
             profiles=chosen,
+            chats=scripted,
             rounds=rounds,
             temperature=temperature,
             progress=lambda line: typer.echo(line, err=True),
