@@ -91,7 +91,7 @@ def companion_state(*, name_line: bool, now: datetime) -> CompanionState:
         emotion=emotion,
         style=dict(DEFAULT_STYLE),
         prompt_block=block,
-        timezone="Europe/Lisbon",
+        timezone="UTC",  # a zone naming a city would hand the model a wrong "home"
         last_talk=now - timedelta(days=3),
     )
 
