@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from companion.cli import _common
+from companion.cli import bench_conversation as _conversation  # noqa: F401 (registers it)
 from companion.cli._bench_group import app
 from companion.errors import CompanionError, InvalidInput
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from companion.llm import SMALL_MODEL_HINT, builtin_answers
+
 if TYPE_CHECKING:
     from companion.runtime import Runtime
 
-__all__ = ["LOCAL_USER", "welcome"]
+__all__ = ["LOCAL_USER", "instructions", "welcome"]
 
 LOCAL_USER = "local"
 
@@ -31,8 +33,8 @@ async def _first_key(runtime: Runtime) -> str | None:
     return secret
 
 
-def instructions(base: str, secret: str | None) -> str:
-    """The text printed at startup."""
+def instructions(base: str, secret: str | None, *, small_model: bool = False) -> str:
+    """The text printed at startup (``small_model``: the built-in model answers)."""
     lines = [
         f"Companion is ready on {base}",
         f"  chat in your browser:    {base}/chat   (paste an API key once)",
@@ -47,9 +49,13 @@ def instructions(base: str, secret: str | None) -> str:
         ]
     else:
         lines.append("  API keys:                companion keys create --user <you> [--admin]")
+    if small_model:
+        lines.append(f"  note: {SMALL_MODEL_HINT}")
     return "\n".join(lines)
 
 
 async def welcome(runtime: Runtime, *, base: str) -> None:
     """Print where to chat (and the first key, on a fresh development install)."""
-    print(instructions(base, await _first_key(runtime)), flush=True)
+    secret = await _first_key(runtime)
+    chat = getattr(runtime.models, "chat", None) if runtime.models is not None else None
+    print(instructions(base, secret, small_model=builtin_answers(chat)), flush=True)

@@ -32,6 +32,7 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         lock_timeout=timeout * 3 + 30 + settings.tools.tool_timeout_seconds * 3,
         limits=profile_limits(settings),
         on_disconnect=settings.behaviour.turn_on_disconnect,
+        prompt_profile=settings.llm.prompt_profile,
     )
 
 

@@ -40,6 +40,7 @@ from companion.conversation.ports import (
     ToolPort,
     TurnRecord,
 )
+from companion.conversation.profile import COMPACT_REPLY_TOKENS, PromptProfile, use_compact
 from companion.conversation.prompt import build_prompt
 from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
@@ -72,6 +73,8 @@ class PipelineConfig:
     #: When the client goes away mid-reply: generate to the end, or stop and keep
     #: the partial reply marked ``interrupted``.
     on_disconnect: Literal["finish", "stop"] = "finish"
+    #: The prompt layout: compact for small models (``auto``: when the model is not capable).
+    prompt_profile: PromptProfile = "auto"
 
 
 @dataclass
@@ -273,12 +276,16 @@ class ConversationService:
     async def _generate(
         self, request: TurnRequest, text: str, ctx: _Context, generation: Generation
     ) -> AsyncIterator[str]:
+        compact = self.chat is not None and use_compact(
+            self.config.prompt_profile, capable=bool(getattr(self.chat, "capable", True))
+        )
         prompt = build_prompt(
             ctx.state,
             message=text,
             memories=ctx.memories,
             history=ctx.history,
             budget=self.config.budget,
+            compact=compact,
         )
         generation.memory_ids = prompt.memory_ids
         messages = prompt.messages
@@ -289,7 +296,9 @@ class ConversationService:
             messages,
             state=ctx.state,
             user_id=request.user_id,
-            max_tokens=self.config.budget.reply,
+            max_tokens=min(self.config.budget.reply, COMPACT_REPLY_TOKENS)
+            if compact
+            else self.config.budget.reply,
             temperature=self.config.temperature,
             out=generation,
         ):

@@ -1,12 +1,14 @@
-"""A sense of time for the prompt: the user's local date, weekday, time of day, and
-how long since the last conversation ("it's been three days"). Pure."""
+"""A sense of time for the prompt: the user's local date, weekday, time of day, how
+long since the last conversation ("it's been three days"), and the calendar days the
+user's relative dates mean ("next Friday" = Friday 4 December 2026), resolved by the
+same rules memory uses to date facts (``companion.memory.dates``). Pure."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["elapsed_phrase", "part_of_day", "time_context"]
+__all__ = ["date_notes", "elapsed_phrase", "part_of_day", "time_context"]
 
 _NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
 
@@ -69,7 +71,7 @@ def time_context(now: datetime, *, timezone: str, last_talk: datetime | None) ->
     first conversation says so, a gap under 30 minutes says nothing.
     """
     zone = _zone(timezone)
-    local = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(zone)
+    local = _local(now, timezone)
     text = (
         f"It is {local:%A}, {local.day} {local:%B %Y}, {local:%H:%M} {_when(local.hour)} "
         f"for the person you are talking with ({zone.key})."
@@ -80,3 +82,33 @@ def time_context(now: datetime, *, timezone: str, last_talk: datetime | None) ->
     if gap is not None:
         text += f" It's been {gap} since you last talked."
     return text
+
+
+def _local(now: datetime, timezone: str) -> datetime:
+    return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(_zone(timezone))
+
+
+def date_notes(message: str, *, now: datetime, timezone: str, limit: int = 3) -> str | None:
+    """The days the relative dates in ``message`` mean, in the user's timezone.
+
+    "See you next Friday, I was ill yesterday" on Monday 30 November 2026 gives
+    ``In their message, "next friday" is Friday 4 December 2026 and "yesterday" is
+    Sunday 29 November 2026.`` Phrases that mean today say nothing new (the clock line
+    says it); ``None`` when nothing is left.
+    """
+    from companion.memory.dates import resolve_relative  # the resolver memory uses
+
+    local = _local(now, timezone)
+    rest = message.lower()
+    found: list[tuple[int, str]] = []
+    for _ in range(limit * 2):
+        hit = resolve_relative(rest, local)
+        if hit is None:
+            break
+        at = rest.find(hit.phrase)
+        rest = rest[:at] + " " * len(hit.phrase) + rest[at + len(hit.phrase) :]
+        if hit.day != local.date():
+            found.append((at, f'"{hit.phrase}" is {hit.day:%A} {hit.day.day} {hit.day:%B %Y}'))
+    if not found:
+        return None
+    return "In their message, " + " and ".join(t for _, t in sorted(found)[:limit]) + "."

@@ -22,9 +22,11 @@ from companion.llm.chain import ProviderChain
 from companion.llm.embed_cache import CachedEmbedder
 from companion.llm.models import Models, build_models, describe_configuration
 from companion.llm.recorder import CallRecord, CallRecorder, CallStats
+from companion.llm.registry import SMALL_MODEL_HINT, builtin_answers
 from companion.llm.structured import complete_structured, parse_json_reply
 
 __all__ = [
+    "SMALL_MODEL_HINT",
     "CachedEmbedder",
     "CallRecord",
     "CallRecorder",
@@ -42,6 +44,7 @@ __all__ = [
     "RoleModel",
     "Usage",
     "build_models",
+    "builtin_answers",
     "complete_structured",
     "describe_configuration",
     "parse_json_reply",

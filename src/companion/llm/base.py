@@ -61,7 +61,9 @@ class ChatRequest:
     structured-output support where they have it). ``cache_prefix`` marks how many
     leading messages are a fixed prefix worth caching (the persona block). ``tools``
     offers OpenAI-format tool definitions to providers that support them
-    (``supports_tools``); the others ignore it.
+    (``supports_tools``); the others ignore it. ``repeat_penalty`` overrides the
+    embedded model's penalty on recently used tokens (None: its default; hosted
+    providers ignore it).
     """
 
     messages: Sequence[ChatMessage]
@@ -71,6 +73,7 @@ class ChatRequest:
     stop: Sequence[str] = ()
     cache_prefix: int = 0
     tools: Sequence[dict[str, Any]] = ()
+    repeat_penalty: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,15 @@ from companion.errors import ConfigError
 from companion.llm.base import Role
 from companion.settings import LLMSettings
 
-__all__ = ["PRESETS", "Preset", "ProviderSpec", "plan_chain"]
+__all__ = ["PRESETS", "SMALL_MODEL_HINT", "Preset", "ProviderSpec", "builtin_answers", "plan_chain"]
+
+#: Said wherever the built-in model answers (startup, the chat page): what it is, and
+#: the one line of settings that points Companion at a better model.
+SMALL_MODEL_HINT = (
+    "The built-in model (SmolLM2-135M) is small, so its replies are simple. For a better "
+    "companion add one line to .env: CHAT_PROVIDERS=ollama (Ollama), "
+    "CHAT_PROVIDERS=lmstudio (LM Studio), or a hosted key such as GROQ_API_KEY=…"
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,14 @@ PRESETS: dict[str, Preset] = {
     )
 }
 LOCAL = "local"
+
+
+def builtin_answers(chat: object | None) -> bool:
+    """Whether chat replies come from the built-in model: no chain, or its first
+    provider is the embedded one (the only provider that is not ``capable``)."""
+    return chat is None or not bool(getattr(chat, "capable", False))
+
+
 _ALIASES = {"together": "openai", "lm-studio": "lmstudio", "embedded": LOCAL}
 
 

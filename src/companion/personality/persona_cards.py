@@ -2,8 +2,10 @@
 
 Each import creates a new companion (the person's others are kept) and makes it the
 active one: the card's name becomes its name, its personality text sets the starting
-Big Five on the rule path (editable afterwards with the preset endpoint), and the card
-is stored on the companion row so the persona block and lorebook enter every prompt.
+Big Five (editable afterwards with the preset endpoint) through the ``fast`` model when
+a capable one is configured, else (or when its answer is unusable) on the rule path, and
+the card is stored on the companion row so the persona block and lorebook enter every
+prompt.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from companion.personality import repository as repo
 from companion.personality.cards import Card, card_block, traits_from_text
 from companion.personality.companions import add_companion, lock_person
-from companion.personality.core.presets import BIG_FIVE_TRAITS
+from companion.personality.core.presets import BIG_FIVE_TRAITS, BigFive
+from companion.personality.judge import llm_card_traits
 from companion.store.models import CompanionProfile
 from companion.store.repositories import users
 
@@ -45,6 +48,19 @@ def persona_extras(companion: CompanionProfile) -> tuple[str, Card | None]:
     return (card_block(card) if card else ""), card
 
 
+async def card_traits(
+    service: PersonalityService, *, user_id: str, card: Card
+) -> tuple[BigFive, str]:
+    """The starting Big Five from the card and where they came from (``llm`` or ``rules``)."""
+    text = f"{card.personality}\n{card.description}"
+    fast = service.fast
+    if fast is not None and getattr(fast, "capable", False) and text.strip():
+        traits = await llm_card_traits(fast, user_id=user_id, text=text)
+        if traits is not None:
+            return traits, "llm"
+    return traits_from_text(text), "rules"
+
+
 async def import_card(
     service: PersonalityService,
     *,
@@ -56,7 +72,7 @@ async def import_card(
     """Make ``card`` a new companion of the user and their active one: name, persona,
     lorebook and starting Big Five. The user's other companions are kept as they were."""
     now = now or datetime.now(UTC)
-    traits = traits_from_text(f"{card.personality}\n{card.description}")
+    traits, source = await card_traits(service, user_id=user_id, card=card)
     async with service.db.transaction() as session:
         await users.get_user(session, user_id=user_id)  # unknown → 404, nothing written
         await lock_person(session, user_id=user_id)
@@ -69,6 +85,7 @@ async def import_card(
     current["companion"] = {"id": companion_id, "name": current["name"]}
     current["first_message"] = card.first_mes
     current["alternate_greetings"] = list(card.alternate_greetings)
+    current["traits_from"] = source
     return current
 
 

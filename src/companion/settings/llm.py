@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -32,6 +33,9 @@ class LLMSettings(Section):
     companion_local_model: Path | None = None
     local_model_threads: int = Field(default=2, ge=1, le=64)
     local_model_context: int = Field(default=2048, ge=512, le=32768)
+    #: Prompt layout: ``compact`` suits small models (short persona, own name stated,
+    #: shorter replies); ``auto`` uses it when the chat model is the embedded one.
+    prompt_profile: Literal["auto", "compact", "full"] = "auto"
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
     #: One backoff unit of the retry policy (429 waits 1 and 2 units, 5xx one unit).
     llm_backoff_seconds: float = Field(default=1.0, ge=0)

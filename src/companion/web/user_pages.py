@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from companion.api.deps import RuntimeDep
 from companion.errors import CompanionError, ConfigError, InvalidInput, NotFound
+from companion.llm import SMALL_MODEL_HINT, builtin_answers
 from companion.personality.companions import activate_companion, list_companions
 from companion.personality.core.presets import PRESETS
 from companion.proactive import ProactiveService
@@ -64,6 +65,9 @@ async def chat_page(
     return await render(
         request, runtime, "chat.html", session, chats=chats, chosen=chosen, messages=messages,
         replies=replies, companion=current, nav="chat",
+        small_model_hint=SMALL_MODEL_HINT
+        if builtin_answers(getattr(runtime.models, "chat", None))
+        else None,
     )  # fmt: skip
 
 

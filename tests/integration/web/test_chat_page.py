@@ -27,3 +27,16 @@ async def test_pages_not_in_openapi(client: AsyncClient) -> None:
     # POST /chat is the service API's streaming route; the page is GET and stays out of the spec.
     assert "get" not in spec["paths"].get("/chat", {})
     assert not any(path.startswith(("/admin", "/me/")) for path in spec["paths"])
+
+
+async def test_chat_page_says_the_builtin_model_is_small(client: AsyncClient, runtime) -> None:
+    from companion.store.repositories import api_keys, users
+
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="small-model-reader")
+        _, secret = await api_keys.create_api_key(session, user_id="small-model-reader")
+    assert (await client.post("/chat/login", data={"api_key": secret})).status_code == 303
+    page = (await client.get("/chat")).text
+    # The test runtime has no provider configured: the embedded model answers.
+    assert 'id="model-note"' in page and "is small" in page
+    assert "CHAT_PROVIDERS=ollama" in page and "CHAT_PROVIDERS=lmstudio" in page

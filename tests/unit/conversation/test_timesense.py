@@ -77,3 +77,37 @@ def test_prompt_carries_the_time_after_the_persona() -> None:
     assert system.startswith("You are Mira.")
     assert "Monday, 30 November 2026, 07:40 in the morning" in system
     assert "It's been two days since you last talked." in system
+
+
+def test_relative_dates_resolve_in_the_users_timezone() -> None:
+    from companion.conversation.timesense import date_notes
+
+    # 07:40 UTC Monday; in Lisbon still Monday 30 November.
+    note = date_notes(
+        "See you next Friday! I was ill yesterday and my exam is in two weeks.",
+        now=NOW,
+        timezone="Europe/Lisbon",
+    )
+    assert note == (
+        'In their message, "next friday" is Friday 4 December 2026 and "yesterday" is '
+        'Sunday 29 November 2026 and "in two weeks" is Monday 14 December 2026.'
+    )
+    # In Honolulu it is still Sunday 29 November: "tomorrow" is Monday the 30th.
+    hawaii = date_notes("I fly out tomorrow", now=NOW, timezone="Pacific/Honolulu")
+    assert hawaii == 'In their message, "tomorrow" is Monday 30 November 2026.'
+    assert date_notes("How are you today?", now=NOW, timezone="UTC") is None
+    assert date_notes("Tell me a story", now=NOW, timezone="UTC") is None
+
+
+def test_prompt_resolves_the_messages_relative_dates() -> None:
+    state = CompanionState(
+        user_id="u", name="Mira", preset="p", big_five={}, pad=PAD(), baseline=PAD(),
+        emotion="neutral", prompt_block="You are Mira.", timezone="Asia/Tokyo",
+    )  # fmt: skip
+    built = build_prompt(
+        state, message="My sister visits next Friday.", memories=[], history=[],
+        budget=TokenBudget.for_context(2048), now=NOW,
+    )  # fmt: skip
+    system = built.messages[0].content
+    assert '"next friday" is Friday 4 December 2026.' in system
+    assert built.messages[-1].content == "My sister visits next Friday."  # stored as said

@@ -178,7 +178,9 @@ class LocalLlamaProvider:
                 max_tokens=min(request.max_tokens, room),
                 temperature=request.temperature,
                 # Small models loop; a mild penalty on recent tokens keeps them moving.
-                repeat_penalty=_REPEAT_PENALTY,
+                repeat_penalty=_REPEAT_PENALTY
+                if request.repeat_penalty is None
+                else request.repeat_penalty,
                 stop=list(request.stop) or None,
                 stream=True,
                 grammar=grammar,

@@ -66,7 +66,16 @@ class Card:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Card:
         """The inverse of ``to_dict``."""
-        lore = tuple(LoreEntry(**{**e, "keys": tuple(e["keys"])}) for e in d.get("lorebook", []))
+        lore = tuple(
+            LoreEntry(
+                **{
+                    **e,
+                    "keys": tuple(e["keys"]),
+                    "secondary_keys": tuple(e.get("secondary_keys", ())),
+                }
+            )
+            for e in d.get("lorebook", [])
+        )
         return cls(
             **{k: d[k] for k in ("name", *_TEXT_FIELDS, "creator", "character_version") if k in d},
             alternate_greetings=tuple(d.get("alternate_greetings", ())),
@@ -93,6 +102,7 @@ def _lore(book: object) -> tuple[tuple[LoreEntry, ...], int]:
         if not isinstance(raw, dict) or not _text(raw.get("content")).strip():
             continue
         order = raw.get("insertion_order", raw.get("order", i))
+        priority = raw.get("priority")
         entries.append(
             LoreEntry(
                 keys=_strings(raw.get("keys")),
@@ -102,6 +112,10 @@ def _lore(book: object) -> tuple[tuple[LoreEntry, ...], int]:
                 constant=raw.get("constant") is True,
                 case_sensitive=raw.get("case_sensitive") is True,
                 name=_text(raw.get("name") or raw.get("comment")),
+                secondary_keys=_strings(raw.get("secondary_keys")),
+                selective=raw.get("selective") is True,
+                priority=int(priority) if isinstance(priority, int | float) else 0,
+                position="before_char" if raw.get("position") == "before_char" else "after_char",
             )
         )
     depth = book.get("scan_depth")
@@ -219,6 +233,10 @@ def _data(card: Card) -> dict[str, Any]:
                     "constant": e.constant,
                     "case_sensitive": e.case_sensitive,
                     "name": e.name,
+                    "selective": e.selective,
+                    "secondary_keys": list(e.secondary_keys),
+                    "priority": e.priority,
+                    "position": e.position,
                     "extensions": {},
                 }
                 for e in card.lorebook

@@ -1,0 +1,80 @@
+"""The prompt profile: the full persona layout, or a compact one for small models. Pure.
+
+A 135M-parameter model cannot follow a 250-token persona full of trait numbers: it
+copies names from the conversation into its own mouth ("I'm Maya") and rambles. The
+compact layout states the companion's own name first and last, keeps the mood and
+style as two short clauses, gives the card (if any) a small share, and asks for one to
+four sentences. ``PROMPT_PROFILE`` chooses: ``auto`` (compact when the chat model is
+not capable, i.e. the embedded one), ``compact`` or ``full``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from companion.conversation.budget import truncate_to_tokens
+from companion.conversation.ports import CompanionState
+
+__all__ = [
+    "COMPACT_REPLY_TOKENS",
+    "PromptProfile",
+    "compact_persona",
+    "use_compact",
+]
+
+PromptProfile = Literal["auto", "compact", "full"]
+
+#: One to four sentences of chat fit well inside this; a longer answer is a ramble.
+COMPACT_REPLY_TOKENS = 160
+#: The share of an imported card's text in the compact layout.
+_CARD_TOKENS = 260
+
+_STYLE = (
+    ("warmth", "warm and caring", "cool and matter-of-fact"),
+    ("curiosity", "curious about them", "not nosy"),
+    ("humor", "playful", "serious"),
+)
+
+
+def use_compact(profile: PromptProfile, *, capable: bool) -> bool:
+    """Whether this turn uses the compact layout (``auto``: when the model is small)."""
+    if profile == "auto":
+        return not capable
+    return profile == "compact"
+
+
+def _style(style: dict[str, int]) -> str:
+    words = []
+    for trait, high, low in _STYLE:
+        value = style.get(trait, 50)
+        if value >= 70:
+            words.append(high)
+        elif value <= 35:
+            words.append(low)
+    return ", ".join(words) or "friendly"
+
+
+def compact_persona(state: CompanionState) -> str:
+    """The persona for a small model, with an imported card's text (if any) trimmed.
+
+    The card part of ``state.prompt_block`` is what follows its first blank line
+    (the personality service appends it there, fenced as data).
+    """
+    name = state.name or "Companion"
+    lines = [
+        f"You are {name}, a {_style(state.style)} friend chatting with a person.",
+        f"You feel {state.emotion} right now.",
+    ]
+    if state.quirks:
+        lines.append(
+            "Your habits: " + ", ".join(q.replace("_", " ") for q in state.quirks[:3]) + "."
+        )
+    _, _, card = state.prompt_block.partition("\n\n")
+    if card.strip():
+        lines.append(truncate_to_tokens(card.strip(), _CARD_TOKENS))
+    lines.append(
+        f"Your name is {name}. The person has their own name: never use it as yours. "
+        "When they ask about themselves, answer with what they told you. "
+        "Reply in one to four short sentences."
+    )
+    return "\n".join(lines)
