@@ -122,7 +122,13 @@ class FakeOpenAIServer(LoopbackServer):
             )
         if path.endswith("/chat/completions"):
             self.hits += 1
-            return self._chat(request.body or {}, self._next("chat"))
+            body = request.body or {}
+            if isinstance(body.get("stop"), list) and len(body["stop"]) > 4:
+                # What OpenAI answers: "stop" holds at most four sequences.
+                error = {"error": {"message": "'stop' must have at most 4 items",
+                                   "type": "invalid_request_error", "param": "stop"}}  # fmt: skip
+                return Response(status=400, body=error)
+            return self._chat(body, self._next("chat"))
         if path.endswith("/embeddings"):
             return self._embeddings(request.body or {}, self._next("embeddings"))
         return super().handle(request)

@@ -91,3 +91,19 @@ async def test_hosted_embedder_without_key_is_a_config_error(database_url: str) 
     with pytest.raises(ConfigError) as error:
         await build_models(settings=settings, db=None, kv=MemoryStore())
     assert error.value.variable == "GEMINI_API_KEY"
+
+
+async def test_the_turns_stop_sequences_are_cut_to_the_four_hosted_apis_accept(
+    openai_server: FakeOpenAIServer,
+) -> None:
+    from companion.conversation.loopguard import STOP_SEQUENCES
+
+    assert len(STOP_SEQUENCES) > 4  # what the pipeline asks for
+    provider = OpenAICompatProvider(
+        "openai", base_url=openai_server.base_url, api_key="k", model="m"
+    )
+    request = ChatRequest(messages=[ChatMessage("user", "hi")], stop=STOP_SEQUENCES)
+    items = [item async for item in provider.stream(request)]
+    await provider.aclose()
+    assert "".join(getattr(item, "text", "") or "" for item in items)  # answered, not a 400
+    assert openai_server.chat_requests[-1]["stop"] == list(STOP_SEQUENCES[:4])

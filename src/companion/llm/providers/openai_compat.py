@@ -39,6 +39,10 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     return out
 
 
+#: The most stop sequences OpenAI-compatible hosted APIs accept.
+MAX_STOP_SEQUENCES = 4
+
+
 def _body(request: ChatRequest, model: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
@@ -49,7 +53,9 @@ def _body(request: ChatRequest, model: str) -> dict[str, Any]:
         "stream_options": {"include_usage": True},
     }
     if request.stop:
-        body["stop"] = list(request.stop)
+        # OpenAI and Groq refuse more than four stop sequences (HTTP 400); the first
+        # four are the ones that matter, the loop guard trims what slips through.
+        body["stop"] = list(request.stop)[:MAX_STOP_SEQUENCES]
     if request.tools:
         body["tools"] = list(request.tools)
     if request.json_schema is not None:
