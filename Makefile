@@ -34,8 +34,12 @@ check: install
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
+# The quick measurements; the long ones (memory at 1M rows, reliability, conversation)
+# are run one by one as docs/BENCHMARKS.md says.
 bench: install
-	$(BIN)/companion bench all
+	$(BIN)/companion bench gateway --users 8 --seconds 10
+	$(BIN)/companion bench personality
+	$(BIN)/companion bench empathy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .companion-test
