@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from companion.cli import (
     bench_gateway,
+    bench_llm,
     bench_memory,
     bench_models,
     bench_personality,
@@ -17,6 +18,7 @@ __all__ = ["app"]
 
 _REGISTERED = (
     bench_gateway,
+    bench_llm,
     bench_memory,
     bench_models,
     bench_personality,

@@ -20,10 +20,12 @@ _SCRIPT = Path(__file__).resolve().parents[3] / "bench" / "gateway_bench.py"
 def gateway(
     users: Annotated[int, typer.Option(help="Concurrent simulated users.")] = 100,
     seconds: Annotated[float, typer.Option(help="Measured duration.")] = 30.0,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (serve --workers).")] = 1,
 ) -> None:
     """Turns/s and turn overhead of a real `companion serve` with an instant LLM."""
     if not _SCRIPT.exists():
         print(f"error: {_SCRIPT} not found (run from a source checkout)", file=sys.stderr)
         raise SystemExit(1)
     command = [sys.executable, str(_SCRIPT), "--users", str(users), "--seconds", str(seconds)]
+    command += ["--workers", str(workers)]
     raise SystemExit(subprocess.call(command))

@@ -1,0 +1,1 @@
+"""Benchmarks and measurements: one module per area, the CLI commands are thin wrappers."""
