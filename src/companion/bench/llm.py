@@ -102,7 +102,13 @@ def conversation(turns: int) -> list[ChatMessage]:
         messages.append(
             ChatMessage("assistant", "Oh! That sounds like quite a day. Tell me more about it?")
         )
-    messages.append(ChatMessage("user", "Anyway, how has your day been? Tell me a story."))
+    messages.append(
+        ChatMessage(
+            "user",
+            "Anyway, tell me a long bedtime story, at least three hundred words, about a "
+            "greyhound who learns Spanish on a bus.",
+        )
+    )
     return messages
 
 
@@ -138,7 +144,7 @@ async def _provider_run(provider: LocalLlamaProvider, request: ChatRequest) -> l
 
 
 async def generation(
-    path: Path, *, threads: int, runs: int, max_tokens: int, turns: int = 9
+    path: Path, *, threads: int, runs: int, max_tokens: int, turns: int = 14
 ) -> GenerationFigures:
     """Bare ``create_completion`` vs ``LocalLlamaProvider.stream`` on one prompt, alternated."""
     provider = LocalLlamaProvider(path, threads=threads)
