@@ -297,3 +297,80 @@ def _wait(url: str, timeout: float = 180) -> None:
             pass
         time.sleep(0.3)
     raise RuntimeError(f"not ready: {url}")
+
+
+# --- the next turn's first token, by prompt layout (in-process) ---------------------------
+
+
+def _persona_with_mood(turn: int) -> tuple[str, str]:
+    """The persona and a mood line that changes every turn, as the pipeline renders them."""
+    mood = (
+        f"CURRENT EMOTIONAL STATE: content (pleasure {0.30 + 0.01 * turn:.2f}, "
+        f"arousal 0.10, dominance 0.05)\nCURRENT NEEDS: All needs satisfied"
+    )
+    return _PERSONA, mood
+
+
+def _memories(turn: int) -> str:
+    facts = [LINES[(turn + i) % len(LINES)] for i in range(4)]  # retrieval differs per turn
+    return (
+        "Things you remember:\n<memories>\n" + "\n".join(f"- {f}" for f in facts) + "\n</memories>"
+    )
+
+
+def layout_messages(
+    layout: str, turn: int, history: Sequence[ChatMessage], message: str
+) -> list[ChatMessage]:
+    """The turn's prompt in the ``old`` layout (mood, time and memories in the first
+    system message) or the ``new`` one (persona alone first, the turn's context last)."""
+    persona, mood = _persona_with_mood(turn)
+    clock = f"It is Monday, 30 November 2026, {10 + turn % 10}:00."
+    if layout == "old":
+        system = f"{persona}\n{mood}\n\n{clock}\n\n{_memories(turn)}"
+        return [ChatMessage("system", system), *history, ChatMessage("user", message)]
+    context = f"{mood}\n\n{clock}\n\n{_memories(turn)}"
+    return [
+        ChatMessage("system", persona),
+        *history,
+        ChatMessage("system", context),
+        ChatMessage("user", message),
+    ]
+
+
+async def next_turn(path: Path, *, threads: int, layout: str, turns: int, warmup: int) -> Any:
+    """Time to first token of each next turn of one conversation, in-process.
+
+    The conversation grows turn by turn; after each reply the provider gets the pause
+    a user takes (``settled``), then the next turn is timed. Returns per-turn figures:
+    prompt tokens, tokens re-read, and time to first token.
+    """
+    provider = LocalLlamaProvider(path, threads=threads)
+    await asyncio.to_thread(provider.load)
+    history: list[ChatMessage] = []
+    out: list[dict[str, float]] = []
+    try:
+        for turn in range(warmup + turns):
+            said = LINES[turn % len(LINES)]
+            messages = layout_messages(layout, turn, history, said)
+            total, reused = await asyncio.to_thread(provider.reusable_tokens, messages)
+            prefix = len(messages) - 2 if layout == "new" else 1
+            request = ChatRequest(messages, max_tokens=40, temperature=0.0, cache_prefix=prefix)
+            started = time.perf_counter()
+            first: float | None = None
+            pieces: list[str] = []
+            async for chunk in provider.stream(request):
+                if chunk.text and first is None:
+                    first = time.perf_counter() - started
+                pieces.append(chunk.text)
+            await provider.settled()
+            history += [
+                ChatMessage("user", said),
+                ChatMessage("assistant", "".join(pieces).strip()),
+            ]
+            if turn >= warmup:
+                out.append(
+                    {"prompt_tokens": total, "reread": total - reused, "ttft_s": first or 0.0}
+                )
+    finally:
+        await provider.aclose()
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 from typing import Annotated
 
 import typer
@@ -25,6 +26,9 @@ def bench_llm(
     warmup: Annotated[int, typer.Option(help="Turns first, to grow the prompt.")] = 10,
     pause: Annotated[float, typer.Option(help="Seconds between turns (reading, typing).")] = 2.0,
     threads: Annotated[int, typer.Option(help="llama.cpp threads.")] = 2,
+    layouts: Annotated[
+        int, typer.Option(help="Next turns timed in-process, old vs new prompt layout (0: skip).")
+    ] = 4,
 ) -> None:
     """Tokens/s through our provider vs bare llama.cpp; time to first token via the API."""
     from companion.bench import llm
@@ -41,6 +45,16 @@ def bench_llm(
             llm.generation(path, threads=threads, runs=generation_runs, max_tokens=max_tokens)
         )
         out["generation"] = figures.as_dict()
+    if layouts > 0:
+        for layout in ("old", "new"):
+            rows = asyncio.run(
+                llm.next_turn(path, threads=threads, layout=layout, turns=layouts, warmup=warmup)
+            )
+            out[f"next_turn_{layout}_layout"] = {
+                "ttft_median_s": round(statistics.median(r["ttft_s"] for r in rows), 3),
+                "reread_median_tokens": statistics.median(r["reread"] for r in rows),
+                "turns": rows,
+            }
     if turns > 0:
         out["ttft"] = llm.ttft(turns=turns, warmup=warmup, pause=pause, threads=threads).as_dict()
     print(json.dumps(out, indent=2))
