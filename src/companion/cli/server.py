@@ -102,6 +102,9 @@ def _serve_workers(settings: Settings, *, host: str, port: int, workers: int) ->
             workers=workers,
             log_config=None,
             access_log=False,
+            # A worker loads its models before it answers the supervisor's health
+            # pings; the default 5 s kills it (and every restart) on a busy machine.
+            timeout_worker_healthcheck=120,
         )
     finally:
         asyncio.run(db.close())
