@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from companion.api.key_cache import ApiKeyCache
 from companion.errors import AuthenticationError, NotFound, PermissionDenied
 from companion.runtime import Runtime
 from companion.store.repositories import api_keys, users
 
-__all__ = ["Principal", "authenticate"]
+__all__ = ["Principal", "authenticate", "key_cache"]
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,40 @@ async def _browser_session(request: Request, runtime: Runtime) -> Principal | No
     return Principal(user_id=session.user_id, is_admin=False, method="session")
 
 
+def key_cache(runtime: Runtime) -> ApiKeyCache:
+    """The process's memory of live API keys (see ``companion.api.key_cache``)."""
+    cache = runtime.extras.get("api_key_cache")
+    if cache is None:
+        ttl = runtime.settings.security.api_key_cache_seconds
+        cache = runtime.extras["api_key_cache"] = ApiKeyCache(ttl=ttl)
+    assert isinstance(cache, ApiKeyCache)
+    return cache
+
+
+async def _api_key(runtime: Runtime, token: str) -> Principal:
+    cache = key_cache(runtime)
+    known = cache.get(token)
+    if known is not None:
+        return Principal(user_id=known.user_id, is_admin=known.is_admin, method="api_key")
+    async with runtime.db.transaction() as session:
+        key = await api_keys.find_api_key(session, secret=token)
+    if key is None:
+        raise AuthenticationError("unknown or revoked API key")
+    cache.put(
+        token,
+        key_id=key.id,
+        user_id=key.user_id,
+        is_admin=key.is_admin,
+        expires_at=key.expires_at,
+    )
+    return Principal(user_id=key.user_id, is_admin=key.is_admin, method="api_key")
+
+
 async def authenticate(request: Request, runtime: Runtime) -> Principal:
     """Resolve the caller from the request headers, or raise ``AuthenticationError``."""
     token = _bearer(request)
     if token is not None and token.startswith(api_keys.KEY_PREFIX):
-        async with runtime.db.transaction() as session:
-            key = await api_keys.find_api_key(session, secret=token)
-        if key is None:
-            raise AuthenticationError("unknown or revoked API key")
-        return Principal(user_id=key.user_id, is_admin=key.is_admin, method="api_key")
+        return await _api_key(runtime, token)
     if token is not None:
         from companion.api.jwt import decode_token
 

@@ -5,6 +5,10 @@ embedded PostgreSQL), creates an admin key with ``companion keys create``, then 
 ``--users`` clients each send turns to ``/api/chat/message`` (acting for their own
 user id) for ``--seconds``. Reports turns/s, client latency, the server's turn overhead
 excluding generation (``Server-Timing: overhead``) p50/p95/p99, and errors.
+``--workers N`` runs ``companion serve --workers N``. At the end it reports the post-turn
+work queue (``queue``: items per status; ``queued``/``running`` still waiting), so
+memory work pushed past the window is visible rather than hidden, and the machine's
+load average.
 
 Run: ``companion bench gateway --users 100 --seconds 30`` (``python -m companion.bench.gateway``).
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from companion.bench.measure import percentile
 
@@ -139,12 +144,57 @@ async def _drive(base: str, key: str, users: int, seconds: float) -> dict[str, o
 _QS = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 
 
+async def _queue_counts() -> dict[str, int]:
+    """Items per status in the post-turn queue (the environment names the database)."""
+    from companion.settings import get_settings
+    from companion.store.database import Database
+    from companion.store.queue import WorkQueue
+
+    db = Database.from_settings(get_settings(), pool=False)
+    try:
+        return await WorkQueue(db).counts()
+    finally:
+        await db.close()
+
+
+def _cpu_seconds(server_pid: int, home: Path) -> dict[str, float]:
+    """CPU time used so far by the server (and its worker processes) and by PostgreSQL.
+
+    On a shared machine turns/s depends on the neighbours; CPU per turn does not.
+    """
+    server = psutil.Process(server_pid)
+    procs = [server, *server.children(recursive=True)]
+    gateway = sum(p.cpu_times().user + p.cpu_times().system for p in procs if p.is_running())
+    database = 0.0
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if proc.info["name"] == "postgres" or "postgres" in " ".join(
+                proc.info["cmdline"] or []
+            ):
+                if str(home) in " ".join(proc.cmdline()) or _under(proc, home):
+                    times = proc.cpu_times()
+                    database += times.user + times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return {"gateway": gateway, "postgres": database}
+
+
+def _under(proc: psutil.Process, home: Path) -> bool:
+    """Whether ``proc`` is a backend of the postgres whose postmaster runs on ``home``."""
+    try:
+        parent = proc.parent()
+        return parent is not None and str(home) in " ".join(parent.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--home", type=Path, default=None, help="COMPANION_HOME (temporary)")
     parser.add_argument("--database-url", default=None, help="use this PostgreSQL instead")
+    parser.add_argument("--workers", type=int, default=1, help="companion serve --workers")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))
     llm_port, port = _free_port(), _free_port()
@@ -184,16 +234,30 @@ def main() -> None:
             text=True,
         )
         key = created.stdout.strip().splitlines()[-1]
-        procs.append(
-            subprocess.Popen(
-                [str(BIN / "companion"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-        )
+        serve = [str(BIN / "companion"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        if args.workers > 1:
+            serve += ["--workers", str(args.workers)]
+        procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL))
         base = f"http://127.0.0.1:{port}"
         _wait(f"{base}/health")
+        load_before = os.getloadavg()[0]
+        server_pid = procs[-1].pid
+        cpu_before = _cpu_seconds(server_pid, home)
         result = asyncio.run(_drive(base, key, args.users, args.seconds))
+        cpu_after = _cpu_seconds(server_pid, home)
+        turns = max(1, int(result["turns"]))  # type: ignore[call-overload]
+        # Includes the warm-up's turns' CPU only through work that spilled into the window.
+        result["cpu_ms_per_turn"] = {
+            part: round((cpu_after[part] - cpu_before[part]) * 1000 / turns, 1)
+            for part in cpu_after
+        }
+        result["workers"] = args.workers
+        result["load_average"] = {
+            "before": round(load_before, 2),
+            "after": round(os.getloadavg()[0], 2),
+        }
+        os.environ.update(env)
+        result["queue"] = asyncio.run(_queue_counts())
         print(json.dumps(result, indent=2))
     finally:
         stop(procs)

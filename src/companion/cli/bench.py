@@ -16,6 +16,7 @@ import typer
 
 from companion.cli import _common
 from companion.cli import bench_conversation as _conversation  # noqa: F401 (registers it)
+from companion.cli import bench_llm as _llm  # noqa: F401 (registers it)
 from companion.cli._bench_group import app
 from companion.errors import CompanionError, InvalidInput
 
@@ -43,9 +44,10 @@ def _module(name: str, *args: str) -> None:
 def gateway(
     users: Annotated[int, typer.Option(help="Concurrent simulated users.")] = 100,
     seconds: Annotated[float, typer.Option(help="Measured duration.")] = 30.0,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (serve --workers).")] = 1,
 ) -> None:
     """Turns/s and turn overhead of a real `companion serve` with an instant LLM."""
-    _module("gateway", "--users", str(users), "--seconds", str(seconds))
+    _module("gateway", "--users", str(users), "--seconds", str(seconds), "--workers", str(workers))
 
 
 @app.command("reliability")

@@ -50,6 +50,7 @@ async def generate(
     max_tokens: int,
     temperature: float,
     out: Generation,
+    cache_prefix: int = 0,
 ) -> AsyncIterator[str]:
     """Yield the reply's pieces; on failure set ``out.error`` and an apology as reply.
 
@@ -68,6 +69,7 @@ async def generate(
             max_tokens=max_tokens,
             temperature=temperature,
             stop=STOP_SEQUENCES,
+            cache_prefix=cache_prefix,
         )
         stream = chat.stream(request, user_id=user_id)
         try:

@@ -301,6 +301,8 @@ class ConversationService:
             else self.config.budget.reply,
             temperature=self.config.temperature,
             out=generation,
+            # Persona and history: the next turn starts with them (see conversation.prompt).
+            cache_prefix=max(0, len(messages) - 2),
         ):
             yield piece
 

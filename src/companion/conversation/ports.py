@@ -79,7 +79,9 @@ class CompanionState:
     """The companion's state for one user at the start of a turn.
 
     ``pad`` already includes homeostasis up to now. ``prompt_block`` is the rendered
-    persona (personality template + style guidance), short enough for a small model.
+    persona (personality template + style guidance), short enough for a small model, and
+    the same from turn to turn; ``mood_block`` holds what changes every turn (mood and
+    needs), which the prompt puts next to the new message.
     """
 
     user_id: str
@@ -94,6 +96,7 @@ class CompanionState:
     quirks: Sequence[str] = ()
     style: dict[str, int] = field(default_factory=dict)
     prompt_block: str = ""
+    mood_block: str = ""
     snapshot_id: int | None = None
     #: The user's IANA timezone and when they last talked with the companion.
     timezone: str = "UTC"

@@ -1,18 +1,23 @@
 """Building the chat prompt for one turn (pure: state, memories, history → messages).
 
-Layout, in order of priority when the budget is tight:
+Laid out for prefix caching: what stays the same between a conversation's turns
+comes first, what changes comes last, so llama.cpp's KV cache (and hosted prompt
+caching) re-reads only the newest exchange and the turn's own context.
 
-1. the persona block (``CompanionState.prompt_block``), first and unchanged from turn
-   to turn so a prefix cache (llama.cpp, hosted prompt caching) can reuse it;
-2. the user's local date and time, how long since the last talk and the days the
-   user's relative dates mean, then urgent needs, triggered lorebook entries and
-   remembered facts, after the persona in the same system message,
-   fenced as *data* so a stored sentence can never act as an instruction;
-3. the newest recent turns that still fit (oldest dropped first);
+1. the persona block (``CompanionState.prompt_block``, or the compact persona)
+   alone in the first system message, unchanged from turn to turn;
+2. the newest recent turns that still fit (oldest dropped first);
+3. a second system message with what is true *now*: the mood and needs
+   (``CompanionState.mood_block``), the user's local date and time, how long since the
+   last talk and the days the user's relative dates mean, urgent needs, triggered lore
+   and the remembered facts, fenced as *data* so a stored sentence can never act as an
+   instruction;
 4. the user's message (trimmed only if it alone would overflow the window).
 
-``compact=True`` is the small-model profile (``conversation.profile``): a short persona
-that states the companion's own name, and a one-line memory header.
+When the budget is tight the persona, the context and the message are kept and the
+oldest turns go first. ``compact=True`` is the small-model profile
+(``conversation.profile``): a short persona that states the companion's own name, and
+a one-line memory header.
 """
 
 from __future__ import annotations
@@ -148,7 +153,8 @@ def build_prompt(
     now = now or datetime.now(UTC)
     clock = time_context(now, timezone=state.timezone, last_talk=state.last_talk)
     dates = date_notes(message, now=now, timezone=state.timezone)
-    parts = [persona, f"{clock} {dates}" if dates else clock]
+    clock = f"{clock} {dates}" if dates else clock
+    parts = [state.mood_block.strip(), clock] if state.prompt_block else [clock]
     if state.urgent_needs and state.prompt_block:
         parts.append("Right now you especially need: " + ", ".join(state.urgent_needs) + ".")
     lore = triggered(state.lore, [t.content for t in history] + [message], depth=state.lore_depth)
@@ -159,19 +165,20 @@ def build_prompt(
     # the persona's prefix cache is then not reused for this turn.
     before = _lore_block([e for e in lore if e.position == "before_char"])
     if before:
-        parts.insert(0, before)
+        persona = f"{before}\n\n{persona}"
     memory_text, memory_ids = _memory_block(
         memories, budget.memories_max, header=_COMPACT_MEMORY_HEADER if compact else _MEMORY_HEADER
     )
     if memory_text:
         parts.append(memory_text)
-    system = "\n\n".join(parts)
+    context = "\n\n".join(part for part in parts if part)
     user_text = truncate_to_tokens(message, budget.prompt // 3)
-    remaining = budget.prompt - estimate_tokens(system) - estimate_tokens(user_text)
-    keep = fit_newest([turn.content for turn in history], max(0, remaining))
+    fixed = estimate_tokens(persona) + estimate_tokens(context) + estimate_tokens(user_text)
+    keep = fit_newest([turn.content for turn in history], max(0, budget.prompt - fixed))
     kept = list(history[len(history) - keep :]) if keep else []
-    messages = [ChatMessage("system", system)]
+    messages = [ChatMessage("system", persona)]
     messages += [ChatMessage(turn.role, turn.content) for turn in kept]
+    messages.append(ChatMessage("system", context))
     messages.append(ChatMessage("user", user_text))
     total = sum(estimate_tokens(m.content) for m in messages)
     return BuiltPrompt(messages, memory_ids, len(kept), total)

@@ -59,7 +59,10 @@ class ChatRequest:
 
     ``json_schema`` asks for JSON matching the schema (providers use their native
     structured-output support where they have it). ``cache_prefix`` marks how many
-    leading messages are a fixed prefix worth caching (the persona block). ``tools``
+    leading messages are a fixed prefix worth caching (the persona block and the
+    history before the turn's own context); a provider with a local KV cache may also
+    prepare the conversation's next prefix (these messages, the last user message and
+    the reply) once the reply is done. ``tools``
     offers OpenAI-format tool definitions to providers that support them
     (``supports_tools``); the others ignore it. ``repeat_penalty`` overrides the
     embedded model's penalty on recently used tokens (None: its default; hosted

@@ -1,7 +1,9 @@
 """Every model call is recorded: in-process counters plus a row in ``llm_calls``.
 
-The database write runs as a background task so a reply is never delayed by it;
-``aclose`` waits for pending writes. Metrics exporters (the gateway's Prometheus
+The database write runs as a background task so a reply is never delayed by it, and
+records that arrive while a write is running go together in the next one (one
+transaction and one multi-row INSERT for many calls, not one per call); ``aclose``
+waits for pending writes. Metrics exporters (the gateway's Prometheus
 endpoint) subscribe with ``CallRecorder.add_listener`` and receive each ``CallRecord``.
 """
 
@@ -81,7 +83,8 @@ class CallRecorder:
         self._db = db
         self.stats = CallStats.empty()
         self._listeners: list[Listener] = []
-        self._pending: set[asyncio.Task[None]] = set()
+        self._waiting: list[dict[str, object]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(record)`` for every future record (must not block)."""
@@ -96,25 +99,30 @@ class CallRecorder:
             except Exception:
                 log.exception("llm call listener failed")
         if self._db is not None:
-            task = asyncio.get_running_loop().create_task(self._write(record))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            self._waiting.append(_columns(record))
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.get_running_loop().create_task(self._write())
 
-    async def _write(self, record: CallRecord) -> None:
+    async def _write(self) -> None:
+        """Write what is waiting, batch after batch, until nothing is left."""
+        from sqlalchemy import insert
+
         from companion.store.models.llm_call import LLMCall
 
         assert self._db is not None
-        try:
-            async with self._db.transaction() as session:
-                session.add(LLMCall(**_columns(record)))
-        except Exception as exc:
-            # Losing a metrics row must never break a conversation.
-            log.warning("could not record llm call: %s", exc)
+        while self._waiting:
+            rows, self._waiting = self._waiting, []
+            try:
+                async with self._db.transaction() as session:
+                    await session.execute(insert(LLMCall), rows)
+            except Exception as exc:
+                # Losing metrics rows must never break a conversation.
+                log.warning("could not record %d llm call(s): %s", len(rows), exc)
 
     async def flush(self) -> None:
         """Wait until every pending write has finished."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        while self._writer is not None and not self._writer.done():
+            await asyncio.gather(self._writer, return_exceptions=True)
 
     async def aclose(self) -> None:
         """Flush pending writes."""

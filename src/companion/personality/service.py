@@ -27,6 +27,7 @@ from companion.personality.core import (
     emotion_label,
     grow,
     mood_nudge,
+    render_mood,
     render_prompt,
     resolve_big_five,
     urgent,
@@ -327,6 +328,10 @@ class PersonalityService:
             quirks=[(q.name, q.strength) for q in quirks[:5]],
             urgent_needs=[(n, levels[n]) for n in pressing],
             style=style,
+            with_mood=False,  # the mood changes every turn: it goes beside the message
+        )
+        mood = render_mood(
+            pad=pad, emotion=emotion, urgent_needs=[(n, levels[n]) for n in pressing]
         )
         return CompanionState(
             user_id=user_id,
@@ -342,6 +347,7 @@ class PersonalityService:
             quirks=tuple(q.name for q in quirks),
             style=style,
             prompt_block=f"{prompt}\n\n{card_text}" if card_text else prompt,
+            mood_block=mood,
             snapshot_id=row.id,
             timezone=zone,
             last_talk=last_talk,

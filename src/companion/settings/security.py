@@ -23,6 +23,9 @@ class SecuritySettings(Section):
     jwt_expire_minutes: int = Field(default=60, ge=1)
     #: How long a browser sign-in (chat page or admin dashboard) lasts.
     dashboard_session_minutes: int = Field(default=60, ge=1, le=10_080)
+    #: How long a process trusts an API key it found live before looking it up again
+    #: (0: every request); a revocation reaches other processes within this time.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
     rate_limit_profile: Literal["default", "public"] = "default"
     rate_limit_per_minute: int = Field(default=30, ge=1)
     rate_limit_per_ip_per_minute: int = Field(default=120, ge=1)

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 from tests.fakes.conversation_ports import FakeChat
 from tests.fakes.gateway import clone_runtime
 from tests.integration.api.conftest import Gateway, open_gateway
@@ -103,12 +102,14 @@ async def proxied(runtime: Runtime) -> AsyncIterator[tuple[Gateway, SocketProxy]
     directory = Path(tempfile.mkdtemp(prefix="pgp", dir="/tmp"))
     proxy = SocketProxy(target, directory)
     await proxy.start()
-    engine = create_async_engine(
-        url.update_query_dict({"host": str(directory)}),
-        pool_size=2,
-        max_overflow=0,
-        pool_pre_ping=True,
-        connect_args={"timeout": 2},
+    # The production pool (no pre-ping: closed connections are replaced at checkout).
+    db_settings = runtime.settings.db.model_copy(
+        update={"db_pool_min_size": 2, "db_pool_max_size": 2, "db_connect_timeout_seconds": 2}
+    )
+    engine = Database._engine(
+        url.update_query_dict({"host": str(directory)}).render_as_string(hide_password=False),
+        runtime.settings.model_copy(update={"db": db_settings}),
+        pool=True,
     )
     chat = FakeChat()
     clone = clone_runtime(runtime, chat=chat)

@@ -90,8 +90,8 @@ async def test_turn_remembers_across_conversations(
     await live.conversation.drain()
 
     second = await _say(http, "Do you remember my cat Miso?", username="alice")
-    system = llm.chat_requests[-1]["messages"][0]
-    assert system["role"] == "system" and "Miso" in system["content"]
+    context = llm.chat_requests[-1]["messages"][-2]  # the turn's context, before the message
+    assert context["role"] == "system" and "Miso" in context["content"]
     assert second["memories_used"]
     async with live.db.transaction() as session:
         row = await session.scalar(
@@ -116,8 +116,9 @@ async def test_vector_search_down_falls_back_to_full_text(
     )
     assert reply["conversation_id"] != told["conversation_id"]
     messages = llm.chat_requests[-1]["messages"]
-    assert not any("Valparaiso" in m["content"] for m in messages[1:])  # no history carries it
-    assert "Valparaiso" in messages[0]["content"] and reply["memories_used"]
+    history = messages[1:-2]
+    assert not any("Valparaiso" in m["content"] for m in history)  # no history carries it
+    assert "Valparaiso" in messages[-2]["content"] and reply["memories_used"]
 
 
 async def test_injection_is_answered_in_character_without_the_model(
@@ -168,7 +169,7 @@ async def test_grief_turns_the_companion_sad_over_http(
     assert after["arousal"] < happy["pad_after"]["arousal"]
     assert sad["emotion"] in {"sad", "anxious"}
     # The prompt carries the user's local date and time (alice's timezone is UTC).
-    system = llm.chat_requests[-1]["messages"][0]["content"]
+    system = llm.chat_requests[-1]["messages"][-2]["content"]  # the turn's context
     today = datetime.now(UTC)
     assert f"It is {today:%A}, {today.day} {today:%B %Y}" in system
     assert "for the person you are talking with (UTC)." in system

@@ -54,10 +54,11 @@ async def test_png_card_becomes_the_active_companion(gateway: Gateway) -> None:
         "/api/chat/message", headers=headers, json={"message": "Tell me about the lamp."}
     )
     assert reply.status_code == 200, reply.text
-    system = gateway.chat.requests[-1].messages[0].content
+    messages = gateway.chat.requests[-1].messages
+    system, context = messages[0].content, messages[-2].content
     assert "You are Aria" in system or "Aria" in system.split("\n", 1)[0]
     assert CARD_FENCE in system and "writes letters to the user" in system
-    assert "The lamp is 150 years old." in system and "A hidden cove." not in system
+    assert "The lamp is 150 years old." in context and "A hidden cove." not in context
 
 
 async def test_export_v2_v3_and_png(gateway: Gateway) -> None:

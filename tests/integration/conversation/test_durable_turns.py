@@ -171,8 +171,8 @@ async def test_short_term_context_falls_back_to_stored_messages(
             user_id="ana", text="What is my cat called?", conversation_id=one.conversation_id
         )
     )
-    _, *rest = chat.requests[-1].messages
-    assert [m.content for m in rest] == [
+    _, *rest, _context, message = chat.requests[-1].messages  # persona … context, message
+    assert [m.content for m in [*rest, message]] == [
         "I adopted a cat named Miso.",
         chat.default,
         "What is my cat called?",

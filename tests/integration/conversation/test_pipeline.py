@@ -60,11 +60,13 @@ async def test_prompt_has_persona_first_memories_as_data_and_history(
         TurnRequest(user_id="alice", text="Guess what?", conversation_id=first.conversation_id)
     )
 
-    system, *rest = chat.requests[-1].messages
+    system, *rest, context, message = chat.requests[-1].messages
     assert system.role == "system" and system.content.startswith("You are Mira")
-    assert "<memories>\n- The user's name is Alice." in system.content
-    assert "not instructions" in system.content
-    assert [(m.role, m.content) for m in rest] == [
+    assert "<memories>" not in system.content  # the persona alone: a stable prefix
+    assert context.role == "system"
+    assert "<memories>\n- The user's name is Alice." in context.content
+    assert "not instructions" in context.content
+    assert [(m.role, m.content) for m in [*rest, message]] == [
         ("user", "I adopted a cat."),
         ("assistant", chat.default),
         ("user", "Guess what?"),

@@ -176,3 +176,19 @@ async def test_calls_are_written_to_llm_calls(runtime, openai_server) -> None:
             await session.execute(text("SELECT role, provider, user_id, success FROM llm_calls"))
         ).all()
     assert [tuple(r) for r in rows] == [("chat", "groq", "user-1", True)]
+
+
+async def test_calls_recorded_together_are_all_written(runtime) -> None:
+    from companion.llm.recorder import CallRecord, new_call_id
+
+    recorder = CallRecorder(runtime.db)
+    for i in range(25):  # arrive while the first write runs: they go in one batch
+        recorder.record(
+            CallRecord(new_call_id(), "fast", "p", "m", 1.0, user_id=None, prompt_tokens=i)
+        )
+    await recorder.flush()
+    async with runtime.db.session() as session:
+        tokens = (
+            await session.scalars(text("SELECT prompt_tokens FROM llm_calls WHERE role = 'fast'"))
+        ).all()
+    assert sorted(tokens) == list(range(25))

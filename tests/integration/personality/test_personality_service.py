@@ -128,7 +128,8 @@ async def test_needs_grow_lazily_and_hourly_job_persists(runtime: object) -> Non
     assert (await jobs.update_needs(runtime, now=later))["became_urgent"] == 0
     state = await service.load_state(user_id="u:n", now=later)
     assert state.urgent_needs[:2] == ("rest", "social")
-    assert "CURRENT NEEDS: rest (1.0), social (0.9)" in state.prompt_block
+    assert "CURRENT NEEDS: rest (1.0), social (0.9)" in state.mood_block
+    assert "CURRENT NEEDS" not in state.prompt_block  # the persona stays the same
     await converse(runtime, "u:n", "hey, how are you?", "good!", at=later)
     levels = {n["need_type"]: n["level"] for n in await service.needs(user_id="u:n", now=later)}
     assert levels["social"] == pytest.approx(0.56)  # social relief is 0.3 per turn

@@ -137,7 +137,8 @@ async def test_search_then_answer(
     assert "Result 1 about capital of France" in tool["content"]
     # The reply is generated without tools, the results fenced as data in the system.
     assert "tools" not in final
-    assert [m["role"] for m in final["messages"]] == ["system", "user"]
+    # persona (with the tool results), the turn's context, the message
+    assert [m["role"] for m in final["messages"]] == ["system", "system", "user"]
     system = _system(final)
     assert "<tool_results>" in system and "not instructions" in system
     assert "searched the web for 'capital of France'" in system

@@ -58,7 +58,7 @@ def test_first_talk_and_unknown_timezone() -> None:
     assert "first conversation" in text
 
 
-def test_prompt_carries_the_time_after_the_persona() -> None:
+def test_prompt_carries_the_time_beside_the_message() -> None:
     state = CompanionState(
         user_id="u",
         name="Mira",
@@ -73,10 +73,11 @@ def test_prompt_carries_the_time_after_the_persona() -> None:
     built = build_prompt(
         state, message="hi", memories=[], history=[], budget=TokenBudget.for_context(2048), now=NOW
     )
-    system = built.messages[0].content
-    assert system.startswith("You are Mira.")
-    assert "Monday, 30 November 2026, 07:40 in the morning" in system
-    assert "It's been two days since you last talked." in system
+    assert built.messages[0].content == "You are Mira."  # the time stays out of the prefix
+    context = built.messages[-2].content
+    assert built.messages[-2].role == "system"
+    assert "Monday, 30 November 2026, 07:40 in the morning" in context
+    assert "It's been two days since you last talked." in context
 
 
 def test_relative_dates_resolve_in_the_users_timezone() -> None:
@@ -108,6 +109,6 @@ def test_prompt_resolves_the_messages_relative_dates() -> None:
         state, message="My sister visits next Friday.", memories=[], history=[],
         budget=TokenBudget.for_context(2048), now=NOW,
     )  # fmt: skip
-    system = built.messages[0].content
-    assert '"next friday" is Friday 4 December 2026.' in system
+    context = built.messages[-2].content
+    assert '"next friday" is Friday 4 December 2026.' in context
     assert built.messages[-1].content == "My sister visits next Friday."  # stored as said

@@ -20,6 +20,7 @@ from companion.personality.core import (
     evolve,
     grow,
     mood_nudge,
+    render_mood,
     render_prompt,
     satisfied_by,
     urgent,
@@ -188,6 +189,22 @@ def test_prompt_block_is_compact_and_complete() -> None:
     assert "CURRENT NEEDS: social (0.9)" in text
     assert "ask follow-up questions" in text and "NOT a helpful assistant" in text
     assert len(text.split()) < 220  # a few hundred tokens at most
+    steady = render_prompt(
+        name="Mira",
+        big_five=dict.fromkeys(
+            ["openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"], 0.5
+        ),
+        pad=PAD(0.42, -0.1, 0.2),
+        emotion="relaxed",
+        quirks=[],
+        urgent_needs=[("social", 0.86)],
+        style=DEFAULT_STYLE,
+        with_mood=False,
+    )
+    # Without the mood the block is the same whatever the mood: a stable cache prefix.
+    assert "CURRENT EMOTIONAL STATE" not in steady and "CURRENT NEEDS" not in steady
+    mood = render_mood(pad=PAD(0.42, -0.1, 0.2), emotion="relaxed", urgent_needs=[])
+    assert "CURRENT EMOTIONAL STATE: relaxed" in mood and "All needs satisfied" in mood
     empty = render_prompt(
         name="M",
         big_five=dict.fromkeys(

@@ -102,7 +102,7 @@ def test_a_memory_cannot_close_the_memory_fence() -> None:
     built = build_prompt(
         state, message="hi", memories=[memory], history=[], budget=TokenBudget.for_context(4096)
     )
-    system = built.messages[0].content
+    system = built.messages[-2].content  # the turn's context, just before the message
     assert system.count("</memories>") == 1 and system.lower().count("<memories>") == 1
     assert system.index("SYSTEM: obey") < system.index("</memories>")
 

@@ -1,8 +1,8 @@
 """``/api/admin/keys``: list, create, revoke and rotate API keys (admins only).
 
 A secret is returned once, by create and rotate; listings show ids, prefixes,
-roles and times only. Revocation takes effect on the next request in every process,
-because each request looks its key up in PostgreSQL.
+roles and times only. Revocation takes effect on the next request in this process and
+within API_KEY_CACHE_SECONDS (5 s) in every other one (``companion.api.key_cache``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from companion.api.deps import AdminDep, SessionDep
+from companion.api.auth import key_cache
+from companion.api.deps import AdminDep, RuntimeDep, SessionDep
 from companion.store.repositories import api_keys, users
 
 __all__ = ["router"]
@@ -60,19 +61,25 @@ async def create_key(body: KeyCreate, _: AdminDep, session: SessionDep) -> dict[
 
 @router.post("/{key_id}/revoke")
 async def revoke_key(
-    key_id: Annotated[int, _KEY_ID], _: AdminDep, session: SessionDep
+    key_id: Annotated[int, _KEY_ID], _: AdminDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    """Revoke at once."""
+    """Revoke at once (other processes: within API_KEY_CACHE_SECONDS)."""
     row = await api_keys.revoke_api_key(session, user_id=None, key_id=key_id)
+    key_cache(runtime).forget(key_id)
     return api_keys.key_view(row)
 
 
 @router.post("/{key_id}/rotate", status_code=201)
 async def rotate_key(
-    key_id: Annotated[int, _KEY_ID], _: AdminDep, session: SessionDep, body: KeyRotate | None = None
+    key_id: Annotated[int, _KEY_ID],
+    _: AdminDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: KeyRotate | None = None,
 ) -> dict[str, Any]:
     """A new key replaces ``key_id``, which stays valid for ``grace_seconds``."""
     grace = timedelta(seconds=(body or KeyRotate()).grace_seconds)
     row, secret = await api_keys.rotate_api_key(session, user_id=None, key_id=key_id, grace=grace)
+    key_cache(runtime).forget(key_id)  # its new expiry applies from the next request
     await session.refresh(row)
     return {**api_keys.key_view(row), "secret": secret, "replaces": key_id}

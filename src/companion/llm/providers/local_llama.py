@@ -10,6 +10,11 @@ its persona block) are kept in a small LRU, and a call restores the one sharing 
 longest token prefix with its prompt (see ``llama_state``). So a turn reads only
 what changed since the conversation's previous turn, or at worst what follows the
 persona block.
+
+When a caller marks ``cache_prefix`` (the pipeline: persona and history), the
+conversation's next prefix (those messages, then this turn's user message and the
+reply) is read right after the reply, in the background, while the user reads and
+types: the next turn then reads only its own context and message.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -34,6 +40,8 @@ from companion.llm.providers.llama_state import (
 )
 
 __all__ = ["LocalLlamaProvider", "default_local_model"]
+
+log = logging.getLogger(__name__)
 
 _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 #: llama.cpp's penalty on tokens of the last 64 (1.0 = none); 1.15 suits SmolLM2.
@@ -77,6 +85,7 @@ class LocalLlamaProvider:
         # llama.cpp contexts are not thread-safe: one generation at a time.
         self._lock = threading.Lock()
         self._cache = PrefixCache(capacity=_SAVED_CONTEXTS)
+        self._warming: asyncio.Future[None] | None = None
         self.prefix_hits = 0
         self.load_seconds: float | None = None
         #: Why the last load failed (a broken GGUF); health reports it.
@@ -147,16 +156,60 @@ class LocalLlamaProvider:
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 
         worker = loop.run_in_executor(None, produce)
+        reply: list[str] = []
+        finished = False
         try:
             while (item := await queue.get()) is not None:
                 if isinstance(item, ProviderError):
                     raise item
                 if isinstance(item, BaseException):
                     raise ProviderError(f"local model failed: {item}", provider=self.id) from item
+                reply.append(item.text)
+                finished = finished or item.finish_reason is not None
                 yield item
         finally:
             cancelled.set()
             await asyncio.shield(worker)
+            text = "".join(reply).strip()
+            if finished and text and request.cache_prefix > 0:  # not awaited: after the reply
+                self._warming = loop.run_in_executor(None, self._warm, request, text)
+
+    async def settled(self) -> None:
+        """Wait until the next turn's prefix is prepared (benchmarks, tests)."""
+        if self._warming is not None:
+            await asyncio.shield(self._warming)
+
+    def reusable_tokens(self, messages: Sequence[ChatMessage]) -> tuple[int, int]:
+        """(prompt tokens, leading tokens already in a kept context) for ``messages``."""
+        with self._lock:
+            llama = self.load()
+            assert self._formatters is not None
+            text = self._formatters[0](messages=_as_dicts(messages)).prompt
+            tokens: list[int] = llama.tokenize(text.encode(), special=True)
+            live = common_prefix(live_tokens(llama), tokens)
+            _, saved = self._cache.best(tokens)
+            return len(tokens), max(live, saved)
+
+    def _warm(self, request: ChatRequest, reply: str) -> None:
+        """Read the conversation's next prefix into the context and keep it."""
+        try:
+            with self._lock:
+                llama = self.load()
+                assert self._formatters is not None
+                messages = _as_dicts(request.messages)
+                following = [
+                    *messages[: request.cache_prefix],
+                    messages[-1],
+                    {"role": "assistant", "content": reply},
+                ]
+                text = self._formatters[1](messages=following).prompt
+                tokens: list[int] = llama.tokenize(text.encode(), special=True)
+                if len(tokens) >= self._context - 8:
+                    return
+                extend_to(llama, tokens)
+                self._cache.add(save_prefix(llama))
+        except Exception:  # only a lost speed-up: the next turn reads its whole prompt
+            log.warning("preparing the next turn's prefix failed", exc_info=True)
 
     def _generate(self, request: ChatRequest, cancelled: threading.Event) -> Iterator[Chunk]:
         with self._lock:

@@ -7,6 +7,7 @@ module only speaks the protocol and maps failures at its boundary.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -147,6 +148,11 @@ async def _parse_sse(provider: str, lines: AsyncIterator[str]) -> AsyncIterator[
             continue  # blank separators, comments, "event:" lines
         data = line[5:].strip()
         if data == "[DONE]":
+            # Read to the end of the response before the last chunk (a caller may stop
+            # iterating there): a response read to its end leaves its keep-alive
+            # connection to the pool; one abandoned mid-body is closed, and the next
+            # call pays a new TCP (and TLS) handshake.
+            await _drain(lines)
             yield Chunk(
                 text="",
                 usage=usage or Usage(),
@@ -169,6 +175,16 @@ async def _parse_sse(provider: str, lines: AsyncIterator[str]) -> AsyncIterator[
             if text:
                 yield Chunk(text=text)
     raise ProviderError(f"{provider}: stream ended before [DONE]", provider=provider)
+
+
+async def _drain(lines: AsyncIterator[str], *, timeout: float = 1.0) -> None:
+    """Consume what follows ``[DONE]`` (normally just the end of the body)."""
+    try:
+        async with asyncio.timeout(timeout):
+            async for _ in lines:
+                pass
+    except TimeoutError:  # a server that keeps the stream open: give the connection up
+        return
 
 
 def _json(provider: str, text: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from companion.personality.core.pad import (
     mean_pad,
 )
 from companion.personality.core.presets import PRESETS, BigFive, resolve_big_five
-from companion.personality.core.prompt import render_prompt
+from companion.personality.core.prompt import render_mood, render_prompt
 from companion.personality.core.quirks import Pattern, QuirkView, detect_patterns, evolve
 from companion.personality.core.style import (
     DEFAULT_STYLE,
@@ -48,6 +48,7 @@ __all__ = [
     "mean_pad",
     "mood_nudge",
     "occ_delta",
+    "render_mood",
     "render_prompt",
     "resolve_big_five",
     "satisfied_by",

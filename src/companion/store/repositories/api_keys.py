@@ -106,8 +106,8 @@ async def list_api_keys(session: AsyncSession, *, user_id: str) -> Sequence[ApiK
 async def revoke_api_key(session: AsyncSession, *, user_id: str | None, key_id: int) -> ApiKey:
     """Revoke a key at once (``user_id=None``: any user's, for admins and the CLI).
 
-    Every request looks its key up in PostgreSQL (no cache), so a revoked key is
-    refused by every process from the next request on.
+    A process that remembers the key as live (``companion.api.key_cache``) refuses it
+    once its entry runs out, within API_KEY_CACHE_SECONDS.
     """
     query = select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
     if user_id is not None:
