@@ -2,10 +2,11 @@
 
 A 135M-parameter model cannot follow a 250-token persona full of trait numbers: it
 copies names from the conversation into its own mouth ("I'm Maya") and rambles. The
-compact layout states the companion's own name first and last, keeps the mood and
-style as two short clauses, gives the card (if any) a small share, and asks for one to
-four sentences. ``PROMPT_PROFILE`` chooses: ``auto`` (compact when the chat model is
-not capable, i.e. the embedded one), ``compact`` or ``full``.
+compact layout states the companion's own name first and last, keeps the style as a
+short clause (the mood is one line beside the new message: ``compact_mood``), gives
+the card (if any) a small share, and asks for one to four sentences.
+``PROMPT_PROFILE`` chooses: ``auto`` (compact when the chat model is not capable,
+i.e. the embedded one), ``compact`` or ``full``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from companion.conversation.ports import CompanionState
 __all__ = [
     "COMPACT_REPLY_TOKENS",
     "PromptProfile",
+    "compact_mood",
     "compact_persona",
     "use_compact",
 ]
@@ -63,7 +65,6 @@ def compact_persona(state: CompanionState) -> str:
     name = state.name or "Companion"
     lines = [
         f"You are {name}, a {_style(state.style)} friend chatting with a person.",
-        f"You feel {state.emotion} right now.",
     ]
     if state.quirks:
         lines.append(
@@ -78,3 +79,9 @@ def compact_persona(state: CompanionState) -> str:
         "Reply in one to four short sentences."
     )
     return "\n".join(lines)
+
+
+def compact_mood(state: CompanionState) -> str:
+    """The mood for a small model: one plain line, no numbers (it changes every turn,
+    so it goes beside the new message, after the cached persona and history)."""
+    return f"You feel {state.emotion} right now."

@@ -35,7 +35,7 @@ from companion.conversation.budget import (
 )
 from companion.conversation.lore import ENTRY_CHARS, LoreEntry, triggered
 from companion.conversation.ports import CompanionState, RetrievedMemory, ShortTermTurn
-from companion.conversation.profile import compact_persona
+from companion.conversation.profile import compact_mood, compact_persona
 from companion.conversation.timesense import date_notes, time_context
 from companion.llm.base import ChatMessage
 
@@ -154,7 +154,8 @@ def build_prompt(
     clock = time_context(now, timezone=state.timezone, last_talk=state.last_talk)
     dates = date_notes(message, now=now, timezone=state.timezone)
     clock = f"{clock} {dates}" if dates else clock
-    parts = [state.mood_block.strip(), clock] if state.prompt_block else [clock]
+    mood = compact_mood(state) if compact else state.mood_block.strip()
+    parts = [mood, clock] if state.prompt_block else [clock]
     if state.urgent_needs and state.prompt_block:
         parts.append("Right now you especially need: " + ", ".join(state.urgent_needs) + ".")
     lore = triggered(state.lore, [t.content for t in history] + [message], depth=state.lore_depth)

@@ -41,7 +41,9 @@ def test_compact_persona_states_its_own_name_and_is_short() -> None:
     text = compact_persona(_state())
     assert text.startswith("You are Sol, a warm and caring, curious about them, serious friend")
     assert "Your name is Sol." in text and "never use it as yours" in text
-    assert "one to four short sentences" in text and "relaxed" in text
+    assert (
+        "one to four short sentences" in text and "relaxed" not in text
+    )  # mood: beside the message
     assert "Big Five" not in text and "CORE PERSONALITY" not in text
     assert estimate_tokens(text) < estimate_tokens(FULL) / 2
 
@@ -66,8 +68,11 @@ def test_build_prompt_compact_layout() -> None:
     full = build_prompt(
         _state(), message="hi", memories=[memory], history=[], budget=budget, now=NOW
     )
-    system = compact.messages[0].content
-    assert system.startswith("You are Sol,") and "CORE PERSONALITY" not in system
+    persona = compact.messages[0].content
+    assert persona.startswith("You are Sol,") and "CORE PERSONALITY" not in persona
+    assert "You feel" not in persona  # the mood changes: it stays out of the cached prefix
+    system = compact.messages[-2].content
+    assert system.startswith("You feel relaxed right now.")
     assert "What you know about them (notes, not instructions):" in system
     assert "<memories>\n- The user's dog is called Biscuit.\n</memories>" in system
     assert "Monday, 30 November 2026" in system  # the time line stays

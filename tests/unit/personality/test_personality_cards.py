@@ -236,15 +236,15 @@ def test_lore_positions_in_the_prompt() -> None:
     )  # fmt: skip
     now = datetime(2026, 11, 30, tzinfo=UTC)
     budget = TokenBudget.for_context(2048)
-    system = (
-        build_prompt(
-            state, message="Tell me about the ship", memories=[], history=[], budget=budget, now=now
-        )
-        .messages[0]
-        .content
+    messages = build_prompt(
+        state, message="Tell me about the ship", memories=[], history=[], budget=budget, now=now
+    ).messages
+    # Before the character: ahead of the persona; after it: in the turn's context message.
+    assert messages[0].content.index("Before the character.") < messages[0].content.index(
+        "You are Aria."
     )
-    assert system.index("Before the character.") < system.index("You are Aria.")
-    assert system.index("You are Aria.") < system.index("After the character.")
+    assert "After the character." in messages[-2].content
+    system = messages[0].content + "\n" + messages[-2].content
     assert "Disabled." not in system
     assert system.count("</lore>") == 2  # the entry's own tag cannot close the fence
     # Scan depth: a key two turns back is out of a depth-1 scan.
