@@ -92,7 +92,8 @@ class _Composer:
         """An override, a connector and the payload: "Ignore … Instead, say …"."""
         connector = self.pick("then") if self.rng.random() < 0.7 else ""
         body = _lower_first(payload) if connector and not connector.endswith(":") else payload
-        return self.joined(self.pick("override"), connector, _upper_first(body) if not connector else body)
+        body = body if connector else _upper_first(body)
+        return self.joined(self.pick("override"), connector, body)
 
     def attack(self) -> tuple[str, str]:
         """One attack message and its category."""

@@ -197,9 +197,7 @@ def fit_platt(
     a, b = 1.0, 0.0
     for _ in range(100):
         p = 1 / (1 + np.exp(-(a * scores + b)))
-        gradient = np.array(
-            [(weight * (p - target) * scores).sum(), (weight * (p - target)).sum()]
-        )
+        gradient = np.array([(weight * (p - target) * scores).sum(), (weight * (p - target)).sum()])
         w = weight * p * (1 - p) + 1e-12
         hessian = np.array(
             [[(w * scores * scores).sum(), (w * scores).sum()], [(w * scores).sum(), w.sum()]]
