@@ -28,7 +28,7 @@ from companion.security.detector import Detector
 from companion.security.devdata import DevItem, chat_turns, is_dev_holdout, load_dev
 from companion.security.evaluation import CategoryScore, GroupScore, Report, breakdown, evaluate
 from companion.security.features import featurise_many
-from companion.security.fitting import fit, fit_platt, group_folds, raw_attack_scores
+from companion.security.fitting import PRIOR, fit, fit_platt, group_folds, raw_attack_scores
 from companion.security.normalise import canonical
 from companion.security.trainer import build_training_set
 
@@ -100,7 +100,7 @@ async def _cross_validate(
     for fold in range(folds):
         allowed = [i for i, f in zip(pool, assignment, strict=True) if f != fold and i.train_ok]
         data = build_training_set(allowed)
-        models.append(fit(data.rows, data.targets))
+        models.append(fit(data.rows, data.targets, sample_weight=data.weights))
     raw = np.zeros(len(pool))
     for fold, (weights, bias) in enumerate(models):
         members = np.flatnonzero(assignment == fold)
@@ -113,7 +113,7 @@ async def _cross_validate(
     for fold, (weights, bias) in enumerate(models):
         # Calibrate on the other folds' out-of-fold scores (two parameters; see BENCHMARKS).
         others = (assignment != fold) & train_ok
-        platt = fit_platt(raw[others], attack[others])
+        platt = fit_platt(raw[others], attack[others], prior=PRIOR)
         model = InjectionClassifier(weights.astype(np.float32), bias.astype(np.float32), platt)
         detector = Detector(classifier=model, act_threshold=threshold)
         fold_items = [i for i, f in zip(pool, assignment, strict=True) if f == fold]

@@ -41,7 +41,8 @@ def train_command(
     typer.echo(
         f"wrote {target} ({target.stat().st_size // 1024} KiB): {meta['attacks']} attacks, "
         f"{meta['benign']} benign, Platt a={model.platt[0]:.3f} b={model.platt[1]:.3f}, "
-        f"{meta['training_seconds']} s"
+        f"{meta['training_seconds']} s; calibrated for an attack share of "
+        f"{meta.get('calibration_prior')}"
     )
     for row in meta["calibration_bins"]:
         typer.echo(

@@ -3,11 +3,13 @@
 A multinomial logistic regression over hashed character n-grams and words
 (``features.py``) says benign / role_manipulation / system_query / injection_attempt.
 The attack probability ``1 - P(benign)`` is then calibrated (Platt scaling fitted on
-out-of-fold predictions) so that a calibrated 0.7 means that about 70 % of training-like
-messages scoring there are attacks, which is what the 0.7 action threshold assumes.
+out-of-fold predictions, weighted to an even mix of attacks and benign messages) so
+that a calibrated 0.7 means that about 70 % of training-like messages scoring there
+are attacks in a stream where both are equally common: a likelihood ratio of 2.3,
+independent of how many of each the training set holds.
 
 The weights ship in ``security/data/injection_classifier.npz`` (int8 with one scale
-per class, about 270 KB compressed), written by ``companion security train``
+per class, about 290 KB compressed), written by ``companion security train``
 (``fitting.py``); loading needs no network and no other library.
 """
 

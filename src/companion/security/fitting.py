@@ -4,7 +4,9 @@
 sparse hashed features with L-BFGS (scipy sparse matrices at training time only;
 deterministic: it starts from zero).
 ``out_of_fold`` gives every training example a score from a model that did not see
-its group, and ``fit_platt`` maps those raw scores to calibrated probabilities.
+its group, and ``fit_platt`` maps those raw scores to calibrated probabilities for a
+stated prior: by default attacks and benign messages weigh the same (``PRIOR``), so
+the probability does not depend on how many of each the training set happens to hold.
 ``group_folds`` splits by group, stratified by label, so parallel translations and
 minimal pairs never sit on both sides of a split.
 """
@@ -23,13 +25,25 @@ import numpy.typing as npt
 from companion.security.classifier import CLASSES, InjectionClassifier
 from companion.security.features import BUCKETS, SparseRows
 
-__all__ = ["fit", "fit_platt", "group_folds", "out_of_fold", "raw_attack_scores", "train"]
+__all__ = [
+    "PRIOR",
+    "fit",
+    "fit_platt",
+    "group_folds",
+    "out_of_fold",
+    "prior_weights",
+    "raw_attack_scores",
+    "train",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_L2 = 1e-4
+_L2 = 3e-5
 _STEPS = 300
+#: The attack share the calibration assumes: equal weight to attacks and benign
+#: messages, whatever the mix of the training set.
+PRIOR = 0.5
 
 
 def _matrix(rows: SparseRows) -> Any:
@@ -156,19 +170,35 @@ def raw_attack_scores(rows: SparseRows, weights: FloatArray, bias: FloatArray) -
     return result
 
 
-def fit_platt(scores: FloatArray, labels: npt.NDArray[np.bool_]) -> tuple[float, float]:
+def prior_weights(labels: npt.NDArray[np.bool_], prior: float | None) -> FloatArray:
+    """Per-example weights giving attacks a total share ``prior`` (ones when ``None``)."""
+    if prior is None:
+        return np.ones(len(labels))
+    positives, negatives = max(int(labels.sum()), 1), max(int((~labels).sum()), 1)
+    result: FloatArray = np.where(
+        labels, prior * len(labels) / positives, (1 - prior) * len(labels) / negatives
+    )
+    return result
+
+
+def fit_platt(
+    scores: FloatArray, labels: npt.NDArray[np.bool_], *, prior: float | None = None
+) -> tuple[float, float]:
     """``(a, b)`` with ``sigmoid(a * score + b)`` ≈ P(attack), by Newton's method.
 
-    Uses Platt's smoothed targets so that a perfectly separated set does not push the
-    slope to infinity.
+    With ``prior`` the examples are weighted so that attacks make up that share: the
+    probability is then the one for a stream with that share of attacks. Uses Platt's
+    smoothed targets so that a perfectly separated set does not push the slope to
+    infinity.
     """
     positives, negatives = int(labels.sum()), int((~labels).sum())
     target = np.where(labels, (positives + 1) / (positives + 2), 1 / (negatives + 2))
+    weight = prior_weights(labels, prior)
     a, b = 1.0, 0.0
     for _ in range(100):
         p = 1 / (1 + np.exp(-(a * scores + b)))
-        gradient = np.array([((p - target) * scores).sum(), (p - target).sum()])
-        w = p * (1 - p) + 1e-12
+        gradient = np.array([(weight * (p - target) * scores).sum(), (weight * (p - target)).sum()])
+        w = weight * p * (1 - p) + 1e-12
         hessian = np.array(
             [[(w * scores * scores).sum(), (w * scores).sum()], [(w * scores).sum(), w.sum()]]
         )
@@ -232,32 +262,42 @@ def train(
     sample_weight: FloatArray | None = None,
     meta: dict[str, object] | None = None,
     steps: int = _STEPS,
+    prior: float | None = PRIOR,
 ) -> InjectionClassifier:
     """The shippable classifier: Platt on out-of-fold scores, weights on everything."""
     scores = out_of_fold(rows, targets, groups, sample_weight=sample_weight, steps=steps)
-    platt = fit_platt(scores, targets > 0)
+    platt = fit_platt(scores, targets > 0, prior=prior)
     weights, bias = fit(rows, targets, sample_weight=sample_weight, steps=steps)
     calibrated = 1 / (1 + np.exp(-(platt[0] * scores + platt[1])))
     info = dict(meta or {})
-    info["calibration_bins"] = _reliability(calibrated, targets > 0)
+    info["calibration_bins"] = _reliability(calibrated, targets > 0, prior)
+    info["calibration_prior"] = prior
     info["training_rows"] = len(rows)
     return InjectionClassifier(weights.astype(np.float32), bias.astype(np.float32), platt, info)
 
 
 def _reliability(
-    probabilities: FloatArray, labels: npt.NDArray[np.bool_]
+    probabilities: FloatArray, labels: npt.NDArray[np.bool_], prior: float | None = None
 ) -> list[dict[str, float]]:
-    """Out-of-fold reliability table: per probability decile, mean predicted vs observed."""
+    """Out-of-fold reliability table: per probability decile, mean predicted vs observed.
+
+    With ``prior`` the observed attack rate is the one of the reweighted stream the
+    calibration promises (attacks making up ``prior`` of it); ``count`` stays the
+    number of training messages in the decile, ``weight`` their reweighted total.
+    """
+    weight = prior_weights(labels, prior)
     table = []
     for low in np.arange(0.0, 1.0, 0.1):
         mask = (probabilities >= low) & (probabilities < low + 0.1 + (1e-9 if low >= 0.9 else 0))
         if mask.sum():
+            w = weight[mask]
             table.append(
                 {
                     "low": round(float(low), 1),
                     "count": int(mask.sum()),
-                    "predicted": round(float(probabilities[mask].mean()), 4),
-                    "observed": round(float(labels[mask].mean()), 4),
+                    "weight": round(float(w.sum()), 2),
+                    "predicted": round(float((probabilities[mask] * w).sum() / w.sum()), 4),
+                    "observed": round(float((labels[mask] * w).sum() / w.sum()), 4),
                 }
             )
     return table

@@ -2,7 +2,8 @@
 
 Training data: the ``train_ok`` items of the public development corpus outside its
 dev hold-out (``devdata.py``), plus every set we wrote (``corpus.TRAINING_FILES``,
-with our own de/fr/es/it/pt translations). Items with ``train_ok: false`` are never
+with our own de/fr/es/it/pt translations) and the messages composed from our own
+attack grammar in sixteen languages (``augment.py``). Items with ``train_ok: false`` are never
 trained on (licences); they are only measured. The result is written as a small npz
 (``classifier.py``) and loads without network.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from companion.security.augment import compose
 from companion.security.classifier import CLASSES, InjectionClassifier
 from companion.security.corpus import Example, training
 from companion.security.devdata import DevItem, is_dev_holdout
@@ -25,9 +27,11 @@ from companion.security.features import SparseRows, featurise_many
 from companion.security.fitting import train
 from companion.security.normalise import canonical
 
-__all__ = ["MODEL_VERSION", "TrainingSet", "build_training_set", "train_shipped"]
+__all__ = ["MODEL_VERSION", "TrainingSet", "build_training_set", "source_weights", "train_shipped"]
 
-MODEL_VERSION = "injection-classifier-1"
+MODEL_VERSION = "injection-classifier-2"
+#: Largest up-weighting of a source's benign items (see ``source_weights``).
+_SOURCE_WEIGHT_CAP = 4.0
 
 
 @dataclass(frozen=True)
@@ -38,23 +42,46 @@ class TrainingSet:
     targets: npt.NDArray[np.int64]
     groups: list[str]
     origins: Counter[str]
+    weights: npt.NDArray[np.float64]
+
+
+def source_weights(
+    sources: Sequence[str], attack: Sequence[bool], *, cap: float = _SOURCE_WEIGHT_CAP
+) -> npt.NDArray[np.float64]:
+    """Up-weight the benign items of a source that holds more attacks than benign ones.
+
+    Public sets pair attacks with clean twins (an e-mail with and without a smuggled
+    instruction); when a source holds more attacks, its layout (headers, "Can you help
+    me with this email?") becomes evidence of an attack. Weighting its benign items up
+    to the attack count (at most ``cap`` times) makes the source itself carry no signal,
+    so only the difference between the twins does.
+    """
+    counts = Counter(zip(sources, attack, strict=True))
+    result = np.ones(len(sources))
+    for index, (source, hit) in enumerate(zip(sources, attack, strict=True)):
+        attacks, benign = counts[(source, True)], counts[(source, False)]
+        if not hit and attacks > benign > 0:
+            result[index] = min(cap, attacks / benign)
+    return result
 
 
 def build_training_set(dev: Sequence[DevItem], own: Sequence[Example] | None = None) -> TrainingSet:
     """Train-allowed dev items (outside the dev hold-out) plus our written sets."""
     allowed = [i for i in dev if i.train_ok and not is_dev_holdout(i.group)]
-    written = list(training()) if own is None else list(own)
+    written = [*training(), *compose()] if own is None else list(own)
     texts = [i.text for i in allowed] + [e.text for e in written]
     labels = [i.label for i in allowed] + [e.label for e in written]
     groups = [f"dev:{i.group}" for i in allowed]
     groups += [f"own:{e.group}" if e.group else f"own:{e.text}" for e in written]
     origins: Counter[str] = Counter(i.source for i in allowed)
     origins["companion-written"] = len(written)
+    sources = [i.source for i in allowed] + ["companion-written"] * len(written)
     return TrainingSet(
         rows=featurise_many([canonical(t) for t in texts]),
         targets=np.array([CLASSES.index(label) for label in labels], dtype=np.int64),
         groups=groups,
         origins=origins,
+        weights=source_weights(sources, [label != "benign" for label in labels]),
     )
 
 
@@ -66,6 +93,7 @@ def train_shipped(dev: Sequence[DevItem], out: Path) -> InjectionClassifier:
         data.rows,
         data.targets,
         data.groups,
+        sample_weight=data.weights,
         meta={
             "version": MODEL_VERSION,
             "trained_on": dict(sorted(data.origins.items())),

@@ -98,3 +98,34 @@ def test_the_shipped_classifier_is_calibrated_out_of_fold() -> None:
     flagged = sum(row["count"] for row in above)
     observed = sum(row["observed"] * row["count"] for row in above) / flagged
     assert observed >= 0.7, "above the 0.7 action line at least 70 % are attacks"
+
+
+def test_platt_with_a_prior_reads_as_the_rate_in_a_stream_of_that_mix() -> None:
+    # One attack for three benign messages: unweighted, a score of 0 is 25 % attacks;
+    # calibrated for an even mix, the same score reads 50 %.
+    rng = np.random.default_rng(3)
+    labels = np.array([True] * 5_000 + [False] * 15_000)
+    scores = np.where(labels, rng.normal(1, 1, 20_000), rng.normal(-1, 1, 20_000))
+    plain = fit_platt(scores, labels)
+    even = fit_platt(scores, labels, prior=0.5)
+
+    def at_zero(ab: tuple[float, float]) -> float:
+        return float(1 / (1 + np.exp(-ab[1])))
+
+    assert abs(at_zero(plain) - 0.25) < 0.03
+    assert abs(at_zero(even) - 0.5) < 0.03
+    assert abs(plain[0] - even[0]) < 0.15  # the slope (how sharp the evidence is) stays
+
+
+def test_source_weights_make_a_source_layout_carry_no_signal() -> None:
+    from companion.security.trainer import source_weights
+
+    sources = ["mail"] * 6 + ["chat"] * 3 + ["solo"] * 2
+    attack = [True] * 4 + [False] * 2 + [True, False, False] + [True, True]
+    weights = source_weights(sources, attack, cap=4.0)
+    # mail: 4 attacks, 2 clean twins -> each clean one counts twice.
+    assert weights[4] == weights[5] == 2.0
+    assert all(weights[i] == 1.0 for i in range(4))
+    # chat has more benign than attacks, solo no benign at all: untouched.
+    assert weights[6:].tolist() == [1.0] * 5
+    assert source_weights(["x"] * 11, [True] * 10 + [False], cap=4.0)[-1] == 4.0
