@@ -77,3 +77,9 @@ class ApiKeyCache:
         for digest, entry in list(self._entries.items()):
             if entry.key_id == key_id:
                 del self._entries[digest]
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop every key of ``user_id`` (the account was deleted here)."""
+        for digest, entry in list(self._entries.items()):
+            if entry.user_id == user_id:
+                del self._entries[digest]

@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from companion.conversation.length import sentence_cut
 from companion.conversation.loopguard import STOP_SEQUENCES, loop_cut, trim_loop
 from companion.conversation.ports import CompanionState
 from companion.conversation.replies import apology
@@ -39,6 +40,8 @@ class Generation:
 
     #: The model started repeating itself and the reply was cut there.
     loop_cut: bool = False
+    #: The reply ran past the sentences allowed (``max_sentences``) and was cut there.
+    length_cut: bool = False
 
 
 async def generate(
@@ -51,13 +54,16 @@ async def generate(
     temperature: float,
     out: Generation,
     cache_prefix: int = 0,
+    max_sentences: int | None = None,
 ) -> AsyncIterator[str]:
     """Yield the reply's pieces; on failure set ``out.error`` and an apology as reply.
 
     Only ``ProviderError`` is caught: the chain already retried and fell back, so one
     here means no provider could answer. Pieces already streamed stay streamed; the
     recorded reply is then the apology. A reply that starts looping stops streaming
-    there and is recorded without the repetition (``out.loop_cut``).
+    there and is recorded without the repetition (``out.loop_cut``); with
+    ``max_sentences``, a reply that runs longer stops after that many sentences
+    (``out.length_cut``).
     """
     started = time.perf_counter()
     pieces = out.pieces
@@ -77,9 +83,17 @@ async def generate(
                 if isinstance(item, Completion):
                     out.completion = item
                 elif item.text:
+                    sent = len("".join(pieces))
                     pieces.append(item.text)
                     if len(pieces) % 4 == 0 and loop_cut("".join(pieces)) is not None:
                         out.loop_cut = True
+                        break
+                    end = sentence_cut("".join(pieces), limit=max_sentences or 0)
+                    if max_sentences and end is not None:
+                        out.length_cut = True
+                        pieces[-1] = pieces[-1][: max(0, end - sent)]
+                        if pieces[-1]:
+                            yield pieces[-1]
                         break
                     yield item.text
         finally:
@@ -93,7 +107,8 @@ async def generate(
     if out.completion is not None:
         out.model_ms = out.completion.latency_ms
     full = out.completion.text if out.completion and out.completion.text else ""
-    text, cut = trim_loop("".join(pieces) if out.loop_cut or not full else full)
+    cut_short = out.loop_cut or out.length_cut
+    text, cut = trim_loop("".join(pieces) if cut_short or not full else full)
     out.loop_cut = out.loop_cut or cut
     if out.error is None and not text.strip():
         out.error = "the model returned an empty reply"

@@ -27,6 +27,7 @@ from companion.conversation.background import BackgroundTasks
 from companion.conversation.budget import TokenBudget
 from companion.conversation.generation import Generation, generate
 from companion.conversation.learning import TurnLearner
+from companion.conversation.length import CHAT_SENTENCES, asks_for_more
 from companion.conversation.limits import Limit, RateLimiter
 from companion.conversation.persist import LEARN, StartedTurn, begin_turn, finish_turn
 from companion.conversation.ports import (
@@ -303,6 +304,9 @@ class ConversationService:
             out=generation,
             # Persona and history: the next turn starts with them (see conversation.prompt).
             cache_prefix=max(0, len(messages) - 2),
+            # A small model rambles past "one to four sentences"; hold it to that
+            # unless the person asked for a story, a list or an explanation.
+            max_sentences=CHAT_SENTENCES if compact and not asks_for_more(text) else None,
         ):
             yield piece
 

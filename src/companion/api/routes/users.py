@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
+from companion.api.auth import key_cache
 from companion.api.deps import PrincipalDep, RuntimeDep
 from companion.store.accounts import delete_account
 from companion.tools.build import account_folders
@@ -42,5 +43,6 @@ async def delete_user(
     target = principal.act_as(user_id)
     folders = account_folders(runtime.settings, target)
     removed = await delete_account(runtime.db, runtime.kv, user_id=target, folders=folders)
+    key_cache(runtime).forget_user(target)  # its keys are gone: refused from the next request
     log.info("account deleted", extra={"user_id": target, "by_admin": target != principal.user_id})
     return DeletedOut(deleted=True, user_id=target, removed=removed)
