@@ -23,15 +23,22 @@ __all__ = [
     "Candidate",
     "fuse",
     "mmr",
+    "neighbour_pairs",
     "or_tsquery",
     "recency",
     "rrf",
+    "spread_to_neighbours",
     "weighted",
 ]
 
-#: Reciprocal rank fusion's constant: 60 in the original paper; on the LoCoMo dev set (dense +
-#: context BM25) recall@10 was 0.681 at 60, 0.700 at 30, 0.719 at 20, 0.712 at 10.
-RRF_K = 20
+#: Reciprocal rank fusion's constant: 60 in the original paper. Chosen with the neighbour
+#: share below by leave-one-conversation-out over the LoCoMo dev set (docs/BENCHMARKS.md):
+#: a small k trusts each list's first places more.
+RRF_K = 10
+#: Share of a turn's score that flows to the turns said just before and after it. The
+#: evidence of a question is often a pair (a question and its answer, a story told over
+#: two lines); a neighbour of a strong hit is likely part of the same exchange.
+NEIGHBOUR_SHARE = 0.5
 #: Weight of the dense score in the fusion; the rest goes to full-text.
 DENSE_WEIGHT = 0.6
 #: MMR trade-off (MEM-12): 1 = relevance only, 0 = diversity only.
@@ -125,6 +132,44 @@ def rrf(*rankings: Sequence[str], k: int = RRF_K) -> dict[str, float]:
             scores[key] = scores.get(key, 0.0) + 1.0 / (k + position)
     top = len(rankings) / (k + 1)
     return {key: value / top for key, value in scores.items()}
+
+
+def neighbour_pairs(positions: Mapping[str, int]) -> list[tuple[str, str]]:
+    """Pairs of candidates that are consecutive turns: their positions differ by one.
+
+    Args:
+        positions: candidate id → the turn's position in its conversation (for stored
+            turns, the source message id; ids are given in the order messages arrive).
+
+    Returns:
+        Each adjacent pair once, earlier turn first.
+    """
+    by_position = {position: key for key, position in positions.items()}
+    return [
+        (key, by_position[position + 1])
+        for key, position in positions.items()
+        if position + 1 in by_position
+    ]
+
+
+def spread_to_neighbours(
+    scores: Mapping[str, float],
+    pairs: Sequence[tuple[str, str]],
+    *,
+    share: float = NEIGHBOUR_SHARE,
+) -> dict[str, float]:
+    """Each candidate's score plus ``share`` of its best adjacent candidate's score.
+
+    Only candidates already found take part (no extra query). The best neighbour counts,
+    not the sum, so a filler line between two hits is not lifted twice; the added part
+    comes from the original scores, so nothing snowballs along a run of turns.
+    """
+    best: dict[str, float] = {}
+    for first, second in pairs:
+        if first in scores and second in scores:
+            best[first] = max(best.get(first, 0.0), scores[second])
+            best[second] = max(best.get(second, 0.0), scores[first])
+    return {key: value + share * best.get(key, 0.0) for key, value in scores.items()}
 
 
 def recency(age_days: float, *, half_life_days: float = RECENCY_HALF_LIFE_DAYS) -> float:

@@ -71,6 +71,11 @@ SPEAKER_BOOST = 1.0
 #: turns, which diversity pushed apart; exact and same-source duplicates are removed
 #: before this step anyway.
 MMR_LAMBDA = 1.0
+#: Candidates taken from each side (dense, BM25) before fusion. 100 rather than 60: on
+#: the LoCoMo dev set recall@10 rose 0.741 → 0.747 (with the neighbour share), as
+#: fusion sees evidence that one side ranks low; the candidates are fetched in the same
+#: statement, so the cost is the extra rows read.
+POOL = 100
 
 
 def _fused(hits: Sequence[Hit]) -> dict[str, float]:
@@ -102,6 +107,28 @@ def _one_per_source(hits: list[Hit]) -> list[Hit]:
     return out
 
 
+def _spread(hits: Sequence[Hit]) -> None:
+    """Lift turns said right before or after a strong match (see ``NEIGHBOUR_SHARE``).
+
+    A turn's position is its source message id (a conversation's messages get
+    increasing ids); facts and memories of several messages keep their score.
+    """
+    positions = {
+        str(h.id): h.source_message_ids[0]
+        for h in hits
+        if h.memory_type == "episodic" and len(h.source_message_ids) == 1
+    }
+    pairs = ranking.neighbour_pairs(positions)
+    if not pairs:
+        return
+    spread = ranking.spread_to_neighbours({str(h.id): h.score for h in hits}, pairs)
+    for hit in hits:
+        lifted = spread[str(hit.id)]
+        if lifted > hit.score:
+            hit.score = lifted
+            hit.reasons.append("next to a strong match")
+
+
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
     fused = _fused(hits)
     temporal = is_temporal_query(query)
@@ -130,6 +157,7 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
             hit.score *= 1.3
             hit.reasons.append("in the asked time window")
         hit.reasons = [r for r in hit.reasons if r]
+    _spread(hits)
     hits = _one_per_source(_dedupe(hits))
     by_id = {str(h.id): h for h in hits}
     chosen = ranking.mmr(
@@ -226,8 +254,9 @@ class Retriever:
         try:
             async with self._db.transaction() as session:
                 return await fetch_candidates(
-                    session, user_id=user_id, vector=vector, tsquery=tsq, filters=filters
-                )
+                    session, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
+                    pool=POOL,
+                )  # fmt: skip
         except Exception as exc:
             if vector is None:
                 raise
@@ -235,8 +264,9 @@ class Retriever:
             log.warning("vector search failed, full-text only: %s", exc)
             async with self._db.transaction() as session:
                 return await fetch_candidates(
-                    session, user_id=user_id, vector=None, tsquery=tsq, filters=filters
-                )
+                    session, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
+                    pool=POOL,
+                )  # fmt: skip
 
     async def recent(self, *, user_id: str, k: int, filters: SearchFilters) -> list[Hit]:
         """The user's newest memories (the last fallback), scored by position."""
