@@ -129,7 +129,7 @@ def _spread(hits: Sequence[Hit]) -> None:
             hit.reasons.append("next to a strong match")
 
 
-def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
+def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = True) -> list[Hit]:
     fused = _fused(hits)
     temporal = is_temporal_query(query)
     window = query_window(query, now)
@@ -157,7 +157,8 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int) -> list[Hit]:
             hit.score *= 1.3
             hit.reasons.append("in the asked time window")
         hit.reasons = [r for r in hit.reasons if r]
-    _spread(hits)
+    if spread:
+        _spread(hits)
     hits = _one_per_source(_dedupe(hits))
     by_id = {str(h.id): h for h in hits}
     chosen = ranking.mmr(
@@ -223,7 +224,9 @@ class Retriever:
         is in "Ana lives in Porto", which shares no word with the question. Such linked
         memories join the candidates as a strong keyword match.
         """
-        names = bridge_names(_rank(list(hits), query=query, now=now, k=5), query)
+        # The names come from the facts that match the question themselves: the spread
+        # would let the turns around a fact push it out of these five places.
+        names = bridge_names(_rank(list(hits), query=query, now=now, k=5, spread=False), query)
         if not names:
             return []
         try:
