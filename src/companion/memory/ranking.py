@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +23,6 @@ __all__ = [
     "Candidate",
     "fuse",
     "mmr",
-    "neighbour_pairs",
     "or_tsquery",
     "recency",
     "rrf",
@@ -134,42 +133,40 @@ def rrf(*rankings: Sequence[str], k: int = RRF_K) -> dict[str, float]:
     return {key: value / top for key, value in scores.items()}
 
 
-def neighbour_pairs(positions: Mapping[str, int]) -> list[tuple[str, str]]:
-    """Pairs of candidates that are consecutive turns: their positions differ by one.
-
-    Args:
-        positions: candidate id → the turn's position in its conversation (for stored
-            turns, the source message id; ids are given in the order messages arrive).
-
-    Returns:
-        Each adjacent pair once, earlier turn first.
-    """
-    by_position = {position: key for key, position in positions.items()}
-    return [
-        (key, by_position[position + 1])
-        for key, position in positions.items()
-        if position + 1 in by_position
-    ]
-
-
 def spread_to_neighbours(
     scores: Mapping[str, float],
-    pairs: Sequence[tuple[str, str]],
+    positions: Mapping[str, int],
     *,
+    turns: Collection[str] | None = None,
     share: float = NEIGHBOUR_SHARE,
 ) -> dict[str, float]:
-    """Each candidate's score plus ``share`` of its best adjacent candidate's score.
+    """Each candidate's score plus ``share`` of the best turn next to it.
+
+    Args:
+        scores: candidate id → score.
+        positions: candidate id → the position of the turn it comes from (for stored
+            memories, the source message id: a conversation's messages get increasing
+            ids). Candidates without a position keep their score.
+        turns: the ids that count as turns, whose scores are lent to their neighbours
+            (default: every positioned candidate). A fact read from a turn shares that
+            turn's position, so it gets the same lift and keeps its place beside it.
+        share: how much of the neighbour's score is added.
 
     Only candidates already found take part (no extra query). The best neighbour counts,
     not the sum, so a filler line between two hits is not lifted twice; the added part
     comes from the original scores, so nothing snowballs along a run of turns.
     """
-    best: dict[str, float] = {}
-    for first, second in pairs:
-        if first in scores and second in scores:
-            best[first] = max(best.get(first, 0.0), scores[second])
-            best[second] = max(best.get(second, 0.0), scores[first])
-    return {key: value + share * best.get(key, 0.0) for key, value in scores.items()}
+    lenders = positions.keys() if turns is None else set(turns) & positions.keys()
+    best_at: dict[int, float] = {}
+    for key in lenders:
+        if key in scores:
+            at = positions[key]
+            best_at[at] = max(best_at.get(at, 0.0), scores[key])
+    out = dict(scores)
+    for key, at in positions.items():
+        if key in out:
+            out[key] += share * max(best_at.get(at - 1, 0.0), best_at.get(at + 1, 0.0))
+    return out
 
 
 def recency(age_days: float, *, half_life_days: float = RECENCY_HALF_LIFE_DAYS) -> float:

@@ -108,20 +108,19 @@ def _one_per_source(hits: list[Hit]) -> list[Hit]:
 
 
 def _spread(hits: Sequence[Hit]) -> None:
-    """Lift turns said right before or after a strong match (see ``NEIGHBOUR_SHARE``).
+    """Lift memories said right before or after a strong turn (``NEIGHBOUR_SHARE``).
 
-    A turn's position is its source message id (a conversation's messages get
-    increasing ids); facts and memories of several messages keep their score.
+    A memory's position is its source message id (a conversation's messages get
+    increasing ids); turns lend their score, and a fact gets the lift of the turn it
+    was read from; memories of several messages keep their score.
     """
-    positions = {
-        str(h.id): h.source_message_ids[0]
-        for h in hits
-        if h.memory_type == "episodic" and len(h.source_message_ids) == 1
-    }
-    pairs = ranking.neighbour_pairs(positions)
-    if not pairs:
+    positions = {str(h.id): h.source_message_ids[0] for h in hits if len(h.source_message_ids) == 1}
+    if len(positions) < 2:
         return
-    spread = ranking.spread_to_neighbours({str(h.id): h.score for h in hits}, pairs)
+    turns = {str(h.id) for h in hits if h.memory_type == "episodic"}
+    spread = ranking.spread_to_neighbours(
+        {str(h.id): h.score for h in hits}, positions, turns=turns
+    )
     for hit in hits:
         lifted = spread[str(hit.id)]
         if lifted > hit.score:
