@@ -56,3 +56,78 @@ async def test_context_words_find_the_turn_but_count_less(runtime: Any) -> None:
     contents = [h.content for h in hits]
     assert contents[:2] == ["Maya: Japan is on my list, someday", "Maya: Yes, twice!"]
     assert "Maya: I bake bread" not in contents
+
+
+async def test_the_reply_to_a_strong_match_is_lifted_above_a_weaker_lone_match(
+    runtime: Any,
+) -> None:
+    # The reply shares only the name with the question; the turn before it holds the
+    # topic. A lone line elsewhere shares more words than the reply but has no such
+    # neighbour. Consecutive source message ids make two turns neighbours.
+    rows = [
+        (10, "Noor: did you ever try the rock climbing gym on Elm street?"),
+        (11, "Maya: yes, loved it, my fingers hurt for days"),
+        (30, "Maya: the climbing documentary was fine"),
+        *((40 + i, f"Noor: nothing new on day {i}") for i in range(6)),
+    ]
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="bm25:spread")
+        await store.insert_memories(
+            session,
+            [
+                {
+                    "user_id": "bm25:spread", "memory_type": "episodic", "content": content,
+                    "content_hash": content_hash(content), "importance": 0.5,
+                    "created_at": AT, "source_message_ids": [position],
+                }
+                for position, content in rows
+            ],
+        )  # fmt: skip
+    hits = await Retriever(runtime.db, None).search(
+        user_id="bm25:spread", query="Maya rock climbing gym", k=4
+    )
+    contents = [h.content for h in hits]
+    reply, lone = rows[1][1], rows[2][1]
+    assert contents.index(reply) < contents.index(lone)
+    assert "next to a strong match" in hits[contents.index(reply)].reasons
+    assert "next to a strong match" not in hits[contents.index(lone)].reasons
+
+
+async def test_second_hop_names_still_come_from_the_facts_when_turns_crowd_them(
+    runtime: Any,
+) -> None:
+    # The fact names the sister and is the best keyword match; six consecutive turns
+    # that share only the name lift each other above it. The second hop must still read
+    # the name from the fact and find where Ana lives.
+    turns = [(20 + i, f"Maya: she called me again, day {i}") for i in range(6)]
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="bm25:hop")
+        await store.insert_memories(
+            session,
+            [
+                *(
+                    {
+                        "user_id": "bm25:hop", "memory_type": "episodic", "content": content,
+                        "content_hash": content_hash(content), "importance": 0.5,
+                        "created_at": AT, "source_message_ids": [position],
+                    }
+                    for position, content in turns
+                ),
+                {
+                    "user_id": "bm25:hop", "memory_type": "semantic",
+                    "content": "Maya's sister is named Ana", "importance": 0.5,
+                    "content_hash": content_hash("Maya's sister is named Ana"),
+                    "created_at": AT, "source_message_ids": [5],
+                },
+                {
+                    "user_id": "bm25:hop", "memory_type": "episodic",
+                    "content": "Ana: Porto is home now", "importance": 0.5,
+                    "content_hash": content_hash("Ana: Porto is home now"),
+                    "created_at": AT, "source_message_ids": [90],
+                },
+            ],
+        )  # fmt: skip
+    hits = await Retriever(runtime.db, None).search(
+        user_id="bm25:hop", query="Where does Maya's sister live?", k=10
+    )
+    assert "Ana: Porto is home now" in [h.content for h in hits]
