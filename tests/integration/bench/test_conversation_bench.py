@@ -69,7 +69,9 @@ async def test_report_figures_are_exact(openai_server: FakeOpenAIServer) -> None
     # The replies joined the recent turns of the next prompt.
     requests = openai_server.chat_requests
     last_before = requests[3]["messages"]
-    assert [m["role"] for m in last_before] == ["system"] + ["user", "assistant"] * 3 + ["user"]
+    # The persona, the history, then the turn's context (time, mood, memories) and the message.
+    roles = ["system"] + ["user", "assistant"] * 3 + ["system", "user"]
+    assert [m["role"] for m in last_before] == roles
     assert last_before[4]["content"] == "I'm Priya, nice to meet you!"
     # "before": old persona, no stop sequences, the full reply budget.
     system_before = last_before[0]["content"]
