@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import httpx
 import psutil
 
 from companion.bench.measure import percentile
+from companion.bench.serving import free_port, wait_ready
 
 BIN = Path(sys.executable).parent
 MESSAGES = [
@@ -42,24 +42,6 @@ MESSAGES = [
     "What do you think I should cook for her?",
     "I love that idea, thank you!",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"not ready: {url}")
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -197,7 +179,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="companion serve --workers")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))
-    llm_port, port = _free_port(), _free_port()
+    llm_port, port = free_port(), free_port()
     env = {
         **os.environ,
         "COMPANION_HOME": str(home),
@@ -239,7 +221,7 @@ def main() -> None:
             serve += ["--workers", str(args.workers)]
         procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL))
         base = f"http://127.0.0.1:{port}"
-        _wait(f"{base}/health")
+        wait_ready(f"{base}/health")
         load_before = os.getloadavg()[0]
         server_pid = procs[-1].pid
         cpu_before = _cpu_seconds(server_pid, home)

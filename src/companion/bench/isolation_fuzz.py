@@ -205,14 +205,15 @@ async def fuzz(
 
 def main() -> None:
     """Start an instant LLM and ``companion serve``, make two users, fuzz, print JSON."""
-    from companion.bench.gateway import BIN, _free_port, _wait, stop
+    from companion.bench.gateway import BIN, stop
+    from companion.bench.serving import free_port, wait_ready
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="companion-fuzz-"))
-    llm_port, port = _free_port(), _free_port()
+    llm_port, port = free_port(), free_port()
     env = {
         **os.environ, "COMPANION_HOME": str(home), "COMPANION_ENV_FILE": "",
         "ENVIRONMENT": "test", "CHAT_PROVIDERS": "openai", "FAST_PROVIDERS": "local",
@@ -235,7 +236,7 @@ def main() -> None:
         serve = [str(BIN / "companion"), "serve", "--host", "127.0.0.1", "--port", str(port)]
         procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL))
         base = f"http://127.0.0.1:{port}"
-        _wait(f"{base}/health")
+        wait_ready(f"{base}/health")
 
         async def go() -> Report:
             async with httpx.AsyncClient(base_url=base, timeout=60) as client:

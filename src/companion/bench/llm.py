@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from companion.bench.serving import free_port, wait_ready
 from companion.llm.base import ChatMessage, ChatRequest
 from companion.llm.providers.local_llama import LocalLlamaProvider
 
@@ -192,12 +192,6 @@ class TtftFigures:
         }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _first_token(client: httpx.AsyncClient, text: str) -> float:
     """Send one streamed turn; seconds until its first non-empty content delta."""
     started = time.perf_counter()
@@ -246,7 +240,7 @@ async def _talk(base: str, key: str, *, turns: int, warmup: int, pause: float) -
 def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
     """Start ``companion serve`` on the embedded model and time the next turns' first tokens."""
     home = Path(tempfile.mkdtemp(prefix="companion-ttft-"))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "COMPANION_HOME": str(home),
@@ -274,7 +268,7 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
     proc = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(f"{base}/health")
+        wait_ready(f"{base}/health")
         measured = asyncio.run(_talk(base, key, turns=turns, warmup=warmup, pause=pause))
         sizes = asyncio.run(_prompt_sizes(home))
     finally:
@@ -285,18 +279,6 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
             proc.kill()
         shutil.rmtree(home, ignore_errors=True)
     return TtftFigures(ttft_s=measured, prompt_tokens=sizes[warmup:], warmup_turns=warmup)
-
-
-def _wait(url: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"not ready: {url}")
 
 
 # --- the next turn's first token, by prompt layout (in-process) ---------------------------

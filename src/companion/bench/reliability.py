@@ -38,7 +38,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,8 @@ from typing import Any
 
 import httpx
 
+from companion.bench.serving import free_port, wait_ready
+
 BIN = Path(sys.executable).parent
 FACTS = [
     ("sister", "Ines", "Porto"),
@@ -57,24 +58,6 @@ FACTS = [
     ("cousin", "Rui", "Braga"),
     ("aunt", "Clara", "Faro"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, timeout: float = 180) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return time.monotonic() - started
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"not ready: {url}")
 
 
 def _message(user: int, turn: int) -> str:
@@ -87,7 +70,7 @@ class Stack:
 
     def __init__(self, *, llm_args: list[str], env: dict[str, str] | None = None) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="companion-reliability-"))
-        self.llm_port, self.port = _free_port(), _free_port()
+        self.llm_port, self.port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -131,7 +114,7 @@ class Stack:
             self.env.get("REDIS_URL", "redis://127.0.0.1:0/0").rsplit(":", 1)[1].split("/")[0]
         )
         if port == 0:
-            port = _free_port()
+            port = free_port()
             self.env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         self.redis = subprocess.Popen(
             ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -144,7 +127,7 @@ class Stack:
             [str(BIN / "companion"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env, stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        return _wait(f"{self.base}/health")
+        return wait_ready(f"{self.base}/health")
 
     def kill9(self) -> None:
         assert self.serve is not None
