@@ -62,8 +62,8 @@ async def generate(
     here means no provider could answer. Pieces already streamed stay streamed; the
     recorded reply is then the apology. A reply that starts looping stops streaming
     there and is recorded without the repetition (``out.loop_cut``); with
-    ``max_sentences``, a reply that runs longer stops after that many sentences
-    (``out.length_cut``).
+    ``max_sentences``, a reply that runs longer is sent and recorded up to that many
+    sentences (``out.length_cut``).
     """
     started = time.perf_counter()
     pieces = out.pieces
@@ -82,7 +82,7 @@ async def generate(
             async for item in stream:
                 if isinstance(item, Completion):
                     out.completion = item
-                elif item.text:
+                elif item.text and not out.length_cut:
                     sent = len("".join(pieces))
                     pieces.append(item.text)
                     if len(pieces) % 4 == 0 and loop_cut("".join(pieces)) is not None:
@@ -90,11 +90,13 @@ async def generate(
                         break
                     end = sentence_cut("".join(pieces), limit=max_sentences or 0)
                     if max_sentences and end is not None:
+                        # Nothing more reaches the person, but the stream is read to its
+                        # end: the completion names the provider and counts the tokens.
                         out.length_cut = True
                         pieces[-1] = pieces[-1][: max(0, end - sent)]
                         if pieces[-1]:
                             yield pieces[-1]
-                        break
+                        continue
                     yield item.text
         finally:
             closer = getattr(stream, "aclose", None)

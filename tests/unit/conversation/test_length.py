@@ -73,5 +73,6 @@ async def test_generate_stops_streaming_after_the_fourth_sentence() -> None:
     assert out.length_cut
     assert out.reply.endswith("hear about the bakery.")
     assert "".join(pieces).strip() == out.reply  # the client saw exactly what was stored
+    assert out.completion is not None  # the call is still recorded whole (provider, tokens)
     pieces, out = await _generate(None)
     assert not out.length_cut and out.reply.endswith("in the evening.")
