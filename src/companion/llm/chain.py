@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from companion.errors import ProviderError, ProviderUnavailable
@@ -100,10 +101,14 @@ class ProviderChain:
                     failures.append(f"{provider.id}: circuit open")
                     continue
                 try:
-                    async for item in self._with_retries(
+                    # aclosing: a caller that stops reading closes the attempt at once,
+                    # so the call is recorded then, not whenever it is collected.
+                    attempts = self._with_retries(
                         provider, request, fallback=bool(failures), user_id=user_id
-                    ):
-                        yield item
+                    )
+                    async with aclosing(attempts):
+                        async for item in attempts:
+                            yield item
                     return
                 except _StreamBroken as broken:
                     raise broken.error from broken.error.__cause__
@@ -115,13 +120,15 @@ class ProviderChain:
 
     async def _with_retries(
         self, provider: ChatProvider, request: ChatRequest, *, fallback: bool, user_id: str | None
-    ) -> AsyncIterator[Chunk | Completion]:
+    ) -> AsyncGenerator[Chunk | Completion, None]:
         breaker = self.breakers[provider.id]
         attempt = 0
         while True:
             try:
-                async for item in self._attempt(provider, request, fallback, user_id):
-                    yield item
+                attempt_items = self._attempt(provider, request, fallback, user_id)
+                async with aclosing(attempt_items):
+                    async for item in attempt_items:
+                        yield item
                 breaker.success()
                 return
             except _StreamBroken:
@@ -137,7 +144,7 @@ class ProviderChain:
 
     async def _attempt(
         self, provider: ChatProvider, request: ChatRequest, fallback: bool, user_id: str | None
-    ) -> AsyncIterator[Chunk | Completion]:
+    ) -> AsyncGenerator[Chunk | Completion, None]:
         started = time.perf_counter()
         parts: list[str] = []
         usage: Usage | None = None
@@ -151,13 +158,35 @@ class ProviderChain:
                 usage = chunk.usage or usage
                 calls.extend(chunk.tool_calls)
                 yield chunk
+        except GeneratorExit:
+            # The caller stopped reading (a looping reply cut, a client gone): the call
+            # still happened, so it is recorded with what was streamed until then.
+            self._record(
+                provider, started, self._completion(provider, started, parts, usage, fallback,
+                                                    first_ms, calls), fallback, user_id,
+            )  # fmt: skip
+            raise
         except Exception as exc:
             error = _as_provider_error(exc, provider)
             self._record(provider, started, None, fallback, user_id, error=error)
             if parts:
                 raise _StreamBroken(error) from exc
             raise error from exc
-        completion = Completion(
+        completion = self._completion(provider, started, parts, usage, fallback, first_ms, calls)
+        self._record(provider, started, completion, fallback, user_id)
+        yield completion
+
+    def _completion(
+        self,
+        provider: ChatProvider,
+        started: float,
+        parts: list[str],
+        usage: Usage | None,
+        fallback: bool,
+        first_ms: float | None,
+        calls: list[ModelToolCall],
+    ) -> Completion:
+        return Completion(
             id=new_call_id(),
             role=self.role,
             text="".join(parts),
@@ -169,8 +198,6 @@ class ProviderChain:
             first_token_ms=first_ms,
             tool_calls=calls,
         )
-        self._record(provider, started, completion, fallback, user_id)
-        yield completion
 
     def _record(
         self,

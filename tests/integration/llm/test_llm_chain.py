@@ -192,3 +192,14 @@ async def test_calls_recorded_together_are_all_written(runtime) -> None:
             await session.scalars(text("SELECT prompt_tokens FROM llm_calls WHERE role = 'fast'"))
         ).all()
     assert sorted(tokens) == list(range(25))
+
+
+async def test_a_stream_the_caller_stops_reading_is_still_recorded(
+    harness: Harness, openai_server
+) -> None:
+    openai_server.enqueue(Reply(text="one two three four five six"))
+    stream = harness.chain(openai_server).stream(REQUEST, user_id="u1")
+    first = await anext(stream)  # a loop guard or a departed client stops here
+    assert isinstance(first, Chunk) and first.text
+    await stream.aclose()
+    assert harness.recorder.stats.calls[("fast", "p0", "success")] == 1
