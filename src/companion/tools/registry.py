@@ -178,11 +178,41 @@ class ToolRegistry:
 
     async def _flagged(self, content: str) -> bool:
         assert self.screen is not None
+        text = _readable(content)
+        if not text.strip():  # numbers and flags only: nothing that could instruct
+            return False
         try:
-            return await self.screen(content)
+            return await self.screen(text)
         except Exception:
             log.exception("screening a tool output failed; withholding it")
             return True
+
+
+def _readable(content: str) -> str:
+    """The text a tool output carries: its JSON's string values, one per line.
+
+    The detector judges what could be read as instructions; the envelope's keys,
+    numbers and booleans cannot, and they swing its character n-gram score (a run's
+    ``duration_ms`` alone moved a plain "5050" between 0.60 and 0.69).
+    """
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return content
+    strings: list[str] = []
+
+    def walk(item: object) -> None:
+        if isinstance(item, str):
+            strings.append(item)
+        elif isinstance(item, dict):
+            for child in item.values():
+                walk(child)
+        elif isinstance(item, list):
+            for child in item:
+                walk(child)
+
+    walk(value)
+    return "\n".join(s for s in strings if s.strip())
 
 
 def _decoded(arguments: object) -> object:

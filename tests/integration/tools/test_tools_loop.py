@@ -171,7 +171,8 @@ async def test_code_then_answer(
     assert result.reply == "I ran the numbers: 5050."
     tool = openai_server.chat_requests[1]["messages"][-1]
     output = json.loads(tool["content"])
-    assert output["ok"] is True and output["stdout"] == "5050\n" and output["exit_code"] == 0
+    assert output["ok"] is True, output  # not withheld by the injection screen
+    assert output["stdout"] == "5050\n" and output["exit_code"] == 0
     assert "ran some Python" in _system(openai_server.chat_requests[2])
     (call,) = await _calls(runtime, "tooler")
     assert (call.tool, call.outcome) == ("run_python", "ok")
