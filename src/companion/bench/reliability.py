@@ -44,7 +44,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -212,15 +212,22 @@ async def _audit(
     }
 
 
-async def _turns(
-    client: httpx.AsyncClient,
-    user: int,
-    deadline: float,
-    acked: list[int],
-    counts: dict[str, int],
-    answered_at: list[tuple[float, float]] | None = None,
-) -> None:
-    """Turns until ``deadline``; ``answered_at`` gets (sent, done) of each answered one."""
+class Sent(NamedTuple):
+    """One turn of the load: when it was sent and answered, its status, its interaction.
+
+    ``status`` 0 means no answer came (the connection failed: ``error`` names how);
+    ``interaction`` is 0 unless the turn was acknowledged (HTTP 200).
+    """
+
+    sent: float
+    done: float
+    status: int
+    interaction: int
+    error: str = ""
+
+
+async def _turns(client: httpx.AsyncClient, user: int, deadline: float, log: list[Sent]) -> None:
+    """Turns until ``deadline``, each appended to ``log`` as it ends."""
     turn = 0
     while time.monotonic() < deadline:
         turn += 1
@@ -230,24 +237,33 @@ async def _turns(
                 "/api/chat/message",
                 json={"user_id": f"rel-{user:03d}", "message": _message(user, turn)},
             )
-        except httpx.HTTPError:
-            counts["connection_errors"] += 1
+        except httpx.HTTPError as exc:
+            log.append(Sent(sent, time.monotonic(), 0, 0, type(exc).__name__))
             await asyncio.sleep(0.2)
             continue
-        if response.status_code == 200:
-            acked.append(int(response.json()["interaction_id"]))
-            counts["answered"] += 1
-            if answered_at is not None:
-                answered_at.append((sent, time.monotonic()))
-        else:
-            counts[f"http_{response.status_code}"] = (
-                counts.get(f"http_{response.status_code}", 0) + 1
-            )
+        ok = response.status_code == 200
+        interaction = int(response.json()["interaction_id"]) if ok else 0
+        log.append(Sent(sent, time.monotonic(), response.status_code, interaction))
+        if not ok:
             await asyncio.sleep(0.1)
 
 
-def _counts() -> dict[str, int]:
-    return {"answered": 0, "connection_errors": 0}
+def _acked(log: list[Sent]) -> list[int]:
+    """The interaction ids of the acknowledged turns."""
+    return [entry.interaction for entry in log if entry.status == 200]
+
+
+def _counts(log: list[Sent]) -> dict[str, int]:
+    """Turns by outcome: answered, connection errors, and each other HTTP status."""
+    counts = {"answered": 0, "connection_errors": 0}
+    for entry in log:
+        if entry.status == 200:
+            counts["answered"] += 1
+        elif entry.status == 0:
+            counts["connection_errors"] += 1
+        else:
+            counts[f"http_{entry.status}"] = counts.get(f"http_{entry.status}", 0) + 1
+    return counts
 
 
 async def _warm(stack: Stack, users: int) -> None:
@@ -265,28 +281,23 @@ async def kill(users: int, seconds: float) -> dict[str, Any]:
         stack.setup()
         stack.start()
         await _warm(stack, users)
-        acked: list[int] = []
-        counts = _counts()
+        log: list[Sent] = []
         async with stack.client(users) as client:
             deadline = time.monotonic() + seconds / 2
-            load = asyncio.gather(
-                *(_turns(client, u, deadline, acked, counts) for u in range(users))
-            )
+            load = asyncio.gather(*(_turns(client, u, deadline, log) for u in range(users)))
             await asyncio.sleep(seconds / 2 - 0.5)
             stack.kill9()  # while turns are in flight
-            killed_at = len(acked)
+            killed_at = len(_acked(log))
             await load
             restart_s = await asyncio.to_thread(stack.start)
             deadline = time.monotonic() + seconds / 2
-            await asyncio.gather(
-                *(_turns(client, u, deadline, acked, counts) for u in range(users))
-            )
+            await asyncio.gather(*(_turns(client, u, deadline, log) for u in range(users)))
         # Turns cut off by the kill are recovered once their lock could have expired
         # (3 x LLM_TIMEOUT_SECONDS + 30 s): wait for those too.
-        audit = await _audit(stack, acked, recovered=True)
+        audit = await _audit(stack, _acked(log), recovered=True)
         return {"scenario": "kill -9 under load", "users": users, "seconds": seconds,
                 "acknowledged_before_kill": killed_at, "restart_s": round(restart_s, 1),
-                **counts, **audit}  # fmt: skip
+                **_counts(log), **audit}  # fmt: skip
     finally:
         stack.close()
 
@@ -376,15 +387,13 @@ async def fallback(users: int, seconds: float) -> dict[str, Any]:
         stack.setup()
         stack.start()
         await _warm(stack, users)
-        acked: list[int] = []
-        counts = _counts()
+        log: list[Sent] = []
         async with stack.client(users) as client:
             deadline = time.monotonic() + seconds
-            await asyncio.gather(
-                *(_turns(client, u, deadline, acked, counts) for u in range(users))
-            )
+            await asyncio.gather(*(_turns(client, u, deadline, log) for u in range(users)))
             llm = (await client.get(f"http://127.0.0.1:{stack.llm_port}/stats")).json()
-        total = sum(counts.values())
+        counts = _counts(log)
+        total = len(log)
         return {"scenario": "primary fails 30 %, fallback configured", "users": users,
                 "turns": total, "answered_pct": round(100 * counts["answered"] / max(1, total), 2),
                 **counts, "llm": llm}  # fmt: skip
@@ -418,26 +427,23 @@ async def redis(users: int, seconds: float) -> dict[str, Any]:
         stack.setup()
         stack.start()
         await _warm(stack, users)
-        acked: list[int] = []
-        counts = _counts()
-        answered_at: list[tuple[float, float]] = []
+        log: list[Sent] = []
         async with stack.client(users) as client:
             deadline = time.monotonic() + seconds
-            load = asyncio.gather(
-                *(_turns(client, u, deadline, acked, counts, answered_at) for u in range(users))
-            )
+            load = asyncio.gather(*(_turns(client, u, deadline, log) for u in range(users)))
             await asyncio.sleep(seconds / 3)
-            before = counts["answered"]
+            before = len(_acked(log))
             assert stack.redis is not None
             killed_at = time.monotonic()
             stack.redis.send_signal(signal.SIGKILL)
             stack.redis.wait()
             await asyncio.sleep(seconds / 3)
-            during = counts["answered"] - before
+            during = len(_acked(log)) - before
             stack.start_redis()
             back_on_redis_s = await _back_on_redis(stack.env["REDIS_URL"], deadline)
             await load
-        audit = await _audit(stack, acked)
+        audit = await _audit(stack, _acked(log))
+        answered_at = [(e.sent, e.done) for e in log if e.status == 200]
         # Recovery: from the kill to the end of the first turn sent after it and answered
         # (a turn's latency when nothing waits for Redis).
         after_kill = [done for sent, done in answered_at if sent >= killed_at]
@@ -449,7 +455,7 @@ async def redis(users: int, seconds: float) -> dict[str, Any]:
                 "turn_p50_s": (
                     round(latencies[len(latencies) // 2], 2) if latencies else None),
                 "back_on_redis_s": back_on_redis_s,
-                **counts, **audit}  # fmt: skip
+                **_counts(log), **audit}  # fmt: skip
     finally:
         stack.close()
 

@@ -30,9 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from companion.bench.reliability import Stack, _audit, _message, _warm
+from companion.bench.reliability import Sent, Stack, _acked, _audit, _turns, _warm
 
 
 def _pg_ctl(pgdata: Path, *args: str) -> None:
@@ -78,33 +76,6 @@ def _external(stack: Stack) -> Path:
     return pgdata
 
 
-Entry = tuple[float, float, int, int]
-
-
-async def _load(
-    client: httpx.AsyncClient, user: int, deadline: float, log: list[Entry], errors: list[str]
-) -> None:
-    """Turns until ``deadline``: (sent, done, status, interaction id) each; 0 = no answer."""
-    turn = 0
-    while time.monotonic() < deadline:
-        turn += 1
-        sent = time.monotonic()
-        try:
-            response = await client.post(
-                "/api/chat/message",
-                json={"user_id": f"rel-{user:03d}", "message": _message(user, turn)},
-            )
-        except httpx.HTTPError as exc:
-            log.append((sent, time.monotonic(), 0, 0))
-            errors.append(type(exc).__name__)
-            await asyncio.sleep(0.2)
-            continue
-        interaction = int(response.json()["interaction_id"]) if response.status_code == 200 else 0
-        log.append((sent, time.monotonic(), response.status_code, interaction))
-        if response.status_code != 200:
-            await asyncio.sleep(0.1)
-
-
 async def _outage(stack: Stack, pgdata: Path, mode: str, down: float) -> tuple[float, float]:
     """Take the server down and wait until it is ready again; (down at, back at)."""
     info = _postmaster(pgdata)
@@ -141,17 +112,15 @@ async def postgres(users: int, seconds: float, mode: str, down: float) -> dict[s
         stack.setup()
         stack.start()
         await _warm(stack, users)
-        log: list[Entry] = []
-        errors: list[str] = []
+        log: list[Sent] = []
         async with stack.client(users, timeout=30) as client:
             started = time.monotonic()
             deadline = started + seconds
-            load = asyncio.gather(*(_load(client, u, deadline, log, errors) for u in range(users)))
+            load = asyncio.gather(*(_turns(client, u, deadline, log) for u in range(users)))
             await asyncio.sleep(seconds / 3)
             down_at, back_at = await _outage(stack, pgdata, mode, down)
             await load
-        acked = [i for _, _, status, i in log if status == 200]
-        audit = await _audit(stack, acked, recovered=True, drain_timeout=180)
+        audit = await _audit(stack, _acked(log), recovered=True, drain_timeout=180)
     finally:
         stack.close()
         if external is not None:
@@ -159,17 +128,13 @@ async def postgres(users: int, seconds: float, mode: str, down: float) -> dict[s
 
             stop_server(external)
     by_status: dict[str, int] = {}
-    for _, _, status, _ in log:
-        name = "no_answer" if status == 0 else f"http_{status}"
+    for entry in log:
+        name = "no_answer" if entry.status == 0 else f"http_{entry.status}"
         by_status[name] = by_status.get(name, 0) + 1
-    before = sorted(
-        done - sent for sent, done, status, _ in log if status == 200 and done < down_at
-    )
-    failures = [done for _, done, status, _ in log if status != 200]
-    after = [done for sent, done, status, _ in log if status == 200 and sent >= back_at]
-    first_ok_after_down = [
-        done for sent, done, status, _ in log if status == 200 and sent >= down_at
-    ]
+    before = sorted(e.done - e.sent for e in log if e.status == 200 and e.done < down_at)
+    failures = [e.done for e in log if e.status != 200]
+    after = [e.done for e in log if e.status == 200 and e.sent >= back_at]
+    first_ok_after_down = [e.done for e in log if e.status == 200 and e.sent >= down_at]
     return {
         "scenario": f"postgres {mode} mid-run", "users": users, "seconds": seconds,
         "down_at_s": round(down_at - started, 1),
@@ -182,5 +147,6 @@ async def postgres(users: int, seconds: float, mode: str, down: float) -> dict[s
             round(max(failures) - min(failures), 1) if failures else 0.0
         ),
         "turn_p50_before_s": round(before[len(before) // 2], 2) if before else None,
-        "turns": len(log), **by_status, "no_answer_errors": sorted(set(errors)), **audit,
+        "turns": len(log), **by_status,
+        "no_answer_errors": sorted({e.error for e in log if e.status == 0}), **audit,
     }  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from companion.conversation.length import sentence_cut
 from companion.conversation.loopguard import STOP_SEQUENCES, loop_cut, trim_loop
@@ -67,6 +67,8 @@ async def generate(
     """
     started = time.perf_counter()
     pieces = out.pieces
+    streamed = ""  # the pieces so far, joined as they arrive
+    call: Completion | None = None  # who answers, known from the first chunk
     try:
         if chat is None:
             raise ProviderError("no chat model is configured", provider="none")
@@ -82,14 +84,17 @@ async def generate(
             async for item in stream:
                 if isinstance(item, Completion):
                     out.completion = item
-                elif item.text and not out.length_cut:
-                    sent = len("".join(pieces))
+                    continue
+                call = item.call or call
+                if item.text and not out.length_cut:
+                    sent = len(streamed)
                     pieces.append(item.text)
-                    if len(pieces) % 4 == 0 and loop_cut("".join(pieces)) is not None:
+                    streamed += item.text
+                    if len(pieces) % 4 == 0 and loop_cut(streamed) is not None:
                         out.loop_cut = True
                         break
-                    end = sentence_cut("".join(pieces), limit=max_sentences or 0)
-                    if max_sentences and end is not None:
+                    end = sentence_cut(streamed, limit=max_sentences) if max_sentences else None
+                    if end is not None:
                         # Nothing more reaches the person, but the stream is read to its
                         # end: the completion names the provider and counts the tokens.
                         out.length_cut = True
@@ -106,6 +111,10 @@ async def generate(
         log.warning("no chat provider answered: %s", exc, extra={"provider": exc.provider})
         out.error = str(exc) or type(exc).__name__
     out.model_ms = (time.perf_counter() - started) * 1000
+    if out.completion is None and call is not None and out.loop_cut:
+        # The loop cut stopped reading before the completion: the turn still names
+        # the call that answered (recorded by the chain under the same id).
+        out.completion = replace(call, text=streamed, latency_ms=out.model_ms)
     if out.completion is not None:
         out.model_ms = out.completion.latency_ms
     full = out.completion.text if out.completion and out.completion.text else ""

@@ -100,6 +100,9 @@ class Chunk:
     usage: Usage | None = None
     finish_reason: str | None = None
     tool_calls: tuple[ModelToolCall, ...] = ()
+    #: Set by the chain on an attempt's first chunk: the call as recorded so far (who
+    #: answers, under which id), so a caller that stops reading still knows its source.
+    call: Completion | None = None
 
 
 @dataclass

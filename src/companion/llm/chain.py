@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
+from dataclasses import replace
 from typing import Any
 
 from companion.errors import ProviderError, ProviderUnavailable
@@ -150,10 +151,15 @@ class ProviderChain:
         usage: Usage | None = None
         first_ms: float | None = None
         calls: list[ModelToolCall] = []
+        call_id = new_call_id()
         try:
             async for chunk in provider.stream(request):
                 if first_ms is None:
                     first_ms = (time.perf_counter() - started) * 1000
+                    header = self._completion(
+                        call_id, provider, started, [], None, fallback, first_ms, []
+                    )
+                    chunk = replace(chunk, call=header)
                 parts.append(chunk.text)
                 usage = chunk.usage or usage
                 calls.extend(chunk.tool_calls)
@@ -161,10 +167,9 @@ class ProviderChain:
         except GeneratorExit:
             # The caller stopped reading (a looping reply cut, a client gone): the call
             # still happened, so it is recorded with what was streamed until then.
-            self._record(
-                provider, started, self._completion(provider, started, parts, usage, fallback,
-                                                    first_ms, calls), fallback, user_id,
-            )  # fmt: skip
+            completion = self._completion(call_id, provider, started, parts, usage, fallback,
+                                          first_ms, calls)  # fmt: skip
+            self._record(provider, started, completion, fallback, user_id)
             raise
         except Exception as exc:
             error = _as_provider_error(exc, provider)
@@ -172,12 +177,15 @@ class ProviderChain:
             if parts:
                 raise _StreamBroken(error) from exc
             raise error from exc
-        completion = self._completion(provider, started, parts, usage, fallback, first_ms, calls)
+        completion = self._completion(
+            call_id, provider, started, parts, usage, fallback, first_ms, calls
+        )
         self._record(provider, started, completion, fallback, user_id)
         yield completion
 
     def _completion(
         self,
+        call_id: str,
         provider: ChatProvider,
         started: float,
         parts: list[str],
@@ -187,7 +195,7 @@ class ProviderChain:
         calls: list[ModelToolCall],
     ) -> Completion:
         return Completion(
-            id=new_call_id(),
+            id=call_id,
             role=self.role,
             text="".join(parts),
             provider=provider.id,

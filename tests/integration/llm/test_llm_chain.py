@@ -203,3 +203,30 @@ async def test_a_stream_the_caller_stops_reading_is_still_recorded(
     assert isinstance(first, Chunk) and first.text
     await stream.aclose()
     assert harness.recorder.stats.calls[("fast", "p0", "success")] == 1
+
+
+async def test_a_loop_cut_reply_still_names_the_call_that_answered(
+    harness: Harness, openai_server
+) -> None:
+    from companion.conversation.generation import Generation, generate
+    from companion.conversation.ports import CompanionState
+    from companion.types import PAD
+
+    looping = "That sounds lovely! " + "I'm going to spend my days playing games. " * 6
+    openai_server.enqueue(Reply(text=looping))
+    state = CompanionState(
+        user_id="u1", name="Mira", preset="p", big_five={}, pad=PAD(), baseline=PAD(),
+        emotion="neutral",
+    )  # fmt: skip
+    out = Generation()
+    chat = harness.chain(openai_server)
+    async for _ in generate(
+        chat, REQUEST.messages, state=state, user_id="u1", max_tokens=64, temperature=0.7, out=out
+    ):
+        pass
+    assert out.loop_cut and out.error is None
+    assert out.completion is not None
+    assert (out.completion.provider, out.completion.model) == ("p0", "m0")
+    assert out.reply.count("playing games") == 1
+    recorded = harness.recorder.stats.calls[("fast", "p0", "success")]
+    assert recorded == 1
