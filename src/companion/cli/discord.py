@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from companion.cli._bots import bot_client, outbox_consumer, require_gateway_key
 from companion.cli._common import GatewayKeyOption, GatewayOption, fail, load, run
 
 __all__ = ["discord"]
@@ -17,40 +18,18 @@ def discord(
     if not token:
         fail("DISCORD_TOKEN (or DISCORD_BOT_TOKEN) is not set", code=2)
         return
-    if gateway and not api_key:
-        fail("--gateway needs --api-key (or COMPANION_API_KEY): an admin key", code=2)
-        return
+    require_gateway_key(gateway, api_key)
 
     async def _go() -> None:
-        from companion.channels import InProcessClient, RemoteClient
         from companion.channels.discord import CompanionBot, DiscordDelivery
-        from companion.runtime import Runtime
 
-        runtime = None
-        if gateway:
-            client: InProcessClient | RemoteClient = RemoteClient(gateway, api_key or "")
-        else:
-            runtime = await Runtime.start(settings)
-            runtime.conversation.start_workers()  # memory work of the bot's turns
-            client = InProcessClient(runtime)
+        client, runtime = await bot_client(settings, gateway, api_key)
         bot = CompanionBot(client, settings.channels)
-        from companion.channels.outbox import OutboxConsumer, RemoteOutboxConsumer
-
-        # Messages queued for Discord users by other processes (the worker's proactive
-        # checks) reach this bot through the database, or through the gateway.
         delivery = DiscordDelivery(bot, client)
-        consumer: OutboxConsumer | RemoteOutboxConsumer
-        if runtime is not None:
-            if runtime.proactive is not None:
-                runtime.proactive.register_delivery(delivery)
-            consumer = OutboxConsumer(
-                runtime.db, channel="discord", send=delivery.deliver_when_ready
-            )
-        else:
-            assert isinstance(client, RemoteClient)
-            consumer = RemoteOutboxConsumer(
-                client, channel="discord", send=delivery.deliver_when_ready
-            )
+        consumer = outbox_consumer(
+            client, runtime, channel="discord", delivery=delivery,
+            send=delivery.deliver_when_ready,
+        )  # fmt: skip
         await consumer.start()
         try:
             await bot.start(token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from companion.cli._bots import bot_client, outbox_consumer, require_gateway_key
 from companion.cli._common import GatewayKeyOption, GatewayOption, fail, load, run
 
 __all__ = ["telegram"]
@@ -26,40 +27,19 @@ def telegram(
             code=2,
         )
         return
-    if gateway and not api_key:
-        fail("--gateway needs --api-key (or COMPANION_API_KEY): an admin key", code=2)
-        return
+    require_gateway_key(gateway, api_key)
 
     async def _go() -> None:
-        from companion.channels import InProcessClient, RemoteClient
         from companion.channels.telegram import launch, stop_telegram
-        from companion.runtime import Runtime
 
-        runtime = None
-        if gateway:
-            client: InProcessClient | RemoteClient = RemoteClient(gateway, api_key or "")
-        else:
-            runtime = await Runtime.start(settings)
-            runtime.conversation.start_workers()  # memory work of the bot's turns
-            client = InProcessClient(runtime)
+        client, runtime = await bot_client(settings, gateway, api_key)
         service = None
         try:
             service = await launch(client, channels, kv=runtime.kv if runtime else None)
-            # Messages queued for Telegram users by other processes (the worker's
-            # proactive checks) reach this bot through the database, or the gateway.
-            from companion.channels.outbox import OutboxConsumer, RemoteOutboxConsumer
-
-            if runtime is not None:
-                if runtime.proactive is not None:
-                    runtime.proactive.register_delivery(service.delivery)
-                service.outbox = OutboxConsumer(
-                    runtime.db, channel="telegram", send=service.delivery.deliver
-                )
-            else:
-                assert isinstance(client, RemoteClient)
-                service.outbox = RemoteOutboxConsumer(
-                    client, channel="telegram", send=service.delivery.deliver
-                )
+            service.outbox = outbox_consumer(
+                client, runtime, channel="telegram", delivery=service.delivery,
+                send=service.delivery.deliver,
+            )  # fmt: skip
             await service.outbox.start()
             print("Companion Telegram bot is running; Ctrl-C stops it.", flush=True)
             await asyncio.Event().wait()
