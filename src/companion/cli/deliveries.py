@@ -51,29 +51,12 @@ def list_command(
                 rows = await outbox.list_deliveries(
                     session, user_id=user, channel=channel, status=status, limit=limit
                 )
-                return [_view(r) for r in rows]
+                return [outbox.view(r) for r in rows]
         finally:
             await runtime.close()
 
     for item in run(_go):
         typer.echo(json.dumps(item))
-
-
-def _view(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "user_id": row.user_id,
-        "channel": row.channel,
-        "kind": row.kind,
-        "text": row.text,
-        "status": row.status,
-        "attempts": row.attempts,
-        "via": row.via,
-        "detail": row.detail,
-        "decision_id": row.decision_id,
-        "created_at": row.created_at.isoformat(),
-        "expires_at": row.expires_at.isoformat(),
-    }
 
 
 @app.command("tail")

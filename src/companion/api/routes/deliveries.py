@@ -49,22 +49,6 @@ class ResultRequest(BaseModel):
     detail: str = Field(default="", max_length=2000)
 
 
-def _view(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "user_id": row.user_id,
-        "channel": row.channel,
-        "kind": row.kind,
-        "text": row.text,
-        "status": row.status,
-        "attempts": row.attempts,
-        "via": row.via,
-        "detail": row.detail,
-        "created_at": row.created_at.isoformat(),
-        "expires_at": row.expires_at.isoformat(),
-    }
-
-
 @router.get("")
 async def list_deliveries(
     _: AdminDep,
@@ -79,7 +63,7 @@ async def list_deliveries(
         rows = await outbox.list_deliveries(
             session, user_id=user_id, channel=channel, status=status, limit=limit
         )
-        return [_view(r) for r in rows]
+        return [outbox.view(r) for r in rows]
 
 
 @router.post("/claim")
@@ -97,7 +81,7 @@ async def claim(body: ClaimRequest, _: AdminDep, runtime: RuntimeDep) -> list[di
                 limit=body.limit,
                 lease=_LEASE,
             )
-            claimed = [_view(r) for r in rows]
+            claimed = [outbox.view(r) for r in rows]
         await record_final(runtime.db, expired)
         if claimed or time.monotonic() >= deadline:
             return claimed

@@ -27,6 +27,7 @@ __all__ = [
     "expire_due",
     "finish",
     "list_deliveries",
+    "view",
 ]
 
 #: The PostgreSQL notification channel; the payload is the delivery's channel name.
@@ -189,3 +190,21 @@ async def list_deliveries(
     if status is not None:
         query = query.where(OutboundDelivery.status == status)
     return (await session.scalars(query)).all()
+
+
+def view(row: OutboundDelivery) -> dict[str, Any]:
+    """One delivery as JSON-ready fields (the admin API and ``companion deliveries``)."""
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "channel": row.channel,
+        "kind": row.kind,
+        "text": row.text,
+        "status": row.status,
+        "attempts": row.attempts,
+        "via": row.via,
+        "detail": row.detail,
+        "decision_id": row.decision_id,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+    }
