@@ -235,6 +235,10 @@ class Retriever:
         is in "Ana lives in Porto", which shares no word with the question. Such linked
         memories join the candidates as a strong keyword match.
         """
+        # Only a fact naming someone ("… is named Ana") can start a second hop; with none
+        # among the candidates, the ranking that picks the top five facts is skipped.
+        if not any(h.memory_type == "semantic" and _NAMED.search(h.content) for h in hits):
+            return []
         # The names come from the facts that match the question themselves: the spread
         # would let the turns around a fact push it out of these five places.
         names = bridge_names(_rank(list(hits), query=query, now=now, k=5, spread=False), query)
@@ -300,7 +304,7 @@ class Retriever:
                 valid_from=row.valid_from, invalid_at=row.invalid_at, event_at=row.event_at,
                 source_message_ids=list(row.source_message_ids),
                 source_external_ids=list(row.source_external_ids), speaker=row.speaker,
-                document_id=row.document_id, extra=dict(row.extra), vector=None,
+                document_id=row.document_id, vector=None,
                 similarity=None, text_rank=None, score=1.0 / (i + 1), reasons=["recent"],
             )
             for i, row in enumerate(rows)

@@ -79,7 +79,6 @@ class Hit:
     source_external_ids: list[str]
     speaker: str | None
     document_id: uuid.UUID | None
-    extra: dict[str, Any]
     vector: Any
     similarity: float | None
     text_rank: float | None
@@ -89,8 +88,7 @@ class Hit:
 
 _COLUMNS = (
     "m.id, m.content, m.memory_type, m.importance, m.created_at, m.valid_from, m.invalid_at, "
-    "m.event_at, m.source_message_ids, m.source_external_ids, m.speaker, m.document_id, "
-    "m.metadata AS extra"
+    "m.event_at, m.source_message_ids, m.source_external_ids, m.speaker, m.document_id"
 )
 
 
@@ -302,7 +300,6 @@ def _hit(row: Any) -> Hit:
         source_external_ids=list(row["source_external_ids"] or []),
         speaker=row["speaker"],
         document_id=row["document_id"],
-        extra=dict(row["extra"] or {}),
         vector=embedding,  # a list of floats (cast to real[] in SQL), or None
         similarity=None if row["dist"] is None else 1.0 - float(row["dist"]),
         text_rank=None if row["rank"] is None else float(row["rank"]),
