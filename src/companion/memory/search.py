@@ -120,15 +120,15 @@ def _where(filters: SearchFilters, *, user: str = "user_id = :uid") -> str:
 #: whose condition is false (a "one-time filter"), so one round trip serves both paths.
 _SMALL = "(SELECT n FROM size) < :exact_below"
 _BIG = "(SELECT n FROM size) >= :exact_below"
-#: The big user's filter, written so that no B-tree on ``user_id`` can answer it. Plans
-#: of prepared statements turn generic after five runs, and a generic plan estimates
-#: an average user (a thousand rows in a 1M-row table), for whom reading the user's rows
-#: through the B-tree and sorting them looks cheaper than the HNSW index; for a user with
-#: 100k memories that plan compares every vector (~100 ms instead of a few).
+#: The big user's filter on the dense side, written so that no B-tree on ``user_id``
+#: can answer it: the plan of a prepared statement turns generic after five runs, and a
+#: generic plan estimates an average user (a thousand rows in a 1M-row table), for whom
+#: reading the user's rows through a B-tree and sorting them looks cheaper than the
+#: HNSW index; for a user with 100k memories that plan compares every vector.
 _BIG_USER = "(user_id || '') = :uid"
 
 
-def _matched(where: str, big_where: str) -> str:
+def _matched(where: str) -> str:
     """The rows BM25 ranks: every match on the exact path, at most ``:cap`` on the big one.
 
     Big path: each query lexeme's document frequency is counted up to ``:cap`` (a GIN
@@ -145,7 +145,7 @@ def _matched(where: str, big_where: str) -> str:
         "WHERE rn = 1 OR running < :cap), "
         f"matched AS MATERIALIZED ((SELECT id, tsv FROM memories WHERE {where} "
         f"AND tsv @@ to_tsquery('english', :tsq) AND {_SMALL}) UNION ALL "
-        f"(SELECT id, tsv FROM memories WHERE {big_where} AND tsv @@ "
+        f"(SELECT id, tsv FROM memories WHERE {where} AND tsv @@ "
         "(SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM kept) "
         # When the kept words match nothing, skip the scan: an empty GIN query for a
         # big user still walks the user's posting list (~20 ms at 100k memories).
@@ -160,7 +160,7 @@ def _matched(where: str, big_where: str) -> str:
 _QUERY_PART = "ts_delete(m.tsv, tsvector_to_array(ts_delete(m.tsv, q.terms)))"
 
 
-def _bm25_ctes(where: str, big_where: str) -> str:
+def _bm25_ctes(where: str) -> str:
     """Okapi BM25 over the user's rows that share a word with the query, in SQL.
 
     IDF comes from the user's own memories: ``n`` (the ``size`` count of rows passing
@@ -177,7 +177,7 @@ def _bm25_ctes(where: str, big_where: str) -> str:
     return (
         "q AS MATERIALIZED (SELECT array_agg(DISTINCT lexeme) AS terms "
         "FROM unnest(to_tsvector('english', :qtext))), "
-        f"{_matched(where, big_where)}"
+        f"{_matched(where)}"
         "stats AS (SELECT (SELECT n FROM size) AS n, "
         "(SELECT greatest(avg(length(tsv)), 1) FROM matched)::float8 AS avgdl), "
         # The positions in the turn (weight A) and in its context (the rest), counted
@@ -225,7 +225,7 @@ def _sql(filters: SearchFilters, *, dense: bool, sparse: bool, with_vectors: boo
         else "SELECT NULL::uuid AS id, NULL::float8 AS dist WHERE false"
     )
     sparse_ctes = (
-        _bm25_ctes(where, big_where)
+        _bm25_ctes(where)
         if sparse
         else "sparse AS (SELECT NULL::uuid AS id, NULL::float8 AS rank WHERE false), "
     )
