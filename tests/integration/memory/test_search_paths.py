@@ -110,3 +110,29 @@ async def test_one_statement_without_a_transaction_serves_both_paths(runtime: An
         assert len([h for h in hits if h.similarity is not None]) == 20
         assert len([h for h in hits if h.text_rank is not None]) == 20
         assert all(h.id is not None and "garden" in h.content for h in hits)
+
+
+async def test_a_generic_plan_still_walks_the_index_for_a_big_user(runtime: Any) -> None:
+    """Prepared statements get a generic plan after five runs, made for an average user.
+
+    For such a user, reading the rows through a ``user_id`` B-tree and sorting them
+    looks cheap; for a big one it compares every vector. The big user's dense branch
+    must walk the HNSW index under any plan.
+    """
+    await _bulk(runtime, users=30, rows=1500, content="row")
+    query = np.random.default_rng(9).normal(size=384).astype(float).tolist()
+    async with runtime.db.transaction() as session:
+        await session.execute(text("ANALYZE memories"))
+        await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        await session.execute(text("SET LOCAL enable_seqscan = off"))  # as on a big table
+        hits = await fetch_candidates(
+            session, user_id="bulk7", vector=query, tsquery=None, filters=SearchFilters(),
+            pool=20, exact_below=1,
+        )  # fmt: skip
+        walks = (
+            await session.execute(
+                text("SELECT pg_stat_get_xact_numscans('ix_memories_embedding_hnsw'::regclass)")
+            )
+        ).scalar_one()
+    assert len(hits) == 20
+    assert walks == 1
