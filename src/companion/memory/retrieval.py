@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from companion.llm.base import Embedder
 from companion.memory import ranking, store
@@ -176,6 +178,13 @@ class Retriever:
         self._db = db
         self._embedder = embedder
 
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection in autocommit: a search is one statement, and without a
+        transaction it costs one round trip instead of three (no BEGIN, no COMMIT)."""
+        async with self._db.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
     async def _query_vector(self, query: str) -> Sequence[float] | None:
         if self._embedder is None:
             return None
@@ -226,15 +235,19 @@ class Retriever:
         is in "Ana lives in Porto", which shares no word with the question. Such linked
         memories join the candidates as a strong keyword match.
         """
+        # Only a fact naming someone ("… is named Ana") can start a second hop; with none
+        # among the candidates, the ranking that picks the top five facts is skipped.
+        if not any(h.memory_type == "semantic" and _NAMED.search(h.content) for h in hits):
+            return []
         # The names come from the facts that match the question themselves: the spread
         # would let the turns around a fact push it out of these five places.
         names = bridge_names(_rank(list(hits), query=query, now=now, k=5, spread=False), query)
         if not names:
             return []
         try:
-            async with self._db.transaction() as session:
+            async with self._reader() as conn:
                 linked = await fetch_candidates(
-                    session, user_id=user_id, vector=None, tsquery=" | ".join(names),
+                    conn, user_id=user_id, vector=None, tsquery=" | ".join(names),
                     filters=filters, pool=20,
                 )  # fmt: skip
         except Exception as exc:
@@ -257,9 +270,9 @@ class Retriever:
         self, user_id: str, vector: Sequence[float] | None, tsq: str | None, filters: SearchFilters
     ) -> list[Hit]:
         try:
-            async with self._db.transaction() as session:
+            async with self._reader() as conn:
                 return await fetch_candidates(
-                    session, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
+                    conn, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
                     with_vectors=_NEEDS_VECTORS,
                     pool=POOL,
                 )  # fmt: skip
@@ -268,9 +281,9 @@ class Retriever:
                 raise
             # Vector search down (index, extension, dimension) → full-text only.
             log.warning("vector search failed, full-text only: %s", exc)
-            async with self._db.transaction() as session:
+            async with self._reader() as conn:
                 return await fetch_candidates(
-                    session, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
+                    conn, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
                     with_vectors=_NEEDS_VECTORS,
                     pool=POOL,
                 )  # fmt: skip
@@ -291,7 +304,7 @@ class Retriever:
                 valid_from=row.valid_from, invalid_at=row.invalid_at, event_at=row.event_at,
                 source_message_ids=list(row.source_message_ids),
                 source_external_ids=list(row.source_external_ids), speaker=row.speaker,
-                document_id=row.document_id, extra=dict(row.extra), vector=None,
+                document_id=row.document_id, vector=None,
                 similarity=None, text_rank=None, score=1.0 / (i + 1), reasons=["recent"],
             )
             for i, row in enumerate(rows)

@@ -28,22 +28,22 @@ from typing import Any
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import String
+
+from companion.store.database import VECTOR_SESSION_SETTINGS
 
 __all__ = ["Hit", "SearchFilters", "fetch_candidates"]
 
 #: Candidate pool per side (fusion profits from a few more than the k asked for).
 POOL = 60
-#: HNSW ef_search; with iterative scans the index keeps walking until the filter is met.
-EF_SEARCH = 100
+#: HNSW ef_search (a session setting); with iterative scans the index keeps walking
+#: until the filter is met.
+EF_SEARCH = int(VECTOR_SESSION_SETTINGS["hnsw.ef_search"])
 #: Users with fewer memories (passing the filters) are searched exactly; see the module.
 #: An exact search reads every vector of the user (~1 µs each from shared buffers);
 #: above this a filtered HNSW walk is cheaper and still finds the user's rows.
 EXACT_BELOW = 5_000
-#: How many index tuples an iterative HNSW scan may visit for one query (pgvector's
-#: default is 20,000): a user at ``EXACT_BELOW`` in a 4M-row table still gets a full pool.
-MAX_SCAN_TUPLES = 50_000
 #: Most full-text matches ranked for a user at or above ``EXACT_BELOW`` memories.
 MATCH_CAP = 1_000
 #: Okapi BM25 parameters (the usual ones).
@@ -79,7 +79,6 @@ class Hit:
     source_external_ids: list[str]
     speaker: str | None
     document_id: uuid.UUID | None
-    extra: dict[str, Any]
     vector: Any
     similarity: float | None
     text_rank: float | None
@@ -89,8 +88,7 @@ class Hit:
 
 _COLUMNS = (
     "m.id, m.content, m.memory_type, m.importance, m.created_at, m.valid_from, m.invalid_at, "
-    "m.event_at, m.source_message_ids, m.source_external_ids, m.speaker, m.document_id, "
-    "m.metadata AS extra"
+    "m.event_at, m.source_message_ids, m.source_external_ids, m.speaker, m.document_id"
 )
 
 
@@ -101,8 +99,8 @@ VISIBLE = (
 )
 
 
-def _where(filters: SearchFilters) -> str:
-    clauses = ["user_id = :uid", VISIBLE]
+def _where(filters: SearchFilters, *, user: str = "user_id = :uid") -> str:
+    clauses = [user, VISIBLE]
     if filters.memory_types:
         clauses.append("memory_type = ANY(:types)")
     if not filters.include_superseded:
@@ -116,35 +114,43 @@ def _where(filters: SearchFilters) -> str:
     return " AND ".join(clauses)
 
 
-def _matched_all(where: str) -> str:
-    """Every row of the user holding a query word (the exact path)."""
-    return (
-        f"matched AS MATERIALIZED (SELECT id, tsv FROM memories WHERE {where} "
-        "AND tsv @@ to_tsquery('english', :tsq)), "
-    )
+#: The two paths, decided inside the statement by the ``size`` CTE (the user's rows
+#: passing the filters, counted up to ``:exact_below``). Each branch below carries one
+#: of these; PostgreSQL evaluates it once, before the branch runs, and skips the branch
+#: whose condition is false (a "one-time filter"), so one round trip serves both paths.
+_SMALL = "(SELECT n FROM size) < :exact_below"
+_BIG = "(SELECT n FROM size) >= :exact_below"
+#: The big user's filter on the dense side, written so that no B-tree on ``user_id``
+#: can answer it: the plan of a prepared statement turns generic after five runs, and a
+#: generic plan estimates an average user (a thousand rows in a 1M-row table), for whom
+#: reading the user's rows through a B-tree and sorting them looks cheaper than the
+#: HNSW index; for a user with 100k memories that plan compares every vector.
+_BIG_USER = "(user_id || '') = :uid"
 
 
-def _matched_rare(where: str) -> str:
-    """At most ``:cap`` rows holding the query's rarest words (the capped path).
+def _matched(where: str) -> str:
+    """The rows BM25 ranks: every match on the exact path, at most ``:cap`` on the big one.
 
-    Each query lexeme's document frequency is counted up to ``:cap`` (a GIN bitmap, then
-    at most ``:cap`` rows); lexemes are kept from the rarest up while together they
-    match fewer than ``:cap`` rows. The rarest is always kept; a word common enough to
-    reach the cap on its own is kept only if it is the rarest there is.
+    Big path: each query lexeme's document frequency is counted up to ``:cap`` (a GIN
+    bitmap, then at most ``:cap`` rows); lexemes are kept from the rarest up while
+    together they match fewer than ``:cap`` rows. The rarest is always kept; a word
+    common enough to reach the cap on its own is kept only if it is the rarest there is.
     """
     return (
         "tdf AS MATERIALIZED (SELECT t AS lexeme, (SELECT count(*) FROM (SELECT 1 FROM "
         f"memories WHERE {where} AND tsv @@ quote_literal(t)::tsquery LIMIT :cap) c)::float8 "
-        "AS df FROM q, unnest(q.terms) t), "
+        f"AS df FROM q, unnest(q.terms) t WHERE {_BIG}), "
         "kept AS (SELECT lexeme FROM (SELECT lexeme, sum(df) OVER w AS running, "
         "row_number() OVER w AS rn FROM tdf WINDOW w AS (ORDER BY df, lexeme)) s "
         "WHERE rn = 1 OR running < :cap), "
-        f"matched AS MATERIALIZED (SELECT id, tsv FROM memories WHERE {where} AND tsv @@ "
+        f"matched AS MATERIALIZED ((SELECT id, tsv FROM memories WHERE {where} "
+        f"AND tsv @@ to_tsquery('english', :tsq) AND {_SMALL}) UNION ALL "
+        f"(SELECT id, tsv FROM memories WHERE {where} AND tsv @@ "
         "(SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM kept) "
         # When the kept words match nothing, skip the scan: an empty GIN query for a
         # big user still walks the user's posting list (~20 ms at 100k memories).
         "AND (SELECT coalesce(sum(df), 0) FROM tdf JOIN kept USING (lexeme)) > 0 "
-        "LIMIT :cap), "
+        f"AND {_BIG} LIMIT :cap)), "
     )
 
 
@@ -154,13 +160,13 @@ def _matched_rare(where: str) -> str:
 _QUERY_PART = "ts_delete(m.tsv, tsvector_to_array(ts_delete(m.tsv, q.terms)))"
 
 
-def _bm25_ctes(where: str, *, capped: bool) -> str:
+def _bm25_ctes(where: str) -> str:
     """Okapi BM25 over the user's rows that share a word with the query, in SQL.
 
-    IDF comes from the user's own memories: ``n`` (the probe's count of rows passing
+    IDF comes from the user's own memories: ``n`` (the ``size`` count of rows passing
     the filters) and the ``df`` of each query lexeme among them. On the exact path every
     row holding a query word is a match, so the count over the matches is exact; on the
-    capped path ``n`` and the ``df`` of common words are counted up to the cap, which
+    big path ``n`` and the ``df`` of common words are counted up to the caps, which
     keeps rare words weighing more than common ones, as they should. A lexeme's term
     frequency counts its positions, those of the turn itself (weight A) fully and those
     of its context (weight B) times ``CONTEXT_WEIGHT`` (BM25F's field weights,
@@ -168,62 +174,64 @@ def _bm25_ctes(where: str, *, capped: bool) -> str:
     matches.
     """
     k1, b = BM25_K1, BM25_B
-    df = (
-        "df AS (SELECT lexeme, greatest(tdf.df, count(tf.id))::float8 AS df FROM tdf "
-        "LEFT JOIN tf USING (lexeme) GROUP BY lexeme, tdf.df), "
-        if capped
-        else "df AS (SELECT lexeme, count(*)::float8 AS df FROM tf GROUP BY lexeme), "
-    )
     return (
         "q AS MATERIALIZED (SELECT array_agg(DISTINCT lexeme) AS terms "
         "FROM unnest(to_tsvector('english', :qtext))), "
-        f"{_matched_rare(where) if capped else _matched_all(where)}"
-        "stats AS (SELECT CAST(:n AS float8) AS n, "
+        f"{_matched(where)}"
+        "stats AS (SELECT (SELECT n FROM size) AS n, "
         "(SELECT greatest(avg(length(tsv)), 1) FROM matched)::float8 AS avgdl), "
+        # The positions in the turn (weight A) and in its context (the rest), counted
+        # with array functions: a subquery over unnest(weights) per lexeme and row cost
+        # ~18 µs each, most of a LoCoMo-scale search's SQL time.
         "tf AS (SELECT m.id, u.lexeme, length(m.tsv)::float8 AS dl, "
-        f"(SELECT count(*) FILTER (WHERE w = 'A') + {CONTEXT_WEIGHT!r}::float8 "
-        "* count(*) FILTER (WHERE w <> 'A') FROM unnest(u.weights) w)::float8 AS tf "
+        f"(coalesce(cardinality(array_positions(u.weights, 'A')), 0) * (1 - {CONTEXT_WEIGHT!r}) "
+        f"+ coalesce(cardinality(u.weights), 0) * {CONTEXT_WEIGHT!r})::float8 AS tf "
         f"FROM matched m, q, LATERAL unnest({_QUERY_PART}) u), "
-        f"{df}"
+        # Exact path: tdf is empty and df counts the matches. Big path: the larger of
+        # the capped count and the matches (tdf holds every query lexeme).
+        "df AS (SELECT lexeme, greatest(coalesce(tdf.df, 0), count(tf.id))::float8 AS df "
+        "FROM tf FULL JOIN tdf USING (lexeme) GROUP BY lexeme, tdf.df), "
         "sparse AS MATERIALIZED (SELECT tf.id, sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) "
         f"* tf.tf * ({k1!r} + 1) / (tf.tf + {k1!r} * (1 - {b!r} + {b!r} * tf.dl / s.avgdl))) "
         "AS rank "
         "FROM tf JOIN df USING (lexeme) CROSS JOIN stats s GROUP BY tf.id "
-        "ORDER BY rank DESC LIMIT :pool), "
+        # The id breaks ties at the last place, so the same search gives the same pool.
+        "ORDER BY rank DESC, tf.id LIMIT :pool), "
     )
 
 
-def _dense_cte(where: str, *, exact: bool) -> str:
-    if exact:
-        # OFFSET 0 keeps the planner from answering the ORDER BY with the HNSW index:
-        # the user's rows come through the user_id index, every distance is computed.
-        return (
-            f"SELECT id, dist FROM (SELECT id, embedding <=> :qv AS dist FROM memories "
-            f"WHERE {where} AND embedding IS NOT NULL OFFSET 0) e ORDER BY dist LIMIT :pool"
-        )
+def _dense_cte(where: str, big_where: str) -> str:
+    # Exact path: OFFSET 0 keeps the planner from answering the ORDER BY with the HNSW
+    # index; the user's rows come through the user_id index, every distance is computed.
+    # Big path: the HNSW index with pgvector's iterative scan (session settings).
     return (
-        f"SELECT id, embedding <=> :qv AS dist FROM memories WHERE {where} "
-        "AND embedding IS NOT NULL ORDER BY embedding <=> :qv LIMIT :pool"
+        "(SELECT id, dist FROM (SELECT id, embedding <=> :qv AS dist FROM memories "
+        f"WHERE {where} AND embedding IS NOT NULL AND {_SMALL} OFFSET 0) e "
+        "ORDER BY dist LIMIT :pool) UNION ALL "
+        f"(SELECT id, embedding <=> :qv AS dist FROM memories WHERE {big_where} "
+        f"AND embedding IS NOT NULL AND {_BIG} ORDER BY embedding <=> :qv LIMIT :pool)"
     )
 
 
-def _sql(
-    filters: SearchFilters, *, dense: bool, sparse: bool, exact: bool, with_vectors: bool
-) -> str:
-    where = _where(filters)
+def _sql(filters: SearchFilters, *, dense: bool, sparse: bool, with_vectors: bool) -> str:
+    where, big_where = _where(filters), _where(filters, user=_BIG_USER)
+    size = (
+        "size AS MATERIALIZED (SELECT count(*)::float8 AS n FROM (SELECT 1 FROM memories "
+        f"WHERE {where} LIMIT :exact_below) c), "
+    )
     dense_cte = (
-        _dense_cte(where, exact=exact)
+        _dense_cte(where, big_where)
         if dense
         else "SELECT NULL::uuid AS id, NULL::float8 AS dist WHERE false"
     )
     sparse_ctes = (
-        _bm25_ctes(where, capped=not exact)
+        _bm25_ctes(where)
         if sparse
         else "sparse AS (SELECT NULL::uuid AS id, NULL::float8 AS rank WHERE false), "
     )
     vector = "m.embedding::real[]" if with_vectors else "NULL::real[]"
     return (
-        f"WITH dense AS MATERIALIZED ({dense_cte}), {sparse_ctes}"
+        f"WITH {size}dense AS MATERIALIZED ({dense_cte}), {sparse_ctes}"
         "cand AS MATERIALIZED (SELECT id, min(dist) AS dist, max(rank) AS rank FROM "
         "(SELECT id, dist, NULL::float8 AS rank FROM dense UNION ALL "
         "SELECT id, NULL::float8, rank FROM sparse) both_sides GROUP BY id) "
@@ -232,19 +240,8 @@ def _sql(
     )
 
 
-def _probe_sql(filters: SearchFilters) -> str:
-    """The HNSW settings for this transaction, and the user's size up to ``:cap`` rows."""
-    return (
-        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-        "set_config('hnsw.ef_search', :ef, true), "
-        f"set_config('hnsw.max_scan_tuples', '{MAX_SCAN_TUPLES}', true), "
-        f"(SELECT count(*) FROM (SELECT 1 FROM memories WHERE {_where(filters)} "
-        "LIMIT :cap) c) AS n"
-    )
-
-
 async def fetch_candidates(
-    session: AsyncSession,
+    conn: AsyncSession | AsyncConnection,
     *,
     user_id: str,
     vector: Sequence[float] | None,
@@ -257,14 +254,17 @@ async def fetch_candidates(
 ) -> list[Hit]:
     """Dense and full-text candidates of one user (with their stored vectors if asked).
 
-    Runs inside the caller's transaction (``set_config(..., true)`` needs one). Two
-    round trips: the probe (settings and the user's size), then the search itself.
-    ``exact_below`` and ``match_cap`` default to the module's thresholds.
+    One statement, one round trip; it needs no transaction (an autocommit connection
+    saves the BEGIN and COMMIT). The HNSW settings come with the connection
+    (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below`` and ``match_cap``
+    default to the module's thresholds.
     """
     dense, sparse = vector is not None, tsquery is not None
     if not dense and not sparse:
         return []
-    params: dict[str, Any] = {"uid": user_id, "pool": pool, "cap": exact_below}
+    if pool > EF_SEARCH:
+        raise ValueError(f"pool: at most {EF_SEARCH} (the session's hnsw.ef_search)")
+    params: dict[str, Any] = {"uid": user_id, "pool": pool, "exact_below": exact_below}
     for name in ("min_importance", "since", "until"):
         value = getattr(filters, name)
         if value:
@@ -273,24 +273,15 @@ async def fetch_candidates(
     if filters.memory_types:
         binds.append(bindparam("types", type_=ARRAY(String())))
         params["types"] = list(filters.memory_types)
-    probe = text(_probe_sql(filters))
-    if binds:
-        probe = probe.bindparams(*binds)
-    size = (await session.execute(probe, {**params, "ef": str(max(EF_SEARCH, pool))})).one()
-    exact = int(size.n) < exact_below
-    statement = text(
-        _sql(filters, dense=dense, sparse=sparse, exact=exact, with_vectors=with_vectors)
-    )
     if dense:
         binds.append(bindparam("qv", type_=Vector()))
         params["qv"] = list(vector or ())
     if sparse:
-        params.update(tsq=tsquery, qtext=(tsquery or "").replace("|", " "), n=int(size.n))
-        if not exact:
-            params["cap"] = match_cap
+        params.update(tsq=tsquery, qtext=(tsquery or "").replace("|", " "), cap=match_cap)
+    statement = text(_sql(filters, dense=dense, sparse=sparse, with_vectors=with_vectors))
     if binds:
         statement = statement.bindparams(*binds)
-    rows = (await session.execute(statement, params)).mappings().all()
+    rows = (await conn.execute(statement, params)).mappings().all()
     return [_hit(row) for row in rows]
 
 
@@ -309,7 +300,6 @@ def _hit(row: Any) -> Hit:
         source_external_ids=list(row["source_external_ids"] or []),
         speaker=row["speaker"],
         document_id=row["document_id"],
-        extra=dict(row["extra"] or {}),
         vector=embedding,  # a list of floats (cast to real[] in SQL), or None
         similarity=None if row["dist"] is None else 1.0 - float(row["dist"]),
         text_rank=None if row["rank"] is None else float(row["rank"]),

@@ -25,9 +25,26 @@ from companion.errors import DatabaseUnavailable, PgvectorMissing
 from companion.settings import Settings
 from companion.store.embedded import EmbeddedPostgres
 
-__all__ = ["Database", "DatabaseInfo", "asyncpg_url", "is_connection_error"]
+__all__ = [
+    "VECTOR_SESSION_SETTINGS",
+    "Database",
+    "DatabaseInfo",
+    "asyncpg_url",
+    "is_connection_error",
+]
 
 log = logging.getLogger(__name__)
+
+#: pgvector settings of every session, sent in the connection's startup packet (no
+#: round trip; PostgreSQL keeps them as placeholders until pgvector loads). Memory
+#: search walks the HNSW index with iterative scans so that a ``user_id`` filter still
+#: yields a full top-n (``memory/search.py``); ``max_scan_tuples`` (pgvector's default
+#: is 20,000) lets a user at the exact-search threshold in a 4M-row table fill its pool.
+VECTOR_SESSION_SETTINGS = {
+    "hnsw.iterative_scan": "relaxed_order",
+    "hnsw.ef_search": "100",
+    "hnsw.max_scan_tuples": "50000",
+}
 
 _PGVECTOR_QUERY = "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
 
@@ -113,7 +130,10 @@ class Database:
 
     @staticmethod
     def _engine(url: str, settings: Settings, *, pool: bool) -> AsyncEngine:
-        connect_args = {"timeout": settings.db.db_connect_timeout_seconds}
+        connect_args: dict[str, Any] = {
+            "timeout": settings.db.db_connect_timeout_seconds,
+            "server_settings": VECTOR_SESSION_SETTINGS,
+        }
         if not pool:
             return create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
         engine = create_async_engine(

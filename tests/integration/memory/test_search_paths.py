@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from companion.memory import SearchFilters
 from companion.memory.search import fetch_candidates
+from companion.store.database import VECTOR_SESSION_SETTINGS
 
 
 async def _bulk(runtime: Any, *, users: int, rows: int, content: str) -> None:
@@ -78,3 +79,60 @@ async def test_capped_full_text_keeps_the_rarest_word(runtime: Any) -> None:
     # only the rows holding the rare word.
     assert [h.content for h in capped] == ["The coffee grinder is called Zephyr"]
     assert capped[0].text_rank is not None and capped[0].text_rank > 0
+
+
+async def test_every_connection_carries_the_hnsw_settings(runtime: Any) -> None:
+    """The search sets nothing per call: pgvector's settings come with the connection."""
+    async with runtime.db.engine.connect() as conn:
+        shown = {
+            name: (await conn.execute(text(f"SHOW {name}"))).scalar_one()
+            for name in VECTOR_SESSION_SETTINGS
+        }
+    assert shown == VECTOR_SESSION_SETTINGS
+
+
+async def test_one_statement_without_a_transaction_serves_both_paths(runtime: Any) -> None:
+    """An autocommit connection (no BEGIN/COMMIT) gets the same rows on both paths."""
+    await _bulk(runtime, users=2, rows=600, content="garden coffee")
+    query = np.random.default_rng(5).normal(size=384).astype(float).tolist()
+    results = {}
+    async with runtime.db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for name, exact_below in (("exact", 5000), ("index", 1)):
+            hits = await fetch_candidates(
+                conn, user_id="bulk1", vector=query, tsquery="garden", filters=SearchFilters(),
+                pool=20, exact_below=exact_below,
+            )  # fmt: skip
+            results[name] = hits
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert not raw.is_in_transaction()  # no BEGIN was sent, nothing is left open
+    for hits in results.values():
+        assert len([h for h in hits if h.similarity is not None]) == 20
+        assert len([h for h in hits if h.text_rank is not None]) == 20
+        assert all(h.id is not None and "garden" in h.content for h in hits)
+
+
+async def test_a_generic_plan_still_walks_the_index_for_a_big_user(runtime: Any) -> None:
+    """Prepared statements get a generic plan after five runs, made for an average user.
+
+    For such a user, reading the rows through a ``user_id`` B-tree and sorting them
+    looks cheap; for a big one it compares every vector. The big user's dense branch
+    must walk the HNSW index under any plan.
+    """
+    await _bulk(runtime, users=30, rows=1500, content="row")
+    query = np.random.default_rng(9).normal(size=384).astype(float).tolist()
+    async with runtime.db.transaction() as session:
+        await session.execute(text("ANALYZE memories"))
+        await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        await session.execute(text("SET LOCAL enable_seqscan = off"))  # as on a big table
+        hits = await fetch_candidates(
+            session, user_id="bulk7", vector=query, tsquery=None, filters=SearchFilters(),
+            pool=20, exact_below=1,
+        )  # fmt: skip
+        walks = (
+            await session.execute(
+                text("SELECT pg_stat_get_xact_numscans('ix_memories_embedding_hnsw'::regclass)")
+            )
+        ).scalar_one()
+    assert len(hits) == 20
+    assert walks == 1

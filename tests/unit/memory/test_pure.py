@@ -133,7 +133,7 @@ def test_second_hop_names_come_from_top_facts() -> None:
             id=uuid.uuid4(), content=content, memory_type=kind, importance=0.5,
             created_at=AT, valid_from=None, invalid_at=None, event_at=None,
             source_message_ids=[], source_external_ids=[], speaker=None, document_id=None,
-            extra={}, vector=None, similarity=0.5, text_rank=None,
+            vector=None, similarity=0.5, text_rank=None,
         )  # fmt: skip
 
     top = [hit("semantic", "Maya's sister is named Ana"), hit("episodic", "a dog named Rex")]

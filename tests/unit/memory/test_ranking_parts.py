@@ -83,7 +83,7 @@ def test_one_result_per_source_message() -> None:
             id=uuid.uuid4(), content=content, memory_type=kind, importance=0.5,
             created_at=AT, valid_from=None, invalid_at=None, event_at=None,
             source_message_ids=[], source_external_ids=sources, speaker=None,
-            document_id=None, extra={}, vector=None, similarity=None, text_rank=None,
+            document_id=None, vector=None, similarity=None, text_rank=None,
             score=score,
         )  # fmt: skip
 
