@@ -291,7 +291,9 @@ class ConversationService:
         generation.memory_ids = prompt.memory_ids
         messages = prompt.messages
         if self.tools is not None:  # optional tool phase (companion.tools)
-            messages = await self.tools.augment(request, messages)
+            # A state read from the database carries the user's timezone; a stand-in's does not.
+            zone = ctx.state.timezone if ctx.state.companion_id is not None else None
+            messages = await self.tools.augment(request, messages, timezone=zone)
         async for piece in generate(
             self.chat,
             messages,

@@ -206,8 +206,9 @@ class ToolPort(Protocol):
     Given the turn and its prompt, returns the prompt for the reply: unchanged for a
     user without tools, or with the results of the tools the model called fenced in
     as data. Never raises: a failing tool phase leaves the prompt as it was.
+    ``timezone``: the user's, when the turn already read it (else the port reads it).
     """
 
     async def augment(
-        self, request: TurnRequest, messages: Sequence[ChatMessage]
+        self, request: TurnRequest, messages: Sequence[ChatMessage], *, timezone: str | None = None
     ) -> list[ChatMessage]: ...

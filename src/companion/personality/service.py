@@ -90,12 +90,16 @@ class PersonalityService:
         """Persist the new mood as the current row, satisfy needs, observe the reply."""
         now = record.created_at
         async with self.db.transaction() as session:
-            await self._ensure(session, user_id=record.user_id, now=now)
-            companion = await repo.lock_companion(
-                session,
-                user_id=record.user_id,
-                companion_id=await repo.turn_companion_id(session, record.interaction_id),
-            )
+            companion_id = await repo.turn_companion_id(session, record.interaction_id)
+            try:  # the common case: the companion exists (no separate check first)
+                companion = await repo.lock_companion(
+                    session, user_id=record.user_id, companion_id=companion_id
+                )
+            except NotFound:
+                await self._ensure(session, user_id=record.user_id, now=now)
+                companion = await repo.lock_companion(
+                    session, user_id=record.user_id, companion_id=companion_id
+                )
             current = await repo.current_state(session, companion_id=companion.id)
             await repo.insert_state(
                 session,
