@@ -14,6 +14,7 @@ from datetime import datetime
 
 from companion.conversation.ports import (
     CompanionState,
+    ResetMark,
     RetrievedMemory,
     SecurityVerdict,
     ShortTermTurn,
@@ -108,7 +109,9 @@ class FakeMemory:
             raise ConnectionError("vector index down (fake)")
         return self.memories[:k]
 
-    async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
+    async def short_term(
+        self, *, user_id: str, conversation_id: uuid.UUID, reset: ResetMark | None = None
+    ) -> list[ShortTermTurn]:
         """Turns remembered for the conversation."""
         return list(self.history.get(conversation_id, []))
 
@@ -165,7 +168,9 @@ class FakeSecurity:
         self.block_word = block_word
         self.warn_word = warn_word
 
-    async def check(self, *, user_id: str, text: str) -> SecurityVerdict:
+    async def check(
+        self, *, user_id: str, text: str, standing: tuple[int, str] | None = None
+    ) -> SecurityVerdict:
         """A verdict from two trigger phrases."""
         if self.block_word.lower() in text.lower():
             return SecurityVerdict(

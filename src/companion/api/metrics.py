@@ -7,10 +7,10 @@ never by concrete path, so user ids do not become label values.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["install_metrics", "router"]
 
@@ -31,22 +31,34 @@ async def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
-def _route(request: Request) -> str:
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
+def _route(scope: Scope) -> str:
+    path = getattr(scope.get("route"), "path", None)
     return str(path) if path else "unmatched"
+
+
+class _Observe:
+    """Pure ASGI (no extra task per request, unlike ``@app.middleware``): the latency
+    until the response starts, labelled once the router has chosen the route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                labels = (scope["method"], _route(scope), str(message["status"]))
+                REQUEST_LATENCY.labels(*labels).observe(time.perf_counter() - started)
+                REQUESTS.labels(*labels).inc()
+            await send(message)
+
+        await self.app(scope, receive, observed)
 
 
 def install_metrics(app: FastAPI) -> None:
     """Time every request by method, route template and status."""
-
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        labels = (request.method, _route(request), str(response.status_code))
-        REQUEST_LATENCY.labels(*labels).observe(time.perf_counter() - started)
-        REQUESTS.labels(*labels).inc()
-        return response
+    app.add_middleware(_Observe)

@@ -5,7 +5,9 @@ embedded PostgreSQL), creates an admin key with ``companion keys create``, then 
 ``--users`` clients each send turns to ``/api/chat/message`` (acting for their own
 user id) for ``--seconds``. Reports turns/s, client latency, the server's turn overhead
 excluding generation (``Server-Timing: overhead``) p50/p95/p99, and errors.
-``--workers N`` runs ``companion serve --workers N``. At the end it reports the post-turn
+``--workers N`` runs ``companion serve --workers N``; ``--profile FILE`` runs one
+server process under cProfile on its CPU clock for the measured window
+(``companion.bench.profiled``). At the end it reports the post-turn
 work queue (``queue``: items per status; ``queued``/``running`` still waiting), so
 memory work pushed past the window is visible rather than hidden, and the machine's
 load average.
@@ -20,6 +22,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -88,7 +91,9 @@ async def _user(
             stats["overhead"].append(overhead)
 
 
-async def _drive(base: str, key: str, users: int, seconds: float) -> dict[str, object]:
+async def _drive(
+    base: str, key: str, users: int, seconds: float, profiled: int | None = None
+) -> dict[str, object]:
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
     headers = {"Authorization": f"Bearer {key}"}
     stats: dict[str, list[Any]] = {"latency": [], "overhead": [], "errors": []}
@@ -103,6 +108,8 @@ async def _drive(base: str, key: str, users: int, seconds: float) -> dict[str, o
                 for i in range(users)
             )
         )  # warm-up
+        if profiled is not None:  # the profile covers the measured window only
+            os.kill(profiled, signal.SIGUSR1)
         started = time.monotonic()
         deadline = started + seconds
         await asyncio.gather(*(_user(client, i, deadline, stats) for i in range(users)))
@@ -177,6 +184,12 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None, help="COMPANION_HOME (temporary)")
     parser.add_argument("--database-url", default=None, help="use this PostgreSQL instead")
     parser.add_argument("--workers", type=int, default=1, help="companion serve --workers")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="write the server's CPU profile of the measured window (pstats) here",
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))
     llm_port, port = free_port(), free_port()
@@ -217,7 +230,9 @@ def main() -> None:
         )
         key = created.stdout.strip().splitlines()[-1]
         serve = [str(BIN / "companion"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        if args.workers > 1:
+        if args.profile is not None:  # one process, under cProfile on its CPU clock
+            serve[:1] = [sys.executable, "-m", "companion.bench.profiled", str(args.profile)]
+        elif args.workers > 1:
             serve += ["--workers", str(args.workers)]
         procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL))
         base = f"http://127.0.0.1:{port}"
@@ -225,7 +240,8 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         server_pid = procs[-1].pid
         cpu_before = _cpu_seconds(server_pid, home)
-        result = asyncio.run(_drive(base, key, args.users, args.seconds))
+        profiled = server_pid if args.profile is not None else None
+        result = asyncio.run(_drive(base, key, args.users, args.seconds, profiled))
         cpu_after = _cpu_seconds(server_pid, home)
         turns = max(1, int(result["turns"]))  # type: ignore[call-overload]
         # Includes the warm-up's turns' CPU only through work that spilled into the window.

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from companion.conversation.ports import (
     CompanionState,
+    ResetMark,
     RetrievedMemory,
     SecurityVerdict,
     ShortTermTurn,
@@ -71,7 +72,9 @@ class NoMemory:
         """No memories."""
         return []
 
-    async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
+    async def short_term(
+        self, *, user_id: str, conversation_id: uuid.UUID, reset: ResetMark | None = None
+    ) -> list[ShortTermTurn]:
         """No history."""
         return []
 
@@ -88,6 +91,8 @@ class NoSecurity:
     def __init__(self) -> None:
         log.warning("security service not configured: messages are not screened")
 
-    async def check(self, *, user_id: str, text: str) -> SecurityVerdict:
+    async def check(
+        self, *, user_id: str, text: str, standing: tuple[int, str] | None = None
+    ) -> SecurityVerdict:
         """Always allowed."""
         return SecurityVerdict(flagged=False, category=None, confidence=0.0, layer="none")

@@ -12,13 +12,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from companion.conversation.ports import SecurityVerdict
 from companion.store.database import Database
 from companion.store.models import Interaction
 from companion.store.queue import WorkQueue
-from companion.store.repositories import conversations, interactions, users
+from companion.store.repositories import conversations, users
 from companion.types import PAD
 
 __all__ = [
@@ -100,11 +100,7 @@ async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) ->
                 external_id=facts.external_conversation_id,
                 channel=facts.channel,
             )
-        else:
-            await conversations.get_conversation(
-                session, user_id=facts.user_id, conversation_id=facts.conversation_id
-            )
-        asked = await conversations.add_message(
+        asked, _ = await conversations.append_message(  # NotFound: not the user's
             session,
             user_id=facts.user_id,
             conversation_id=facts.conversation_id,
@@ -113,19 +109,22 @@ async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) ->
             speaker=facts.username,
             external_id=facts.message_external_id,
         )
-        fields = _interaction_fields(facts, asked.id, None)
-        row = await interactions.record_interaction(
-            session, user_id=facts.user_id, status="started", **fields
+        fields = _interaction_fields(facts, asked, None)
+        interaction_id = await session.scalar(
+            insert(Interaction)
+            .values(user_id=facts.user_id, status="started", **fields)
+            .returning(Interaction.id)
         )
+        assert interaction_id is not None
         await WorkQueue.enqueue(
             session,
             kind=LEARN,
-            key=str(row.id),
+            key=str(interaction_id),
             user_id=facts.user_id,
-            payload={"interaction_id": row.id},
+            payload={"interaction_id": interaction_id},
             run_after=datetime.now(UTC) + timedelta(seconds=recover_after),
         )
-    return StartedTurn(row.id, asked.id)
+    return StartedTurn(interaction_id, asked)
 
 
 async def finish_turn(
@@ -137,26 +136,23 @@ async def finish_turn(
     (``complete`` or ``interrupted``), the work item, the user's activity.
     """
     async with db.transaction() as session:
-        answered = await conversations.add_message(
+        answered, count = await conversations.append_message(
             session,
             user_id=facts.user_id,
             conversation_id=facts.conversation_id,
             role="assistant",
             content=facts.reply_text,
         )
-        fields = _interaction_fields(facts, started.user_message_id, answered.id)
+        fields = _interaction_fields(facts, started.user_message_id, answered)
         await session.execute(
             update(Interaction)
             .where(Interaction.id == started.interaction_id, Interaction.user_id == facts.user_id)
             .values(status=status, **fields)
+            .execution_options(synchronize_session=False)
         )
         await WorkQueue.make_due(session, kind=LEARN, key=str(started.interaction_id))
         await users.touch_user(session, user_id=facts.user_id)
-        conversation = await conversations.get_conversation(
-            session, user_id=facts.user_id, conversation_id=facts.conversation_id
-        )
-        count = conversation.message_count
-    return PersistedTurn(started.interaction_id, started.user_message_id, answered.id, count)
+    return PersistedTurn(started.interaction_id, started.user_message_id, answered, count)
 
 
 def _interaction_fields(facts: TurnFacts, asked: int, answered: int | None) -> dict[str, object]:

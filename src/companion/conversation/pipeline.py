@@ -34,6 +34,7 @@ from companion.conversation.ports import (
     CompanionState,
     MemoryPort,
     PersonalityPort,
+    ResetMark,
     RetrievedMemory,
     SecurityPort,
     SecurityVerdict,
@@ -89,6 +90,18 @@ class _Context:
     started: StartedTurn
     memories: list[RetrievedMemory]
     history: list[ShortTermTurn]
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """The turn's conversation and what its reads already told about the user."""
+
+    conversation_id: uuid.UUID
+    new: bool
+    #: ``(security_level, status)`` of the user.
+    standing: tuple[int, str]
+    #: The conversation's short-term reset mark (``None`` for a new conversation).
+    reset: ResetMark | None
 
 
 class _Reader:
@@ -291,7 +304,9 @@ class ConversationService:
         generation.memory_ids = prompt.memory_ids
         messages = prompt.messages
         if self.tools is not None:  # optional tool phase (companion.tools)
-            messages = await self.tools.augment(request, messages)
+            # A state read from the database carries the user's timezone; a stand-in's does not.
+            zone = ctx.state.timezone if ctx.state.companion_id is not None else None
+            messages = await self.tools.augment(request, messages, timezone=zone)
         async for piece in generate(
             self.chat,
             messages,
@@ -311,8 +326,11 @@ class ConversationService:
             yield piece
 
     async def _prepare(self, request: TurnRequest, text: str) -> _Context:
-        conversation_id, new = await self._resolve_conversation(request)
-        verdict = await self.security.check(user_id=request.user_id, text=text)
+        found = await self._resolve_conversation(request)
+        conversation_id, new = found.conversation_id, found.new
+        verdict = await self.security.check(
+            user_id=request.user_id, text=text, standing=found.standing
+        )
         if verdict.flagged:
             metrics.INCIDENTS.labels(verdict.category or "unknown").inc()
         state = await self.personality.load_state(user_id=request.user_id)
@@ -325,19 +343,27 @@ class ConversationService:
         if not verdict.blocks_generation:
             memories, history = await asyncio.gather(
                 self._retrieve(request.user_id, text),
-                self._short_term(request.user_id, conversation_id, new=new),
+                self._short_term(request.user_id, conversation_id, new=new, reset=found.reset),
             )
         return _Context(conversation_id, new, verdict, state, turn, memories, history)
 
-    async def _resolve_conversation(self, request: TurnRequest) -> tuple[uuid.UUID, bool]:
-        """The turn's conversation: validated now, created with the turn if new."""
+    async def _resolve_conversation(self, request: TurnRequest) -> _Resolved:
+        """The turn's conversation: validated now, created with the turn if new.
+
+        The same reads give the user's security level and the conversation's
+        short-term reset mark, so the security check and the short-term buffer do not
+        read them again.
+        """
         async with self.db.transaction() as session:
-            await users.ensure_user(session, user_id=request.user_id, username=request.username)
+            user = await users.ensure_user(
+                session, user_id=request.user_id, username=request.username
+            )
+            standing = (int(user.security_level), str(user.status))
             if request.conversation_id is not None:
                 row = await conversations.get_conversation(
                     session, user_id=request.user_id, conversation_id=request.conversation_id
                 )
-                return row.id, False
+                return _Resolved(row.id, False, standing, ResetMark(row.short_term_reset_at))
             if request.new_conversation:
                 if request.external_conversation_id is not None and (
                     await conversations.find_conversation(
@@ -350,7 +376,7 @@ class ConversationService:
                         "external_conversation_id already names one of your conversations: "
                         "leave out new_conversation to continue it, or choose another id"
                     )
-                return uuid.uuid4(), True
+                return _Resolved(uuid.uuid4(), True, standing, None)
             found = await conversations.find_conversation(
                 session,
                 user_id=request.user_id,
@@ -358,8 +384,8 @@ class ConversationService:
                 channel=request.channel,
             )
         if found is not None:
-            return found.id, False
-        return uuid.uuid4(), True
+            return _Resolved(found.id, False, standing, ResetMark(found.short_term_reset_at))
+        return _Resolved(uuid.uuid4(), True, standing, None)
 
     async def _retrieve(self, user_id: str, text: str) -> list[RetrievedMemory]:
         try:
@@ -372,12 +398,14 @@ class ConversationService:
         return found
 
     async def _short_term(
-        self, user_id: str, conversation_id: uuid.UUID, *, new: bool
+        self, user_id: str, conversation_id: uuid.UUID, *, new: bool, reset: ResetMark | None
     ) -> list[ShortTermTurn]:
         if new:
             return []
         try:
-            turns = await self.memory.short_term(user_id=user_id, conversation_id=conversation_id)
+            turns = await self.memory.short_term(
+                user_id=user_id, conversation_id=conversation_id, reset=reset
+            )
         except Exception:
             log.exception("short-term buffer unavailable; answering without recent turns")
             metrics.MEMORY_OPS.labels("short_term", "error").inc()

@@ -22,6 +22,7 @@ __all__ = [
     "CompanionState",
     "MemoryPort",
     "PersonalityPort",
+    "ResetMark",
     "RetrievedMemory",
     "SecurityAction",
     "SecurityPort",
@@ -66,8 +67,14 @@ class SecurityVerdict:
 class SecurityPort(Protocol):
     """Checks a message, records incidents and applies escalation."""
 
-    async def check(self, *, user_id: str, text: str) -> SecurityVerdict:
-        """Judge ``text`` from ``user_id``; a suspended user gets ``action="suspended"``."""
+    async def check(
+        self, *, user_id: str, text: str, standing: tuple[int, str] | None = None
+    ) -> SecurityVerdict:
+        """Judge ``text`` from ``user_id``; a suspended user gets ``action="suspended"``.
+
+        ``standing``: the user's ``(security_level, status)`` when the caller read the
+        user's row in this turn (the check then does not read it again).
+        """
         ...
 
 
@@ -144,6 +151,13 @@ class RetrievedMemory:
 
 
 @dataclass(frozen=True)
+class ResetMark:
+    """A conversation's short-term reset time as the turn read it (``None``: never reset)."""
+
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class ShortTermTurn:
     """One line of recent conversation for the prompt."""
 
@@ -159,8 +173,10 @@ class MemoryPort(Protocol):
         """The most useful current memories of ``user_id`` for ``query``."""
         ...
 
-    async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
-        """The last turns of the conversation, oldest first."""
+    async def short_term(
+        self, *, user_id: str, conversation_id: uuid.UUID, reset: ResetMark | None = None
+    ) -> list[ShortTermTurn]:
+        """The last turns of the conversation (since ``reset``, read if not given), oldest first."""
         ...
 
     async def note_turn(self, record: TurnRecord) -> None:
@@ -206,8 +222,9 @@ class ToolPort(Protocol):
     Given the turn and its prompt, returns the prompt for the reply: unchanged for a
     user without tools, or with the results of the tools the model called fenced in
     as data. Never raises: a failing tool phase leaves the prompt as it was.
+    ``timezone``: the user's, when the turn already read it (else the port reads it).
     """
 
     async def augment(
-        self, request: TurnRequest, messages: Sequence[ChatMessage]
+        self, request: TurnRequest, messages: Sequence[ChatMessage], *, timezone: str | None = None
     ) -> list[ChatMessage]: ...

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from companion.conversation.ports import RetrievedMemory, ShortTermTurn, TurnRecord
+from companion.conversation.ports import ResetMark, RetrievedMemory, ShortTermTurn, TurnRecord
 from companion.errors import InvalidInput, NotFound
 from companion.llm.base import Embedder
 from companion.memory import store
@@ -82,21 +82,32 @@ class MemoryService:
             source_message_ids=source_ids(hit.source_external_ids, hit.source_message_ids),
         )  # fmt: skip
 
-    async def short_term(self, *, user_id: str, conversation_id: uuid.UUID) -> list[ShortTermTurn]:
+    async def short_term(
+        self, *, user_id: str, conversation_id: uuid.UUID, reset: ResetMark | None = None
+    ) -> list[ShortTermTurn]:
         """The last turns of the conversation since its last reset, oldest first.
 
         From the buffer in the key-value store; when it has nothing (a restart without
         Redis, an expired or evicted buffer, Redis down), from the stored messages.
+        ``reset``: the reset time as the caller read it this turn (else read here); with
+        it and a full buffer, no database round trip at all.
         """
-        async with self._db.session() as session:
-            reset_at = await session.scalar(
-                select(Conversation.short_term_reset_at).where(
-                    Conversation.id == conversation_id, Conversation.user_id == user_id
-                )
-            )
-            turns = await self.buffer.read(user_id, conversation_id, since=reset_at)
+        if reset is not None:
+            turns = await self.buffer.read(user_id, conversation_id, since=reset.at)
             if turns:
                 return turns
+        async with self._db.session() as session:
+            if reset is None:
+                reset_at = await session.scalar(
+                    select(Conversation.short_term_reset_at).where(
+                        Conversation.id == conversation_id, Conversation.user_id == user_id
+                    )
+                )
+                turns = await self.buffer.read(user_id, conversation_id, since=reset_at)
+                if turns:
+                    return turns
+            else:
+                reset_at = reset.at
             lines = await recent_turns(
                 session,
                 user_id=user_id,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation.ports import CompanionState, TurnRecord
-from companion.errors import InvalidInput
+from companion.errors import InvalidInput, NotFound
 from companion.llm.base import RoleModel
 from companion.personality import repository as repo
 from companion.personality.core import (
@@ -72,8 +72,12 @@ class PersonalityService:
         """The companion's state at ``now``, creating it from the default preset first."""
         now = _utc(now)
         async with self.db.transaction() as session:
-            await self._ensure(session, user_id=user_id, now=now)
-            return await self._snapshot(session, user_id=user_id, now=now)
+            try:  # the common case: the companion exists (one read, not two)
+                companion = await repo.get_companion(session, user_id=user_id)
+            except NotFound:
+                await self._ensure(session, user_id=user_id, now=now)
+                companion = await repo.get_companion(session, user_id=user_id)
+            return await self._snapshot(session, user_id=user_id, now=now, companion=companion)
 
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """The mood after hearing ``text``: rules and lexicon only (microseconds)."""
@@ -86,12 +90,16 @@ class PersonalityService:
         """Persist the new mood as the current row, satisfy needs, observe the reply."""
         now = record.created_at
         async with self.db.transaction() as session:
-            await self._ensure(session, user_id=record.user_id, now=now)
-            companion = await repo.lock_companion(
-                session,
-                user_id=record.user_id,
-                companion_id=await repo.turn_companion_id(session, record.interaction_id),
-            )
+            companion_id = await repo.turn_companion_id(session, record.interaction_id)
+            try:  # the common case: the companion exists (no separate check first)
+                companion = await repo.lock_companion(
+                    session, user_id=record.user_id, companion_id=companion_id
+                )
+            except NotFound:
+                await self._ensure(session, user_id=record.user_id, now=now)
+                companion = await repo.lock_companion(
+                    session, user_id=record.user_id, companion_id=companion_id
+                )
             current = await repo.current_state(session, companion_id=companion.id)
             await repo.insert_state(
                 session,
@@ -306,9 +314,8 @@ class PersonalityService:
         )
 
     async def _snapshot(
-        self, session: AsyncSession, *, user_id: str, now: datetime
+        self, session: AsyncSession, *, user_id: str, now: datetime, companion: CompanionProfile
     ) -> CompanionState:
-        companion = await repo.get_companion(session, user_id=user_id)
         row = await repo.current_state(session, companion_id=companion.id)
         needs = await repo.get_needs(session, companion_id=companion.id)
         levels = {n.need_type: _level(n, now) for n in needs}

@@ -101,10 +101,17 @@ class SecurityService:
         """Classification only: no incident, no escalation (the admin endpoint)."""
         return await self.detector.classify(text)
 
-    async def check(self, *, user_id: str, text: str) -> SecurityVerdict:
-        """Judge ``text`` from ``user_id``, record and escalate (``SecurityPort``)."""
-        async with self.db.transaction() as session:
-            state = await repo.read_level(session, user_id=user_id)
+    async def check(
+        self, *, user_id: str, text: str, standing: tuple[int, str] | None = None
+    ) -> SecurityVerdict:
+        """Judge ``text`` from ``user_id``, record and escalate (``SecurityPort``).
+
+        ``standing``: ``(security_level, status)`` as the caller read them this turn.
+        """
+        state = standing
+        if state is None:
+            async with self.db.transaction() as session:
+                state = await repo.read_level(session, user_id=user_id)
         level = state[0] if state else LEVEL_NONE
         if level >= LEVEL_SUSPENDED or (state and state[1] == "suspended"):
             return SecurityVerdict(

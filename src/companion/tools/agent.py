@@ -102,14 +102,19 @@ class ToolAgent:
         return self.access.allows(request.user_id, is_admin=request.is_admin)
 
     async def augment(
-        self, request: TurnRequest, messages: Sequence[ChatMessage]
+        self, request: TurnRequest, messages: Sequence[ChatMessage], *, timezone: str | None = None
     ) -> list[ChatMessage]:
-        """The prompt for the reply: unchanged, or with the tool results fenced in."""
+        """The prompt for the reply: unchanged, or with the tool results fenced in.
+
+        ``timezone``: the user's as the turn read it (the companion's state has it);
+        ``None`` reads it here.
+        """
         if not self.allows(request):
             return list(messages)
         outputs: list[ToolOutput] = []  # filled as calls finish: kept if a later round fails
         try:
-            ctx = ToolContext(request.user_id, await self._timezone(request.user_id))
+            zone = timezone if timezone is not None else await self._timezone(request.user_id)
+            ctx = ToolContext(request.user_id, zone)
             if getattr(self.chat, "supports_tools", False):
                 await self._native(ctx, messages, outputs)
             else:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import NotFound
@@ -14,6 +14,7 @@ from companion.store.models import Conversation, Message
 
 __all__ = [
     "add_message",
+    "append_message",
     "create_conversation",
     "find_conversation",
     "get_conversation",
@@ -154,6 +155,48 @@ async def add_message(
     )
     await session.flush()
     return row
+
+
+async def append_message(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID,
+    role: str,
+    content: str,
+    speaker: str | None = None,
+    external_id: str | None = None,
+) -> tuple[int, int]:
+    """``add_message`` for the turn path: ``(message id, the conversation's message count)``.
+
+    Two statements and no ORM objects: the activity bump doubles as the check that the
+    conversation is the user's (``NotFound`` otherwise, before anything is written).
+    """
+    count = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
+        .values(
+            message_count=Conversation.message_count + 1,
+            last_activity=func.greatest(Conversation.last_activity, func.now()),
+        )
+        .returning(Conversation.message_count)
+    )
+    if count is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    message_id = await session.scalar(
+        insert(Message)
+        .values(
+            user_id=user_id,
+            conversation_id=conversation_id,
+            role=role,
+            content=content,
+            speaker=speaker,
+            external_id=external_id,
+        )
+        .returning(Message.id)
+    )
+    assert message_id is not None  # INSERT ... RETURNING always returns the row
+    return int(message_id), int(count)
 
 
 async def list_messages(

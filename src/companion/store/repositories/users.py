@@ -41,6 +41,9 @@ async def ensure_user(session: AsyncSession, *, user_id: str, username: str | No
     """Return the user, creating it on first contact (safe under concurrency)."""
     if not user_id or len(user_id) > 100:
         raise InvalidInput("user_id must be 1-100 characters")
+    found = await session.get(User, user_id, populate_existing=True)
+    if found is not None:  # the common case: one read, no write
+        return found
     await session.execute(
         insert(User)
         .values(id=user_id, username=username, last_active=datetime.now(UTC))
