@@ -137,6 +137,8 @@ class MemoryService:
             log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
             return
         async with self._db.session() as session:
+            if await self.writer.stored(session, record):  # a retry of a stored turn
+                return
             recent = await earlier_user_text(
                 session,
                 user_id=record.user_id,
@@ -151,7 +153,9 @@ class MemoryService:
                 before_message_id=record.user_message_id,
             )
         try:
-            await self.writer.remember(record, recent_user_text=recent, previous=previous)
+            await self.writer.remember(
+                record, recent_user_text=recent, previous=previous, checked=True
+            )
         except Exception:
             # Raised on, so the queue retries and the metric counts a failed write as one.
             log.warning("storing the turn's memories failed", extra={"user_id": record.user_id})
