@@ -121,10 +121,11 @@ class MemoryService:
         """Add the stored turn to the short-term buffer (a flagged turn never enters it)."""
         if record.flagged:
             return
-        at = record.created_at
-        await self.buffer.push(record.user_id, record.conversation_id, "user", record.user_text, at)
-        await self.buffer.push(
-            record.user_id, record.conversation_id, "assistant", record.reply_text, at
+        await self.buffer.push_lines(
+            record.user_id,
+            record.conversation_id,
+            [("user", record.user_text), ("assistant", record.reply_text)],
+            record.created_at,
         )
 
     async def remember_turn(self, record: TurnRecord) -> None:

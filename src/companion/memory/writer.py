@@ -56,9 +56,20 @@ class ShortTermBuffer:
         self, user_id: str, conversation_id: object, role: str, content: str, at: datetime
     ) -> None:
         """Append one line (newest last), keeping the last ``keep`` lines."""
-        value = json.dumps({"role": role, "content": content, "at": at.isoformat()})
+        await self.push_lines(user_id, conversation_id, [(role, content)], at)
+
+    async def push_lines(
+        self,
+        user_id: str,
+        conversation_id: object,
+        lines: Sequence[tuple[str, str]],
+        at: datetime,
+    ) -> None:
+        """Append ``(role, content)`` lines in order, in one round trip."""
+        stamp = at.isoformat()
+        values = [json.dumps({"role": r, "content": c, "at": stamp}) for r, c in lines]
         await self._kv.push_recent(
-            self.key(user_id, conversation_id), value, keep=self._keep, ttl=self._ttl
+            self.key(user_id, conversation_id), *values, keep=self._keep, ttl=self._ttl
         )
 
     async def read(
