@@ -2,14 +2,17 @@
 
 Run: ``python -m companion.bench.profiled OUT.pstats serve --port 8000``. Profiling starts
 on SIGUSR1 (so start-up and warm-up stay out of it) and the profile is written when
-the command returns (``serve`` returns on SIGTERM). CPU time, not wall
-time, so what it shows does not depend on how busy the machine is; the gateway
-benchmark uses it with ``--profile``. Read it with ``python -m pstats OUT.pstats``.
+the command returns (``serve`` returns on SIGTERM). The clock is the process's CPU
+time, not wall time, so waiting for a core on a busy machine is not counted (CPU used
+by other threads, such as the embedder's, lands on whatever the main thread runs
+meanwhile). The gateway benchmark uses it with ``--profile``; read the result with
+``python -m pstats OUT.pstats``.
 """
 
 from __future__ import annotations
 
 import cProfile
+import importlib
 import signal
 import sys
 import time
@@ -17,7 +20,8 @@ import time
 
 def main() -> None:
     out, argv = sys.argv[1], sys.argv[2:]
-    from companion.cli.main import main as companion
+    # By name: the CLI imports the benches, so a static import here would be a cycle.
+    companion = importlib.import_module("companion.cli.main").main
 
     def stop(signum: int, frame: object) -> None:
         raise SystemExit(0)

@@ -56,12 +56,18 @@ class TurnLearner:
 
     async def _record(self, user_id: str, interaction_id: int) -> TurnRecord | None:
         async with self.db.transaction() as session:
-            row = await session.scalar(
-                select(Interaction)
-                .where(Interaction.id == interaction_id, Interaction.user_id == user_id)
-                .with_for_update()
-            )
-            if row is None or row.session_id is None or row.user_message_id is None:
+            found = (
+                await session.execute(
+                    select(Interaction, Message.speaker)
+                    .outerjoin(Message, Message.id == Interaction.user_message_id)
+                    .where(Interaction.id == interaction_id, Interaction.user_id == user_id)
+                    .with_for_update(of=Interaction)
+                )
+            ).first()
+            if found is None:
+                return None
+            row, speaker = found
+            if row.session_id is None or row.user_message_id is None:
                 return None
             if row.status == "started":
                 log.warning(
@@ -74,9 +80,6 @@ class TurnLearner:
                     .values(status="interrupted", error_message=RECOVERED)
                 )
                 row.status = "interrupted"
-            speaker = await session.scalar(
-                select(Message.speaker).where(Message.id == row.user_message_id)
-            )
             pad_after = PAD.from_dict(row.pad_after or row.pad_before or {})
             return TurnRecord(
                 user_id=user_id,

@@ -121,10 +121,11 @@ class MemoryService:
         """Add the stored turn to the short-term buffer (a flagged turn never enters it)."""
         if record.flagged:
             return
-        at = record.created_at
-        await self.buffer.push(record.user_id, record.conversation_id, "user", record.user_text, at)
-        await self.buffer.push(
-            record.user_id, record.conversation_id, "assistant", record.reply_text, at
+        await self.buffer.push_lines(
+            record.user_id,
+            record.conversation_id,
+            [("user", record.user_text), ("assistant", record.reply_text)],
+            record.created_at,
         )
 
     async def remember_turn(self, record: TurnRecord) -> None:
@@ -137,6 +138,8 @@ class MemoryService:
             log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
             return
         async with self._db.session() as session:
+            if await self.writer.stored(session, record):  # a retry of a stored turn
+                return
             recent = await earlier_user_text(
                 session,
                 user_id=record.user_id,
@@ -151,7 +154,9 @@ class MemoryService:
                 before_message_id=record.user_message_id,
             )
         try:
-            await self.writer.remember(record, recent_user_text=recent, previous=previous)
+            await self.writer.remember(
+                record, recent_user_text=recent, previous=previous, checked=True
+            )
         except Exception:
             # Raised on, so the queue retries and the metric counts a failed write as one.
             log.warning("storing the turn's memories failed", extra={"user_id": record.user_id})

@@ -56,9 +56,20 @@ class ShortTermBuffer:
         self, user_id: str, conversation_id: object, role: str, content: str, at: datetime
     ) -> None:
         """Append one line (newest last), keeping the last ``keep`` lines."""
-        value = json.dumps({"role": role, "content": content, "at": at.isoformat()})
+        await self.push_lines(user_id, conversation_id, [(role, content)], at)
+
+    async def push_lines(
+        self,
+        user_id: str,
+        conversation_id: object,
+        lines: Sequence[tuple[str, str]],
+        at: datetime,
+    ) -> None:
+        """Append ``(role, content)`` lines in order, in one round trip."""
+        stamp = at.isoformat()
+        values = [json.dumps({"role": r, "content": c, "at": stamp}) for r, c in lines]
         await self._kv.push_recent(
-            self.key(user_id, conversation_id), value, keep=self._keep, ttl=self._ttl
+            self.key(user_id, conversation_id), *values, keep=self._keep, ttl=self._ttl
         )
 
     async def read(
@@ -128,7 +139,12 @@ class MemoryWriter:
         return [None] * len(texts)
 
     async def remember(
-        self, record: TurnRecord, *, recent_user_text: str = "", previous: str | None = None
+        self,
+        record: TurnRecord,
+        *,
+        recent_user_text: str = "",
+        previous: str | None = None,
+        checked: bool = False,
     ) -> int:
         """Store the turn's episodic memory and its facts; return rows created.
 
@@ -137,8 +153,10 @@ class MemoryWriter:
         reply. Idempotent per turn: when the episodic memory of ``record.user_message_id``
         exists, nothing is written (0). Two workers on the same turn serialise on a
         transaction-level advisory lock and the second finds the first's rows.
+        ``checked``: the caller has just looked (``stored``) and found nothing, so the
+        early look that spares a retry the model and embedding work is skipped.
         """
-        if await self._remembered(record):
+        if not checked and await self._remembered(record):
             return 0
         speaker = record.speaker or "User"
         importance = await self.importance(record.user_text, user_id=record.user_id)
@@ -191,6 +209,11 @@ class MemoryWriter:
                 )
                 created += outcome.action != "merge"
         return created
+
+    @staticmethod
+    async def stored(session: AsyncSession, record: TurnRecord) -> bool:
+        """Whether the turn's episodic memory is stored (in the caller's session)."""
+        return await _has_episodic(session, record)
 
     async def _remembered(self, record: TurnRecord) -> bool:
         async with self._db.session() as session:

@@ -54,8 +54,9 @@ class KeyValueStore(Protocol):
         """Increment a counter; a new counter expires after ``ttl`` seconds."""
         ...
 
-    async def push_recent(self, key: str, value: str, *, keep: int, ttl: float) -> None:
-        """Append to a capped list (newest last) and refresh its expiry."""
+    async def push_recent(self, key: str, *values: str, keep: int, ttl: float) -> None:
+        """Append to a capped list (newest last; several in one round trip) and refresh
+        its expiry."""
         ...
 
     async def recent(self, key: str) -> list[str]: ...
@@ -152,11 +153,11 @@ class MemoryStore:
         self._counters.put(key, 1, ttl)
         return 1
 
-    async def push_recent(self, key: str, value: str, *, keep: int, ttl: float) -> None:
+    async def push_recent(self, key: str, *values: str, keep: int, ttl: float) -> None:
         items = self._lists.live(key)
-        values = list(items) if isinstance(items, list) else []
-        values.append(value)
-        self._lists.put(key, values[-keep:], ttl)
+        kept = list(items) if isinstance(items, list) else []
+        kept.extend(values)
+        self._lists.put(key, kept[-keep:], ttl)
 
     async def recent(self, key: str) -> list[str]:
         items = self._lists.live(key)
@@ -263,15 +264,15 @@ class RedisStore:
 
         return await self._call(op, lambda: self._fallback.incr(key, ttl=ttl))
 
-    async def push_recent(self, key: str, value: str, *, keep: int, ttl: float) -> None:
+    async def push_recent(self, key: str, *values: str, keep: int, ttl: float) -> None:
         async def op() -> None:
             async with self._client.pipeline(transaction=True) as pipe:
-                pipe.rpush(self._k(key), value)
+                pipe.rpush(self._k(key), *values)
                 pipe.ltrim(self._k(key), -keep, -1)
                 pipe.pexpire(self._k(key), int(ttl * 1000))
                 await pipe.execute()
 
-        await self._call(op, lambda: self._fallback.push_recent(key, value, keep=keep, ttl=ttl))
+        await self._call(op, lambda: self._fallback.push_recent(key, *values, keep=keep, ttl=ttl))
 
     async def recent(self, key: str) -> list[str]:
         async def op() -> list[str]:

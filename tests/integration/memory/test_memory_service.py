@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select, text
 
-from companion.conversation.ports import TurnRecord
+from companion.conversation.ports import ResetMark, TurnRecord
 from companion.memory import ImportMessage, MemoryService, SearchFilters
 from companion.memory.models import Memory, MemoryConflict
 from companion.memory.search import fetch_candidates
+from companion.store.models import Conversation
 from companion.store.repositories import conversations, users
 from companion.types import PAD
 
@@ -163,6 +164,17 @@ async def test_turns_flagged_are_not_remembered_and_short_term_honours_reset(
     async with runtime.db.transaction() as session:
         await conversations.mark_short_term_reset(session, user_id="u1", conversation_id=conv.id)
     assert await memory.short_term(user_id="u1", conversation_id=conv.id) == []
+    # The pipeline passes the reset mark it read with the conversation: the same answer.
+    async with runtime.db.session() as session:
+        mark = await session.scalar(
+            select(Conversation.short_term_reset_at).where(Conversation.id == conv.id)
+        )
+    assert mark is not None
+    given = ResetMark(mark)
+    assert await memory.short_term(user_id="u1", conversation_id=conv.id, reset=given) == []
+    before = ResetMark(None)  # as read before the reset: the kept turn is still there
+    turns = await memory.short_term(user_id="u1", conversation_id=conv.id, reset=before)
+    assert [t.content for t in turns] == ["My dog is named Rex.", "ok"]
     retrieved = await memory.retrieve(user_id="u1", query="what is my dog called", k=3)
     assert any("Rex" in r.content for r in retrieved)
     assert await memory.clear(user_id="u1", conversation_id=conv.id) >= 2

@@ -30,6 +30,12 @@ async def test_recent_is_capped(store: RedisStore) -> None:
     for i in range(12):
         await store.push_recent("buf", f"m{i}", keep=10, ttl=30)
     assert await store.recent("buf") == [f"m{i}" for i in range(2, 12)]
+    await store.push_recent("buf", "user line", "reply line", keep=10, ttl=30)  # one trip
+    assert await store.recent("buf") == [
+        *(f"m{i}" for i in range(4, 12)),
+        "user line",
+        "reply line",
+    ]
 
 
 async def test_lock_excludes_other_holders(store: RedisStore, redis_url: str) -> None:

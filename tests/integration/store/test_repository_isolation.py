@@ -64,6 +64,20 @@ async def test_writes_never_cross_users(runtime, two_users) -> None:
             )
         with pytest.raises(NotFound):
             await api_keys.revoke_api_key(s, user_id="user:a", key_id=b["key"])
+        with pytest.raises(NotFound):  # the turn path's append: nothing written either
+            await conversations.append_message(
+                s, user_id="user:a", conversation_id=b["conv"], role="user", content="intruder"
+            )
+    async with runtime.db.transaction() as s:
+        own = await conversations.list_messages(s, user_id="user:b", conversation_id=b["conv"])
+        assert [m.content for m in own] == ["hi from user:b"]
+        message_id, count = await conversations.append_message(
+            s, user_id="user:b", conversation_id=b["conv"], role="assistant", content="hello b"
+        )
+        assert count == 2
+        assert (await conversations.list_messages(s, user_id="user:b", conversation_id=b["conv"]))[
+            -1
+        ].id == message_id
     async with runtime.db.transaction() as s:
         keys = await api_keys.list_api_keys(s, user_id="user:b")
         assert keys[0].revoked_at is None

@@ -36,6 +36,8 @@ async def test_push_recent_keeps_newest() -> None:
     for i in range(5):
         await store.push_recent("l", str(i), keep=3, ttl=60)
     assert await store.recent("l") == ["2", "3", "4"]
+    await store.push_recent("l", "5", "6", keep=3, ttl=60)  # several at once, in order
+    assert await store.recent("l") == ["4", "5", "6"]
 
 
 async def test_delete_pattern() -> None:
