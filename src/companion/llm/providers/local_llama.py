@@ -12,9 +12,11 @@ what changed since the conversation's previous turn, or at worst what follows th
 persona block.
 
 When a caller marks ``cache_prefix`` (the pipeline: persona and history), the
-conversation's next prefix (those messages, then this turn's user message and the
-reply) is read right after the reply, in the background, while the user reads and
-types: the next turn then reads only its own context and message.
+conversation's next prefix (those messages, or ``next_prefix`` when the oldest history
+leaves the window, then this turn's user message and the reply) is read right after
+the reply, in the background, while the user reads and types: the next turn then
+reads only its own context and message. Each call's reuse is kept in ``calls`` and
+logged ("local model call": tokens reused and read, the wait for the model).
 """
 
 from __future__ import annotations
