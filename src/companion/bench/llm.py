@@ -37,7 +37,7 @@ from companion.bench.serving import free_port, wait_ready
 from companion.llm.base import ChatMessage, ChatRequest
 from companion.llm.providers.local_llama import LocalLlamaProvider
 
-__all__ = ["GenerationFigures", "TtftFigures", "conversation", "generation", "ttft"]
+__all__ = ["GenerationFigures", "TtftFigures", "conversation", "generation", "model_calls", "ttft"]
 
 _REPEAT_PENALTY = 1.15
 
@@ -216,7 +216,7 @@ async def _first_token(client: httpx.AsyncClient, text: str) -> float:
     return first if first is not None else time.perf_counter() - started
 
 
-def _model_calls(log_file: Path) -> list[dict[str, Any]]:
+def model_calls(log_file: Path) -> list[dict[str, Any]]:
     """The server's "local model call" log lines for reply calls (those that mark a
     cached prefix), oldest first."""
     calls = []
@@ -278,7 +278,7 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
     try:
         wait_ready(f"{base}/health")
         measured = asyncio.run(_talk(base, key, turns=turns, warmup=warmup, pause=pause))
-        calls = _model_calls(log_file)[warmup:]
+        calls = model_calls(log_file)[warmup:]
     finally:
         proc.terminate()
         try:

@@ -7,6 +7,8 @@ reply reports is the stored one), only the chat model is scripted (``FakeChat``)
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from sqlalchemy import func, select
 from tests.fakes.conversation_ports import FakeChat
@@ -88,7 +90,7 @@ async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
         )
         assert result.error is None
     starts = []
-    for before, after in zip(chat.requests, chat.requests[1:], strict=False):
+    for before, after in pairwise(chat.requests):
         assert before.next_prefix is not None
         expected = [*before.next_prefix, *before.messages[-1:]]
         assert list(after.messages[: len(expected)]) == expected
@@ -97,5 +99,5 @@ async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
     # The history's first line (right after the persona) changed twice in 16 turns (ten
     # exchanges fill the window, then five leave at once, at turns 11 and 16), not at
     # every turn past the tenth.
-    changes = sum(1 for a, b in zip(starts, starts[1:], strict=False) if a != b)
+    changes = sum(1 for a, b in pairwise(starts) if a != b)
     assert changes == 2

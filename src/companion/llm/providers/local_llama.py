@@ -268,11 +268,11 @@ class LocalLlamaProvider:
                 if cancelled.is_set():
                     break
                 choice = part["choices"][0]
+                if first is None and (choice["text"] or choice.get("finish_reason")):
+                    first = time.perf_counter()  # the first token (or an empty reply's end)
+                    self._note_call(tokens, reused, asked, locked, first, request)
                 if choice["text"]:
                     count += 1
-                    if first is None:
-                        first = time.perf_counter()
-                        self._note_call(tokens, reused, asked, locked, first, request)
                     yield Chunk(text=choice["text"])
                 if choice.get("finish_reason"):
                     usage = Usage(prompt_tokens=len(tokens), completion_tokens=count)
