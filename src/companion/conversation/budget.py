@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["TokenBudget", "estimate_tokens", "fit_newest", "truncate_to_tokens"]
+__all__ = ["TokenBudget", "estimate_tokens", "fit_in_blocks", "fit_newest", "truncate_to_tokens"]
 
 #: English averages ~4 characters per token; 3.2 over-counts on purpose (names,
 #: numbers and non-English text tokenise worse), so an estimated fit is a real fit.
@@ -44,6 +44,25 @@ def fit_newest(items: Sequence[str], budget: int) -> int:
         used += cost
         count += 1
     return count
+
+
+def fit_in_blocks(items: Sequence[str], budget: int) -> int:
+    """How many of the newest ``items`` to keep within ``budget``: all when they fit,
+    else the oldest go in blocks of half the list (an even count: whole exchanges), or
+    when not even the newest half fits, as many of the newest as fit.
+
+    Dropping one line per turn would change the prompt right after the persona at every
+    turn near the budget; a block keeps the same first line for several turns, so a
+    prompt cache still covers the history.
+    """
+    count = len(items)
+    fit = fit_newest(items, budget)
+    if fit == count:
+        return count
+    block = max(2, count // 2 // 2 * 2)
+    drop = -(-(count - fit) // block) * block
+    # Less than half fits: keep what fits rather than nothing.
+    return count - drop if count - drop > 0 else fit
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,10 @@ class NoMemory:
     async def note_turn(self, record: TurnRecord) -> None:
         """Keep nothing."""
 
+    def carried(self, lines: int) -> int:
+        """No history to carry."""
+        return 0
+
     async def remember_turn(self, record: TurnRecord) -> None:
         """Forget it."""
 

@@ -54,6 +54,7 @@ async def generate(
     temperature: float,
     out: Generation,
     cache_prefix: int = 0,
+    next_prefix: Sequence[ChatMessage] | None = None,
     max_sentences: int | None = None,
 ) -> AsyncIterator[str]:
     """Yield the reply's pieces; on failure set ``out.error`` and an apology as reply.
@@ -78,6 +79,7 @@ async def generate(
             temperature=temperature,
             stop=STOP_SEQUENCES,
             cache_prefix=cache_prefix,
+            next_prefix=next_prefix,
         )
         stream = chat.stream(request, user_id=user_id)
         try:

@@ -303,6 +303,10 @@ class ConversationService:
         )
         generation.memory_ids = prompt.memory_ids
         messages = prompt.messages
+        # What the next turn starts with: the persona and the history still in the window.
+        carried = min(prompt.history_turns, self.memory.carried(len(ctx.history)))
+        leaving = prompt.history_turns - carried
+        next_prefix = [messages[0], *messages[1 + leaving : 1 + prompt.history_turns]]
         if self.tools is not None:  # optional tool phase (companion.tools)
             # A state read from the database carries the user's timezone; a stand-in's does not.
             zone = ctx.state.timezone if ctx.state.companion_id is not None else None
@@ -319,6 +323,7 @@ class ConversationService:
             out=generation,
             # Persona and history: the next turn starts with them (see conversation.prompt).
             cache_prefix=max(0, len(messages) - 2),
+            next_prefix=next_prefix,
             # A small model rambles past "one to four sentences"; hold it to that
             # unless the person asked for a story, a list or an explanation.
             max_sentences=CHAT_SENTENCES if compact and not asks_for_more(text) else None,

@@ -183,6 +183,11 @@ class MemoryPort(Protocol):
         """At once, after the turn is stored: add it to the short-term buffer (not if flagged)."""
         ...
 
+    def carried(self, lines: int) -> int:
+        """Of the ``lines`` recent lines a turn read, how many the next turn reads too
+        (the oldest may leave the short-term window when this turn's two come in)."""
+        ...
+
     async def remember_turn(self, record: TurnRecord) -> None:
         """Queued: episodic memory and facts; idempotent per turn (never for flagged text)."""
         ...

@@ -15,7 +15,8 @@ caching) re-reads only the newest exchange and the turn's own context.
 4. the user's message (trimmed only if it alone would overflow the window).
 
 When the budget is tight the persona, the context and the message are kept and the
-oldest turns go first. ``compact=True`` is the small-model profile
+oldest turns go first, half of them at once (``fit_in_blocks``), so the prompt's start
+stays the same for several turns. ``compact=True`` is the small-model profile
 (``conversation.profile``): a short persona that states the companion's own name, and
 a one-line memory header.
 """
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from companion.conversation.budget import (
     TokenBudget,
     estimate_tokens,
-    fit_newest,
+    fit_in_blocks,
     truncate_to_tokens,
 )
 from companion.conversation.lore import ENTRY_CHARS, LoreEntry, triggered
@@ -175,7 +176,7 @@ def build_prompt(
     context = "\n\n".join(part for part in parts if part)
     user_text = truncate_to_tokens(message, budget.prompt // 3)
     fixed = estimate_tokens(persona) + estimate_tokens(context) + estimate_tokens(user_text)
-    keep = fit_newest([turn.content for turn in history], max(0, budget.prompt - fixed))
+    keep = fit_in_blocks([turn.content for turn in history], max(0, budget.prompt - fixed))
     kept = list(history[len(history) - keep :]) if keep else []
     messages = [ChatMessage("system", persona)]
     messages += [ChatMessage(turn.role, turn.content) for turn in kept]

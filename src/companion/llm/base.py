@@ -62,7 +62,9 @@ class ChatRequest:
     leading messages are a fixed prefix worth caching (the persona block and the
     history before the turn's own context); a provider with a local KV cache may also
     prepare the conversation's next prefix (these messages, the last user message and
-    the reply) once the reply is done. ``tools``
+    the reply) once the reply is done. ``next_prefix`` names the messages the next turn
+    starts with before this turn's user message and reply when they are not the
+    ``cache_prefix`` ones (the oldest history leaves the window). ``tools``
     offers OpenAI-format tool definitions to providers that support them
     (``supports_tools``); the others ignore it. ``repeat_penalty`` overrides the
     embedded model's penalty on recently used tokens (None: its default; hosted
@@ -75,6 +77,7 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None
     stop: Sequence[str] = ()
     cache_prefix: int = 0
+    next_prefix: Sequence[ChatMessage] | None = None
     tools: Sequence[dict[str, Any]] = ()
     repeat_penalty: float | None = None
 

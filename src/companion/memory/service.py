@@ -117,6 +117,10 @@ class MemoryService:
             )
         return [ShortTermTurn(role=role, content=content) for role, content in lines]  # type: ignore[arg-type]
 
+    def carried(self, lines: int) -> int:
+        """Of ``lines`` short-term lines read now, how many the next turn reads too."""
+        return self.buffer.carried(lines)
+
     async def note_turn(self, record: TurnRecord) -> None:
         """Add the stored turn to the short-term buffer (a flagged turn never enters it)."""
         if record.flagged:

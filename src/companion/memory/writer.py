@@ -26,7 +26,7 @@ from companion.memory.importance import heuristic_importance
 from companion.memory.llm_paths import llm_facts, llm_importance
 from companion.memory.models import Memory
 from companion.store.database import Database
-from companion.store.kv import KeyValueStore, glob_escape
+from companion.store.kv import KeyValueStore, glob_escape, overflow
 
 __all__ = ["MemoryWriter", "ShortTermBuffer"]
 
@@ -37,15 +37,38 @@ _IMPORTANCE_TTL = 7 * 86400
 
 
 class ShortTermBuffer:
-    """The last N turns per conversation in the key-value store."""
+    """The last turns per conversation in the key-value store, dropped in blocks.
 
-    def __init__(self, kv: KeyValueStore, *, keep: int, ttl: int) -> None:
+    It keeps at most ``keep`` lines (user and assistant). When full it drops its oldest
+    ``drop`` lines at once (default: half of it, whole exchanges), not one exchange per
+    turn: the history at the start of the prompt then stays the same for several turns,
+    so the model's prompt cache (the embedded model's KV cells, a hosted provider's
+    prompt caching) covers it instead of reading it all again each turn.
+    """
+
+    def __init__(self, kv: KeyValueStore, *, keep: int, ttl: int, drop: int | None = None) -> None:
         self._kv, self._keep, self._ttl = kv, keep, ttl
+        half = max(2, (keep // 2) // 2 * 2)  # whole exchanges: an even number of lines
+        self._drop = max(1, min(keep, half if drop is None else drop))
 
     @property
     def keep(self) -> int:
-        """How many lines (user and assistant) the buffer keeps."""
+        """How many lines (user and assistant) the buffer keeps at most."""
         return self._keep
+
+    @property
+    def drop(self) -> int:
+        """How many of the oldest lines go at once when the buffer is full."""
+        return self._drop
+
+    def carried(self, lines: int, added: int = 2) -> int:
+        """Of ``lines`` lines read now, how many are still there after ``added`` more
+        are pushed one by one (what the next turn reads of this turn's history)."""
+        length = lines
+        for _ in range(added):
+            length += 1
+            length -= overflow(length, self._keep, self._drop)
+        return max(0, min(lines, length - added))
 
     @staticmethod
     def key(user_id: str, conversation_id: object) -> str:
@@ -69,7 +92,11 @@ class ShortTermBuffer:
         stamp = at.isoformat()
         values = [json.dumps({"role": r, "content": c, "at": stamp}) for r, c in lines]
         await self._kv.push_recent(
-            self.key(user_id, conversation_id), *values, keep=self._keep, ttl=self._ttl
+            self.key(user_id, conversation_id),
+            *values,
+            keep=self._keep,
+            ttl=self._ttl,
+            drop=self._drop,
         )
 
     async def read(

@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 
 from companion.errors import Busy
 
-__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "create_store", "glob_escape"]
+__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "create_store", "glob_escape", "overflow"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,27 @@ def glob_escape(text: str) -> str:
     A user id such as ``a*`` must never widen ``user:{id}:*`` to other users' keys.
     """
     return "".join(_GLOB_ESCAPES.get(char, char) for char in text)
+
+
+def overflow(length: int, keep: int, drop: int) -> int:
+    """How many of the oldest items a capped list of ``length`` drops (``push_recent``)."""
+    over = length - keep
+    if over <= 0:
+        return 0
+    step = max(1, drop)
+    return min(-(-over // step) * step, length - 1)  # the newest item always stays
+
+
+#: ``push_recent`` in one atomic step: append, drop the oldest in steps of ``drop``, expire.
+_PUSH_RECENT = """
+local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
+local keep, drop = tonumber(ARGV[1]), tonumber(ARGV[2])
+if length > keep then
+  local cut = math.min(math.ceil((length - keep) / drop) * drop, length - 1)
+  redis.call('LTRIM', KEYS[1], cut, -1)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+"""
 
 
 class KeyValueStore(Protocol):
@@ -54,9 +75,16 @@ class KeyValueStore(Protocol):
         """Increment a counter; a new counter expires after ``ttl`` seconds."""
         ...
 
-    async def push_recent(self, key: str, *values: str, keep: int, ttl: float) -> None:
+    async def push_recent(
+        self, key: str, *values: str, keep: int, ttl: float, drop: int = 1
+    ) -> None:
         """Append to a capped list (newest last; several in one round trip) and refresh
-        its expiry."""
+        its expiry.
+
+        When the list grows past ``keep`` items its oldest go ``drop`` at a time (as many
+        multiples of ``drop`` as needed to fit), so with ``drop`` > 1 the list's head
+        stays the same for several appends.
+        """
         ...
 
     async def recent(self, key: str) -> list[str]: ...
@@ -153,11 +181,13 @@ class MemoryStore:
         self._counters.put(key, 1, ttl)
         return 1
 
-    async def push_recent(self, key: str, *values: str, keep: int, ttl: float) -> None:
+    async def push_recent(
+        self, key: str, *values: str, keep: int, ttl: float, drop: int = 1
+    ) -> None:
         items = self._lists.live(key)
         kept = list(items) if isinstance(items, list) else []
         kept.extend(values)
-        self._lists.put(key, kept[-keep:], ttl)
+        self._lists.put(key, kept[overflow(len(kept), keep, drop) :], ttl)
 
     async def recent(self, key: str) -> list[str]:
         items = self._lists.live(key)
@@ -264,15 +294,17 @@ class RedisStore:
 
         return await self._call(op, lambda: self._fallback.incr(key, ttl=ttl))
 
-    async def push_recent(self, key: str, *values: str, keep: int, ttl: float) -> None:
+    async def push_recent(
+        self, key: str, *values: str, keep: int, ttl: float, drop: int = 1
+    ) -> None:
         async def op() -> None:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.rpush(self._k(key), *values)
-                pipe.ltrim(self._k(key), -keep, -1)
-                pipe.pexpire(self._k(key), int(ttl * 1000))
-                await pipe.execute()
+            await self._client.eval(
+                _PUSH_RECENT, 1, self._k(key), keep, max(1, drop), int(ttl * 1000), *values
+            )
 
-        await self._call(op, lambda: self._fallback.push_recent(key, *values, keep=keep, ttl=ttl))
+        await self._call(
+            op, lambda: self._fallback.push_recent(key, *values, keep=keep, ttl=ttl, drop=drop)
+        )
 
     async def recent(self, key: str) -> list[str]:
         async def op() -> list[str]:

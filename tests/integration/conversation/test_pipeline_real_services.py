@@ -7,6 +7,8 @@ reply reports is the stored one), only the chat model is scripted (``FakeChat``)
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from sqlalchemy import func, select
 from tests.fakes.conversation_ports import FakeChat
@@ -71,3 +73,31 @@ async def test_a_plain_turn_is_learnt_by_the_real_memory_after_the_queue_runs(
     episodic = [m for m in memories if m.memory_type == "episodic"]
     assert len(episodic) == 1 and "Porto" in episodic[0].content
     assert await real.conversation.queue.counts() == {"done": 1}
+
+
+async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
+    real: Runtime,
+) -> None:
+    """Past the short-term window, history leaves in blocks; every turn's prompt still
+    begins with the ``next_prefix`` its previous turn handed the model (then that turn's
+    message and reply), so a model's prompt cache covers all but the new part."""
+    chat = real.conversation.chat
+    assert isinstance(chat, FakeChat)
+    for i in range(17):
+        chat.enqueue(f"Reply number {i}, nice.")
+        result = await real.conversation.turn(
+            TurnRequest(user_id="kai", text=f"Message number {i} about my day.")
+        )
+        assert result.error is None
+    starts = []
+    for before, after in pairwise(chat.requests):
+        assert before.next_prefix is not None
+        expected = [*before.next_prefix, *before.messages[-1:]]
+        assert list(after.messages[: len(expected)]) == expected
+        assert after.messages[len(expected)].role == "assistant"  # the previous reply
+        starts.append(after.messages[1].content)
+    # The history's first line (right after the persona) changed twice in 16 turns (ten
+    # exchanges fill the window, then five leave at once, at turns 11 and 16), not at
+    # every turn past the tenth.
+    changes = sum(1 for a, b in pairwise(starts) if a != b)
+    assert changes == 2

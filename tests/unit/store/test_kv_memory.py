@@ -40,6 +40,18 @@ async def test_push_recent_keeps_newest() -> None:
     assert await store.recent("l") == ["4", "5", "6"]
 
 
+async def test_push_recent_drops_the_oldest_in_blocks() -> None:
+    store = MemoryStore()
+    heads = []
+    for i in range(12):
+        await store.push_recent("l", str(i), keep=6, ttl=60, drop=4)
+        items = await store.recent("l")
+        assert len(items) <= 6 and items[-1] == str(i)
+        heads.append(items[0])
+    # The head moves only when the list overflows, four items at a time.
+    assert heads == ["0"] * 6 + ["4"] * 4 + ["8"] * 2
+
+
 async def test_delete_pattern() -> None:
     store = MemoryStore()
     await store.set("user:a:x", "1")

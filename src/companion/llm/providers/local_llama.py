@@ -12,9 +12,11 @@ what changed since the conversation's previous turn, or at worst what follows th
 persona block.
 
 When a caller marks ``cache_prefix`` (the pipeline: persona and history), the
-conversation's next prefix (those messages, then this turn's user message and the
-reply) is read right after the reply, in the background, while the user reads and
-types: the next turn then reads only its own context and message.
+conversation's next prefix (those messages, or ``next_prefix`` when the oldest history
+leaves the window, then this turn's user message and the reply) is read right after
+the reply, in the background, while the user reads and types: the next turn then
+reads only its own context and message. Each call's reuse is kept in ``calls`` and
+logged ("local model call": tokens reused and read, the wait for the model).
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ import importlib.util
 import json
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +44,7 @@ from companion.llm.providers.llama_state import (
     save_prefix,
 )
 
-__all__ = ["LocalLlamaProvider", "default_local_model"]
+__all__ = ["CallStats", "LocalLlamaProvider", "default_local_model"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,24 @@ def default_local_model() -> Path | None:
     return None
 
 
+@dataclass(frozen=True)
+class CallStats:
+    """One call's prompt reuse and waits, taken at its first token."""
+
+    prompt_tokens: int
+    #: Leading prompt tokens already in the context (kept or restored), not read again.
+    reused_tokens: int
+    #: Seconds waiting for the model (another call was using it).
+    lock_wait_s: float
+    #: Seconds from the call to its first token (the wait included).
+    first_token_s: float
+
+    @property
+    def read_tokens(self) -> int:
+        """Prompt tokens this call had to read."""
+        return self.prompt_tokens - self.reused_tokens
+
+
 class LocalLlamaProvider:
     """A ``ChatProvider`` over a local GGUF model; loaded lazily on first use."""
 
@@ -87,6 +110,8 @@ class LocalLlamaProvider:
         self._cache = PrefixCache(capacity=_SAVED_CONTEXTS)
         self._warming: asyncio.Future[None] | None = None
         self.prefix_hits = 0
+        #: The latest calls' reuse and waits (benchmarks, tests).
+        self.calls: deque[CallStats] = deque(maxlen=64)
         self.load_seconds: float | None = None
         #: Why the last load failed (a broken GGUF); health reports it.
         self.load_error: str | None = None
@@ -109,8 +134,6 @@ class LocalLlamaProvider:
     def load(self) -> Any:
         """Load the model now (blocking); later calls return the loaded model."""
         if self._llama is None:
-            import time
-
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
@@ -197,11 +220,12 @@ class LocalLlamaProvider:
                 llama = self.load()
                 assert self._formatters is not None
                 messages = _as_dicts(request.messages)
-                following = [
-                    *messages[: request.cache_prefix],
-                    messages[-1],
-                    {"role": "assistant", "content": reply},
-                ]
+                carried = (
+                    messages[: request.cache_prefix]
+                    if request.next_prefix is None
+                    else _as_dicts(request.next_prefix)
+                )
+                following = [*carried, messages[-1], {"role": "assistant", "content": reply}]
                 text = self._formatters[1](messages=following).prompt
                 tokens: list[int] = llama.tokenize(text.encode(), special=True)
                 if len(tokens) >= self._context - 8:
@@ -212,9 +236,11 @@ class LocalLlamaProvider:
             log.warning("preparing the next turn's prefix failed", exc_info=True)
 
     def _generate(self, request: ChatRequest, cancelled: threading.Event) -> Iterator[Chunk]:
+        asked = time.perf_counter()
         with self._lock:
+            locked = time.perf_counter()
             llama = self.load()
-            tokens = self._prepare(llama, request)
+            tokens, reused = self._prepare(llama, request)
             room = self._context - len(tokens)
             if room < 8:
                 raise ProviderError(
@@ -225,6 +251,7 @@ class LocalLlamaProvider:
                 )
             grammar = _grammar(request.json_schema)
             count = 0
+            first: float | None = None
             for part in llama.create_completion(
                 prompt=tokens,
                 # A long prompt shortens the reply rather than failing the turn.
@@ -241,6 +268,9 @@ class LocalLlamaProvider:
                 if cancelled.is_set():
                     break
                 choice = part["choices"][0]
+                if first is None and (choice["text"] or choice.get("finish_reason")):
+                    first = time.perf_counter()  # the first token (or an empty reply's end)
+                    self._note_call(tokens, reused, asked, locked, first, request)
                 if choice["text"]:
                     count += 1
                     yield Chunk(text=choice["text"])
@@ -250,7 +280,36 @@ class LocalLlamaProvider:
             # The conversation's next turn starts with this one's prompt and reply.
             self._cache.add(save_prefix(llama))
 
-    def _prepare(self, llama: Any, request: ChatRequest) -> list[int]:
+    def _note_call(
+        self,
+        tokens: Sequence[int],
+        reused: int,
+        asked: float,
+        locked: float,
+        first: float,
+        request: ChatRequest,
+    ) -> None:
+        stats = CallStats(
+            prompt_tokens=len(tokens),
+            reused_tokens=reused,
+            lock_wait_s=locked - asked,
+            first_token_s=first - asked,
+        )
+        self.calls.append(stats)
+        log.info(
+            "local model call",
+            extra={
+                "prompt_tokens": stats.prompt_tokens,
+                "reused_tokens": stats.reused_tokens,
+                "read_tokens": stats.prompt_tokens - stats.reused_tokens,
+                "lock_wait_ms": round(stats.lock_wait_s * 1000, 1),
+                "first_token_ms": round(stats.first_token_s * 1000, 1),
+                "cache_prefix": request.cache_prefix,
+                "grammar": request.json_schema is not None,
+            },
+        )
+
+    def _prepare(self, llama: Any, request: ChatRequest) -> tuple[list[int], int]:
         """Tokenize the prompt and put the best reusable prefix into the context."""
         assert self._formatters is not None
         full_format, prefix_format = self._formatters
@@ -272,7 +331,7 @@ class LocalLlamaProvider:
             if live < len(prefix) < len(tokens) and tokens[: len(prefix)] == prefix:
                 extend_to(llama, prefix)
                 self._cache.add(save_prefix(llama))
-        return tokens
+        return tokens, min(live, len(tokens))
 
     def forget(self) -> None:
         """Drop every cached context (the next call reads its whole prompt)."""
