@@ -48,10 +48,9 @@ class CachedEmbedder:
         keys = [
             embedding_cache_key(self.model_id, self.dimensions, task=task, text=t) for t in texts
         ]
-        vectors: list[list[float] | None] = []
-        for key in keys:
-            raw = await self._kv.get(key)
-            vectors.append(_decode(raw, self.dimensions) if raw is not None else None)
+        # One MGET and one pipelined SET per call: an import embeds thousands of texts.
+        raw = await self._kv.get_many(keys)
+        vectors = [_decode(r, self.dimensions) if r is not None else None for r in raw]
         missing = [i for i, v in enumerate(vectors) if v is None]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
@@ -59,7 +58,8 @@ class CachedEmbedder:
             fresh = await self.inner.embed([texts[i] for i in missing], task=task)
             for i, vector in zip(missing, fresh, strict=True):
                 vectors[i] = vector
-                await self._kv.set(keys[i], _encode(vector), ttl=self._ttl)
+            fresh_items = {keys[i]: _encode(v) for i, v in zip(missing, fresh, strict=True)}
+            await self._kv.set_many(fresh_items, ttl=self._ttl)
         return [v for v in vectors if v is not None]
 
     async def aclose(self) -> None:

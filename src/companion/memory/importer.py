@@ -1,7 +1,7 @@
 """Importing a conversation history in one transaction (messages, memories, facts).
 
-Thousands of messages work in one request: texts are embedded in batches before the
-transaction opens, messages and episodic memories are inserted in bulk, and only the
+Thousands of messages work in one request: texts are embedded in background chunks
+while the transaction writes, messages and episodic memories are inserted in bulk, and only the
 facts (a fraction of the messages) are reconciled one by one, in time order, so a
 later statement supersedes an earlier one. Importance and facts take the rule paths:
 an LLM call per message would turn an import into an hour.
@@ -38,7 +38,6 @@ from companion.store.repositories import conversations, users
 
 __all__ = ["ImportMessage", "ImportResult", "import_history"]
 
-_EMBED_BATCH = 256
 #: Turns per background embedding chunk. Small chunks let writing overlap embedding,
 #: but on two cores they cost more than they save: the LoCoMo dev import ran at 86
 #: messages/s with 64, 120 with 512 and 121 with one chunk per conversation (idle).
@@ -121,13 +120,6 @@ async def _conversation(session: AsyncSession, user_id: str, ref: str) -> uuid.U
     return row.id
 
 
-async def _embed_all(writer: MemoryWriter, texts: Sequence[str]) -> list[list[float] | None]:
-    vectors: list[list[float] | None] = []
-    for start in range(0, len(texts), _EMBED_BATCH):
-        vectors.extend(await writer.embed(texts[start : start + _EMBED_BATCH]))
-    return vectors
-
-
 async def _insert_messages(
     session: AsyncSession,
     user_id: str,
@@ -179,8 +171,12 @@ async def import_history(
     indexed = [embedding_text(c, x) for c, x in zip(contents, contexts, strict=True)]
     # The turns are embedded in the background while the rest is prepared and written.
     stream = EmbedStream(writer.embed, indexed, chunk=_EMBED_CHUNK)
+    fact_stream: EmbedStream | None = None
     try:
         facts = _facts(ordered)
+        # Queued behind the turns' first chunk, so that they are ready when the turns
+        # are written instead of being embedded after the last write.
+        fact_stream = EmbedStream(writer.embed, [f.content for _, f in facts], chunk=_EMBED_CHUNK)
         importance = [heuristic_importance(m.text) for m in ordered]
         async with db.transaction() as session:
             await users.ensure_user(session, user_id=user_id)
@@ -190,12 +186,14 @@ async def import_history(
                 session, stream,
                 _Turns(user_id, conversation_id, ordered, turns, contexts, importance, message_ids),
             )  # fmt: skip
-            fact_vectors = await _embed_all(writer, [f.content for _, f in facts])
+            fact_vectors = await fact_stream.until(len(facts))
             source = _Sources(ordered, message_ids, episodic_ids, importance, conversation_id)
             created = len(episodic_ids)
             created += await _apply_facts(session, user_id, facts, fact_vectors, source)
     finally:
         await stream.aclose()
+        if fact_stream is not None:
+            await fact_stream.aclose()
     return ImportResult(len(ordered), created, conversation_id)
 
 

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol, TypeVar
 
@@ -66,6 +66,14 @@ class KeyValueStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
     async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """``get`` of each key, in one round trip."""
+        ...
+
+    async def set_many(self, items: Mapping[str, bytes], *, ttl: float | None = None) -> None:
+        """``set`` of each item, in one round trip."""
+        ...
 
     async def delete(self, *keys: str) -> int: ...
 
@@ -157,6 +165,13 @@ class MemoryStore:
     async def set(self, key: str, value: bytes | str, *, ttl: float | None = None) -> None:
         self._counters.data.pop(key, None)
         self._values.put(key, value.encode() if isinstance(value, str) else value, ttl)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
+    async def set_many(self, items: Mapping[str, bytes], *, ttl: float | None = None) -> None:
+        for key, value in items.items():
+            await self.set(key, value, ttl=ttl)
 
     async def delete(self, *keys: str) -> int:
         return sum(
@@ -267,6 +282,28 @@ class RedisStore:
             await self._client.set(self._k(key), value, px=None if ttl is None else int(ttl * 1000))
 
         await self._call(op, lambda: self._fallback.set(key, value, ttl=ttl))
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        if not keys:
+            return []
+
+        async def op() -> list[bytes | None]:
+            values = await self._client.mget([self._k(k) for k in keys])
+            return [v.encode() if isinstance(v, str) else v for v in values]
+
+        return await self._call(op, lambda: self._fallback.get_many(keys))
+
+    async def set_many(self, items: Mapping[str, bytes], *, ttl: float | None = None) -> None:
+        if not items:
+            return
+
+        async def op() -> None:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key, value in items.items():
+                    pipe.set(self._k(key), value, px=None if ttl is None else int(ttl * 1000))
+                await pipe.execute()
+
+        await self._call(op, lambda: self._fallback.set_many(items, ttl=ttl))
 
     async def delete(self, *keys: str) -> int:
         if not keys:

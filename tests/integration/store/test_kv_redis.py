@@ -26,6 +26,13 @@ async def test_roundtrip_and_counter(store: RedisStore) -> None:
     assert not store.degraded
 
 
+async def test_many_keys_in_one_round_trip(store: RedisStore) -> None:
+    await store.set_many({"a": b"1", "b": b"2"}, ttl=30)
+    assert await store.get_many(["a", "missing", "b"]) == [b"1", None, b"2"]
+    assert await store.get("b") == b"2"
+    assert await store.get_many([]) == []
+
+
 async def test_recent_is_capped(store: RedisStore) -> None:
     for i in range(12):
         await store.push_recent("buf", f"m{i}", keep=10, ttl=30)
@@ -73,6 +80,8 @@ async def test_falls_back_when_redis_is_down() -> None:
         assert kv.degraded
         assert await kv.get("k") == b"v"
         assert await kv.incr("c", ttl=10) == 1
+        await kv.set_many({"m": b"x"})
+        assert await kv.get_many(["m", "k"]) == [b"x", b"v"]
         async with kv.lock("u", timeout=1, wait=0):
             pass
     finally:

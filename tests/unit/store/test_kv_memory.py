@@ -18,6 +18,14 @@ async def test_set_get_expire() -> None:
     assert await store.get("a") is None
 
 
+async def test_many_keys_expire_like_single_ones() -> None:
+    store = MemoryStore()
+    await store.set_many({"a": b"1", "b": b"2"}, ttl=0.05)
+    assert await store.get_many(["a", "zz", "b"]) == [b"1", None, b"2"]
+    await asyncio.sleep(0.08)
+    assert await store.get_many(["a", "b"]) == [None, None]
+
+
 async def test_incr_keeps_first_expiry() -> None:
     store = MemoryStore()
     assert await store.incr("n", ttl=60) == 1
