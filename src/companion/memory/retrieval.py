@@ -7,6 +7,7 @@ embedder failing → keyword search; anything else → the user's most recent me
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from companion.llm.base import Embedder
-from companion.memory import ranking, store
+from companion.memory import learned, ranking, store
 from companion.memory.dates import is_temporal_query, query_window
 from companion.memory.models import Memory
 from companion.memory.reconcile import cosine
@@ -63,6 +64,9 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
 
 #: How the dense and BM25 lists are fused: "rrf" (ranks) or "convex" (normalised scores).
 FUSION = "rrf"
+#: How candidates are scored: "learned" (``companion.memory.learned``, when its weights
+#: file is present) or "rrf" (rank fusion, neighbour spread and the fixed boosts below).
+RANKER = "learned"
 #: Score factor for a turn whose speaker the question names ("What did Caroline…").
 SPEAKER_BOOST = 1.0
 #: MMR's λ for the final pick (1.0 = relevance only). Measured on the LoCoMo dev set:
@@ -132,6 +136,9 @@ def _spread(hits: Sequence[Hit]) -> None:
 
 
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = True) -> list[Hit]:
+    weights = learned.load_weights() if RANKER == "learned" else None
+    if weights is not None and spread:
+        return _rank_learned(hits, query=query, now=now, k=k, weights=weights)
     fused = _fused(hits)
     temporal = is_temporal_query(query)
     window = query_window(query, now)
@@ -161,6 +168,33 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = 
         hit.reasons = [r for r in hit.reasons if r]
     if spread:
         _spread(hits)
+    return finish(hits, k=k)
+
+
+def _rank_learned(
+    hits: list[Hit], *, query: str, now: datetime, k: int, weights: learned.Weights
+) -> list[Hit]:
+    """The learned ranker's relevance, weighted by importance and recency as always."""
+    relevance = learned.scores(hits, query=query, now=now, weights=weights)
+    for hit, value in zip(hits, relevance, strict=True):
+        age_days = (now - hit.created_at).total_seconds() / 86400
+        hit.score = ranking.weighted(
+            1.0 / (1.0 + math.exp(-value)),
+            importance=hit.importance,
+            recency_score=ranking.recency(age_days),
+        )
+        hit.reasons = [
+            f"similarity {hit.similarity:.2f}" if hit.similarity is not None else "",
+            "keyword match" if hit.text_rank is not None else "",
+            f"importance {hit.importance:.2f}",
+            f"learned score {value:.2f}",
+        ]
+        hit.reasons = [r for r in hit.reasons if r]
+    return finish(hits, k=k)
+
+
+def finish(hits: list[Hit], *, k: int) -> list[Hit]:
+    """The last steps of every ranking: one hit per text and per source, then MMR."""
     hits = _one_per_source(_dedupe(hits))
     by_id = {str(h.id): h for h in hits}
     chosen = ranking.mmr(
@@ -199,17 +233,25 @@ class Retriever:
         filters = filters or SearchFilters()
         now = now or datetime.now(UTC)
         started = time.perf_counter()
-        vector = await self._query_vector(query)
-        tsq = ranking.or_tsquery(query)
         try:
-            hits = await self._candidates(user_id, vector, tsq, filters)
+            hits = await self.gather(user_id=user_id, query=query, filters=filters, now=now)
         except Exception as exc:
             log.warning("memory search failed, serving recent memories: %s", exc)
             return await self.recent(user_id=user_id, k=k, filters=filters)
-        hits += await self._bridge(user_id, query, vector, hits, filters, now)
         ranked = _rank(hits, query=query, now=now, k=k)
         log.debug("memory search", extra={"ms": (time.perf_counter() - started) * 1000})
         return ranked
+
+    async def gather(
+        self, *, user_id: str, query: str, filters: SearchFilters, now: datetime
+    ) -> list[Hit]:
+        """Every candidate of a search before ranking: both sides, then the second hop.
+
+        Raises when the store cannot be searched (the caller falls back to recent ones).
+        """
+        vector = await self._query_vector(query)
+        hits = await self._candidates(user_id, vector, ranking.or_tsquery(query), filters)
+        return hits + await self._bridge(user_id, query, vector, hits, filters, now)
 
     async def _bridge(
         self,
