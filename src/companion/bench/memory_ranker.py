@@ -36,6 +36,9 @@ from companion.memory.service import MemoryService
 
 __all__ = ["Question", "collect", "cut_pool", "evaluate", "fit_loco", "recall_at"]
 
+#: The L2 penalty of the shipped fit, chosen by leave-one-conversation-out on the LoCoMo
+#: dev set among 1, 10, 30, 100 and 300 (docs/BENCHMARKS.md).
+L2 = 100.0
 #: Candidates gathered per side for the cache (the search uses ``retrieval.POOL``).
 WIDE_POOL = 300
 
@@ -135,57 +138,91 @@ def evaluate(
 
 
 def save(questions: Sequence[Question], path: Path) -> None:
-    path.write_bytes(pickle.dumps(list(questions)))
+    """Write the candidate cache (plain dicts, so it loads whichever module ran it)."""
+    path.write_bytes(pickle.dumps([dict(vars(q)) for q in questions]))
 
 
 def load(path: Path) -> list[Question]:
-    return list(pickle.loads(path.read_bytes()))  # a cache this module wrote
+    """Read a cache ``save`` wrote (a local file of this harness, never user input)."""
+    return [Question(**row) for row in pickle.loads(path.read_bytes())]  # noqa: S301
 
 
-def training_rows(
-    questions: Sequence[Question], pool: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Feature rows, labels (the candidate cites an evidence turn), question index."""
-    xs, ys, groups = [], [], []
-    for index, q in enumerate(questions):
+@dataclass
+class Prepared:
+    """A question's candidates cut to a pool, their feature rows and labels."""
+
+    question: Question
+    hits: list[Hit]
+    x: np.ndarray
+    y: np.ndarray
+
+
+def prepare(questions: Sequence[Question], pool: int) -> list[Prepared]:
+    """Features once per question (a fit and its evaluation reuse them)."""
+    out = []
+    for q in questions:
         hits = cut_pool(q.hits, pool)
-        features = learned.features(hits, query=q.query, now=q.now)
+        x = np.asarray(learned.features(hits, query=q.query, now=q.now), dtype=np.float64)
         evidence = set(q.evidence)
-        for hit, row in zip(hits, features, strict=True):
-            xs.append(row)
-            ys.append(1.0 if evidence & set(hit.source_external_ids) else 0.0)
-            groups.append(index)
-    return np.asarray(xs, dtype=np.float64), np.asarray(ys), np.asarray(groups)
+        y = np.asarray([1.0 if evidence & set(h.source_external_ids) else 0.0 for h in hits])
+        out.append(Prepared(q, hits, x.reshape(len(hits), len(learned.FEATURES)), y))
+    return out
+
+
+Fitter = Callable[[Sequence[Prepared]], learned.Weights]
+
+
+def logistic(l2: float = 1.0) -> Fitter:
+    """Pointwise logistic regression over every candidate of the given questions."""
+
+    def fit(prepared: Sequence[Prepared]) -> learned.Weights:
+        x = np.vstack([p.x for p in prepared])
+        y = np.concatenate([p.y for p in prepared])
+        return learned.fit(x, y, l2=l2)
+
+    return fit
+
+
+def listwise(l2: float = 1.0) -> Fitter:
+    """Softmax over each question's candidates (``learned.fit_listwise``)."""
+
+    def fit(prepared: Sequence[Prepared]) -> learned.Weights:
+        return learned.fit_listwise([(p.x, p.y) for p in prepared], l2=l2)
+
+    return fit
+
+
+def served(p: Prepared, weights: learned.Weights) -> list[Hit]:
+    """The search's result for a prepared question under ``weights``."""
+    hits = [copy.copy(h) for h in p.hits]
+    relevance = list(learned.apply(p.x, weights))
+    return retrieval.serve_learned(
+        hits, relevance, query=p.question.query, now=p.question.now, k=max(KS)
+    )
 
 
 def fit_loco(
-    questions: Sequence[Question], *, pool: int, l2: float = 1.0
+    prepared: Sequence[Prepared], fitter: Fitter
 ) -> tuple[learned.Weights, dict[str, dict[int, float]]]:
     """Weights fitted on every question, and the held-out recall by conversation.
 
     For each conversation, the weights fitted on the other conversations rank its
     questions; the recall figures are over those held-out rankings.
     """
-    x, y, groups = training_rows(questions, pool)
-    conv = np.asarray([questions[g].conversation for g in groups])
-    held: dict[int, list[Hit]] = {}
-    for name in sorted(set(conv)):
-        train = conv != name
-        weights = learned.fit(x[train], y[train], l2=l2)
-        for index, q in enumerate(questions):
-            if q.conversation == name:
-                held[index] = learned.rank(
-                    cut_pool(q.hits, pool), query=q.query, now=q.now, k=max(KS), weights=weights
-                )
     sums: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[str, int] = defaultdict(int)
-    for index, q in enumerate(questions):
-        for cat in (q.category, "all"):
-            counts[cat] += 1
-            for k in KS:
-                sums[cat][k] += recall_at(held[index], q.evidence, k)
+    for name in sorted({p.question.conversation for p in prepared}):
+        weights = fitter([p for p in prepared if p.question.conversation != name])
+        for p in prepared:
+            if p.question.conversation != name:
+                continue
+            ranked = served(p, weights)
+            for cat in (p.question.category, "all"):
+                counts[cat] += 1
+                for k in KS:
+                    sums[cat][k] += recall_at(ranked, p.question.evidence, k)
     table = {cat: {k: v / counts[cat] for k, v in ks.items()} for cat, ks in sums.items()}
-    return learned.fit(x, y, l2=l2), table
+    return fitter(prepared), table
 
 
 def summary(table: dict[str, dict[int, float]]) -> str:
@@ -214,13 +251,13 @@ def main(argv: Sequence[str] | None = None) -> Any:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--cache", type=Path, required=True, help="candidate cache (pickle)")
     parser.add_argument("--out", type=Path, default=None, help="write the fitted weights here")
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=L2)
     args = parser.parse_args(argv)
     if not args.cache.exists():
         asyncio.run(_collect_main(args.data, args.cache))
     questions = load(args.cache)
     print("current ranking:", summary(evaluate(questions)))
-    weights, held = fit_loco(questions, pool=retrieval.POOL, l2=args.l2)
+    weights, held = fit_loco(prepare(questions, retrieval.POOL), listwise(args.l2))
     print("learned, held out by conversation:", summary(held))
     if args.out is not None:
         args.out.write_text(json.dumps(weights.to_json(), indent=1) + "\n")

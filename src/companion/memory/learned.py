@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from companion.memory.dates import is_temporal_query, query_window
+from companion.memory import ranking
+from companion.memory.dates import is_temporal_query
 from companion.memory.search import Hit
 
 __all__ = ["FEATURES", "Weights", "features", "fit", "load_weights", "rank", "scores"]
@@ -46,12 +47,15 @@ FEATURES = (
     "second_neighbour_rrf",  # the same two turns away
     "speaker_named",  # the question names the turn's speaker
     "dated_for_when",  # a "when" question and the memory carries a date
-    "in_window",  # the memory falls in the time window the question names
     "fact",  # a fact read from a turn rather than a turn
     "log_words",  # log of the memory's length in words
     "question_turn",  # the memory is itself a question
     "when_x_similarity",  # interactions with the question's kind
     "when_x_bm25",
+    "coverage",  # share of the question's topic words the memory holds (by their stems)
+    "neighbour_coverage",  # the same, best of the turns just before and after
+    "both_rrf",  # dense_rrf × sparse_rrf: strong on both sides at once
+    "would_x_similarity",  # a "would / could / likely" question (inference) × cosine
 )
 
 
@@ -98,6 +102,27 @@ def load_weights(path: Path = WEIGHTS_FILE) -> Weights | None:
 
 
 _WORD = re.compile(r"[A-Za-z][\w-]+")
+_LOWER = re.compile(r"[a-z0-9]+")
+
+
+_WOULD = re.compile(r"(would|could|might|is it likely|does it seem)\b", re.IGNORECASE)
+
+
+def _stem(word: str) -> str:
+    """A crude stem: the first five letters (``travel``, ``travelled``, ``traveling``)."""
+    return word[:5]
+
+
+def _stems(query: str) -> set[str]:
+    terms = ranking.or_tsquery(query)
+    return {_stem(t) for t in terms.split(" | ")} if terms else set()
+
+
+def _coverage(terms: set[str], text: str) -> float:
+    if not terms:
+        return 0.0
+    words = {_stem(w) for w in _LOWER.findall(text.lower())}
+    return len(terms & words) / len(terms)
 
 
 def _ranks(values: dict[int, float]) -> dict[int, int]:
@@ -128,13 +153,14 @@ def features(hits: Sequence[Hit], *, query: str, now: datetime) -> list[list[flo
         found = [values[j] for p in (position - gap, position + gap) for j in at.get(p, ())]
         return max(found, default=0.0)
 
+    terms = _stems(query)
+    cover = [_coverage(terms, h.content) for h in hits]
+    would = _WOULD.match(query.strip()) is not None or "likely" in query.lower()
     temporal = is_temporal_query(query)
-    window = query_window(query, now)
     named = {w.lower() for w in _WORD.findall(query)}
     rows = []
     for i, hit in enumerate(hits):
         pos = hit.source_message_ids[0] if len(hit.source_message_ids) == 1 else None
-        when = hit.event_at or hit.created_at
         words = len(hit.content.split())
         row = [
             rrf_d[i],
@@ -151,12 +177,15 @@ def features(hits: Sequence[Hit], *, query: str, now: datetime) -> list[list[flo
             best(pos, 2, fused) if pos is not None else 0.0,
             1.0 if hit.speaker and hit.speaker.lower() in named else 0.0,
             1.0 if temporal and hit.event_at is not None else 0.0,
-            1.0 if window is not None and window[0] <= when < window[1] else 0.0,
             1.0 if hit.memory_type == "semantic" else 0.0,
             math.log(1 + words),
             1.0 if hit.content.rstrip().endswith("?") else 0.0,
             sims[i] if temporal else 0.0,
             bm25[i] if temporal else 0.0,
+            cover[i],
+            best(pos, 1, cover) if pos is not None else 0.0,
+            rrf_d[i] * rrf_s[i],
+            sims[i] if would else 0.0,
         ]
         rows.append(row)
     return rows
@@ -166,9 +195,13 @@ def scores(hits: Sequence[Hit], *, query: str, now: datetime, weights: Weights) 
     """The learned score of each candidate (higher is better), in the order of ``hits``."""
     if not hits:
         return []
-    x = np.asarray(features(hits, query=query, now=now), dtype=np.float64)
+    return list(apply(np.asarray(features(hits, query=query, now=now)), weights))
+
+
+def apply(x: np.ndarray, weights: Weights) -> np.ndarray:
+    """The learned score of each feature row."""
     z = (x - np.asarray(weights.mean)) / np.asarray(weights.scale)
-    return [float(v) for v in z @ np.asarray(weights.coef) + weights.bias]
+    return np.asarray(z @ np.asarray(weights.coef) + weights.bias, dtype=np.float64)
 
 
 def rank(
@@ -195,6 +228,42 @@ def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 30) -> We
         hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty)
         step = np.linalg.solve(hess, grad)
         w -= step
-        if float(np.abs(step).max()) < 1e-8:
+        if float(np.abs(step).max()) < 1e-6:
             break
     return Weights(FEATURES, tuple(mean), tuple(scale), tuple(w[:-1]), float(w[-1]))
+
+
+def fit_listwise(
+    lists: Sequence[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0
+) -> Weights:
+    """Weights that put each question's evidence first among its own candidates.
+
+    ``lists`` holds one (feature rows, labels) pair per question. The loss is the
+    softmax cross-entropy of each evidence candidate against all candidates of its
+    question (ListNet with one-hot targets), L2-penalised, minimised by L-BFGS. Unlike
+    the pointwise fit, it only compares candidates of the same question, which is
+    what a ranking needs.
+    """
+    from scipy.optimize import minimize
+
+    lists = [(x, y) for x, y in lists if len(x) and y.sum() > 0]
+    stacked = np.vstack([x for x, _ in lists])
+    mean = stacked.mean(axis=0)
+    scale = stacked.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    zs = [((x - mean) / scale, y / y.sum()) for x, y in lists]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * l2 * float(w @ w), l2 * w
+        for z, target in zs:
+            s = z @ w
+            s -= s.max()
+            p = np.exp(s)
+            p /= p.sum()
+            total -= float(target @ np.log(p + 1e-300))
+            grad = grad + z.T @ (p - target)
+        return total, grad
+
+    result = minimize(loss, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B")
+    w = result.x
+    return Weights(FEATURES, tuple(mean), tuple(scale), tuple(w), 0.0)
