@@ -134,7 +134,7 @@ def features(hits: Sequence[Hit], *, query: str, now: datetime) -> list[list[flo
     """One row of ``FEATURES`` per candidate, in the order of ``hits``."""
     dense = {i: h.similarity for i, h in enumerate(hits) if h.similarity is not None}
     sparse = {i: h.text_rank for i, h in enumerate(hits) if h.text_rank is not None}
-    d_rank, s_rank = _ranks(dense), _ranks(sparse)  # type: ignore[arg-type]
+    d_rank, s_rank = _ranks(dense), _ranks(sparse)
     best_sim = max(dense.values(), default=0.0)
     best_bm25 = max(sparse.values(), default=0.0) or 1.0
     miss_d, miss_s = 2.0 * max(len(dense), 1), 2.0 * max(len(sparse), 1)
@@ -204,9 +204,7 @@ def apply(x: np.ndarray, weights: Weights) -> np.ndarray:
     return np.asarray(z @ np.asarray(weights.coef) + weights.bias, dtype=np.float64)
 
 
-def rank(
-    hits: list[Hit], *, query: str, now: datetime, k: int, weights: Weights
-) -> list[Hit]:
+def rank(hits: list[Hit], *, query: str, now: datetime, k: int, weights: Weights) -> list[Hit]:
     """The k best candidates as the search ranks them with these weights."""
     from companion.memory.retrieval import _rank_learned  # the search's own steps
 
@@ -233,9 +231,7 @@ def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 30) -> We
     return Weights(FEATURES, tuple(mean), tuple(scale), tuple(w[:-1]), float(w[-1]))
 
 
-def fit_listwise(
-    lists: Sequence[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0
-) -> Weights:
+def fit_listwise(lists: Sequence[tuple[np.ndarray, np.ndarray]], *, l2: float = 1.0) -> Weights:
     """Weights that put each question's evidence first among its own candidates.
 
     ``lists`` holds one (feature rows, labels) pair per question. The loss is the
