@@ -54,7 +54,7 @@ FEATURES = (
     "when_x_bm25",
     "coverage",  # share of the question's topic words the memory holds (by their stems)
     "neighbour_coverage",  # the same, best of the turns just before and after
-    "both_rrf",  # dense_rrf × sparse_rrf: strong on both sides at once
+    "importance",  # the memory's stored importance (rule or model)
     "would_x_similarity",  # a "would / could / likely" question (inference) × cosine
 )
 
@@ -184,7 +184,7 @@ def features(hits: Sequence[Hit], *, query: str, now: datetime) -> list[list[flo
             bm25[i] if temporal else 0.0,
             cover[i],
             best(pos, 1, cover) if pos is not None else 0.0,
-            rrf_d[i] * rrf_s[i],
+            hit.importance,
             sims[i] if would else 0.0,
         ]
         rows.append(row)
