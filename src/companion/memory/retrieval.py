@@ -7,6 +7,7 @@ embedder failing → keyword search; anything else → the user's most recent me
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from companion.llm.base import Embedder
-from companion.memory import ranking, store
+from companion.memory import learned, ranking, store
 from companion.memory.dates import is_temporal_query, query_window
 from companion.memory.models import Memory
 from companion.memory.reconcile import cosine
@@ -65,6 +66,9 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
 
 #: How the dense and BM25 lists are fused: "rrf" (ranks) or "convex" (normalised scores).
 FUSION = "rrf"
+#: How candidates are scored: "learned" (``companion.memory.learned``, when its weights
+#: file is present) or "rrf" (rank fusion, neighbour spread and the fixed boosts below).
+RANKER = "learned"
 #: Score factor for a turn whose speaker the question names ("What did Caroline…").
 SPEAKER_BOOST = 1.0
 #: MMR's λ for the final pick (1.0 = relevance only). Measured on the LoCoMo dev set:
@@ -134,6 +138,9 @@ def _spread(hits: Sequence[Hit]) -> None:
 
 
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = True) -> list[Hit]:
+    weights = learned.load_weights() if RANKER == "learned" else None
+    if weights is not None and spread:
+        return _rank_learned(hits, query=query, now=now, k=k, weights=weights)
     fused = _fused(hits)
     temporal = is_temporal_query(query)
     window = query_window(query, now)
@@ -163,6 +170,52 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = 
         hit.reasons = [r for r in hit.reasons if r]
     if spread:
         _spread(hits)
+    return finish(hits, k=k)
+
+
+def _rank_learned(
+    hits: list[Hit], *, query: str, now: datetime, k: int, weights: learned.Weights
+) -> list[Hit]:
+    """The learned ranker's relevance, weighted by importance and recency as always."""
+    relevance = learned.scores(hits, query=query, now=now, weights=weights)
+    return serve_learned(hits, relevance, query=query, now=now, k=k)
+
+
+def serve_learned(
+    hits: list[Hit], relevance: Sequence[float], *, query: str, now: datetime, k: int
+) -> list[Hit]:
+    """Scores from the learned relevance (a logit per hit), then the last steps.
+
+    The best candidate scores 1 and the others ``exp(their logit − the best)``; that
+    is then weighted by importance and recency as in rank fusion. The asked time window
+    ("last week") keeps its fixed 1.3× here: the dev set's questions never name one
+    relative to the day they are asked, so its weight could not be fitted.
+    """
+    top = max(relevance, default=0.0)
+    window = query_window(query, now)
+    for hit, value in zip(hits, relevance, strict=True):
+        age_days = (now - hit.created_at).total_seconds() / 86400
+        hit.score = ranking.weighted(
+            math.exp(value - top),
+            importance=hit.importance,
+            recency_score=ranking.recency(age_days),
+        )
+        hit.reasons = [
+            f"similarity {hit.similarity:.2f}" if hit.similarity is not None else "",
+            "keyword match" if hit.text_rank is not None else "",
+            f"importance {hit.importance:.2f}",
+            f"learned score {value:.2f}",
+        ]
+        when = hit.event_at or hit.created_at
+        if window is not None and window[0] <= when < window[1]:
+            hit.score *= 1.3
+            hit.reasons.append("in the asked time window")
+        hit.reasons = [r for r in hit.reasons if r]
+    return finish(hits, k=k)
+
+
+def finish(hits: list[Hit], *, k: int) -> list[Hit]:
+    """The last steps of every ranking: one hit per text and per source, then MMR."""
     hits = _one_per_source(_dedupe(hits))
     by_id = {str(h.id): h for h in hits}
     chosen = ranking.mmr(
@@ -208,17 +261,25 @@ class Retriever:
         filters = filters or SearchFilters()
         now = now or datetime.now(UTC)
         started = time.perf_counter()
-        vector = await self._query_vector(query)
-        tsq = ranking.or_tsquery(query)
         try:
-            hits = await self._candidates(user_id, vector, tsq, filters)
+            hits = await self.gather(user_id=user_id, query=query, filters=filters, now=now)
         except Exception as exc:
             log.warning("memory search failed, serving recent memories: %s", exc)
             return await self.recent(user_id=user_id, k=k, filters=filters)
-        hits += await self._bridge(user_id, query, vector, hits, filters, now)
         ranked = _rank(hits, query=query, now=now, k=k)
         log.debug("memory search", extra={"ms": (time.perf_counter() - started) * 1000})
         return ranked
+
+    async def gather(
+        self, *, user_id: str, query: str, filters: SearchFilters, now: datetime
+    ) -> list[Hit]:
+        """Every candidate of a search before ranking: both sides, then the second hop.
+
+        Raises when the store cannot be searched (the caller falls back to recent ones).
+        """
+        vector = await self._query_vector(query)
+        hits = await self._candidates(user_id, vector, ranking.or_tsquery(query), filters)
+        return hits + await self._bridge(user_id, query, vector, hits, filters, now)
 
     async def _bridge(
         self,
