@@ -53,8 +53,9 @@ _COMMON_WORDS = frozenset(
 )
 _WORD = re.compile(r"[a-z]+")
 _ROT13_SAMPLE = 600
-#: A letter next to a digit or symbol leetspeak uses ("1gn0r3", "h4ck").
-_LEET_TOKEN = re.compile(r"[^\W\d_][0-9@$|+!]|[0-9@$|+][^\W\d_]")
+#: A letter next to a digit or symbol leetspeak uses ("1gn0r3", "h4ck"); "!" only
+#: between letters ("!" ends half the sentences in chat).
+_LEET_TOKEN = re.compile(r"[^\W\d_][0-9@$|+]|[0-9@$|+][^\W\d_]|[^\W\d_]![^\W\d_]")
 #: Characters of context kept around each leetspeak token in the leet view.
 _LEET_CONTEXT = 160
 

@@ -223,14 +223,16 @@ def _score_view(text: str, *, squashed: bool = False) -> tuple[dict[str, float],
 def _quoted_only(text: str, scores: dict[str, float]) -> bool:
     """Whether every attack cue sits inside quotes in a reporting sentence.
 
-    ``scores`` are the rule scores of ``text`` itself: without a quotation they are
-    the scores outside quotes, so the rules need not run again.
+    ``scores`` are the rule scores of ``text`` itself: without a quotation, or with
+    only weak cues, they settle it, so the rules need not run again.
     """
     unquoted = _QUOTED.sub(" ", text)
     if not _REPORTING.search(unquoted):
         return False
-    outside = scores if unquoted == text else _score_view(unquoted)[0]
-    return max(outside.values(), default=0.0) < 0.5
+    if unquoted == text or max(scores.values(), default=0.0) < 0.5:
+        # Removing quotes only removes matches: weak cues stay weak outside them.
+        return max(scores.values(), default=0.0) < 0.5
+    return max(_score_view(unquoted)[0].values(), default=0.0) < 0.5
 
 
 #: Asking for a secret is an attack however it is phrased.
