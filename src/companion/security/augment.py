@@ -99,22 +99,27 @@ class _Composer:
         """One attack message and its category."""
         kind = self.rng.random()
         cover = self.pick("task") if self.rng.random() < 0.5 else ""
-        if kind < 0.40:
+        if kind < 0.36:
             payload = self.new_task(self.pick("hijack"))
             return self.joined(cover, payload), "injection_attempt"
-        if kind < 0.50:
+        if kind < 0.45:
             payload = _upper_first(self.pick("hijack"))
             return self.joined(cover, self.pick("authority"), payload), "injection_attempt"
-        if kind < 0.60 and self.has("document"):
+        if kind < 0.56 and self.has("document"):
             document = self.pick("document")
             smuggled = self.joined(self.pick("authority"), self.new_task(self.pick("hijack")))
             wrap = self.pick("wrap")
             return wrap.replace("{doc}", f"{document} {smuggled}"), "injection_attempt"
-        if kind < 0.80:
+        if kind < 0.76:
             reveal = self.pick("reveal")
             if self.rng.random() < 0.5:
                 return self.joined(cover, self.new_task(reveal)), "system_query"
             return self.joined(cover, _upper_first(reveal)), "system_query"
+        if kind < 0.90 and self.has("villain"):
+            # A persona whose point is real-world harm: the role is a way round the rules.
+            if self.rng.random() < 0.4:
+                return self.joined(self.pick("villain")), "role_manipulation"
+            return self.joined(self.pick("badrole"), self.pick("harm")), "role_manipulation"
         jailbreak = self.pick("jailbreak")
         if self.rng.random() < 0.5:
             return self.joined(self.new_task(jailbreak)), "role_manipulation"
@@ -123,9 +128,13 @@ class _Composer:
     def benign(self) -> str:
         """One benign message: a question, role-play, a look-alike or a document."""
         kind = self.rng.random()
-        if kind < 0.30:
+        if kind < 0.22:
             return self.joined(self.pick("task"))
+        if kind < 0.30 and self.has("personal"):
+            return self.joined(self.pick("personal"))
         if kind < 0.50:
+            if self.has("goodrole") and self.rng.random() < 0.35:
+                return self.joined(self.pick("goodrole"), self.pick("task"))
             return self.joined(self.pick("roleplay"))
         if kind < 0.75:
             hard = self.pick("hard")

@@ -22,7 +22,7 @@ from companion.security.judge import run_judge
 from companion.security.normalise import View, views
 from companion.security.patterns import score_patterns
 
-__all__ = ["CUE", "DECISIVE", "Detection", "Detector"]
+__all__ = ["CUE", "DECISIVE", "DECODED_VIEWS", "Detection", "Detector"]
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ CUE = 0.5
 _JUDGE_BAND = (CUE, DECISIVE)
 #: Views whose text the classifier also reads: decoded payloads and de-spaced letters
 #: hide an instruction the canonical text does not show.
-_DECODED_VIEWS = ("despaced", "base64", "hex")
+DECODED_VIEWS = ("despaced", "base64", "hex")
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class Detector:
     ) -> tuple[str | None, float, str]:
         assert self.classifier is not None
         texts = [text_views[0].text]
-        texts += [v.text for v in text_views[1:] if v.name in _DECODED_VIEWS]
+        texts += [v.text for v in text_views[1:] if v.name in DECODED_VIEWS]
         best = max((self.classifier.score(t) for t in texts), key=lambda s: s.probability)
         indicators["classifier"] = {"probability": round(best.probability, 4), **best.classes}
         if best.probability <= current[1]:

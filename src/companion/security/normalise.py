@@ -45,6 +45,21 @@ _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2}[\s:]?){8,}")
 
 
+#: Words that tell a readable text (attack or not) from gibberish: a rot13 view is only
+#: worth matching when it reads more like language than the text itself.
+_COMMON_WORDS = frozenset(
+    "the and you your to of is in it that for on with this all me my what are be not now "
+    "tell say ignore previous instructions system prompt rules reveal print show secret".split()
+)
+_WORD = re.compile(r"[a-z]+")
+_ROT13_SAMPLE = 600
+#: A letter next to a digit or symbol leetspeak uses ("1gn0r3", "h4ck"); "!" only
+#: between letters ("!" ends half the sentences in chat).
+_LEET_TOKEN = re.compile(r"[^\W\d_][0-9@$|+]|[0-9@$|+][^\W\d_]|[^\W\d_]![^\W\d_]")
+#: Characters of context kept around each leetspeak token in the leet view.
+_LEET_CONTEXT = 160
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """One reading of the message: ``name`` says which transformation produced it."""
@@ -71,6 +86,37 @@ def _join_letters(run: str) -> str:
 
 def _despace(text: str) -> str:
     return _WS.sub(" ", _SPACED.sub(lambda m: _join_letters(m.group(0)), text)).strip()
+
+
+def _common_words(text: str) -> int:
+    return sum(1 for word in _WORD.findall(text) if word in _COMMON_WORDS)
+
+
+def _looks_rot13(text: str) -> bool:
+    """Whether the rot13 reading of ``text`` reads more like words than the text does.
+
+    Judged on the first ``_ROT13_SAMPLE`` characters: a message is encoded as a whole.
+    """
+    sample = text[:_ROT13_SAMPLE]
+    return _common_words(codecs.decode(sample, "rot13")) > _common_words(sample)
+
+
+def _leet_windows(text: str) -> str:
+    """The parts of ``text`` around leetspeak-looking tokens (empty when there are none).
+
+    A long pasted document with a few dates or prices would otherwise be matched a
+    second time in full; only the neighbourhood of "1gn0r3"-like tokens can read
+    differently once the digits become letters.
+    """
+    spans: list[list[int]] = []
+    for match in _LEET_TOKEN.finditer(text):
+        start = max(0, match.start() - _LEET_CONTEXT)
+        end = min(len(text), match.end() + _LEET_CONTEXT)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return " … ".join(text[start:end] for start, end in spans)
 
 
 def squash(text: str) -> str:
@@ -119,8 +165,9 @@ def views(text: str) -> list[View]:
         text: the raw user message.
 
     Returns:
-        ``canonical`` first, then de-spaced, leetspeak, rot13, letters-only (when
-        letters are spaced out) and decoded payloads
+        ``canonical`` first, then de-spaced, leetspeak (only around tokens mixing
+        letters and digits), rot13 (only when it reads more like words than the text),
+        letters-only (when letters are spaced out) and decoded payloads
         (each decoded payload itself canonicalised), without duplicates.
     """
     unmasked = _unmask(text)
@@ -128,8 +175,10 @@ def views(text: str) -> list[View]:
     candidates = [View("canonical", base)]
     despaced = _despace(unmasked)
     candidates.append(View("despaced", despaced))
-    candidates.append(View("leet", _despace(despaced.translate(_LEET))))
-    candidates.append(View("rot13", codecs.decode(base, "rot13")))
+    if leet := _leet_windows(despaced):
+        candidates.append(View("leet", _despace(leet.translate(_LEET))))
+    if _looks_rot13(base):
+        candidates.append(View("rot13", codecs.decode(base, "rot13")))
     if _SPACED.search(unmasked):
         # Letter-spaced text without clear word gaps: match key phrases letters-only.
         candidates.append(View("squashed", squash(despaced.translate(_LEET))))

@@ -35,7 +35,9 @@ class Rule:
 
 
 def _r(name: str, category: str, weight: float, pattern: str) -> Rule:
-    return Rule(name, category, weight, re.compile(pattern, re.IGNORECASE | re.DOTALL))
+    # Case-sensitive on purpose: every view is case-folded (``normalise.py``) and the
+    # rules are written in lower case; IGNORECASE made each rule a third slower.
+    return Rule(name, category, weight, re.compile(pattern, re.DOTALL))
 
 
 def _sq(name: str, category: str, weight: float, pattern: str) -> Rule:
@@ -135,10 +137,10 @@ RULES: tuple[Rule, ...] = (
     _r("html_comment", _IA, 0.9, r"<!--.{0,200}?\b(?:ignore|system|override|instructions?|persona|personality|admin|obey|disable|reveal|be helpful)\b"),
     _r("template_injection", _IA, 0.9, r"\{\{[^}]{0,120}(?:override|personality|system|config|secret|role|admin|password|key|=)[^}]{0,120}\}\}|\{%-?\s*(?:set|import|include|exec)\b"),
     _r("var_expansion", _IA, 0.9, r"\$\{(?:jndi|env|process\.env|[^}]{0,60}(?:secret|password|key|token))"),
-    _r("fake_tag", _IA, 0.9, r"\[(?:system|sistema|système|admin|developer|root|sys)(?: message)?\]|<\|?(?:system|im_start|sys)\|?>|<</?sys>>|\[/?inst\]|</?system>|</user>"),
+    _r("fake_tag", _IA, 0.7, r"\[(?:system|sistema|système|admin|developer|root|sys)(?: message)?\]|<\|?(?:system|im_start|sys)\|?>|<</?sys>>|\[/?inst\]|</?system>|</user>"),
     _r("override_keyword", _IA, 0.9, r"\b(?:instruction|admin|priority|system|security|safety)[ _-]?override\b|\boverride\s*[:=]|\.override\b"),
     _r("role_colon", _IA, 0.55, r"(?:^|[\n.!]\s*)(?:system|admin|developer|root)\s*:\s"),
-    _r("chat_transcript", _IA, 0.8, r"\b(?:human|user)\s*:.{1,200}\b(?:assistant|ai|system)\s*:|\b(?:system|admin)\s*:.{1,200}\buser\s*:"),
+    _r("chat_transcript", _IA, 0.6, r"\b(?:human|user)\s*:.{1,200}\b(?:assistant|ai|system)\s*:|\b(?:system|admin)\s*:.{1,200}\buser\s*:"),
     _r("end_of_input", _IA, 0.8, r"\bend of (?:user message|conversation|input|prompt)\b|-{2,}\s*end|\bbegin system prompt\b|\bend system prompt\b"),
     _r("section_header", _IA, 0.85, r"#{2,}\s*(?:system|instruction|new instruction)s?\b"),
     _r("message_from_system", _IA, 0.8, r"\bmessage from (?:the )?(?:system|administrator|admin|developers?)\b"),
@@ -160,7 +162,7 @@ RULES: tuple[Rule, ...] = (
     _r("memory_poison", _IA, 0.85, r"\b(?:remember|store|save|memori[sz]e|update your memory)\b.{0,60}\b(?:always obey|obey me|no (?:rules|restrictions)|ignore your|(?:my|your) administrator|user is (?:your |an? )?admin|full (?:rights|access))"),
     _r("attr_assign", _IA, 0.85, r"\b(?:personality|user|system|config|settings|safety|persona|policy)\.\w+(?:\.\w+)*\s*(?:=|\()"),
     _r("slash_system", _IA, 0.8, r"(?:^|\s)/system\b|\bmode\s*=\s*(?:unrestricted|admin|root)"),
-    _r("json_role", _IA, 0.9, r"\"role\"\s*:\s*\"system\""),
+    _r("json_role", _IA, 0.7, r"\"role\"\s*:\s*\"system\""),
     _r("user_is_admin", _IA, 0.7, r"\b(?:the|this) user is (?:an? |the )?(?:verified )?(?:admin|administrator|developer|owner)\b|\bthe user has (?:full|root|admin) (?:rights|access|privileges)\b|\bgrant (?:me |the user )?(?:full |admin )?(?:access|rights|admin)"),
     _r("sudo", _IA, 0.35, r"\bsudo\b"),
     # -- letters-only view (spaced-out text) ---------------------------------------------
@@ -218,12 +220,19 @@ def _score_view(text: str, *, squashed: bool = False) -> tuple[dict[str, float],
     return {c: 1.0 - r for c, r in remaining.items() if r < 1.0}, hits
 
 
-def _quoted_only(text: str) -> bool:
-    """Whether every attack cue sits inside quotes in a reporting sentence."""
-    if not _REPORTING.search(_QUOTED.sub(" ", text)):
+def _quoted_only(text: str, scores: dict[str, float]) -> bool:
+    """Whether every attack cue sits inside quotes in a reporting sentence.
+
+    ``scores`` are the rule scores of ``text`` itself: without a quotation, or with
+    only weak cues, they settle it, so the rules need not run again.
+    """
+    unquoted = _QUOTED.sub(" ", text)
+    if not _REPORTING.search(unquoted):
         return False
-    outside, _ = _score_view(_QUOTED.sub(" ", text))
-    return max(outside.values(), default=0.0) < 0.5
+    if unquoted == text or max(scores.values(), default=0.0) < 0.5:
+        # Removing quotes only removes matches: weak cues stay weak outside them.
+        return max(scores.values(), default=0.0) < 0.5
+    return max(_score_view(unquoted)[0].values(), default=0.0) < 0.5
 
 
 #: Asking for a secret is an attack however it is phrased.
@@ -256,9 +265,10 @@ def score_patterns(text_views: list[View]) -> PatternResult:
     # Reported speech ("I saw a meme that said 'ignore all previous instructions'")
     # stays visible to later layers but under the incident threshold.
     plain = text_views[0].text if text_views else ""
-    damp = 0.6 if _quoted_only(plain) or _talks_about(plain) else 1.0
-    for view in text_views:
-        view_scores, view_hits = _score_view(view.text, squashed=view.name == "squashed")
+    matched = [_score_view(v.text, squashed=v.name == "squashed") for v in text_views]
+    plain_scores = matched[0][0] if matched else {}
+    damp = 0.6 if _quoted_only(plain, plain_scores) or _talks_about(plain) else 1.0
+    for view, (view_scores, view_hits) in zip(text_views, matched, strict=True):
         for category, value in view_scores.items():
             scores[category] = max(scores.get(category, 0.0), value * damp)
         hits.extend(f"{view.name}:{name}" for name in view_hits)

@@ -27,11 +27,20 @@ from companion.security.features import SparseRows, featurise_many
 from companion.security.fitting import train
 from companion.security.normalise import canonical
 
-__all__ = ["MODEL_VERSION", "TrainingSet", "build_training_set", "source_weights", "train_shipped"]
+__all__ = [
+    "MODEL_VERSION",
+    "TrainingSet",
+    "build_training_set",
+    "language_weights",
+    "source_weights",
+    "train_shipped",
+]
 
-MODEL_VERSION = "injection-classifier-2"
+MODEL_VERSION = "injection-classifier-3"
 #: Largest up-weighting of a source's benign items (see ``source_weights``).
 _SOURCE_WEIGHT_CAP = 4.0
+#: Weight of an attack written in another language than English (see ``language_weights``).
+_OTHER_LANGUAGE_ATTACK_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,24 @@ def source_weights(
     return result
 
 
+def language_weights(
+    langs: Sequence[str], attack: Sequence[bool], *, factor: float = _OTHER_LANGUAGE_ATTACK_WEIGHT
+) -> npt.NDArray[np.float64]:
+    """Weight the attacks written in a language other than English ``factor`` times.
+
+    Almost every public attack we may train on is English; the other languages have
+    only the attacks we wrote. Weighting those up makes a German or French attack
+    count like the English ones it stands in for (chosen by cross-validation: 1 → 2
+    lifted non-English recall by 3–4 points for +0.4 points of benign false alarms).
+    """
+    return np.array(
+        [
+            factor if hit and lang not in ("", "en", "und") else 1.0
+            for lang, hit in zip(langs, attack, strict=True)
+        ]
+    )
+
+
 def build_training_set(dev: Sequence[DevItem], own: Sequence[Example] | None = None) -> TrainingSet:
     """Train-allowed dev items (outside the dev hold-out) plus our written sets."""
     allowed = [i for i in dev if i.train_ok and not is_dev_holdout(i.group)]
@@ -76,12 +103,14 @@ def build_training_set(dev: Sequence[DevItem], own: Sequence[Example] | None = N
     origins: Counter[str] = Counter(i.source for i in allowed)
     origins["companion-written"] = len(written)
     sources = [i.source for i in allowed] + ["companion-written"] * len(written)
+    langs = [i.lang for i in allowed] + [e.lang for e in written]
+    attack = [label != "benign" for label in labels]
     return TrainingSet(
         rows=featurise_many([canonical(t) for t in texts]),
         targets=np.array([CLASSES.index(label) for label in labels], dtype=np.int64),
         groups=groups,
         origins=origins,
-        weights=source_weights(sources, [label != "benign" for label in labels]),
+        weights=source_weights(sources, attack) * language_weights(langs, attack),
     )
 
 

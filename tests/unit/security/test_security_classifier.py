@@ -129,3 +129,17 @@ def test_source_weights_make_a_source_layout_carry_no_signal() -> None:
     # chat has more benign than attacks, solo no benign at all: untouched.
     assert weights[6:].tolist() == [1.0] * 5
     assert source_weights(["x"] * 11, [True] * 10 + [False], cap=4.0)[-1] == 4.0
+
+
+def test_language_weights_lift_only_attacks_in_other_languages() -> None:
+    from companion.security.trainer import language_weights
+
+    langs = ["en", "de", "fr", "", "de", "und"]
+    attack = [True, True, True, True, False, True]
+    assert language_weights(langs, attack, factor=2.0).tolist() == [1, 2, 2, 1, 1, 1]
+
+
+def test_the_shipped_classifier_is_the_current_version() -> None:
+    from companion.security.trainer import MODEL_VERSION
+
+    assert load_classifier().meta["version"] == MODEL_VERSION
