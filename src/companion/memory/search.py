@@ -5,14 +5,16 @@ matching an OR-style ``to_tsquery``, ranked by Okapi BM25 computed in the same
 statement over the turn and its context); Python then fuses the two rankings,
 weights them by importance and recency, and picks the final k.
 
-How a user is searched depends on how many memories they have, counted first by a
-probe that stops at ``EXACT_BELOW`` rows:
+How a user is searched depends on how many memories they have, counted inside the
+same statement up to ``EXACT_BELOW`` rows (both paths are in the statement; the count
+decides which one runs):
 
 - below it, the dense side compares every vector of the user (exact top-n: a small
   user in a big table still gets its true nearest memories, and a few thousand
   distances take about a millisecond), and BM25 ranks every full-text match;
 - at or above it, the dense side walks the HNSW index with pgvector's iterative scan
-  (the ``user_id`` filter still yields the full top-n), and the full-text side ranks
+  (the ``user_id`` filter still yields the full top-n; the settings come with the
+  connection, ``store.database.VECTOR_SESSION_SETTINGS``), and the full-text side ranks
   at most ``MATCH_CAP`` matches, those holding the query's rarest words: the words a
   big user says everywhere cost the most to rank and weigh the least in BM25.
 """
@@ -32,15 +34,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import String
 
-from companion.store.database import VECTOR_SESSION_SETTINGS
-
 __all__ = ["Hit", "SearchFilters", "fetch_candidates"]
 
 #: Candidate pool per side (fusion profits from a few more than the k asked for).
 POOL = 60
-#: HNSW ef_search (a session setting); with iterative scans the index keeps walking
-#: until the filter is met.
-EF_SEARCH = int(VECTOR_SESSION_SETTINGS["hnsw.ef_search"])
 #: Users with fewer memories (passing the filters) are searched exactly; see the module.
 #: An exact search reads every vector of the user (~1 µs each from shared buffers);
 #: above this a filtered HNSW walk is cheaper and still finds the user's rows.
@@ -279,8 +276,6 @@ async def fetch_candidates(
     dense, sparse = vector is not None, tsquery is not None
     if not dense and not sparse:
         return []
-    if pool > EF_SEARCH:
-        raise ValueError(f"pool: at most {EF_SEARCH} (the session's hnsw.ef_search)")
     params: dict[str, Any] = {"uid": user_id}
     for name in ("min_importance", "since", "until"):
         value = getattr(filters, name)

@@ -35,16 +35,32 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: pgvector settings of every session, sent in the connection's startup packet (no
-#: round trip; PostgreSQL keeps them as placeholders until pgvector loads). Memory
-#: search walks the HNSW index with iterative scans so that a ``user_id`` filter still
-#: yields a full top-n (``memory/search.py``); ``max_scan_tuples`` (pgvector's default
-#: is 20,000) lets a user at the exact-search threshold in a 4M-row table fill its pool.
+#: pgvector settings of every session, set once when a connection is opened (so a
+#: search needs no round trip for them; PostgreSQL keeps them as placeholders until
+#: pgvector loads). Memory search walks the HNSW index with iterative scans so that a
+#: ``user_id`` filter still yields a full top-n (``memory/search.py``);
+#: ``max_scan_tuples`` (pgvector's default is 20,000) lets a user at the exact-search
+#: threshold in a 4M-row table fill its pool.
 VECTOR_SESSION_SETTINGS = {
     "hnsw.iterative_scan": "relaxed_order",
     "hnsw.ef_search": "100",
     "hnsw.max_scan_tuples": "50000",
 }
+_SET_VECTOR_SETTINGS = "; ".join(f"SET {k} = '{v}'" for k, v in VECTOR_SESSION_SETTINGS.items())
+
+
+def _vector_settings(dbapi_connection: Any, record: Any) -> None:
+    """On each new connection, outside any transaction (a rollback cannot undo them).
+
+    Not in the startup packet: PgBouncer (which docs/DEPLOY.md allows in session mode)
+    refuses startup parameters it does not know. A server whose pgvector lacks one of
+    them (before 0.8) still serves: the search then walks HNSW without iterative scans.
+    """
+    try:
+        dbapi_connection.run_async(lambda conn: conn.execute(_SET_VECTOR_SETTINGS))
+    except Exception as exc:  # an unknown setting must not cost the connection
+        log.warning("pgvector settings not applied: %s", exc)
+
 
 _PGVECTOR_QUERY = "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
 
@@ -130,12 +146,11 @@ class Database:
 
     @staticmethod
     def _engine(url: str, settings: Settings, *, pool: bool) -> AsyncEngine:
-        connect_args: dict[str, Any] = {
-            "timeout": settings.db.db_connect_timeout_seconds,
-            "server_settings": VECTOR_SESSION_SETTINGS,
-        }
+        connect_args = {"timeout": settings.db.db_connect_timeout_seconds}
         if not pool:
-            return create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+            engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+            event.listen(engine.sync_engine, "connect", _vector_settings)
+            return engine
         engine = create_async_engine(
             url,
             pool_size=settings.db.db_pool_min_size,
@@ -150,6 +165,7 @@ class Database:
             connect_args=connect_args,
         )
         event.listen(engine.sync_engine.pool, "checkout", _replace_closed)
+        event.listen(engine.sync_engine, "connect", _vector_settings)
         return engine
 
     @property
