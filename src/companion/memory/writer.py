@@ -78,7 +78,7 @@ class ShortTermBuffer:
     async def push(
         self, user_id: str, conversation_id: object, role: str, content: str, at: datetime
     ) -> None:
-        """Append one line (newest last), keeping the last ``keep`` lines."""
+        """Append one line (newest last); a full buffer drops its oldest ``drop`` lines."""
         await self.push_lines(user_id, conversation_id, [(role, content)], at)
 
     async def push_lines(
