@@ -198,3 +198,19 @@ def test_cut_pool_keeps_each_sides_top_n() -> None:
     assert cut["d3"].similarity is None and cut["d3"].text_rank == 3.0  # third on dense
     assert len(cut_pool(hits, 1)) == 2  # d1 and d3
     assert hits[2].similarity == 0.7  # the cache is not changed
+
+
+def test_rank_fusion_is_blended_in_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def pair() -> list[Hit]:
+        return [
+            hit("strong on both sides", at=1, sim=0.9, bm25=5.0),
+            hit("weak", at=9, sim=0.1),
+        ]
+
+    monkeypatch.setattr(retrieval, "FUSION_BLEND", 0.0)
+    alone = retrieval.serve_learned(pair(), [0.0, 0.2], query="x", now=NOW, k=2)
+    assert alone[0].content == "weak"
+    monkeypatch.setattr(retrieval, "FUSION_BLEND", 0.3)
+    blended = retrieval.serve_learned(pair(), [0.0, 0.2], query="x", now=NOW, k=2)
+    assert blended[0].content == "strong on both sides"
+    assert any(r.startswith("learned score") for r in blended[0].reasons)
