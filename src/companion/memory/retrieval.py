@@ -234,7 +234,31 @@ def serve_learned(
             if "in the asked time window" not in hit.reasons:
                 hit.reasons.append("in the asked time window")
         hit.reasons = [r for r in hit.reasons if r]
+    _facts_take_their_turns_place(hits)
     return finish(hits, k=k)
+
+
+def _source_key(hit: Hit) -> tuple[str, ...]:
+    return tuple(hit.source_external_ids) or tuple(map(str, hit.source_message_ids))
+
+
+def _facts_take_their_turns_place(hits: Sequence[Hit]) -> None:
+    """A fact read from a turn scores at least as high as that turn (and just above it).
+
+    The two say one thing and only one is served per source; the fact says it briefly
+    and is the one kept up to date (an updated fact supersedes the old one, the old
+    turn stays), so it is the one served.
+    """
+    turns: dict[tuple[str, ...], float] = {}
+    for hit in hits:
+        key = _source_key(hit)
+        if hit.memory_type == "episodic" and key:
+            turns[key] = max(turns.get(key, 0.0), hit.score)
+    for hit in hits:
+        best = turns.get(_source_key(hit), 0.0) if hit.memory_type == "semantic" else 0.0
+        if best >= hit.score:
+            hit.score = best * 1.001
+            hit.reasons.append("as strong as the turn it was read from")
 
 
 def finish(hits: list[Hit], *, k: int) -> list[Hit]:
