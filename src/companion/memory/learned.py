@@ -27,7 +27,16 @@ from companion.memory import ranking
 from companion.memory.dates import is_temporal_query
 from companion.memory.search import Hit
 
-__all__ = ["FEATURES", "Weights", "features", "fit", "load_weights", "rank", "scores"]
+__all__ = [
+    "FEATURES",
+    "Weights",
+    "apply",
+    "features",
+    "fit",
+    "fit_listwise",
+    "load_weights",
+    "scores",
+]
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker_weights.json")
 
@@ -202,13 +211,6 @@ def apply(x: np.ndarray, weights: Weights) -> np.ndarray:
     """The learned score of each feature row."""
     z = (x - np.asarray(weights.mean)) / np.asarray(weights.scale)
     return np.asarray(z @ np.asarray(weights.coef) + weights.bias, dtype=np.float64)
-
-
-def rank(hits: list[Hit], *, query: str, now: datetime, k: int, weights: Weights) -> list[Hit]:
-    """The k best candidates as the search ranks them with these weights."""
-    from companion.memory.retrieval import _rank_learned  # the search's own steps
-
-    return _rank_learned(hits, query=query, now=now, k=k, weights=weights)
 
 
 def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, steps: int = 30) -> Weights:

@@ -152,8 +152,10 @@ def test_the_search_serves_by_learned_score_one_per_source() -> None:
         hit("the fact of turn 2", at=2, sim=0.1, kind="semantic"),
     ]
     ranked = retrieval.serve_learned(hits, [0.0, 2.0, 1.0], query="x", now=NOW, k=10)
-    assert [h.content for h in ranked] == ["high", "low"]
-    assert ranked[0].score == pytest.approx(ranking_weighted(1.0, ranked[0]))
+    # "high" wins its source, and its fact is served in its place (see the test below).
+    assert [h.content for h in ranked] == ["the fact of turn 2", "low"]
+    assert ranked[0].score == pytest.approx(1.001 * ranking_weighted(1.0, hits[1]))
+    assert ranked[1].score < ranked[0].score
     assert any(r.startswith("learned score") for r in ranked[0].reasons)
 
 
@@ -198,3 +200,28 @@ def test_cut_pool_keeps_each_sides_top_n() -> None:
     assert cut["d3"].similarity is None and cut["d3"].text_rank == 3.0  # third on dense
     assert len(cut_pool(hits, 1)) == 2  # d1 and d3
     assert hits[2].similarity == 0.7  # the cache is not changed
+
+
+def test_rank_fusion_is_blended_in_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def pair() -> list[Hit]:
+        return [
+            hit("strong on both sides", at=1, sim=0.9, bm25=5.0),
+            hit("weak", at=9, sim=0.1),
+        ]
+
+    monkeypatch.setattr(retrieval, "FUSION_BLEND", 0.0)
+    alone = retrieval.serve_learned(pair(), [0.0, 0.2], query="x", now=NOW, k=2)
+    assert alone[0].content == "weak"
+    monkeypatch.setattr(retrieval, "FUSION_BLEND", 0.3)
+    blended = retrieval.serve_learned(pair(), [0.0, 0.2], query="x", now=NOW, k=2)
+    assert blended[0].content == "strong on both sides"
+    assert any(r.startswith("learned score") for r in blended[0].reasons)
+
+
+def test_a_fact_is_served_in_place_of_the_turn_it_was_read_from() -> None:
+    turn = hit("Maya: I work at Spotify now.", at=2, sim=0.5)
+    fact = hit("Maya works at Spotify", at=2, sim=0.4, kind="semantic")
+    other = hit("Maya: hello", at=7, sim=0.3)
+    ranked = retrieval.serve_learned([turn, fact, other], [1.0, 0.0, 0.5], query="x", now=NOW, k=3)
+    assert [h.content for h in ranked] == ["Maya works at Spotify", "Maya: hello"]
+    assert "as strong as the turn it was read from" in ranked[0].reasons
