@@ -137,9 +137,11 @@ RULES: tuple[Rule, ...] = (
     _r("html_comment", _IA, 0.9, r"<!--.{0,200}?\b(?:ignore|system|override|instructions?|persona|personality|admin|obey|disable|reveal|be helpful)\b"),
     _r("template_injection", _IA, 0.9, r"\{\{[^}]{0,120}(?:override|personality|system|config|secret|role|admin|password|key|=)[^}]{0,120}\}\}|\{%-?\s*(?:set|import|include|exec)\b"),
     _r("var_expansion", _IA, 0.9, r"\$\{(?:jndi|env|process\.env|[^}]{0,60}(?:secret|password|key|token))"),
-    _r("fake_tag", _IA, 0.7, r"\[(?:system|sistema|système|admin|developer|root|sys)(?: message)?\]|<\|?(?:system|im_start|sys)\|?>|<</?sys>>|\[/?inst\]|</?system>|</user>"),
+    _r("fake_tag", _IA, 0.9, r"\[(?:system|sistema|système|admin|developer|root|sys)(?: message)?\]|<\|?(?:system|im_start|sys)\|?>|<</?sys>>|\[/?inst\]|</?system>|</user>"),
     _r("override_keyword", _IA, 0.9, r"\b(?:instruction|admin|priority|system|security|safety)[ _-]?override\b|\boverride\s*[:=]|\.override\b"),
     _r("role_colon", _IA, 0.55, r"(?:^|[\n.!]\s*)(?:system|admin|developer|root)\s*:\s"),
+    # A pasted transcript alone is data (a homework quiz, a chat with a friend): it adds
+    # up with an instruction cue but does not flag alone.
     _r("chat_transcript", _IA, 0.6, r"\b(?:human|user)\s*:.{1,200}\b(?:assistant|ai|system)\s*:|\b(?:system|admin)\s*:.{1,200}\buser\s*:"),
     _r("end_of_input", _IA, 0.8, r"\bend of (?:user message|conversation|input|prompt)\b|-{2,}\s*end|\bbegin system prompt\b|\bend system prompt\b"),
     _r("section_header", _IA, 0.85, r"#{2,}\s*(?:system|instruction|new instruction)s?\b"),
@@ -162,7 +164,7 @@ RULES: tuple[Rule, ...] = (
     _r("memory_poison", _IA, 0.85, r"\b(?:remember|store|save|memori[sz]e|update your memory)\b.{0,60}\b(?:always obey|obey me|no (?:rules|restrictions)|ignore your|(?:my|your) administrator|user is (?:your |an? )?admin|full (?:rights|access))"),
     _r("attr_assign", _IA, 0.85, r"\b(?:personality|user|system|config|settings|safety|persona|policy)\.\w+(?:\.\w+)*\s*(?:=|\()"),
     _r("slash_system", _IA, 0.8, r"(?:^|\s)/system\b|\bmode\s*=\s*(?:unrestricted|admin|root)"),
-    _r("json_role", _IA, 0.7, r"\"role\"\s*:\s*\"system\""),
+    _r("json_role", _IA, 0.9, r"\"role\"\s*:\s*\"system\""),
     _r("user_is_admin", _IA, 0.7, r"\b(?:the|this) user is (?:an? |the )?(?:verified )?(?:admin|administrator|developer|owner)\b|\bthe user has (?:full|root|admin) (?:rights|access|privileges)\b|\bgrant (?:me |the user )?(?:full |admin )?(?:access|rights|admin)"),
     _r("sudo", _IA, 0.35, r"\bsudo\b"),
     # -- letters-only view (spaced-out text) ---------------------------------------------
