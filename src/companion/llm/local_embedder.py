@@ -14,6 +14,7 @@ does distinguish them (Gemini) is a drop-in replacement.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 from importlib import resources
@@ -45,6 +46,8 @@ _MAX_TOKENS = 256
 _BATCH = 32
 
 FloatMatrix = npt.NDArray[np.float32]
+
+log = logging.getLogger(__name__)
 
 
 def minilm_model_path() -> Path:
@@ -121,23 +124,32 @@ class MiniLMEmbedder:
         import onnxruntime as ort
 
         path = model_path or minilm_model_path()
-        self.model_id = MINILM_MODEL_ID
-        if quantize and model_path is None:
-            from companion.llm.minilm_quantize import quantized_model
-
-            built = quantized_model(path, cache_dir)
-            if built is not None:
-                path, self.model_id = built, MINILM_DYNAMIC_ID
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         # Idle workers sleep instead of spinning: on a busy two-core machine spinning
         # burned a third more CPU for the same texts and starved the database.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.model_id = MINILM_MODEL_ID
+        session = None
+        if quantize and model_path is None:
+            from companion.llm.minilm_quantize import quantized_model
+
+            built = quantized_model(path, cache_dir)
+            try:
+                if built is not None:
+                    session = ort.InferenceSession(
+                        str(built), options, providers=["CPUExecutionProvider"]
+                    )
+                    self.model_id = MINILM_DYNAMIC_ID
+            except Exception as exc:  # a damaged cache file: the packaged model still works
+                log.warning("quantised embedder unusable, using the packaged one: %s", exc)
+        self._session = session or ort.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
         self._tokenizer = _load_tokenizer()
-        # onnxruntime sessions are thread-safe, the tokenizer's padding state is not
-        # worth sharing: one lock keeps batches from interleaving.
+        # onnxruntime sessions are thread-safe, but two batches at once would only fight
+        # over the same cores: one lock keeps them from interleaving.
         self._lock = threading.Lock()
         self.model_calls = 0
 

@@ -147,3 +147,14 @@ async def test_runtime_models_expose_the_cached_embedder(runtime: object) -> Non
     assert described["embedder"]["dimensions"] == 384
     assert described["chat"]["providers"][-1]["id"] == "local"
     assert models.chat.capable is False
+
+
+def test_damaged_cached_model_keeps_the_packaged_one(tmp_path: Path) -> None:
+    from companion.llm.local_embedder import minilm_model_path
+
+    built = quantized_model(minilm_model_path(), tmp_path)
+    assert built is not None
+    built.write_bytes(b"not a model")
+    embedder = MiniLMEmbedder(cache_dir=tmp_path)
+    assert embedder.model_id == MINILM_MODEL_ID
+    assert embedder.embed_sync(["still works"]).shape == (1, 384)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,5 +22,5 @@ def test_every_index_once_and_padding_bounded(lengths: list[int], size: int) -> 
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     assert all(len(b) <= size for b in batches)
     # Sorted batches never overlap: each starts at or after the previous one's longest.
-    for before, after in zip(batches, batches[1:], strict=False):
+    for before, after in pairwise(batches):
         assert max(lengths[i] for i in before) <= min(lengths[i] for i in after)

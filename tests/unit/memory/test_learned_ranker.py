@@ -33,7 +33,7 @@ def hit(
         created_at=created_at or NOW - timedelta(days=400), valid_from=None, invalid_at=None,
         event_at=event_at, source_message_ids=[] if at is None else [at],
         source_external_ids=[] if at is None else [f"m{at}"], speaker=speaker,
-        document_id=None, extra={}, vector=None, similarity=sim, text_rank=bm25,
+        document_id=None, vector=None, similarity=sim, text_rank=bm25,
     )  # fmt: skip
 
 
