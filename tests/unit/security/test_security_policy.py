@@ -74,13 +74,13 @@ def test_policy_examples_are_not_training_sentences() -> None:
     assert not [t for t in every if t.casefold() in seen]
 
 
-@pytest.mark.xfail(reason="known miss of the classifier; the policy stands")
+@pytest.mark.xfail(reason="known miss of the classifier; the policy stands", strict=True)
 @pytest.mark.parametrize("text", KNOWN_MISSED_ATTACKS)
 async def test_harmful_personas_are_attacks(text: str) -> None:
     assert (await Detector().classify(text)).flagged(ACT)
 
 
-@pytest.mark.xfail(reason="known false alarm of the classifier; the policy stands")
+@pytest.mark.xfail(reason="known false alarm of the classifier; the policy stands", strict=True)
 @pytest.mark.parametrize("text", KNOWN_FALSE_ALARMS)
 async def test_talking_about_attacks_is_not_one(text: str) -> None:
     assert not (await Detector().classify(text)).flagged(ACT)
