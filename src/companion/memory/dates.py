@@ -99,6 +99,17 @@ def is_temporal_query(query: str) -> bool:
     return _TEMPORAL.search(query.lower()) is not None
 
 
+_PRESENT = re.compile(
+    r"\b(now|right now|currently|current|these days|nowadays|at the moment|anymore|still|"
+    r"latest|lately|at present)\b"
+)
+
+
+def asks_about_now(query: str) -> bool:
+    """Whether the query asks how things stand now ("where does she work now?")."""
+    return _PRESENT.search(query.lower()) is not None
+
+
 def query_window(query: str, now: datetime) -> tuple[datetime, datetime] | None:
     """The time range a query names ("yesterday", "last week"), or None.
 

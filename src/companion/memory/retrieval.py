@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from companion.llm.base import Embedder
 from companion.memory import learned, ranking, store
-from companion.memory.dates import is_temporal_query, query_window
+from companion.memory.dates import asks_about_now, is_temporal_query, query_window
 from companion.memory.models import Memory
 from companion.memory.reconcile import cosine
 from companion.memory.search import Hit, SearchFilters, fetch_candidates
@@ -143,7 +143,10 @@ def _spread(hits: Sequence[Hit]) -> None:
 
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = True) -> list[Hit]:
     weights = learned.load_weights() if RANKER == "learned" else None
-    if weights is not None and spread:
+    # The learned ranker was fitted on questions about what was said; a question about
+    # how things stand now is answered by rank fusion, under which a fact kept current
+    # (an update supersedes the old one, the old turn stays) wins over that old turn.
+    if weights is not None and spread and not asks_about_now(query):
         return _rank_learned(hits, query=query, now=now, k=k, weights=weights)
     _fusion_scores(hits, query=query, now=now, spread=spread)
     return finish(hits, k=k)

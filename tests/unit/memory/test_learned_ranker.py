@@ -187,6 +187,22 @@ def test_rank_uses_the_learned_weights_unless_told_rank_fusion(
     assert not any(r.startswith("learned score") for h in ranked for r in h.reasons)
 
 
+@pytest.mark.parametrize(
+    ("query", "learned_used"),
+    [
+        ("Where does Ana work now?", False),
+        ("Which city is she currently in?", False),
+        ("Where did Ana work when she met Tom?", True),
+        ("What did Ana say about knowing the city?", True),  # "know" is not "now"
+    ],
+)
+def test_questions_about_the_present_are_ranked_by_fusion(query: str, learned_used: bool) -> None:
+    hits = [hit("a", at=1, sim=0.9, bm25=1.0), hit("b", at=5, sim=0.2, bm25=3.0)]
+    ranked = retrieval._rank([*hits], query=query, now=NOW, k=2)
+    used = any(r.startswith("learned score") for h in ranked for r in h.reasons)
+    assert used is learned_used
+
+
 def test_cut_pool_keeps_each_sides_top_n() -> None:
     hits = [
         hit("d1", at=1, sim=0.9),
