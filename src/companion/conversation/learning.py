@@ -14,7 +14,7 @@ import logging
 import uuid
 from datetime import UTC
 
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 
 from companion.conversation import metrics
 from companion.conversation.ports import MemoryPort, TurnRecord
@@ -27,6 +27,14 @@ from companion.types import PAD
 __all__ = ["TurnLearner"]
 
 log = logging.getLogger(__name__)
+
+#: The companion that answered the turn (that of the state the turn started from), read
+#: with the turn: its id when private, 0 when shared, NULL when unknown.
+_ANSWERED_BY = literal_column(
+    "(SELECT CASE WHEN c.is_private THEN c.id ELSE 0 END FROM personality_state ps "
+    "JOIN companions c ON c.id = ps.companion_id "
+    "WHERE ps.id = interactions.personality_snapshot_id)"
+)
 
 #: What a recovered turn's interaction says happened.
 RECOVERED = "the turn was cut off (the process answering it stopped); recovered by a worker"
@@ -58,7 +66,7 @@ class TurnLearner:
         async with self.db.transaction() as session:
             found = (
                 await session.execute(
-                    select(Interaction, Message.speaker)
+                    select(Interaction, Message.speaker, _ANSWERED_BY)
                     .outerjoin(Message, Message.id == Interaction.user_message_id)
                     .where(Interaction.id == interaction_id, Interaction.user_id == user_id)
                     .with_for_update(of=Interaction)
@@ -66,7 +74,7 @@ class TurnLearner:
             ).first()
             if found is None:
                 return None
-            row, speaker = found
+            row, speaker, answered_by = found
             if row.session_id is None or row.user_message_id is None:
                 return None
             if row.status == "started":
@@ -97,4 +105,6 @@ class TurnLearner:
                 channel=row.channel,
                 speaker=speaker,
                 security_category=row.security_threat_detected,
+                companion_known=answered_by is not None,
+                private_companion=int(answered_by) if answered_by else None,
             )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +30,7 @@ from companion.memory.models import Memory
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore, glob_escape, overflow
 
-__all__ = ["MemoryWriter", "ShortTermBuffer"]
+__all__ = ["MemoryWriter", "ShortTermBuffer", "TurnContext", "turn_context"]
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +259,8 @@ _TURN_COMPANION = text(
 async def _private_companion(session: AsyncSession, record: TurnRecord) -> int | None:
     """The private companion that answered the turn, if it was one (its memories are its
     own): the companion of the state the turn started from, else the active one."""
+    if record.companion_known:  # read with the turn
+        return record.private_companion
     row = (await session.execute(_TURN_COMPANION, {"iid": record.interaction_id})).first()
     if row is not None:
         return int(row.id) if row.is_private else None
@@ -275,3 +279,75 @@ async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What the queued memory work reads before it stores a turn."""
+
+    #: The turn's episodic memory exists already (a retry of a stored turn).
+    stored: bool
+    #: The user's last messages before the turn, oldest first, joined by spaces.
+    recent_user_text: str
+    #: The conversation's last line before the turn (lines of flagged turns skipped).
+    previous: str | None
+
+
+# One round trip for the three reads: the same predicates as ``_has_episodic`` and
+# ``recent.earlier_user_text`` / ``recent.message_before``.
+_TURN_CONTEXT = text(
+    """
+    SELECT
+      EXISTS (
+        SELECT 1 FROM memories WHERE user_id = :user_id AND memory_type = 'episodic'
+          AND source_message_ids @> ARRAY[CAST(:before AS bigint)]
+      ) AS stored,
+      (
+        SELECT string_agg(t.content, ' ' ORDER BY t.id) FROM (
+          SELECT id, content FROM messages WHERE user_id = :user_id
+            AND conversation_id = :conversation_id AND role = 'user' AND id < :before
+          ORDER BY id DESC LIMIT :limit
+        ) t
+      ) AS recent,
+      (
+        SELECT m.content FROM messages m
+        WHERE m.user_id = :user_id AND m.conversation_id = :conversation_id
+          AND m.role IN ('user', 'assistant') AND m.id < :before
+          AND NOT EXISTS (
+            SELECT 1 FROM interactions i
+            WHERE i.user_id = :user_id AND i.session_id = :conversation_id
+              AND (i.user_message_id = m.id OR i.reply_message_id = m.id)
+              AND NOT i.security_check_passed
+          )
+        ORDER BY m.id DESC
+        LIMIT 1
+      ) AS previous
+    """
+)
+
+
+async def turn_context(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: UUID,
+    user_message_id: int,
+    limit: int,
+) -> TurnContext:
+    """Whether the turn is stored, the user's recent text and the line before, at once."""
+    row = (
+        await session.execute(
+            _TURN_CONTEXT,
+            {
+                "user_id": user_id,
+                "conversation_id": conversation_id,
+                "before": user_message_id,
+                "limit": max(1, limit),
+            },
+        )
+    ).one()
+    return TurnContext(
+        stored=bool(row.stored),
+        recent_user_text=str(row.recent or ""),
+        previous=None if row.previous is None else str(row.previous),
+    )
