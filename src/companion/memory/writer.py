@@ -9,13 +9,15 @@ enter the short-term buffer either (it would be replayed into the next prompt).
 from __future__ import annotations
 
 import json
+import uuid
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import ColumnElement, and_, cast, exists, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation.ports import ShortTermTurn, TurnRecord
@@ -222,11 +224,11 @@ class MemoryWriter:
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                 {"key": f"remember:{record.user_id}:{record.user_message_id}"},
             )
-            if await _has_episodic(session, record):
-                return 0
             private = await _private_companion(session, record)
             episodic["companion_id"] = private
-            (episodic_id,) = await store.insert_memories(session, [episodic])
+            episodic_id = await _insert_unless_stored(session, record, episodic)
+            if episodic_id is None:  # another worker stored the turn first
+                return 0
             source = Provenance(
                 at=record.created_at, message_ids=[record.user_message_id],
                 conversation_id=record.conversation_id, episodic_id=episodic_id,
@@ -267,17 +269,36 @@ async def _private_companion(session: AsyncSession, record: TurnRecord) -> int |
     return await store.active_private_companion(session, user_id=record.user_id)
 
 
+def _episodic_of(record: TurnRecord) -> ColumnElement[bool]:
+    """The turn's episodic memory (by its user message id)."""
+    return and_(
+        Memory.user_id == record.user_id,
+        Memory.memory_type == "episodic",
+        Memory.source_message_ids.contains([record.user_message_id]),
+    )
+
+
+async def _insert_unless_stored(
+    session: AsyncSession, record: TurnRecord, episodic: dict[str, Any]
+) -> uuid.UUID | None:
+    """Insert the turn's episodic memory unless it exists, in one statement; its id, or
+    ``None`` when it was there. Run under the turn's advisory lock: the statement's
+    snapshot is taken after the lock, so it sees a row another worker committed."""
+    columns = sa_inspect(Memory).columns  # by attribute name
+    row = {"id": uuid.uuid4(), **episodic}
+    targets = [columns[k] for k in row]
+    values = select(*(cast(literal(v, c.type), c.type) for c, v in zip(targets, row.values())))
+    stmt = (
+        insert(Memory)
+        .from_select(targets, values.where(~exists().where(_episodic_of(record))))
+        .returning(Memory.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:
     """Whether the turn's episodic memory is stored (by its user message id)."""
-    found = await session.scalar(
-        select(Memory.id)
-        .where(
-            Memory.user_id == record.user_id,
-            Memory.memory_type == "episodic",
-            Memory.source_message_ids.contains([record.user_message_id]),
-        )
-        .limit(1)
-    )
+    found = await session.scalar(select(Memory.id).where(_episodic_of(record)).limit(1))
     return found is not None
 
 
@@ -330,7 +351,7 @@ async def turn_context(
     session: AsyncSession,
     *,
     user_id: str,
-    conversation_id: UUID,
+    conversation_id: uuid.UUID,
     user_message_id: int,
     limit: int,
 ) -> TurnContext:
