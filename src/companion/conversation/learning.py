@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC
+from typing import Any
 
-from sqlalchemy import literal_column, select, update
+from sqlalchemy import ColumnElement, literal_column, select, update
 
 from companion.conversation import metrics
 from companion.conversation.ports import MemoryPort, TurnRecord
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 #: The companion that answered the turn (that of the state the turn started from), read
 #: with the turn: its id when private, 0 when shared, NULL when unknown.
-_ANSWERED_BY = literal_column(
+_ANSWERED_BY: ColumnElement[Any] = literal_column(
     "(SELECT CASE WHEN c.is_private THEN c.id ELSE 0 END FROM personality_state ps "
     "JOIN companions c ON c.id = ps.companion_id "
     "WHERE ps.id = interactions.personality_snapshot_id)"

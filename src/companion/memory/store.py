@@ -100,7 +100,8 @@ async def current_facts(
         if keyed is None:
             rows.extend((await session.execute(nearest)).all())
         else:  # both in one round trip: the same key first, then the nearest in order
-            part, rank = literal_column("part"), literal_column("rank")
+            part: ColumnElement[Any] = literal_column("part")
+            rank: ColumnElement[Any] = literal_column("rank")
             both = union_all(
                 keyed.add_columns(literal(0).label("part"), literal(0.0, Float).label("rank")),
                 nearest.add_columns(literal(1).label("part"), distance.label("rank")),

@@ -9,15 +9,15 @@ enter the short-term buffer either (it would be replayed into the next prompt).
 from __future__ import annotations
 
 import json
-import uuid
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import ColumnElement, and_, cast, exists, insert, literal, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation.ports import ShortTermTurn, TurnRecord
@@ -287,7 +287,9 @@ async def _insert_unless_stored(
     columns = sa_inspect(Memory).columns  # by attribute name
     row = {"id": uuid.uuid4(), **episodic}
     targets = [columns[k] for k in row]
-    values = select(*(cast(literal(v, c.type), c.type) for c, v in zip(targets, row.values())))
+    values = select(
+        *(cast(literal(v, c.type), c.type) for c, v in zip(targets, row.values(), strict=True))
+    )
     stmt = (
         insert(Memory)
         .from_select(targets, values.where(~exists().where(_episodic_of(record))))

@@ -333,6 +333,8 @@ async def test_worker_tasks_record_each_item_done_with_the_next_claim(
     async with runtime.db.session() as session:
         items = (await session.scalars(select(WorkItem).order_by(WorkItem.id))).all()
     assert [(i.status, i.attempts, i.locked_until is None) for i in items] == [
-        ("done", 1, True), ("pending", 1, True), ("done", 1, True)
+        ("done", 1, True),
+        ("pending", 1, True),
+        ("done", 1, True),
     ]
     assert all(i.done_at is not None for i in items if i.status == "done")

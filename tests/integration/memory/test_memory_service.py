@@ -214,8 +214,14 @@ async def test_two_workers_on_one_turn_store_its_memories_once(runtime: Any) -> 
         rows = (
             await session.execute(
                 select(
-                    Memory.memory_type, Memory.content, Memory.companion_id, Memory.speaker,
-                    Memory.pad, Memory.extra, Memory.embedding, Memory.source_message_ids,
+                    Memory.memory_type,
+                    Memory.content,
+                    Memory.companion_id,
+                    Memory.speaker,
+                    Memory.pad,
+                    Memory.extra,
+                    Memory.embedding,
+                    Memory.source_message_ids,
                 ).where(Memory.user_id == "u2")
             )
         ).all()
