@@ -37,6 +37,15 @@ _ANSWERED_BY: ColumnElement[Any] = literal_column(
     "WHERE ps.id = interactions.personality_snapshot_id)"
 )
 
+#: The interaction's columns the record needs, read as a row (no ORM object).
+_TURN_COLUMNS = (
+    Interaction.id, Interaction.session_id, Interaction.user_message_id,
+    Interaction.reply_message_id, Interaction.status, Interaction.user_message,
+    Interaction.agent_response, Interaction.timestamp, Interaction.pad_before,
+    Interaction.pad_after, Interaction.emotion_after, Interaction.security_check_passed,
+    Interaction.channel, Interaction.security_threat_detected,
+)  # fmt: skip
+
 #: What a recovered turn's interaction says happened.
 RECOVERED = "the turn was cut off (the process answering it stopped); recovered by a worker"
 
@@ -67,7 +76,7 @@ class TurnLearner:
         async with self.db.transaction() as session:
             found = (
                 await session.execute(
-                    select(Interaction, Message.speaker, _ANSWERED_BY)
+                    select(*_TURN_COLUMNS, Message.speaker, _ANSWERED_BY)
                     .outerjoin(Message, Message.id == Interaction.user_message_id)
                     .where(Interaction.id == interaction_id, Interaction.user_id == user_id)
                     .with_for_update(of=Interaction)
@@ -75,7 +84,8 @@ class TurnLearner:
             ).first()
             if found is None:
                 return None
-            row, speaker, answered_by = found
+            row = found
+            speaker, answered_by = row.speaker, row[-1]
             if row.session_id is None or row.user_message_id is None:
                 return None
             if row.status == "started":
@@ -88,7 +98,6 @@ class TurnLearner:
                     .where(Interaction.id == interaction_id)
                     .values(status="interrupted", error_message=RECOVERED)
                 )
-                row.status = "interrupted"
             pad_after = PAD.from_dict(row.pad_after or row.pad_before or {})
             return TurnRecord(
                 user_id=user_id,
