@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, literal_column, select, update
 
 from companion.conversation import metrics
 from companion.conversation.ports import MemoryPort, TurnRecord
@@ -27,6 +28,23 @@ from companion.types import PAD
 __all__ = ["TurnLearner"]
 
 log = logging.getLogger(__name__)
+
+#: The companion that answered the turn (that of the state the turn started from), read
+#: with the turn: its id when private, 0 when shared, NULL when unknown.
+_ANSWERED_BY: ColumnElement[Any] = literal_column(
+    "(SELECT CASE WHEN c.is_private THEN c.id ELSE 0 END FROM personality_state ps "
+    "JOIN companions c ON c.id = ps.companion_id "
+    "WHERE ps.id = interactions.personality_snapshot_id)"
+)
+
+#: The interaction's columns the record needs, read as a row (no ORM object).
+_TURN_COLUMNS = (
+    Interaction.id, Interaction.session_id, Interaction.user_message_id,
+    Interaction.reply_message_id, Interaction.status, Interaction.user_message,
+    Interaction.agent_response, Interaction.timestamp, Interaction.pad_before,
+    Interaction.pad_after, Interaction.emotion_after, Interaction.security_check_passed,
+    Interaction.channel, Interaction.security_threat_detected,
+)  # fmt: skip
 
 #: What a recovered turn's interaction says happened.
 RECOVERED = "the turn was cut off (the process answering it stopped); recovered by a worker"
@@ -58,7 +76,7 @@ class TurnLearner:
         async with self.db.transaction() as session:
             found = (
                 await session.execute(
-                    select(Interaction, Message.speaker)
+                    select(*_TURN_COLUMNS, Message.speaker, _ANSWERED_BY)
                     .outerjoin(Message, Message.id == Interaction.user_message_id)
                     .where(Interaction.id == interaction_id, Interaction.user_id == user_id)
                     .with_for_update(of=Interaction)
@@ -66,7 +84,8 @@ class TurnLearner:
             ).first()
             if found is None:
                 return None
-            row, speaker = found
+            row = found
+            speaker, answered_by = row.speaker, row[-1]
             if row.session_id is None or row.user_message_id is None:
                 return None
             if row.status == "started":
@@ -79,7 +98,6 @@ class TurnLearner:
                     .where(Interaction.id == interaction_id)
                     .values(status="interrupted", error_message=RECOVERED)
                 )
-                row.status = "interrupted"
             pad_after = PAD.from_dict(row.pad_after or row.pad_before or {})
             return TurnRecord(
                 user_id=user_id,
@@ -97,4 +115,6 @@ class TurnLearner:
                 channel=row.channel,
                 speaker=speaker,
                 security_category=row.security_threat_detected,
+                companion_known=answered_by is not None,
+                private_companion=int(answered_by) if answered_by else None,
             )

@@ -215,6 +215,10 @@ class TurnRecord:
     channel: str = "api"
     speaker: str | None = None
     security_category: str | None = None
+    #: Whether the companion that answered is known (read with the turn): then
+    #: ``private_companion`` is its id when it is private, else ``None`` (shared).
+    companion_known: bool = False
+    private_companion: int | None = None
 
 
 # --- tools ------------------------------------------------------------------------

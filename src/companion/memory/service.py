@@ -23,11 +23,11 @@ from companion.memory.importer import ImportMessage, ImportResult, import_histor
 from companion.memory.models import Document, Memory, MemoryConflict
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
-from companion.memory.writer import MemoryWriter, ShortTermBuffer
+from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_context
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
-from companion.store.repositories.recent import earlier_user_text, message_before, recent_turns
+from companion.store.repositories.recent import recent_turns
 
 __all__ = ["MemoryService", "source_ids"]
 
@@ -142,21 +142,16 @@ class MemoryService:
             log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
             return
         async with self._db.session() as session:
-            if await self.writer.stored(session, record):  # a retry of a stored turn
-                return
-            recent = await earlier_user_text(
+            context = await turn_context(
                 session,
                 user_id=record.user_id,
                 conversation_id=record.conversation_id,
-                before_message_id=record.user_message_id,
+                user_message_id=record.user_message_id,
                 limit=self.buffer.keep // 2,
             )
-            previous = await message_before(
-                session,
-                user_id=record.user_id,
-                conversation_id=record.conversation_id,
-                before_message_id=record.user_message_id,
-            )
+        if context.stored:  # a retry of a stored turn
+            return
+        recent, previous = context.recent_user_text, context.previous
         try:
             await self.writer.remember(
                 record, recent_user_text=recent, previous=previous, checked=True

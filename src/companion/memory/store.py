@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.memory.models import Memory, MemoryConflict
@@ -82,13 +93,22 @@ async def current_facts(
         Memory.invalid_at.is_(None),
     )
     rows: list[Any] = []
-    if fact_key is not None:
-        rows.extend((await session.execute(base.where(Memory.fact_key == fact_key))).all())
+    keyed = None if fact_key is None else base.where(Memory.fact_key == fact_key)
     if vector is not None:
-        nearest = base.where(Memory.embedding.is_not(None)).order_by(
-            Memory.embedding.cosine_distance(vector)
-        )
-        rows.extend((await session.execute(nearest.limit(limit))).all())
+        distance = Memory.embedding.cosine_distance(vector)
+        nearest = base.where(Memory.embedding.is_not(None)).order_by(distance).limit(limit)
+        if keyed is None:
+            rows.extend((await session.execute(nearest)).all())
+        else:  # both in one round trip: the same key first, then the nearest in order
+            part: ColumnElement[Any] = literal_column("part")
+            rank: ColumnElement[Any] = literal_column("rank")
+            both = union_all(
+                keyed.add_columns(literal(0).label("part"), literal(0.0, Float).label("rank")),
+                nearest.add_columns(literal(1).label("part"), distance.label("rank")),
+            ).order_by(part, rank)
+            rows.extend((await session.execute(both)).all())
+    elif keyed is not None:
+        rows.extend((await session.execute(keyed)).all())
     seen: set[uuid.UUID] = set()
     facts = []
     for row in rows:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, and_, cast, exists, insert, literal, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation.ports import ShortTermTurn, TurnRecord
@@ -28,7 +32,7 @@ from companion.memory.models import Memory
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore, glob_escape, overflow
 
-__all__ = ["MemoryWriter", "ShortTermBuffer"]
+__all__ = ["MemoryWriter", "ShortTermBuffer", "TurnContext", "turn_context"]
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +224,11 @@ class MemoryWriter:
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
                 {"key": f"remember:{record.user_id}:{record.user_message_id}"},
             )
-            if await _has_episodic(session, record):
-                return 0
             private = await _private_companion(session, record)
             episodic["companion_id"] = private
-            (episodic_id,) = await store.insert_memories(session, [episodic])
+            episodic_id = await _insert_unless_stored(session, record, episodic)
+            if episodic_id is None:  # another worker stored the turn first
+                return 0
             source = Provenance(
                 at=record.created_at, message_ids=[record.user_message_id],
                 conversation_id=record.conversation_id, episodic_id=episodic_id,
@@ -257,21 +261,116 @@ _TURN_COMPANION = text(
 async def _private_companion(session: AsyncSession, record: TurnRecord) -> int | None:
     """The private companion that answered the turn, if it was one (its memories are its
     own): the companion of the state the turn started from, else the active one."""
+    if record.companion_known:  # read with the turn
+        return record.private_companion
     row = (await session.execute(_TURN_COMPANION, {"iid": record.interaction_id})).first()
     if row is not None:
         return int(row.id) if row.is_private else None
     return await store.active_private_companion(session, user_id=record.user_id)
 
 
+def _episodic_of(record: TurnRecord) -> ColumnElement[bool]:
+    """The turn's episodic memory (by its user message id)."""
+    return and_(
+        Memory.user_id == record.user_id,
+        Memory.memory_type == "episodic",
+        Memory.source_message_ids.contains([record.user_message_id]),
+    )
+
+
+async def _insert_unless_stored(
+    session: AsyncSession, record: TurnRecord, episodic: dict[str, Any]
+) -> uuid.UUID | None:
+    """Insert the turn's episodic memory unless it exists, in one statement; its id, or
+    ``None`` when it was there. Run under the turn's advisory lock: the statement's
+    snapshot is taken after the lock, so it sees a row another worker committed."""
+    columns = sa_inspect(Memory).columns  # by attribute name
+    row = {"id": uuid.uuid4(), **episodic}
+    targets = [columns[k] for k in row]
+    values = select(
+        *(cast(literal(v, c.type), c.type) for c, v in zip(targets, row.values(), strict=True))
+    )
+    stmt = (
+        insert(Memory)
+        .from_select(targets, values.where(~exists().where(_episodic_of(record))))
+        .returning(Memory.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:
     """Whether the turn's episodic memory is stored (by its user message id)."""
-    found = await session.scalar(
-        select(Memory.id)
-        .where(
-            Memory.user_id == record.user_id,
-            Memory.memory_type == "episodic",
-            Memory.source_message_ids.contains([record.user_message_id]),
-        )
-        .limit(1)
-    )
+    found = await session.scalar(select(Memory.id).where(_episodic_of(record)).limit(1))
     return found is not None
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What the queued memory work reads before it stores a turn."""
+
+    #: The turn's episodic memory exists already (a retry of a stored turn).
+    stored: bool
+    #: The user's last messages before the turn, oldest first, joined by spaces.
+    recent_user_text: str
+    #: The conversation's last line before the turn (lines of flagged turns skipped).
+    previous: str | None
+
+
+# One round trip for the three reads: the same predicates as ``_has_episodic`` and
+# ``recent.earlier_user_text`` / ``recent.message_before``.
+_TURN_CONTEXT = text(
+    """
+    SELECT
+      EXISTS (
+        SELECT 1 FROM memories WHERE user_id = :user_id AND memory_type = 'episodic'
+          AND source_message_ids @> ARRAY[CAST(:before AS bigint)]
+      ) AS stored,
+      (
+        SELECT string_agg(t.content, ' ' ORDER BY t.id) FROM (
+          SELECT id, content FROM messages WHERE user_id = :user_id
+            AND conversation_id = :conversation_id AND role = 'user' AND id < :before
+          ORDER BY id DESC LIMIT :limit
+        ) t
+      ) AS recent,
+      (
+        SELECT m.content FROM messages m
+        WHERE m.user_id = :user_id AND m.conversation_id = :conversation_id
+          AND m.role IN ('user', 'assistant') AND m.id < :before
+          AND NOT EXISTS (
+            SELECT 1 FROM interactions i
+            WHERE i.user_id = :user_id AND i.session_id = :conversation_id
+              AND (i.user_message_id = m.id OR i.reply_message_id = m.id)
+              AND NOT i.security_check_passed
+          )
+        ORDER BY m.id DESC
+        LIMIT 1
+      ) AS previous
+    """
+)
+
+
+async def turn_context(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID,
+    user_message_id: int,
+    limit: int,
+) -> TurnContext:
+    """Whether the turn is stored, the user's recent text and the line before, at once."""
+    row = (
+        await session.execute(
+            _TURN_CONTEXT,
+            {
+                "user_id": user_id,
+                "conversation_id": conversation_id,
+                "before": user_message_id,
+                "limit": max(1, limit),
+            },
+        )
+    ).one()
+    return TurnContext(
+        stored=bool(row.stored),
+        recent_user_text=str(row.recent or ""),
+        previous=None if row.previous is None else str(row.previous),
+    )

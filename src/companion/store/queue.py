@@ -83,6 +83,33 @@ _CLAIM = text(
     """
 )
 
+#: The claim with the previous item's outcome in the same statement: a worker that
+#: finished an item records it done and takes the next one in one round trip. The
+#: finished item is still ``running`` under its lease in the claim's snapshot, so the
+#: claim never takes it again.
+_FINISH_AND_CLAIM = text(
+    """
+    WITH finished AS (
+        UPDATE work_items SET status = 'done', done_at = now(), locked_until = NULL,
+               last_error = NULL
+        WHERE id = :done
+    )
+    UPDATE work_items SET status = 'running', attempts = attempts + 1,
+           locked_until = now() + make_interval(secs => :lease), claimed_by = :worker
+    WHERE id IN (
+        SELECT id FROM work_items
+        WHERE run_after <= now()
+          AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
+          AND kind = ANY(:kinds)
+          AND id <> :done
+        ORDER BY run_after, id
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, kind, key, user_id, payload, attempts
+    """
+)
+
 
 class WorkQueue:
     """Enqueue in the caller's transaction; run handlers in worker tasks."""
@@ -159,27 +186,37 @@ class WorkQueue:
 
     # -- consuming ------------------------------------------------------------------
 
-    async def claim(self, limit: int = 1) -> list[QueuedItem]:
-        """Claim up to ``limit`` due items of the kinds this process handles."""
+    async def claim(self, limit: int = 1, *, done: int | None = None) -> list[QueuedItem]:
+        """Claim up to ``limit`` due items of the kinds this process handles.
+
+        ``done``: an item this worker has just finished, recorded done in the same
+        statement (one round trip and one transaction instead of two).
+        """
         if not self._handlers:
+            if done is not None:
+                await self._done(done)
             return []
+        params: dict[str, Any] = {
+            "lease": self.lease_seconds,
+            "worker": self.worker_id,
+            "kinds": list(self._handlers),
+            "limit": limit,
+        }
+        if done is not None:
+            params["done"] = done
         async with self.db.transaction() as session:
-            rows = await session.execute(
-                _CLAIM,
-                {
-                    "lease": self.lease_seconds,
-                    "worker": self.worker_id,
-                    "kinds": list(self._handlers),
-                    "limit": limit,
-                },
-            )
+            rows = await session.execute(_CLAIM if done is None else _FINISH_AND_CLAIM, params)
             return [
                 QueuedItem(r.id, r.kind, r.key, r.user_id, dict(r.payload), r.attempts)
                 for r in rows
             ]
 
-    async def process(self, item: QueuedItem) -> bool:
-        """Run ``item``'s handler and record the outcome; True when it succeeded."""
+    async def process(self, item: QueuedItem, *, record_done: bool = True) -> bool:
+        """Run ``item``'s handler and record the outcome; True when it succeeded.
+
+        ``record_done=False``: a success is left for the caller to record (the worker
+        loop records it with its next claim); a failure is always recorded here.
+        """
         handler = self._handlers[item.kind]
         heartbeat = asyncio.create_task(self._heartbeat(item.id))
         try:
@@ -191,12 +228,16 @@ class WorkQueue:
             return False
         finally:
             heartbeat.cancel()
+        if record_done:
+            await self._done(item.id)
+        return True
+
+    async def _done(self, item_id: int) -> None:
         await self._execute(
             "UPDATE work_items SET status = 'done', done_at = now(), locked_until = NULL, "
             "last_error = NULL WHERE id = :id",
-            id=item.id,
+            id=item_id,
         )
-        return True
 
     async def run_once(self, limit: int = 10) -> int:
         """Claim and process due items one by one; the number processed."""
@@ -271,29 +312,39 @@ class WorkQueue:
     async def _loop(self, number: int) -> None:
         next_prune = 0.0
         loop = asyncio.get_running_loop()
-        while not self._stopping.is_set():
-            if number == 0 and loop.time() >= next_prune:  # housekeeping, every 10 min
-                next_prune = loop.time() + 600
+        finished: int | None = None  # done, recorded with the next claim
+        try:
+            while not self._stopping.is_set():
+                if number == 0 and loop.time() >= next_prune:  # housekeeping, every 10 min
+                    next_prune = loop.time() + 600
+                    try:
+                        await self.prune()
+                    except Exception:
+                        log.warning("work queue: pruning done items failed", exc_info=True)
                 try:
-                    await self.prune()
-                except Exception:
-                    log.warning("work queue: pruning done items failed", exc_info=True)
-            try:
-                item = await self.claim(1)
-            except Exception:  # the database is down: wait and try again
-                log.warning("work queue: claiming failed; retrying", exc_info=True)
-                item = []
-            if item:
+                    item = await self.claim(1, done=finished)
+                    finished = None
+                except Exception:  # the database is down: wait and try again
+                    log.warning("work queue: claiming failed; retrying", exc_info=True)
+                    item = []
+                if item:
+                    try:
+                        if await self.process(item[0], record_done=False):
+                            finished = item[0].id
+                    except Exception:  # recording the outcome failed: the lease expires
+                        log.warning("work queue: recording an outcome failed", exc_info=True)
+                    continue
+                self._wake.clear()
                 try:
-                    await self.process(item[0])
-                except Exception:  # recording the outcome failed: the lease expires
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            if finished is not None:  # stopping right after an item: record it now
+                try:
+                    await self._done(finished)
+                except Exception:  # the lease expires and the item runs again (idempotent)
                     log.warning("work queue: recording an outcome failed", exc_info=True)
-                continue
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def _heartbeat(self, item_id: int) -> None:
         while True:

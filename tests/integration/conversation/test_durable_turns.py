@@ -298,3 +298,43 @@ async def test_done_work_is_pruned_after_a_day_failed_work_stays(
 
     assert await pipeline.queue.prune() == 1
     assert await pipeline.queue.counts() == {"done": 1, "failed": 1}
+
+
+async def test_worker_tasks_record_each_item_done_with_the_next_claim(
+    runtime: Runtime, chat: FakeChat
+) -> None:
+    """The worker loop records a finished item with its next claim: every item ends
+    done (the last one too, with nothing left to claim), each run once; a failing one
+    is put back, not recorded done."""
+    memory = FakeMemory()
+    remember = memory.remember_turn
+
+    async def failing_once(record):  # type: ignore[no-untyped-def]
+        if record.user_text == "Two." and not getattr(failing_once, "failed", False):
+            failing_once.failed = True  # type: ignore[attr-defined]
+            raise RuntimeError("database hiccup")
+        await remember(record)
+
+    memory.remember_turn = failing_once  # type: ignore[method-assign]
+    clone = clone_runtime(runtime, chat=chat, memory=memory, security=FakeSecurity())
+    service = clone.conversation
+    for text_ in ("One.", "Two.", "Three."):
+        await service.turn(TurnRequest(user_id="ana", text=text_))
+    service.queue.start()
+    try:
+        for _ in range(500):
+            if await service.queue.counts() == {"done": 2, "pending": 1}:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await service.queue.stop()
+    assert await service.queue.counts() == {"done": 2, "pending": 1}
+    assert sorted(r.user_text for r in memory.remembered) == ["One.", "Three."]
+    async with runtime.db.session() as session:
+        items = (await session.scalars(select(WorkItem).order_by(WorkItem.id))).all()
+    assert [(i.status, i.attempts, i.locked_until is None) for i in items] == [
+        ("done", 1, True),
+        ("pending", 1, True),
+        ("done", 1, True),
+    ]
+    assert all(i.done_at is not None for i in items if i.status == "done")

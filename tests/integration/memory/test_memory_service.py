@@ -182,3 +182,55 @@ async def test_turns_flagged_are_not_remembered_and_short_term_honours_reset(
         assert await session.scalar(select(func.count()).select_from(Memory)) == 0
     # /memory/clear also empties the conversation's short-term buffer, not just hides it.
     assert await memory.buffer.read("u1", conv.id, since=None) == []
+
+
+async def test_two_workers_on_one_turn_store_its_memories_once(runtime: Any) -> None:
+    """The write looks for the turn's episodic memory in its INSERT, under the turn's
+    lock: two writers that both skipped the early look store it once, and the facts too."""
+    import asyncio
+
+    memory: MemoryService = runtime.memory
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="u2")
+        conv = await conversations.get_or_create_conversation(session, user_id="u2")
+        mids = [
+            (await conversations.add_message(
+                session, user_id="u2", conversation_id=conv.id, role=r, content="x"
+            )).id
+            for r in ("user", "assistant")
+        ]  # fmt: skip
+    turn = TurnRecord(
+        user_id="u2", conversation_id=conv.id, interaction_id=1, user_message_id=mids[0],
+        reply_message_id=mids[1], user_text="My cat is named Miso.", reply_text="Cute!",
+        created_at=datetime.now(UTC), pad_before=PAD(), pad_after=PAD(), emotion="relaxed",
+        flagged=False,
+    )  # fmt: skip
+    created = await asyncio.gather(
+        memory.writer.remember(turn, checked=True), memory.writer.remember(turn, checked=True)
+    )
+    assert sorted(created)[0] == 0 and sorted(created)[1] >= 1
+    assert await memory.writer.remember(turn, checked=True) == 0  # and once more, alone
+    async with runtime.db.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    Memory.memory_type,
+                    Memory.content,
+                    Memory.companion_id,
+                    Memory.speaker,
+                    Memory.pad,
+                    Memory.extra,
+                    Memory.embedding,
+                    Memory.source_message_ids,
+                ).where(Memory.user_id == "u2")
+            )
+        ).all()
+    episodic = [r for r in rows if r.memory_type == "episodic"]
+    assert [(r.content, r.companion_id, r.speaker) for r in episodic] == [
+        ("User: My cat is named Miso.", None, "User")
+    ]
+    (row,) = episodic  # every column as given: JSON, arrays and the vector
+    assert row.pad == PAD().to_dict() and row.source_message_ids == [mids[0]]
+    assert row.extra == {"reply_message_id": mids[1], "channel": "api"}
+    assert row.embedding is not None and len(row.embedding) == 384
+    assert len(rows) == created[0] + created[1]
