@@ -85,9 +85,13 @@ def test_compact_turn_context_keeps_the_best_few_memories_and_a_short_clock() ->
 
     memories = [
         RetrievedMemory(
-            id=f"m{i}", content=f"The user mentioned fact number {i} about their week.",
-            memory_type="semantic", score=1.0 - i / 10, reason="r", created_at=NOW,
-        )  # fmt: skip
+            id=f"m{i}",
+            content=f"The user mentioned fact number {i} about their week.",
+            memory_type="semantic",
+            score=1.0 - i / 10,
+            reason="r",
+            created_at=NOW,
+        )
         for i in range(6)
     ]
     budget = TokenBudget.for_context(2048)
