@@ -15,12 +15,13 @@ Either way the turn is stored and its memory work is queued.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from companion.conversation import metrics, sessions
 from companion.conversation.background import BackgroundTasks
@@ -42,7 +43,12 @@ from companion.conversation.ports import (
     ToolPort,
     TurnRecord,
 )
-from companion.conversation.profile import COMPACT_REPLY_TOKENS, PromptProfile, use_compact
+from companion.conversation.profile import (
+    COMPACT_MEMORIES,
+    COMPACT_REPLY_TOKENS,
+    PromptProfile,
+    use_compact,
+)
 from companion.conversation.prompt import build_prompt
 from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
@@ -57,6 +63,7 @@ from companion.store.repositories import conversations, users
 __all__ = ["ConversationService", "PipelineConfig"]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -290,9 +297,7 @@ class ConversationService:
     async def _generate(
         self, request: TurnRequest, text: str, ctx: _Context, generation: Generation
     ) -> AsyncIterator[str]:
-        compact = self.chat is not None and use_compact(
-            self.config.prompt_profile, capable=bool(getattr(self.chat, "capable", True))
-        )
+        compact = self._compact()
         prompt = build_prompt(
             ctx.state,
             message=text,
@@ -330,26 +335,69 @@ class ConversationService:
         ):
             yield piece
 
+    def _compact(self) -> bool:
+        """Whether turns use the small-model layout (``conversation.profile``)."""
+        return self.chat is not None and use_compact(
+            self.config.prompt_profile, capable=bool(getattr(self.chat, "capable", True))
+        )
+
     async def _prepare(self, request: TurnRequest, text: str) -> _Context:
-        found = await self._resolve_conversation(request)
+        """Everything the turn needs before the model call.
+
+        After the conversation is known, the memory reads (retrieval with its query
+        embedding, the short-term buffer) need only the message and the conversation,
+        so they run beside the security screen, the state and the turn's first
+        transaction instead of after them; a blocked turn discards what they found.
+        Each step's time is logged ("turn prepared", milliseconds).
+        """
+        clock = time.perf_counter
+        started = clock()
+        stages: dict[str, float] = {}
+
+        async def timed(name: str, step: Awaitable[_T]) -> _T:
+            begun = clock()
+            try:
+                return await step
+            finally:
+                stages[name] = round((clock() - begun) * 1000, 1)
+
+        found = await timed("conversation_ms", self._resolve_conversation(request))
         conversation_id, new = found.conversation_id, found.new
-        verdict = await self.security.check(
-            user_id=request.user_id, text=text, standing=found.standing
-        )
-        if verdict.flagged:
-            metrics.INCIDENTS.labels(verdict.category or "unknown").inc()
-        state = await self.personality.load_state(user_id=request.user_id)
-        facts = turn_facts(
-            request, text, conversation_id, new, verdict, state, Generation(), state.pad, 0
-        )
-        turn = await begin_turn(self.db, facts, recover_after=self.config.lock_timeout)
-        memories: list[RetrievedMemory] = []
-        history: list[ShortTermTurn] = []
-        if not verdict.blocks_generation:
-            memories, history = await asyncio.gather(
-                self._retrieve(request.user_id, text),
+        reads = asyncio.gather(
+            timed("retrieval_ms", self._retrieve(request.user_id, text)),
+            timed(
+                "short_term_ms",
                 self._short_term(request.user_id, conversation_id, new=new, reset=found.reset),
+            ),
+        )
+        try:
+            verdict, state = await asyncio.gather(
+                timed(
+                    "security_ms",
+                    self.security.check(
+                        user_id=request.user_id, text=text, standing=found.standing
+                    ),
+                ),
+                timed("state_ms", self.personality.load_state(user_id=request.user_id)),
             )
+            if verdict.flagged:
+                metrics.INCIDENTS.labels(verdict.category or "unknown").inc()
+            facts = turn_facts(
+                request, text, conversation_id, new, verdict, state, Generation(), state.pad, 0
+            )
+            turn = await timed(
+                "begin_turn_ms", begin_turn(self.db, facts, recover_after=self.config.lock_timeout)
+            )
+        except BaseException:
+            reads.cancel()
+            with contextlib.suppress(BaseException):
+                await reads  # both steps answer outages with nothing; this ends them
+            raise
+        memories, history = await reads  # each returns [] on an outage, never raises
+        if verdict.blocks_generation:
+            memories, history = [], []
+        stages["total_ms"] = round((clock() - started) * 1000, 1)
+        log.info("turn prepared", extra={"user_id": request.user_id, **stages})
         return _Context(conversation_id, new, verdict, state, turn, memories, history)
 
     async def _resolve_conversation(self, request: TurnRequest) -> _Resolved:
@@ -394,7 +442,13 @@ class ConversationService:
 
     async def _retrieve(self, user_id: str, text: str) -> list[RetrievedMemory]:
         try:
-            found = await self.memory.retrieve(user_id=user_id, query=text, k=self.config.memory_k)
+            # The compact layout shows only the best few: fetch (and count access to) those.
+            k = (
+                min(self.config.memory_k, COMPACT_MEMORIES)
+                if self._compact()
+                else self.config.memory_k
+            )
+            found = await self.memory.retrieve(user_id=user_id, query=text, k=k)
         except Exception:  # a memory outage costs context, never the reply
             log.exception("memory retrieval failed; answering without memories")
             metrics.MEMORY_OPS.labels("retrieve", "error").inc()

@@ -17,6 +17,7 @@ from companion.conversation.budget import truncate_to_tokens
 from companion.conversation.ports import CompanionState
 
 __all__ = [
+    "COMPACT_MEMORIES",
     "COMPACT_REPLY_TOKENS",
     "PromptProfile",
     "compact_mood",
@@ -28,6 +29,10 @@ PromptProfile = Literal["auto", "compact", "full"]
 
 #: One to four sentences of chat fit well inside this; a longer answer is a ramble.
 COMPACT_REPLY_TOKENS = 160
+#: Memories in the small model's turn context (the full layout takes ``memory_k``, 6).
+#: Each costs ~15-25 prompt tokens read on every turn (after the cached persona and
+#: history); a 135M model uses the best few and ignores the rest.
+COMPACT_MEMORIES = 4
 #: The share of an imported card's text in the compact layout.
 _CARD_TOKENS = 260
 

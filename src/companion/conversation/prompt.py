@@ -18,7 +18,8 @@ When the budget is tight the persona, the context and the message are kept and t
 oldest turns go first, half of them at once (``fit_in_blocks``), so the prompt's start
 stays the same for several turns. ``compact=True`` is the small-model profile
 (``conversation.profile``): a short persona that states the companion's own name, and
-a one-line memory header.
+a one-line memory header, a shorter clock line and at most ``COMPACT_MEMORIES``
+memories (the turn's context is the part read anew on every turn).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from companion.conversation.budget import (
 )
 from companion.conversation.lore import ENTRY_CHARS, LoreEntry, triggered
 from companion.conversation.ports import CompanionState, RetrievedMemory, ShortTermTurn
-from companion.conversation.profile import compact_mood, compact_persona
+from companion.conversation.profile import COMPACT_MEMORIES, compact_mood, compact_persona
 from companion.conversation.timesense import date_notes, time_context
 from companion.llm.base import ChatMessage
 
@@ -152,7 +153,7 @@ def build_prompt(
         persona = state.prompt_block.strip() or fallback_persona(state)
     persona = truncate_to_tokens(persona, budget.persona_max)
     now = now or datetime.now(UTC)
-    clock = time_context(now, timezone=state.timezone, last_talk=state.last_talk)
+    clock = time_context(now, timezone=state.timezone, last_talk=state.last_talk, compact=compact)
     dates = date_notes(message, now=now, timezone=state.timezone)
     clock = f"{clock} {dates}" if dates else clock
     mood = compact_mood(state) if compact else state.mood_block.strip()
@@ -168,6 +169,8 @@ def build_prompt(
     before = _lore_block([e for e in lore if e.position == "before_char"])
     if before:
         persona = f"{before}\n\n{persona}"
+    if compact:  # the turn's own context is read on every turn: the best few only
+        memories = memories[:COMPACT_MEMORIES]
     memory_text, memory_ids = _memory_block(
         memories, budget.memories_max, header=_COMPACT_MEMORY_HEADER if compact else _MEMORY_HEADER
     )

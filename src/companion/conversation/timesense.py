@@ -64,21 +64,33 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def time_context(now: datetime, *, timezone: str, last_talk: datetime | None) -> str:
+def time_context(
+    now: datetime, *, timezone: str, last_talk: datetime | None, compact: bool = False
+) -> str:
     """One or two sentences for the system prompt, in the user's timezone.
 
     An unknown timezone falls back to UTC. ``last_talk`` is the previous exchange; a
-    first conversation says so, a gap under 30 minutes says nothing.
+    first conversation says so, a gap under 30 minutes says nothing. ``compact`` is the
+    small-model line (``conversation.profile``): the same date, time, part of the day
+    and gap in about half the tokens, without the zone's name.
     """
     zone = _zone(timezone)
     local = _local(now, timezone)
+    gap = None if last_talk is None else elapsed_phrase((now - last_talk).total_seconds())
+    if compact:
+        text = (
+            f"Their time: {local:%A}, {local.day} {local:%B %Y}, {local:%H:%M} "
+            f"({part_of_day(local.hour)})."
+        )
+        if last_talk is None:
+            return text + " You are meeting them for the first time."
+        return text + (f" Last talk: {gap} ago." if gap is not None else "")
     text = (
         f"It is {local:%A}, {local.day} {local:%B %Y}, {local:%H:%M} {_when(local.hour)} "
         f"for the person you are talking with ({zone.key})."
     )
     if last_talk is None:
         return text + " This is your first conversation with them."
-    gap = elapsed_phrase((now - last_talk).total_seconds())
     if gap is not None:
         text += f" It's been {gap} since you last talked."
     return text

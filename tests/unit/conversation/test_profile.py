@@ -78,3 +78,32 @@ def test_build_prompt_compact_layout() -> None:
     assert "Monday, 30 November 2026" in system  # the time line stays
     assert "CORE PERSONALITY" in full.messages[0].content
     assert compact.estimated_tokens < full.estimated_tokens
+
+
+def test_compact_turn_context_keeps_the_best_few_memories_and_a_short_clock() -> None:
+    from companion.conversation.profile import COMPACT_MEMORIES
+
+    memories = [
+        RetrievedMemory(
+            id=f"m{i}",
+            content=f"The user mentioned fact number {i} about their week.",
+            memory_type="semantic",
+            score=1.0 - i / 10,
+            reason="r",
+            created_at=NOW,
+        )
+        for i in range(6)
+    ]
+    budget = TokenBudget.for_context(2048)
+    args = {"message": "hi", "memories": memories, "history": [], "budget": budget, "now": NOW}
+    compact = build_prompt(_state(), compact=True, **args)  # type: ignore[arg-type]
+    full = build_prompt(_state(), **args)  # type: ignore[arg-type]
+    assert COMPACT_MEMORIES == 4
+    assert compact.memory_ids == ["m0", "m1", "m2", "m3"]  # best first, the rest left out
+    assert full.memory_ids == [f"m{i}" for i in range(6)]  # capable models: unchanged
+    context = compact.messages[-2].content
+    assert "fact number 3" in context and "fact number 4" not in context
+    assert "Their time: Monday, 30 November 2026, 18:00 (evening)." in context
+    assert "for the person you are talking with" in full.messages[-2].content
+    # The turn's own context (read anew every turn) is much shorter than the full one's.
+    assert estimate_tokens(context) < estimate_tokens(full.messages[-2].content) * 0.7

@@ -112,3 +112,20 @@ def test_prompt_resolves_the_messages_relative_dates() -> None:
     context = built.messages[-2].content
     assert '"next friday" is Friday 4 December 2026.' in context
     assert built.messages[-1].content == "My sister visits next Friday."  # stored as said
+
+
+def test_compact_clock_says_the_same_in_fewer_tokens() -> None:
+    from companion.conversation.budget import estimate_tokens
+
+    last = NOW - timedelta(days=3)
+    full = time_context(NOW, timezone="Asia/Tokyo", last_talk=last)
+    short = time_context(NOW, timezone="Asia/Tokyo", last_talk=last, compact=True)
+    assert short == (
+        "Their time: Monday, 30 November 2026, 16:40 (afternoon). Last talk: three days ago."
+    )
+    assert estimate_tokens(short) < estimate_tokens(full) * 0.75
+    recent = NOW - timedelta(minutes=5)
+    same_talk = time_context(NOW, timezone="UTC", last_talk=recent, compact=True)
+    assert same_talk == "Their time: Monday, 30 November 2026, 07:40 (morning)."
+    first = time_context(NOW, timezone="Not/AZone", last_talk=None, compact=True)
+    assert first.endswith("(morning). You are meeting them for the first time.")
