@@ -13,8 +13,9 @@ decides which one runs):
   user in a big table still gets its true nearest memories, and a few thousand
   distances take about a millisecond), and BM25 ranks every full-text match;
 - at or above it, the dense side walks the HNSW index with pgvector's iterative scan
-  (the ``user_id`` filter still yields the full top-n; the settings come with the
-  connection, ``store.database.VECTOR_SESSION_SETTINGS``), and the full-text side ranks
+  for ``BIG_POOL`` rows (the ``user_id`` filter still yields them all; the settings
+  come with the connection, ``store.database.VECTOR_SESSION_SETTINGS``), and the
+  full-text side ranks
   at most ``MATCH_CAP`` matches, those holding the query's rarest words: the words a
   big user says everywhere cost the most to rank and weigh the least in BM25.
 """
@@ -42,6 +43,11 @@ POOL = 60
 #: An exact search reads every vector of the user (~1 µs each from shared buffers);
 #: above this a filtered HNSW walk is cheaper and still finds the user's rows.
 EXACT_BELOW = 5_000
+#: Dense candidates of a user at or above ``EXACT_BELOW`` memories (the HNSW walk).
+#: The walk's cost grows with the rows it must return under the user filter: on the
+#: 1M-row benchmark (a user with 100k memories) 20 rows take ~4 ms and 60 or more
+#: several tens of ms; fusion and the final k = 10 need no more than this.
+BIG_POOL = 20
 #: Most full-text matches ranked for a user at or above ``EXACT_BELOW`` memories.
 MATCH_CAP = 1_000
 #: Okapi BM25 parameters (the usual ones).
@@ -201,13 +207,14 @@ def _bm25_ctes(where: str) -> str:
 def _dense_cte(where: str, big_where: str) -> str:
     # Exact path: OFFSET 0 keeps the planner from answering the ORDER BY with the HNSW
     # index; the user's rows come through the user_id index, every distance is computed.
-    # Big path: the HNSW index with pgvector's iterative scan (session settings).
+    # Big path: the HNSW index with pgvector's iterative scan (session settings), for
+    # at most ``:big_pool`` rows.
     return (
         "(SELECT id, dist FROM (SELECT id, embedding <=> :qv AS dist FROM memories "
         f"WHERE {where} AND embedding IS NOT NULL AND {_SMALL} OFFSET 0) e "
         "ORDER BY dist LIMIT :pool) UNION ALL "
         f"(SELECT id, embedding <=> :qv AS dist FROM memories WHERE {big_where} "
-        f"AND embedding IS NOT NULL AND {_BIG} ORDER BY embedding <=> :qv LIMIT :pool)"
+        f"AND embedding IS NOT NULL AND {_BIG} ORDER BY embedding <=> :qv LIMIT :big_pool)"
     )
 
 
@@ -219,7 +226,7 @@ def _sql(
     with_vectors: bool,
     sizes: dict[str, int],
 ) -> str:
-    """The statement, with ``sizes`` (pool, exact_below, cap) written in as numbers.
+    """The statement, with ``sizes`` (pool, big_pool, exact_below, cap) written in as numbers.
 
     As numbers, not parameters, they let PostgreSQL keep one generic plan for the
     statement (a ``LIMIT $n`` is planned as "10 % of the rows", which made every
@@ -265,13 +272,15 @@ async def fetch_candidates(
     with_vectors: bool = True,
     exact_below: int = EXACT_BELOW,
     match_cap: int = MATCH_CAP,
+    big_pool: int = BIG_POOL,
 ) -> list[Hit]:
     """Dense and full-text candidates of one user (with their stored vectors if asked).
 
     One statement, one round trip; it needs no transaction (an autocommit connection
     saves the BEGIN and COMMIT). The HNSW settings come with the connection
-    (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below`` and ``match_cap``
-    default to the module's thresholds.
+    (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below``, ``match_cap`` and
+    ``big_pool`` default to the module's thresholds; the big path's dense side returns
+    at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
     """
     dense, sparse = vector is not None, tsquery is not None
     if not dense and not sparse:
@@ -290,7 +299,10 @@ async def fetch_candidates(
         params["qv"] = list(vector or ())
     if sparse:
         params.update(tsq=tsquery, qtext=(tsquery or "").replace("|", " "))
-    sizes = {"pool": pool, "exact_below": exact_below, "cap": match_cap}
+    sizes = {
+        "pool": pool, "big_pool": min(pool, big_pool),
+        "exact_below": exact_below, "cap": match_cap,
+    }  # fmt: skip
     statement = text(
         _sql(filters, dense=dense, sparse=sparse, with_vectors=with_vectors, sizes=sizes)
     )

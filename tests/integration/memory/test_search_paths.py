@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import text
 
 from companion.memory import SearchFilters
-from companion.memory.search import fetch_candidates
+from companion.memory.search import BIG_POOL, fetch_candidates
 from companion.store.database import VECTOR_SESSION_SETTINGS
 
 
@@ -138,3 +138,30 @@ async def test_a_generic_plan_still_walks_the_index_for_a_big_user(runtime: Any)
         ).scalar_one()
     assert len(hits) == 20
     assert walks == 1
+
+
+async def test_the_big_path_walks_the_index_for_a_smaller_dense_pool(runtime: Any) -> None:
+    """The index walk returns ``big_pool`` rows (its cost grows with them); the exact
+    path of the same user keeps the full pool, and both start from the true nearest."""
+    await _bulk(runtime, users=2, rows=600, content="row")
+    query = np.random.default_rng(13).normal(size=384).astype(float).tolist()
+    async with runtime.db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        exact = await fetch_candidates(
+            conn, user_id="bulk1", vector=query, tsquery=None, filters=SearchFilters(),
+            pool=40, big_pool=15, with_vectors=False,
+        )  # fmt: skip
+        big = await fetch_candidates(
+            conn, user_id="bulk1", vector=query, tsquery=None, filters=SearchFilters(),
+            pool=40, big_pool=15, exact_below=1, with_vectors=False,
+        )  # fmt: skip
+        default = await fetch_candidates(
+            conn, user_id="bulk1", vector=query, tsquery=None, filters=SearchFilters(),
+            pool=40, exact_below=1, with_vectors=False,
+        )  # fmt: skip
+    assert len(exact) == 40
+    assert len(big) == 15
+    assert len(default) == BIG_POOL
+    nearest = max(exact, key=lambda h: h.similarity or 0.0)
+    # 300 rows per user: the HNSW walk (ef_search 100) finds the nearest one too.
+    assert nearest.id in {h.id for h in big}

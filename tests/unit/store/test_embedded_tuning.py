@@ -32,3 +32,10 @@ def test_settings_file_is_included_once_and_rewritten_only_on_change(tmp_path: P
 def test_nothing_is_written_before_initdb(tmp_path: Path) -> None:
     assert write_settings(tmp_path, server_settings(8 * GIB)) is False
     assert not (tmp_path / CONF_NAME).exists()
+
+
+def test_autoprewarm_is_preloaded_only_when_asked() -> None:
+    warm = server_settings(24 * GIB, autoprewarm=True)
+    assert warm["shared_preload_libraries"] == "pg_prewarm"
+    assert warm["pg_prewarm.autoprewarm"] == "on"
+    assert "shared_preload_libraries" not in server_settings(24 * GIB)
