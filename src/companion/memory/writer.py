@@ -31,6 +31,7 @@ from companion.memory.llm_paths import llm_facts, llm_importance
 from companion.memory.models import Memory
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore, glob_escape, overflow
+from companion.store.repositories.recent import MESSAGE_BEFORE
 
 __all__ = ["MemoryWriter", "ShortTermBuffer", "TurnContext", "turn_context"]
 
@@ -317,7 +318,7 @@ class TurnContext:
 
 
 # One round trip for the three reads: the same predicates as ``_has_episodic`` and
-# ``recent.earlier_user_text`` / ``recent.message_before``.
+# ``recent.earlier_user_text``, and ``recent.MESSAGE_BEFORE`` itself.
 _TURN_CONTEXT = text(
     """
     SELECT
@@ -332,19 +333,9 @@ _TURN_CONTEXT = text(
           ORDER BY id DESC LIMIT :limit
         ) t
       ) AS recent,
-      (
-        SELECT m.content FROM messages m
-        WHERE m.user_id = :user_id AND m.conversation_id = :conversation_id
-          AND m.role IN ('user', 'assistant') AND m.id < :before
-          AND NOT EXISTS (
-            SELECT 1 FROM interactions i
-            WHERE i.user_id = :user_id AND i.session_id = :conversation_id
-              AND (i.user_message_id = m.id OR i.reply_message_id = m.id)
-              AND NOT i.security_check_passed
-          )
-        ORDER BY m.id DESC
-        LIMIT 1
-      ) AS previous
+      ("""
+    + MESSAGE_BEFORE
+    + """) AS previous
     """
 )
 

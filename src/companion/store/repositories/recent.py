@@ -8,7 +8,23 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["earlier_user_text", "message_before", "recent_turns"]
+__all__ = ["MESSAGE_BEFORE", "earlier_user_text", "message_before", "recent_turns"]
+
+#: The conversation's last line (either side) before ``:before``, skipping the lines of
+#: turns flagged by security (they never become memory, not even context).
+MESSAGE_BEFORE = """
+SELECT m.content FROM messages m
+WHERE m.user_id = :user_id AND m.conversation_id = :conversation_id
+  AND m.role IN ('user', 'assistant') AND m.id < :before
+  AND NOT EXISTS (
+    SELECT 1 FROM interactions i
+    WHERE i.user_id = :user_id AND i.session_id = :conversation_id
+      AND (i.user_message_id = m.id OR i.reply_message_id = m.id)
+      AND NOT i.security_check_passed
+  )
+ORDER BY m.id DESC
+LIMIT 1
+"""
 
 # Lines of turns still being answered ('started') or flagged by security are left out:
 # the first is the message being answered now, the second must never be replayed.
@@ -77,21 +93,7 @@ async def message_before(
     """The conversation's last line (either side) before ``before_message_id``; lines of
     turns flagged by security are skipped (they never become memory, not even context)."""
     content = await session.scalar(
-        text(
-            """
-            SELECT m.content FROM messages m
-            WHERE m.user_id = :user_id AND m.conversation_id = :conversation_id
-              AND m.role IN ('user', 'assistant') AND m.id < :before
-              AND NOT EXISTS (
-                SELECT 1 FROM interactions i
-                WHERE i.user_id = :user_id AND i.session_id = :conversation_id
-                  AND (i.user_message_id = m.id OR i.reply_message_id = m.id)
-                  AND NOT i.security_check_passed
-              )
-            ORDER BY m.id DESC
-            LIMIT 1
-            """
-        ),
+        text(MESSAGE_BEFORE),
         {"user_id": user_id, "conversation_id": conversation_id, "before": before_message_id},
     )
     return None if content is None else str(content)
