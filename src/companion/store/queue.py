@@ -66,48 +66,37 @@ def backoff_seconds(attempts: int, *, base: float, cap: float, jitter: float = 0
     return float(wait * (1.0 - jitter * random.random()))
 
 
-_CLAIM = text(
-    """
+#: An item's success: done, its lease and last error cleared.
+_DONE = (
+    "UPDATE work_items SET status = 'done', done_at = now(), locked_until = NULL, "
+    "last_error = NULL WHERE id = :done"
+)
+
+#: Take up to ``:limit`` due items (pending, or running past their lease) of the kinds
+#: this queue handles; ``{exclude}`` narrows the choice further.
+_CLAIM_SQL = """
     UPDATE work_items SET status = 'running', attempts = attempts + 1,
            locked_until = now() + make_interval(secs => :lease), claimed_by = :worker
     WHERE id IN (
         SELECT id FROM work_items
         WHERE run_after <= now()
           AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
-          AND kind = ANY(:kinds)
+          AND kind = ANY(:kinds) {exclude}
         ORDER BY run_after, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
     )
     RETURNING id, kind, key, user_id, payload, attempts
-    """
-)
+"""
+
+_CLAIM = text(_CLAIM_SQL.format(exclude=""))
 
 #: The claim with the previous item's outcome in the same statement: a worker that
 #: finished an item records it done and takes the next one in one round trip. The
 #: finished item is still ``running`` under its lease in the claim's snapshot, so the
 #: claim never takes it again.
 _FINISH_AND_CLAIM = text(
-    """
-    WITH finished AS (
-        UPDATE work_items SET status = 'done', done_at = now(), locked_until = NULL,
-               last_error = NULL
-        WHERE id = :done
-    )
-    UPDATE work_items SET status = 'running', attempts = attempts + 1,
-           locked_until = now() + make_interval(secs => :lease), claimed_by = :worker
-    WHERE id IN (
-        SELECT id FROM work_items
-        WHERE run_after <= now()
-          AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
-          AND kind = ANY(:kinds)
-          AND id <> :done
-        ORDER BY run_after, id
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id, kind, key, user_id, payload, attempts
-    """
+    f"WITH finished AS ({_DONE}) " + _CLAIM_SQL.format(exclude="AND id <> :done")
 )
 
 
@@ -233,11 +222,7 @@ class WorkQueue:
         return True
 
     async def _done(self, item_id: int) -> None:
-        await self._execute(
-            "UPDATE work_items SET status = 'done', done_at = now(), locked_until = NULL, "
-            "last_error = NULL WHERE id = :id",
-            id=item_id,
-        )
+        await self._execute(_DONE, done=item_id)
 
     async def run_once(self, limit: int = 10) -> int:
         """Claim and process due items one by one; the number processed."""
