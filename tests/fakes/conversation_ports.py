@@ -141,7 +141,9 @@ class FakePersonality:
     def __init__(self) -> None:
         self.after: list[TurnRecord] = []
 
-    async def load_state(self, *, user_id: str, now: datetime | None = None) -> CompanionState:
+    async def load_state(
+        self, *, user_id: str, now: datetime | None = None, session: object = None
+    ) -> CompanionState:
         """A fixed state."""
         return CompanionState(
             user_id=user_id,
@@ -160,7 +162,7 @@ class FakePersonality:
         delta = -0.3 if threat else 0.1
         return PAD(state.pad.pleasure + delta, state.pad.arousal, state.pad.dominance)
 
-    async def after_turn(self, record: TurnRecord) -> None:
+    async def after_turn(self, record: TurnRecord, *, session: object = None) -> None:
         """Keep the record."""
         self.after.append(record)
 

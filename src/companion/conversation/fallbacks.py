@@ -41,7 +41,9 @@ class NeutralPersonality:
         self._preset = preset
         log.warning("personality service not configured: using a neutral persona")
 
-    async def load_state(self, *, user_id: str, now: datetime | None = None) -> CompanionState:
+    async def load_state(
+        self, *, user_id: str, now: datetime | None = None, session: object = None
+    ) -> CompanionState:
         """The same calm state for everyone."""
         baseline = PAD(0.3, 0.1, 0.1)
         return CompanionState(
@@ -58,7 +60,7 @@ class NeutralPersonality:
         """Mood does not move."""
         return state.pad
 
-    async def after_turn(self, record: TurnRecord) -> None:
+    async def after_turn(self, record: TurnRecord, *, session: object = None) -> None:
         """Nothing to learn."""
 
 

@@ -2,8 +2,9 @@
 
 ``begin_turn`` stores the user message, a ``started`` interaction and the turn's
 post-turn work item in one transaction before generation; ``finish_turn`` stores the
-reply and completes the interaction in another. Nothing the user said depends on the
-reply being generated, streamed or received.
+reply and completes the interaction in another (the pipeline's, which the mood
+joins). Nothing the user said depends on the reply being generated, streamed or
+received.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import DateTime, String, Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation.ports import SecurityVerdict
 from companion.store.database import Database
-from companion.store.models import Interaction
-from companion.store.queue import WorkQueue
+from companion.store.models import Interaction, WorkItem
+from companion.store.queue import DUE_NOW
 from companion.store.repositories import conversations, users
 from companion.types import PAD
 
@@ -83,12 +87,52 @@ class PersistedTurn:
 LEARN = "turn.learn"
 
 _INTERACTIONS = cast(Table, Interaction.__table__)
-#: The turn's two interaction statements, built once with bound parameters: building
-#: them per call coerced ~25 values into SQL expressions every time (CPU per turn).
-_START = insert(_INTERACTIONS).returning(_INTERACTIONS.c.id)
-_FINISH = update(_INTERACTIONS).where(
-    _INTERACTIONS.c.id == bindparam("interaction_key"),
-    _INTERACTIONS.c.user_id == bindparam("user_key"),
+_ITEMS = cast(Table, WorkItem.__table__)
+#: What ``finish_turn`` sets on the interaction (``_interaction_fields`` and the status).
+_FINISHED = (
+    "session_id", "user_message_id", "reply_message_id", "channel", "user_message",
+    "agent_response", "personality_snapshot_id", "pad_before", "pad_after",
+    "emotion_before", "emotion_after", "response_time_ms", "token_count", "prompt_tokens",
+    "completion_tokens", "llm_model_used", "llm_provider", "memories_retrieved",
+    "memory_ids", "error_occurred", "error_message", "fallback_used",
+    "security_check_passed", "security_threat_detected", "security_confidence", "status",
+)  # fmt: skip
+#: The interaction's final fields, its work item made due and the user's activity:
+#: one statement (the last two as data-modifying CTEs). Every value is a named bound
+#: parameter that is no column's name: SQLAlchemy would otherwise read a parameter
+#: named like a column as a SET of that column in each of the three updates.
+_FINISH = (
+    update(_INTERACTIONS)
+    .where(
+        _INTERACTIONS.c.id == bindparam("interaction_key"),
+        _INTERACTIONS.c.user_id == bindparam("user_key"),
+    )
+    .values({name: bindparam(f"finish_{name}") for name in _FINISHED})
+    .add_cte(DUE_NOW.cte("due"))
+    .add_cte(users.TOUCH.cte("touched"))
+)
+#: The ``started`` interaction and its work item (``WorkQueue.enqueue``'s row, keyed
+#: and carrying the interaction's id) in one statement that returns the id.
+_STARTED = (
+    insert(_INTERACTIONS)
+    .values({name: bindparam(f"finish_{name}") for name in ("user_id", *_FINISHED)})
+    .returning(_INTERACTIONS.c.id)
+    .cte("started")
+)
+_START = select(_STARTED.c.id).add_cte(
+    pg_insert(_ITEMS)
+    .from_select(
+        ["kind", "key", "user_id", "payload", "run_after"],
+        select(
+            literal(LEARN),
+            sql_cast(_STARTED.c.id, String),
+            bindparam("finish_user_id"),
+            func.jsonb_build_object("interaction_id", _STARTED.c.id),
+            bindparam("learn_after", type_=DateTime(timezone=True)),
+        ),
+    )
+    .on_conflict_do_nothing(constraint="uq_work_items_kind_key")
+    .cte("queued")
 )
 
 
@@ -119,50 +163,54 @@ async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) ->
             speaker=facts.username,
             external_id=facts.message_external_id,
         )
-        fields = _interaction_fields(facts, asked, None)
+        fields = {
+            **_interaction_fields(facts, asked, None),
+            "user_id": facts.user_id,
+            "status": "started",
+        }
         interaction_id = await session.scalar(
-            _START, {"user_id": facts.user_id, "status": "started", **fields}
+            _START,
+            {
+                **{f"finish_{name}": fields[name] for name in ("user_id", *_FINISHED)},
+                "learn_after": datetime.now(UTC) + timedelta(seconds=recover_after),
+            },
         )
         assert interaction_id is not None
-        await WorkQueue.enqueue(
-            session,
-            kind=LEARN,
-            key=str(interaction_id),
-            user_id=facts.user_id,
-            payload={"interaction_id": interaction_id},
-            run_after=datetime.now(UTC) + timedelta(seconds=recover_after),
-        )
     return StartedTurn(interaction_id, asked)
 
 
 async def finish_turn(
-    db: Database, facts: TurnFacts, started: StartedTurn, *, status: str = "complete"
+    session: AsyncSession, facts: TurnFacts, started: StartedTurn, *, status: str = "complete"
 ) -> PersistedTurn:
     """Store the reply and complete the interaction; its work item becomes due now.
 
-    One transaction: the reply message, the interaction's final fields and status
-    (``complete`` or ``interrupted``), the work item, the user's activity.
+    In the caller's transaction (the turn's write transaction, which the mood joins):
+    the reply message, the interaction's final fields and status (``complete`` or
+    ``interrupted``), the work item, the user's activity.
     """
-    async with db.transaction() as session:
-        answered, count = await conversations.append_message(
-            session,
-            user_id=facts.user_id,
-            conversation_id=facts.conversation_id,
-            role="assistant",
-            content=facts.reply_text,
-        )
-        fields = _interaction_fields(facts, started.user_message_id, answered)
-        await session.execute(
-            _FINISH,
-            {
-                "interaction_key": started.interaction_id,
-                "user_key": facts.user_id,
-                "status": status,
-                **fields,
-            },
-        )
-        await WorkQueue.make_due(session, kind=LEARN, key=str(started.interaction_id))
-        await users.touch_user(session, user_id=facts.user_id)
+    answered, count = await conversations.append_message(
+        session,
+        user_id=facts.user_id,
+        conversation_id=facts.conversation_id,
+        role="assistant",
+        content=facts.reply_text,
+    )
+    fields = {
+        **_interaction_fields(facts, started.user_message_id, answered),
+        "status": status,
+    }
+    await session.execute(
+        _FINISH,
+        {
+            "interaction_key": started.interaction_id,
+            "user_key": facts.user_id,
+            **{f"finish_{name}": fields[name] for name in _FINISHED},
+            "due_kind": LEARN,
+            "due_key": str(started.interaction_id),
+            "touch_user": facts.user_id,
+            "touch_count": 1,
+        },
+    )
     return PersistedTurn(started.interaction_id, started.user_message_id, answered, count)
 
 

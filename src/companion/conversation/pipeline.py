@@ -23,6 +23,8 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from companion.conversation import metrics, sessions
 from companion.conversation.background import BackgroundTasks
 from companion.conversation.budget import TokenBudget
@@ -30,7 +32,14 @@ from companion.conversation.generation import Generation, generate
 from companion.conversation.learning import TurnLearner
 from companion.conversation.length import CHAT_SENTENCES, asks_for_more
 from companion.conversation.limits import Limit, RateLimiter
-from companion.conversation.persist import LEARN, StartedTurn, begin_turn, finish_turn
+from companion.conversation.persist import (
+    LEARN,
+    PersistedTurn,
+    StartedTurn,
+    TurnFacts,
+    begin_turn,
+    finish_turn,
+)
 from companion.conversation.ports import (
     CompanionState,
     MemoryPort,
@@ -59,6 +68,7 @@ from companion.store.database import Database
 from companion.store.kv import KeyValueStore
 from companion.store.queue import WorkQueue
 from companion.store.repositories import conversations, users
+from companion.types import PAD
 
 __all__ = ["ConversationService", "PipelineConfig"]
 
@@ -344,10 +354,11 @@ class ConversationService:
     async def _prepare(self, request: TurnRequest, text: str) -> _Context:
         """Everything the turn needs before the model call.
 
-        After the conversation is known, the memory reads (retrieval with its query
-        embedding, the short-term buffer) need only the message and the conversation,
-        so they run beside the security screen, the state and the turn's first
-        transaction instead of after them; a blocked turn discards what they found.
+        One read transaction gives the user, the conversation and the companion's
+        state. After it, the memory reads (retrieval with its query embedding, the
+        short-term buffer) need only the message and the conversation, so they run
+        beside the security screen and the turn's first write instead of after them; a
+        blocked turn discards what they found.
         Each step's time is logged ("turn prepared", milliseconds).
         """
         clock = time.perf_counter
@@ -361,7 +372,7 @@ class ConversationService:
             finally:
                 stages[name] = round((clock() - begun) * 1000, 1)
 
-        found = await timed("conversation_ms", self._resolve_conversation(request))
+        found, state = await timed("read_ms", self._read(request))
         conversation_id, new = found.conversation_id, found.new
         reads = asyncio.gather(
             timed("retrieval_ms", self._retrieve(request.user_id, text)),
@@ -371,14 +382,9 @@ class ConversationService:
             ),
         )
         try:
-            verdict, state = await asyncio.gather(
-                timed(
-                    "security_ms",
-                    self.security.check(
-                        user_id=request.user_id, text=text, standing=found.standing
-                    ),
-                ),
-                timed("state_ms", self.personality.load_state(user_id=request.user_id)),
+            verdict = await timed(
+                "security_ms",
+                self.security.check(user_id=request.user_id, text=text, standing=found.standing),
             )
             if verdict.flagged:
                 metrics.INCIDENTS.labels(verdict.category or "unknown").inc()
@@ -400,42 +406,47 @@ class ConversationService:
         log.info("turn prepared", extra={"user_id": request.user_id, **stages})
         return _Context(conversation_id, new, verdict, state, turn, memories, history)
 
-    async def _resolve_conversation(self, request: TurnRequest) -> _Resolved:
+    async def _read(self, request: TurnRequest) -> tuple[_Resolved, CompanionState]:
+        """The turn's reads in one transaction: the user, the conversation, the state."""
+        async with self.db.transaction() as session:
+            found = await self._resolve_conversation(session, request)
+            state = await self.personality.load_state(user_id=request.user_id, session=session)
+        return found, state
+
+    async def _resolve_conversation(self, session: AsyncSession, request: TurnRequest) -> _Resolved:
         """The turn's conversation: validated now, created with the turn if new.
 
         The same reads give the user's security level and the conversation's
         short-term reset mark, so the security check and the short-term buffer do not
         read them again.
         """
-        async with self.db.transaction() as session:
-            user = await users.ensure_user(
-                session, user_id=request.user_id, username=request.username
+        standing = await users.ensure_standing(
+            session, user_id=request.user_id, username=request.username
+        )
+        if request.conversation_id is not None:
+            row = await conversations.get_conversation(
+                session, user_id=request.user_id, conversation_id=request.conversation_id
             )
-            standing = (int(user.security_level), str(user.status))
-            if request.conversation_id is not None:
-                row = await conversations.get_conversation(
-                    session, user_id=request.user_id, conversation_id=request.conversation_id
+            return _Resolved(row.id, False, standing, ResetMark(row.short_term_reset_at))
+        if request.new_conversation:
+            if request.external_conversation_id is not None and (
+                await conversations.find_conversation(
+                    session,
+                    user_id=request.user_id,
+                    external_id=request.external_conversation_id,
                 )
-                return _Resolved(row.id, False, standing, ResetMark(row.short_term_reset_at))
-            if request.new_conversation:
-                if request.external_conversation_id is not None and (
-                    await conversations.find_conversation(
-                        session,
-                        user_id=request.user_id,
-                        external_id=request.external_conversation_id,
-                    )
-                ):
-                    raise InvalidInput(
-                        "external_conversation_id already names one of your conversations: "
-                        "leave out new_conversation to continue it, or choose another id"
-                    )
-                return _Resolved(uuid.uuid4(), True, standing, None)
-            found = await conversations.find_conversation(
-                session,
-                user_id=request.user_id,
-                external_id=request.external_conversation_id,
-                channel=request.channel,
-            )
+            ):
+                raise InvalidInput(
+                    "external_conversation_id already names one of your conversations: "
+                    "leave out new_conversation to continue it, or choose another id"
+                )
+            return _Resolved(uuid.uuid4(), True, standing, None)
+        found = await conversations.find_conversation(
+            session,
+            user_id=request.user_id,
+            external_id=request.external_conversation_id,
+            channel=request.channel,
+        )
         if found is not None:
             return _Resolved(found.id, False, standing, ResetMark(found.short_term_reset_at))
         return _Resolved(uuid.uuid4(), True, standing, None)
@@ -488,27 +499,54 @@ class ConversationService:
             generation, pad_after, elapsed_ms,
         )  # fmt: skip
         status = "interrupted" if generation.interrupted else "complete"
-        stored = await finish_turn(self.db, facts, ctx.started, status=status)
+        stored, record = await self._store(request, text, ctx, generation, facts, status, pad_after)
         self.queue.wake()
         self._observe(request, generation, started)
-        record = turn_record(
-            request, text, ctx.conversation_id, ctx.verdict, ctx.state,
-            generation, stored, pad_after,
-        )  # fmt: skip
-        if generation.error is None:
-            await self._after_turn(record)
         await self._note(record)
         return turn_result(
             ctx.conversation_id, ctx.verdict, generation,
             stored.interaction_id, pad_after, elapsed_ms,
         )  # fmt: skip
 
-    async def _after_turn(self, record: TurnRecord) -> None:
-        """The new mood, needs and quirk observations: committed under the user's lock."""
+    async def _store(
+        self,
+        request: TurnRequest,
+        text: str,
+        ctx: _Context,
+        generation: Generation,
+        facts: TurnFacts,
+        status: str,
+        pad_after: PAD,
+    ) -> tuple[PersistedTurn, TurnRecord]:
+        """The reply and the new mood, needs and quirk observations in ONE transaction,
+        committed under the user's lock before the result exists (read-your-writes).
+
+        A failing mood update must not lose the turn: its transaction is rolled back,
+        the failure logged, and the reply stored alone.
+        """
+
+        def record(stored: PersistedTurn) -> TurnRecord:
+            return turn_record(
+                request, text, ctx.conversation_id, ctx.verdict, ctx.state,
+                generation, stored, pad_after,
+            )  # fmt: skip
+
+        in_mood = False
         try:
-            await self.personality.after_turn(record)
-        except Exception:  # the turn is stored; a lost mood update must not fail it
-            log.exception("updating the mood failed", extra={"user_id": record.user_id})
+            async with self.db.transaction() as session:
+                stored = await finish_turn(session, facts, ctx.started, status=status)
+                done = record(stored)
+                if generation.error is None:
+                    in_mood = True
+                    await self.personality.after_turn(done, session=session)
+            return stored, done
+        except Exception:
+            if not in_mood:
+                raise
+            log.exception("updating the mood failed", extra={"user_id": request.user_id})
+        async with self.db.transaction() as session:
+            stored = await finish_turn(session, facts, ctx.started, status=status)
+        return stored, record(stored)
 
     async def _note(self, record: TurnRecord) -> None:
         """Add the turn to the short-term buffer now, so the next turn sees it."""

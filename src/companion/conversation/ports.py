@@ -11,12 +11,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from companion.conversation.lore import LoreEntry
 from companion.conversation.types import TurnRequest
 from companion.llm.base import ChatMessage
 from companion.types import PAD
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = [
     "CompanionState",
@@ -119,16 +122,29 @@ class CompanionState:
 class PersonalityPort(Protocol):
     """Loads the companion's state, appraises a message, and learns from a turn."""
 
-    async def load_state(self, *, user_id: str, now: datetime | None = None) -> CompanionState:
-        """The state for ``user_id`` (created from the default preset on first contact)."""
+    async def load_state(
+        self,
+        *,
+        user_id: str,
+        now: datetime | None = None,
+        session: AsyncSession | None = None,
+    ) -> CompanionState:
+        """The state for ``user_id`` (created from the default preset on first contact).
+
+        ``session``: the turn's read transaction, to read in (else the port opens one).
+        """
         ...
 
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """The mood after hearing ``text`` (pure and fast: rules and lexicon only)."""
         ...
 
-    async def after_turn(self, record: TurnRecord) -> None:
-        """Before the reply is returned: persist the new mood, satisfy needs, observe the reply."""
+    async def after_turn(self, record: TurnRecord, *, session: AsyncSession | None = None) -> None:
+        """Before the reply is returned: persist the new mood, satisfy needs, observe the reply.
+
+        ``session``: the turn's write transaction, to write in (else the port opens one);
+        an error leaves that transaction unusable (the caller rolls it back).
+        """
         ...
 
 
@@ -219,6 +235,9 @@ class TurnRecord:
     #: ``private_companion`` is its id when it is private, else ``None`` (shared).
     companion_known: bool = False
     private_companion: int | None = None
+    #: The companion whose state the turn started from, when the turn path knows it
+    #: (``None``: look it up from the stored turn).
+    companion_id: int | None = None
 
 
 # --- tools ------------------------------------------------------------------------

@@ -82,6 +82,7 @@ def turn_record(
         channel=request.channel,
         speaker=request.username,
         security_category=verdict.category,
+        companion_id=state.companion_id,
     )
 
 

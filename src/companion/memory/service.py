@@ -61,9 +61,10 @@ class MemoryService:
         """The k most useful current memories for the prompt (documents wrapped as data)."""
         hits = await self.retriever.search(user_id=user_id, query=query, k=k)
         names = await self.documents.names(user_id, [h.document_id for h in hits if h.document_id])
-        if hits:
-            async with self._db.transaction() as session:  # access statistics
-                await session.execute(
+        if hits:  # access statistics: one statement, so autocommit (no BEGIN, no COMMIT)
+            async with self._db.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execute(
                     update(Memory)
                     .where(Memory.user_id == user_id, Memory.id.in_([h.id for h in hits]))
                     .values(access_count=Memory.access_count + 1, last_accessed=func.now())

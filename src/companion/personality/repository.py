@@ -10,24 +10,41 @@ current row and the insert of the new one never race.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from companion.errors import NotFound
 from companion.personality.core.needs import INITIAL_LEVEL, NEED_RATES, SATISFACTION_RATES
 from companion.personality.core.presets import BIG_FIVE_TRAITS, BigFive
+from companion.personality.core.style import STYLE_TRAITS
 from companion.personality.models import Need, PersonalityState, Quirk, StyleTraitVersion
 from companion.store.models import CompanionProfile, Interaction, JobUserMark, User
 from companion.store.repositories import users
 from companion.types import PAD
 
 __all__ = [
+    "NeedRow",
+    "Persona",
+    "QuirkRow",
+    "TurnMood",
     "add_companion_rows",
     "create_companion",
     "current_state",
@@ -42,10 +59,13 @@ __all__ = [
     "list_companions",
     "lock_companion",
     "mark_done",
+    "persona",
     "recent_interactions_since",
     "state_history",
     "style_history",
     "turn_companion_id",
+    "turn_mood",
+    "write_mood",
 ]
 
 
@@ -401,3 +421,235 @@ async def talk_context(session: AsyncSession, *, user_id: str) -> tuple[str, dat
         .limit(1)
     )
     return zone or "UTC", last
+
+
+# --- the turn path: the persona in one read, the mood in a few writes ----------------
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    """A need as the turn path reads it (its level grows lazily from ``last_updated``)."""
+
+    id: int
+    need_type: str
+    current_level: float
+    last_updated: datetime
+    satisfaction_rate: float
+    satisfaction_count: int
+
+
+@dataclass(frozen=True)
+class QuirkRow:
+    """An active quirk as the turn path reads it."""
+
+    id: int
+    name: str
+    strength: float
+
+
+@dataclass(frozen=True)
+class Persona:
+    """What a turn's state is made of, read in one statement (``persona``)."""
+
+    companion: CompanionProfile
+    state: PersonalityState
+    style: dict[str, int]
+    needs: list[NeedRow]
+    #: Active quirks, strongest first.
+    quirks: list[QuirkRow]
+    timezone: str
+    last_talk: datetime | None
+
+
+@dataclass(frozen=True)
+class TurnMood:
+    """The locked companion's current state, needs and active quirks (``turn_mood``)."""
+
+    big_five: dict[str, float]
+    baseline: dict[str, Any]
+    needs: list[NeedRow]
+    quirks: list[QuirkRow]
+
+
+def _needs_json(owner: Any) -> Any:
+    """The needs of companion ``owner`` as one JSON array (by type), for one round trip."""
+    row = func.json_build_array(
+        Need.id, Need.need_type, Need.current_level, Need.last_updated,
+        Need.satisfaction_rate, Need.satisfaction_count,
+    )  # fmt: skip
+    aggregated = func.json_agg(aggregate_order_by(row, Need.need_type))
+    return (
+        select(func.coalesce(aggregated, literal_column("'[]'::json")))
+        .where(Need.companion_id == owner)
+        .scalar_subquery()
+    )
+
+
+def _quirks_json(owner: Any) -> Any:
+    """The active quirks of companion ``owner`` as one JSON array, strongest first."""
+    row = func.json_build_array(Quirk.id, Quirk.name, Quirk.strength)
+    aggregated = func.json_agg(aggregate_order_by(row, Quirk.strength.desc(), Quirk.name))
+    return (
+        select(func.coalesce(aggregated, literal_column("'[]'::json")))
+        .where(Quirk.companion_id == owner, Quirk.is_active)
+        .scalar_subquery()
+    )
+
+
+def _need_rows(value: Any) -> list[NeedRow]:
+    rows = json.loads(value) if isinstance(value, str) else value
+    return [
+        NeedRow(int(i), str(kind), float(level), datetime.fromisoformat(at), float(rate), int(n))
+        for i, kind, level, at, rate, n in rows
+    ]
+
+
+def _quirk_rows(value: Any) -> list[QuirkRow]:
+    rows = json.loads(value) if isinstance(value, str) else value
+    return [QuirkRow(int(i), str(name), float(strength)) for i, name, strength in rows]
+
+
+#: The person's active companion with its current state and style, needs, active
+#: quirks, the person's timezone and their last exchange: seven reads in one.
+_PERSONA = (
+    select(
+        CompanionProfile,
+        PersonalityState,
+        *(getattr(StyleTraitVersion, t) for t in STYLE_TRAITS),
+        _needs_json(CompanionProfile.id).label("needs"),
+        _quirks_json(CompanionProfile.id).label("quirks"),
+        User.timezone,
+        select(Interaction.timestamp)
+        .where(Interaction.user_id == CompanionProfile.user_id)
+        .order_by(Interaction.timestamp.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("last_talk"),
+    )
+    .join(
+        PersonalityState,
+        and_(PersonalityState.companion_id == CompanionProfile.id, PersonalityState.is_current),
+    )
+    .join(
+        StyleTraitVersion,
+        and_(StyleTraitVersion.companion_id == CompanionProfile.id, StyleTraitVersion.is_current),
+    )
+    .join(User, User.id == CompanionProfile.user_id)
+    .where(CompanionProfile.user_id == bindparam("owner"), CompanionProfile.is_active)
+    .execution_options(populate_existing=True)
+)
+
+
+async def persona(session: AsyncSession, *, user_id: str) -> Persona | None:
+    """The person's active companion and what its state is made of (``None``: none yet)."""
+    row = (await session.execute(_PERSONA, {"owner": user_id})).one_or_none()
+    if row is None:
+        return None
+    return Persona(
+        companion=row[0],
+        state=row[1],
+        style={t: int(row[2 + i]) for i, t in enumerate(STYLE_TRAITS)},
+        needs=_need_rows(row.needs),
+        quirks=_quirk_rows(row.quirks),
+        timezone=row.timezone or "UTC",
+        last_talk=row.last_talk,
+    )
+
+
+_TURN_MOOD = select(
+    *(getattr(PersonalityState, t) for t in BIG_FIVE_TRAITS),
+    PersonalityState.pad_baseline,
+    _needs_json(PersonalityState.companion_id).label("needs"),
+    _quirks_json(PersonalityState.companion_id).label("quirks"),
+).where(PersonalityState.companion_id == bindparam("companion"), PersonalityState.is_current)
+
+
+async def turn_mood(session: AsyncSession, *, companion_id: int) -> TurnMood:
+    """The current state, needs and active quirks of a companion the caller has locked.
+
+    A statement of its own after the lock (``lock_companion``): under READ COMMITTED its
+    snapshot is taken after the lock is granted, so it sees what the previous holder wrote.
+    """
+    row = (await session.execute(_TURN_MOOD, {"companion": companion_id})).one_or_none()
+    if row is None:
+        raise NotFound(f"no personality state for companion {companion_id}")
+    return TurnMood(
+        big_five={t: float(row[i]) for i, t in enumerate(BIG_FIVE_TRAITS)},
+        baseline=dict(row.pad_baseline),
+        needs=_need_rows(row.needs),
+        quirks=_quirk_rows(row.quirks),
+    )
+
+
+_STATE_COLUMNS = ("user_id", "companion_id", "timestamp", *BIG_FIVE_TRAITS,
+                  "pleasure", "arousal", "dominance", "pad_baseline", "emotion_label",
+                  "trigger_event", "session_id")  # fmt: skip
+_STATE_CASTS = {
+    "user_id": "text", "companion_id": "bigint", "timestamp": "timestamptz",
+    "pad_baseline": "jsonb", "emotion_label": "text", "trigger_event": "text",
+    "session_id": "uuid",
+}  # fmt: skip
+#: A turn's mood in one statement: the flip of the current state row and the new
+#: current row (what ``insert_state`` does; the insert reads the flip's count, so the
+#: flip runs first and the unique current-row index sees the old row flipped), the
+#: needs' new levels, and the quirks the reply showed.
+_WRITE_MOOD = text(
+    "WITH flipped AS (UPDATE personality_state SET is_current = false "
+    "WHERE companion_id = CAST(:companion_id AS bigint) AND is_current RETURNING id), "
+    "settled AS (UPDATE needs AS n SET current_level = v.level, last_updated = v.updated, "
+    "satisfaction_count = n.satisfaction_count + CASE WHEN v.satisfied THEN 1 ELSE 0 END, "
+    "last_satisfied = CASE WHEN v.satisfied THEN CAST(:timestamp AS timestamptz) "
+    "ELSE n.last_satisfied END "
+    "FROM unnest(CAST(:need_ids AS bigint[]), CAST(:need_levels AS float8[]), "
+    "CAST(:need_updated AS timestamptz[]), CAST(:need_satisfied AS boolean[])) "
+    "AS v(id, level, updated, satisfied) WHERE n.id = v.id), "
+    "observed AS (UPDATE quirks SET last_observed = CAST(:timestamp AS timestamptz), "
+    "observation_count = observation_count + 1 "
+    "WHERE id = ANY(CAST(:quirk_ids AS bigint[]))) "
+    f"INSERT INTO personality_state ({', '.join(_STATE_COLUMNS)}, is_current) "
+    "SELECT "
+    + ", ".join(f"CAST(:{c} AS {_STATE_CASTS.get(c, 'float8')})" for c in _STATE_COLUMNS)
+    + ", true FROM (SELECT count(*) FROM flipped) AS done"
+).bindparams(bindparam("pad_baseline", type_=JSONB))
+
+
+async def write_mood(
+    session: AsyncSession,
+    *,
+    user_id: str,
+    companion_id: int,
+    big_five: dict[str, float],
+    pad: PAD,
+    baseline: PAD,
+    emotion: str,
+    now: datetime,
+    session_id: Any,
+    needs: Sequence[tuple[int, float, datetime, bool]],
+    observed: Sequence[int],
+) -> None:
+    """A turn's mood, needs and quirk observations in one round trip (the companion
+    locked by the caller).
+
+    The new state row is what ``insert_state`` writes with trigger ``turn``; ``needs``
+    are ``(id, level, last_updated, satisfied)`` (a satisfied need also counts the
+    satisfaction and its time); ``observed`` are the quirks seen in the reply.
+    """
+    await session.execute(
+        _WRITE_MOOD,
+        {
+            "user_id": user_id,
+            "companion_id": companion_id,
+            "timestamp": now,
+            **big_five,
+            **pad.clamped().to_dict(),
+            "pad_baseline": baseline.clamped().to_dict(),
+            "emotion_label": emotion,
+            "trigger_event": "turn",
+            "session_id": session_id,
+            "need_ids": [i for i, _, _, _ in needs],
+            "need_levels": [level for _, level, _, _ in needs],
+            "need_updated": [at for _, _, at, _ in needs],
+            "need_satisfied": [done for _, _, _, done in needs],
+            "quirk_ids": list(observed),
+        },
+    )

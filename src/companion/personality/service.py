@@ -68,16 +68,32 @@ class PersonalityService:
 
     # --- PersonalityPort -------------------------------------------------------------
 
-    async def load_state(self, *, user_id: str, now: datetime | None = None) -> CompanionState:
-        """The companion's state at ``now``, creating it from the default preset first."""
+    async def load_state(
+        self,
+        *,
+        user_id: str,
+        now: datetime | None = None,
+        session: AsyncSession | None = None,
+    ) -> CompanionState:
+        """The companion's state at ``now``, creating it from the default preset first.
+
+        One statement in the common case; in the caller's ``session`` if given (the
+        turn's read transaction), else in a transaction of its own.
+        """
         now = _utc(now)
-        async with self.db.transaction() as session:
-            try:  # the common case: the companion exists (one read, not two)
-                companion = await repo.get_companion(session, user_id=user_id)
-            except NotFound:
-                await self._ensure(session, user_id=user_id, now=now)
-                companion = await repo.get_companion(session, user_id=user_id)
-            return await self._snapshot(session, user_id=user_id, now=now, companion=companion)
+        if session is not None:
+            return await self._load(session, user_id=user_id, now=now)
+        async with self.db.transaction() as own:
+            return await self._load(own, user_id=user_id, now=now)
+
+    async def _load(self, session: AsyncSession, *, user_id: str, now: datetime) -> CompanionState:
+        found = await repo.persona(session, user_id=user_id)
+        if found is None:  # first contact (or a companion without its rows: NotFound)
+            await self._ensure(session, user_id=user_id, now=now)
+            found = await repo.persona(session, user_id=user_id)
+            if found is None:
+                raise NotFound(f"no personality state for user {user_id!r}")
+        return self._snapshot(found, user_id=user_id, now=now)
 
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """The mood after hearing ``text``: rules and lexicon only (microseconds)."""
@@ -86,42 +102,55 @@ class PersonalityService:
         )
         return apply_delta(state.pad, delta)
 
-    async def after_turn(self, record: TurnRecord) -> None:
-        """Persist the new mood as the current row, satisfy needs, observe the reply."""
+    async def after_turn(self, record: TurnRecord, *, session: AsyncSession | None = None) -> None:
+        """Persist the new mood as the current row, satisfy needs, observe the reply.
+
+        In the caller's ``session`` if given (the turn's write transaction), else in a
+        transaction of its own. Three statements in the common case: the companion's
+        lock, one read of its state, needs and quirks, and one write of the new state
+        row (with the flip of the old), the needs and the quirks the reply showed.
+        """
+        if session is not None:
+            await self._after_turn(session, record)
+            return
+        async with self.db.transaction() as own:
+            await self._after_turn(own, record)
+
+    async def _after_turn(self, session: AsyncSession, record: TurnRecord) -> None:
         now = record.created_at
-        async with self.db.transaction() as session:
+        companion_id = record.companion_id
+        if companion_id is None:  # a record from outside the turn path: ask the turn
             companion_id = await repo.turn_companion_id(session, record.interaction_id)
-            try:  # the common case: the companion exists (no separate check first)
-                companion = await repo.lock_companion(
-                    session, user_id=record.user_id, companion_id=companion_id
-                )
-            except NotFound:
-                await self._ensure(session, user_id=record.user_id, now=now)
-                companion = await repo.lock_companion(
-                    session, user_id=record.user_id, companion_id=companion_id
-                )
-            current = await repo.current_state(session, companion_id=companion.id)
-            await repo.insert_state(
-                session,
-                companion=companion,
-                big_five=_big_five(current),
-                pad=record.pad_after,
-                baseline=PAD.from_dict(current.pad_baseline),
-                emotion=emotion_label(record.pad_after),
-                trigger="turn",
-                now=now,
-                session_id=record.conversation_id,
+        try:  # the common case: the companion exists (no separate check first)
+            companion = await repo.lock_companion(
+                session, user_id=record.user_id, companion_id=companion_id
             )
-            satisfied = (
-                set()
-                if record.flagged
-                else satisfied_by(record.user_text, arousal_after=record.pad_after.arousal)
+        except NotFound:
+            await self._ensure(session, user_id=record.user_id, now=now)
+            companion = await repo.lock_companion(
+                session, user_id=record.user_id, companion_id=companion_id
             )
-            for need in await repo.get_needs(session, companion_id=companion.id):
-                _settle_need(need, now=now, satisfied=need.need_type in satisfied)
-            await self._observe_reply(
-                session, companion_id=companion.id, reply=record.reply_text, now=now
-            )
+        current = await repo.turn_mood(session, companion_id=companion.id)
+        satisfied = (
+            set()
+            if record.flagged
+            else satisfied_by(record.user_text, arousal_after=record.pad_after.arousal)
+        )
+        seen = reply_traits(record.reply_text)
+        await repo.write_mood(
+            session,
+            user_id=companion.user_id,
+            companion_id=companion.id,
+            big_five=current.big_five,
+            pad=record.pad_after,
+            baseline=PAD.from_dict(current.baseline),
+            emotion=emotion_label(record.pad_after),
+            now=now,
+            session_id=record.conversation_id,
+            needs=[_settled(need, now=now, satisfied=need.need_type in satisfied)
+                   for need in current.needs],
+            observed=[q.id for q in current.quirks if q.name in seen],
+        )  # fmt: skip
 
     # --- reads -----------------------------------------------------------------------
 
@@ -313,19 +342,13 @@ class PersonalityService:
             now=now,
         )
 
-    async def _snapshot(
-        self, session: AsyncSession, *, user_id: str, now: datetime, companion: CompanionProfile
-    ) -> CompanionState:
-        row = await repo.current_state(session, companion_id=companion.id)
-        needs = await repo.get_needs(session, companion_id=companion.id)
-        levels = {n.need_type: _level(n, now) for n in needs}
+    def _snapshot(self, found: repo.Persona, *, user_id: str, now: datetime) -> CompanionState:
+        companion, row, style = found.companion, found.state, found.style
+        levels = {n.need_type: _level(n, now) for n in found.needs}
         pad = self.mood_at(row, levels, now=now)
-        quirks = await repo.get_quirks(session, companion_id=companion.id, active_only=True)
-        style_row = await repo.current_style(session, companion_id=companion.id)
-        style = {t: getattr(style_row, t) for t in STYLE_TRAITS}
+        quirks = found.quirks
         pressing = urgent(levels, threshold=PROMPT_THRESHOLD)
         emotion = emotion_label(pad)
-        zone, last_talk = await repo.talk_context(session, user_id=user_id)
         card_text, card = persona_extras(companion)
         prompt = render_prompt(
             name=companion.name,
@@ -356,8 +379,8 @@ class PersonalityService:
             prompt_block=f"{prompt}\n\n{card_text}" if card_text else prompt,
             mood_block=mood,
             snapshot_id=row.id,
-            timezone=zone,
-            last_talk=last_talk,
+            timezone=found.timezone,
+            last_talk=found.last_talk,
             lore=card.lorebook if card else (),
             lore_depth=card.lorebook_scan_depth if card else 3,
         )
@@ -372,34 +395,32 @@ class PersonalityService:
             stored, target, minutes=minutes, half_life_minutes=self.settings.pad_half_life_minutes
         )
 
-    async def _observe_reply(
-        self, session: AsyncSession, *, companion_id: int, reply: str, now: datetime
-    ) -> None:
-        seen = reply_traits(reply)
-        if not seen:
-            return
-        for quirk in await repo.get_quirks(session, companion_id=companion_id, active_only=True):
-            if quirk.name in seen:
-                quirk.last_observed = now
-                quirk.observation_count += 1
-
 
 def _big_five(row: PersonalityState) -> dict[str, float]:
     return {t: float(getattr(row, t)) for t in BIG_FIVE_TRAITS}
 
 
-def _level(need: Need, now: datetime) -> float:
+def _level(need: Need | repo.NeedRow, now: datetime) -> float:
     return grow(need.current_level, need=need.need_type, hours=_hours(need.last_updated, now))
 
 
-def _settle_need(need: Need, *, now: datetime, satisfied: bool) -> None:
+def _settled(
+    need: Need | repo.NeedRow, *, now: datetime, satisfied: bool
+) -> tuple[int, float, datetime, bool]:
+    """The need's ``(id, level, last_updated, satisfied)`` at ``now`` (after a turn
+    that satisfied it, or not); a satisfied need also counts one satisfaction at ``now``."""
     level = _level(need, now)
     if satisfied:
         level = max(0.0, level - need.satisfaction_rate)
+    return need.id, round(level, 6), max(now, need.last_updated), satisfied
+
+
+def _settle_need(need: Need, *, now: datetime, satisfied: bool) -> None:
+    """``_settled`` applied to a loaded need row."""
+    _, need.current_level, need.last_updated, _ = _settled(need, now=now, satisfied=satisfied)
+    if satisfied:
         need.satisfaction_count += 1
         need.last_satisfied = now
-    need.current_level = round(level, 6)
-    need.last_updated = max(now, need.last_updated)
 
 
 def _check_page(limit: int, offset: int) -> None:

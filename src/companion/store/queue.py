@@ -29,9 +29,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import Table, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,6 +100,20 @@ _FINISH_AND_CLAIM = text(
 )
 
 
+_ITEMS = cast(Table, WorkItem.__table__)
+#: Let the pending item ``(due_kind, due_key)`` run now (``make_due``; the turn's
+#: write transaction runs it as part of one statement).
+DUE_NOW = (
+    update(_ITEMS)
+    .where(
+        _ITEMS.c.kind == bindparam("due_kind"),
+        _ITEMS.c.key == bindparam("due_key"),
+        _ITEMS.c.status == "pending",
+    )
+    .values(run_after=func.now())
+)
+
+
 class WorkQueue:
     """Enqueue in the caller's transaction; run handlers in worker tasks."""
 
@@ -161,13 +175,7 @@ class WorkQueue:
     @staticmethod
     async def make_due(session: AsyncSession, *, kind: str, key: str) -> None:
         """Let a pending item run now (in ``session``'s transaction)."""
-        await session.execute(
-            text(
-                "UPDATE work_items SET run_after = now() "
-                "WHERE kind = :kind AND key = :key AND status = 'pending'"
-            ),
-            {"kind": kind, "key": key},
-        )
+        await session.execute(DUE_NOW, {"due_kind": kind, "due_key": key})
 
     def wake(self) -> None:
         """Tell this process's workers that an item may be due (skips one poll)."""

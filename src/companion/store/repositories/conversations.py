@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, Table, Text, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import NotFound
@@ -157,6 +159,41 @@ async def add_message(
     return row
 
 
+#: The conversation's activity bump (which is also the check that it is the user's)
+#: and the message it counts, in one statement: the insert reads the bumped row, so
+#: nothing is inserted for a conversation that is not the user's.
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_BUMPED = (
+    update(_CONVERSATIONS)
+    .where(
+        _CONVERSATIONS.c.id == bindparam("conversation", type_=UUID(as_uuid=True)),
+        _CONVERSATIONS.c.user_id == bindparam("owner", type_=String),
+    )
+    .values(
+        message_count=_CONVERSATIONS.c.message_count + 1,
+        last_activity=func.greatest(_CONVERSATIONS.c.last_activity, func.now()),
+    )
+    .returning(_CONVERSATIONS.c.message_count)
+    .cte("bumped")
+)
+_APPEND = (
+    insert(_MESSAGES)
+    .from_select(
+        ["user_id", "conversation_id", "role", "content", "speaker", "external_id"],
+        select(
+            bindparam("owner", type_=String),
+            bindparam("conversation", type_=UUID(as_uuid=True)),
+            bindparam("message_role", type_=String),
+            bindparam("message_content", type_=Text),
+            bindparam("message_speaker", type_=String),
+            bindparam("message_external_id", type_=String),
+        ).select_from(_BUMPED),
+    )
+    .returning(_MESSAGES.c.id, select(_BUMPED.c.message_count).scalar_subquery())
+)
+
+
 async def append_message(
     session: AsyncSession,
     *,
@@ -169,34 +206,25 @@ async def append_message(
 ) -> tuple[int, int]:
     """``add_message`` for the turn path: ``(message id, the conversation's message count)``.
 
-    Two statements and no ORM objects: the activity bump doubles as the check that the
-    conversation is the user's (``NotFound`` otherwise, before anything is written).
+    One statement and no ORM objects: the activity bump doubles as the check that the
+    conversation is the user's (``NotFound`` otherwise, and nothing is written).
     """
-    count = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
-        .values(
-            message_count=Conversation.message_count + 1,
-            last_activity=func.greatest(Conversation.last_activity, func.now()),
+    row = (
+        await session.execute(
+            _APPEND,
+            {
+                "owner": user_id,
+                "conversation": conversation_id,
+                "message_role": role,
+                "message_content": content,
+                "message_speaker": speaker,
+                "message_external_id": external_id,
+            },
         )
-        .returning(Conversation.message_count)
-    )
-    if count is None:
+    ).one_or_none()
+    if row is None:
         raise NotFound(f"conversation {conversation_id} not found")
-    message_id = await session.scalar(
-        insert(Message)
-        .values(
-            user_id=user_id,
-            conversation_id=conversation_id,
-            role=role,
-            content=content,
-            speaker=speaker,
-            external_id=external_id,
-        )
-        .returning(Message.id)
-    )
-    assert message_id is not None  # INSERT ... RETURNING always returns the row
-    return int(message_id), int(count)
+    return int(row[0]), int(row[1])
 
 
 async def list_messages(

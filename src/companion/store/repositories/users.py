@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,9 @@ from companion.errors import InvalidInput, NotFound
 from companion.store.models import USER_STATUSES, User
 
 __all__ = [
+    "TOUCH",
     "delete_user",
+    "ensure_standing",
     "ensure_user",
     "get_user",
     "list_users",
@@ -37,6 +39,9 @@ _EDITABLE = {
 }
 
 
+_USERS = cast(Table, User.__table__)
+
+
 async def ensure_user(session: AsyncSession, *, user_id: str, username: str | None = None) -> User:
     """Return the user, creating it on first contact (safe under concurrency)."""
     if not user_id or len(user_id) > 100:
@@ -50,6 +55,25 @@ async def ensure_user(session: AsyncSession, *, user_id: str, username: str | No
         .on_conflict_do_nothing(index_elements=[User.id])
     )
     return await get_user(session, user_id=user_id)
+
+
+_STANDING = select(_USERS.c.security_level, _USERS.c.status).where(
+    _USERS.c.id == bindparam("standing_of")
+)
+
+
+async def ensure_standing(
+    session: AsyncSession, *, user_id: str, username: str | None = None
+) -> tuple[int, str]:
+    """``ensure_user`` for the turn path: the user's ``(security_level, status)``.
+
+    Two columns and no ORM object for a known user; a new one is created first.
+    """
+    row = (await session.execute(_STANDING, {"standing_of": user_id})).one_or_none()
+    if row is None:
+        user = await ensure_user(session, user_id=user_id, username=username)
+        return int(user.security_level), str(user.status)
+    return int(row[0]), str(row[1])
 
 
 async def get_user(session: AsyncSession, *, user_id: str) -> User:
@@ -81,16 +105,21 @@ async def set_user_status(session: AsyncSession, *, user_id: str, status: str) -
         raise NotFound(f"user {user_id!r} not found")
 
 
+#: Activity of user ``touch_user``: last_active now, ``touch_count`` more interactions
+#: (``touch_user``; the turn's write transaction runs it as part of one statement).
+TOUCH = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("touch_user"))
+    .values(
+        last_active=func.now(),
+        total_interactions=_USERS.c.total_interactions + bindparam("touch_count"),
+    )
+)
+
+
 async def touch_user(session: AsyncSession, *, user_id: str, interactions: int = 1) -> None:
     """Record activity: last_active now, and count the interactions."""
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(
-            last_active=func.now(),
-            total_interactions=User.total_interactions + interactions,
-        )
-    )
+    await session.execute(TOUCH, {"touch_user": user_id, "touch_count": interactions})
 
 
 async def delete_user(session: AsyncSession, *, user_id: str) -> None:
