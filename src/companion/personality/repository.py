@@ -411,18 +411,6 @@ async def mark_done(session: AsyncSession, *, job: str, period: str, user_id: st
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def talk_context(session: AsyncSession, *, user_id: str) -> tuple[str, datetime | None]:
-    """The user's timezone and the time of their latest stored exchange (if any)."""
-    zone = await session.scalar(select(User.timezone).where(User.id == user_id))
-    last = await session.scalar(
-        select(Interaction.timestamp)
-        .where(Interaction.user_id == user_id)
-        .order_by(Interaction.timestamp.desc())
-        .limit(1)
-    )
-    return zone or "UTC", last
-
-
 # --- the turn path: the persona in one read, the mood in a few writes ----------------
 
 

@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 from tests.fakes.conversation_ports import FakeChat, FakeMemory, FakePersonality, FakeSecurity
@@ -338,3 +339,31 @@ async def test_worker_tasks_record_each_item_done_with_the_next_claim(
         ("done", 1, True),
     ]
     assert all(i.done_at is not None for i in items if i.status == "done")
+
+
+class _BrokenMood(FakePersonality):
+    """A personality whose mood write fails inside the turn's write transaction."""
+
+    async def after_turn(self, record: Any, *, session: Any = None) -> None:
+        await super().after_turn(record)
+        assert session is not None  # the pipeline hands over its write transaction
+        await session.execute(text("SELECT 1 / 0"))  # a real error: the transaction is void
+
+
+async def test_a_failed_mood_update_still_stores_the_reply(runtime: Runtime) -> None:
+    chat = FakeChat("Glad you told me.")
+    mood = _BrokenMood()
+    service = clone_runtime(runtime, chat=chat, personality=mood).conversation
+    result = await service.turn(TurnRequest(user_id="ana", text="I finished the marathon!"))
+
+    assert result.error is None and result.reply == "Glad you told me."
+    assert len(mood.after) == 1  # the mood was tried, in the turn's transaction
+    rows = await _wait_stored(runtime)
+    assert [(r.status, r.agent_response) for r in rows] == [("complete", "Glad you told me.")]
+    async with runtime.db.session() as session:
+        lines = (await session.scalars(select(Message.role).order_by(Message.id))).all()
+        due = await session.scalar(
+            select(func.count()).select_from(WorkItem).where(WorkItem.run_after <= func.now())
+        )
+    assert lines == ["user", "assistant"]  # the reply once, after the rollback
+    assert due == 1  # and its memory work made due
