@@ -49,11 +49,11 @@ EXACT_BELOW = 5_000
 #: several tens of ms; fusion and the final k = 10 need no more than this.
 BIG_POOL = 20
 #: Most full-text matches ranked for a user at or above ``EXACT_BELOW`` memories.
-MATCH_CAP = 1_000
+MATCH_CAP = 300
 #: How far each query word's matches are counted for such a user, to find the rare
 #: ones: every counted match is a heap visit (a user with 100k memories has ~6,000
 #: matches of a common word), and a word past this many is common for BM25 anyway.
-DF_CAP = 1_000
+DF_CAP = 100
 #: Okapi BM25 parameters (the usual ones).
 BM25_K1, BM25_B = 1.2, 0.75
 #: How much a word of a turn's context counts against a word of the turn itself.
