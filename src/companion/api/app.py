@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,8 +21,11 @@ from companion.channels.bots import start_bots, stop_bots
 from companion.logs import request_id
 from companion.runtime import Runtime
 from companion.settings import Settings
+from companion.store.prewarm import prewarm_vector_index
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 
 _SECURITY_HEADERS = {
@@ -53,11 +58,19 @@ def create_app(
             app.state.runtime.conversation.start_workers()
         # Bots with a configured token run in this process (DECISIONS.md#one-process); not in tests.
         handles = await start_bots(app.state.runtime) if own and bots else []
+        # The embedded server reads the vector index into its buffers while we serve.
+        warm = (
+            asyncio.create_task(_prewarm(app.state.runtime))
+            if own and app.state.runtime.db.embedded is not None
+            else None
+        )
         if on_ready is not None:
             await on_ready(app.state.runtime)
         try:
             yield
         finally:
+            if warm is not None:
+                warm.cancel()
             await stop_bots(handles)
             if own:
                 await app.state.runtime.close()
@@ -80,6 +93,13 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+async def _prewarm(runtime: Runtime) -> None:
+    try:
+        await prewarm_vector_index(runtime.db.engine)
+    except Exception as exc:  # an optimisation only: searches work without it
+        log.warning("vector index prewarm failed: %s", exc)
 
 
 class _RequestContext:

@@ -49,7 +49,11 @@ EXACT_BELOW = 5_000
 #: several tens of ms; fusion and the final k = 10 need no more than this.
 BIG_POOL = 20
 #: Most full-text matches ranked for a user at or above ``EXACT_BELOW`` memories.
-MATCH_CAP = 1_000
+MATCH_CAP = 300
+#: How far each query word's matches are counted for such a user, to find the rare
+#: ones: every counted match is a heap visit (a user with 100k memories has ~6,000
+#: matches of a common word), and a word past this many is common for BM25 anyway.
+DF_CAP = 100
 #: Okapi BM25 parameters (the usual ones).
 BM25_K1, BM25_B = 1.2, 0.75
 #: How much a word of a turn's context counts against a word of the turn itself.
@@ -135,17 +139,20 @@ _BIG_USER = "(user_id || '') = :uid"
 def _matched(where: str) -> str:
     """The rows BM25 ranks: every match on the exact path, at most ``:cap`` on the big one.
 
-    Big path: each query lexeme's document frequency is counted up to ``:cap`` (a GIN
-    bitmap, then at most ``:cap`` rows); lexemes are kept from the rarest up while
-    together they match fewer than ``:cap`` rows. The rarest is always kept; a word
-    common enough to reach the cap on its own is kept only if it is the rarest there is.
+    Big path: each query lexeme's document frequency is counted up to ``:dfcap`` (a GIN
+    bitmap, then at most ``:dfcap`` rows); lexemes are kept from the rarest up while
+    together they match fewer than ``:cap`` rows. The rarest word the user has said is
+    always kept; a word common enough to reach the cap on its own is kept only if it is
+    the rarest there is.
     """
     return (
         "tdf AS MATERIALIZED (SELECT t AS lexeme, (SELECT count(*) FROM (SELECT 1 FROM "
-        f"memories WHERE {where} AND tsv @@ quote_literal(t)::tsquery LIMIT :cap) c)::float8 "
+        f"memories WHERE {where} AND tsv @@ quote_literal(t)::tsquery LIMIT :dfcap) c)::float8 "
         f"AS df FROM q, unnest(q.terms) t WHERE {_BIG}), "
+        # A word the user never said matches nothing: it is no one's rarest word (kept,
+        # it would have shut out every word that matches).
         "kept AS (SELECT lexeme FROM (SELECT lexeme, sum(df) OVER w AS running, "
-        "row_number() OVER w AS rn FROM tdf WINDOW w AS (ORDER BY df, lexeme)) s "
+        "row_number() OVER w AS rn FROM tdf WHERE df > 0 WINDOW w AS (ORDER BY df, lexeme)) s "
         "WHERE rn = 1 OR running < :cap), "
         f"matched AS MATERIALIZED ((SELECT id, tsv FROM memories WHERE {where} "
         f"AND tsv @@ to_tsquery('english', :tsq) AND {_SMALL}) UNION ALL "
@@ -226,7 +233,7 @@ def _sql(
     with_vectors: bool,
     sizes: dict[str, int],
 ) -> str:
-    """The statement, with ``sizes`` (pool, big_pool, exact_below, cap) written in as numbers.
+    """The statement, with ``sizes`` (pool, big_pool, exact_below, cap, dfcap) as numbers.
 
     As numbers, not parameters, they let PostgreSQL keep one generic plan for the
     statement (a ``LIMIT $n`` is planned as "10 % of the rows", which made every
@@ -272,15 +279,16 @@ async def fetch_candidates(
     with_vectors: bool = True,
     exact_below: int = EXACT_BELOW,
     match_cap: int = MATCH_CAP,
+    df_cap: int = DF_CAP,
     big_pool: int = BIG_POOL,
 ) -> list[Hit]:
     """Dense and full-text candidates of one user (with their stored vectors if asked).
 
     One statement, one round trip; it needs no transaction (an autocommit connection
     saves the BEGIN and COMMIT). The HNSW settings come with the connection
-    (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below``, ``match_cap`` and
-    ``big_pool`` default to the module's thresholds; the big path's dense side returns
-    at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
+    (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below``, ``match_cap``,
+    ``df_cap`` and ``big_pool`` default to the module's thresholds; the big path's dense
+    side returns at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
     """
     dense, sparse = vector is not None, tsquery is not None
     if not dense and not sparse:
@@ -301,7 +309,7 @@ async def fetch_candidates(
         params.update(tsq=tsquery, qtext=(tsquery or "").replace("|", " "))
     sizes = {
         "pool": pool, "big_pool": min(pool, big_pool),
-        "exact_below": exact_below, "cap": match_cap,
+        "exact_below": exact_below, "cap": match_cap, "dfcap": min(df_cap, match_cap),
     }  # fmt: skip
     statement = text(
         _sql(filters, dense=dense, sparse=sparse, with_vectors=with_vectors, sizes=sizes)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from companion.memory import SearchFilters
 from companion.memory.search import BIG_POOL, fetch_candidates
@@ -165,3 +166,61 @@ async def test_the_big_path_walks_the_index_for_a_smaller_dense_pool(runtime: An
     nearest = max(exact, key=lambda h: h.similarity or 0.0)
     # 300 rows per user: the HNSW walk (ef_search 100) finds the nearest one too.
     assert nearest.id in {h.id for h in big}
+
+
+async def test_a_word_the_user_never_said_does_not_shut_out_the_others(runtime: Any) -> None:
+    """On the capped side the rarest word is always kept; a word with no match at all
+    is not a candidate for it (it would leave the full-text side empty)."""
+    await _bulk(runtime, users=1, rows=400, content="coffee garden weather")
+    async with runtime.db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        hits = await fetch_candidates(
+            conn, user_id="bulk0", vector=None, tsquery="coffee | zanzibar",
+            filters=SearchFilters(), pool=20, exact_below=100, match_cap=30,
+        )  # fmt: skip
+    assert len(hits) == 20
+    assert all("coffee" in h.content and (h.text_rank or 0.0) > 0 for h in hits)
+
+
+async def test_the_size_count_reads_only_the_index(runtime: Any) -> None:
+    """The user's rows are counted to choose the path; once VACUUM has marked the pages
+    all-visible, the count is an index-only scan of (user_id, companion_id)."""
+    await _bulk(runtime, users=20, rows=2000, content="row")
+    async with runtime.db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM (ANALYZE) memories"))
+    statements: list[tuple[str, Any]] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement, params))
+
+    query = np.random.default_rng(17).normal(size=384).astype(float).tolist()
+    sync_engine = runtime.db.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", on_execute)
+    try:
+        async with runtime.db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await fetch_candidates(
+                conn, user_id="bulk3", vector=query, tsquery="row", filters=SearchFilters(),
+                pool=20,
+            )  # fmt: skip
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", on_execute)
+    ((statement, params),) = [(s, p) for s, p in statements if "size AS MATERIALIZED" in s]
+    async with runtime.db.engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        plan = await raw.fetchval("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, *params)
+    plan = json.loads(plan) if isinstance(plan, str) else plan  # the pool decodes json
+    nodes = _plan_nodes(plan[0]["Plan"])
+    counts = [n for n in nodes if n.get("Index Name") == "ix_memories_user_visible"]
+    assert any(
+        n["Node Type"] == "Index Only Scan" and n["Heap Fetches"] == 0 and n["Actual Rows"] > 0
+        for n in counts
+    ), counts
+
+
+def _plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    out = [node]
+    for child in node.get("Plans", []):
+        out += _plan_nodes(child)
+    return out

@@ -73,6 +73,10 @@ async def test_indexes_from_the_design(database_url: str) -> None:
     assert "USING hnsw (embedding vector_cosine_ops)" in indexes
     # Full-text search is always for one user: the user's part of the index only.
     assert "ix_memories_user_tsv ON public.memories USING gin (user_id, tsv)" in indexes
+    # A search counts the user's visible current rows from this index alone.
+    visible = "ix_memories_user_visible ON public.memories USING btree (user_id, companion_id)"
+    assert f"{visible} WHERE (invalid_at IS NULL)" in indexes
+    assert "ix_memories_user_current" not in indexes
     # A partial unique index, so history rows are unlimited: one current row per companion.
     current = "ux_personality_state_current ON public.personality_state USING btree (companion_id)"
     assert f"{current} WHERE is_current" in indexes

@@ -10,9 +10,10 @@ GIB = 1024**3
 
 
 def test_buffers_follow_memory_within_bounds() -> None:
-    assert server_settings(1 * GIB)["shared_buffers"] == "128MB"
-    assert server_settings(24 * GIB)["shared_buffers"] == "3072MB"
-    assert server_settings(256 * GIB)["shared_buffers"] == "4096MB"
+    assert server_settings(GIB // 4)["shared_buffers"] == "128MB"
+    assert server_settings(1 * GIB)["shared_buffers"] == "256MB"
+    assert server_settings(24 * GIB)["shared_buffers"] == "6144MB"
+    assert server_settings(256 * GIB)["shared_buffers"] == "8192MB"
     assert server_settings(24 * GIB)["effective_cache_size"] == "12288MB"
     assert server_settings(24 * GIB)["jit"] == "off"
 
@@ -24,9 +25,9 @@ def test_settings_file_is_included_once_and_rewritten_only_on_change(tmp_path: P
     assert write_settings(tmp_path, settings) is True
     assert write_settings(tmp_path, settings) is False
     assert main.read_text().count(f"include_if_exists = '{CONF_NAME}'") == 1
-    assert "shared_buffers = '1024MB'" in (tmp_path / CONF_NAME).read_text()
-    assert write_settings(tmp_path, server_settings(16 * GIB)) is True
     assert "shared_buffers = '2048MB'" in (tmp_path / CONF_NAME).read_text()
+    assert write_settings(tmp_path, server_settings(16 * GIB)) is True
+    assert "shared_buffers = '4096MB'" in (tmp_path / CONF_NAME).read_text()
 
 
 def test_nothing_is_written_before_initdb(tmp_path: Path) -> None:

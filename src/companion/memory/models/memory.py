@@ -45,8 +45,22 @@ class Memory(Base):
         ),
         CheckConstraint("importance BETWEEN 0 AND 1", name="importance_range"),
         Index("ix_memories_user_type_time", "user_id", "memory_type", "created_at"),
-        Index("ix_memories_user_current", "user_id", postgresql_where="invalid_at IS NULL"),
-        Index("ix_memories_user_tsv", "user_id", "tsv", postgresql_using="gin"),
+        # companion_id in the key: a search counts the user's visible current rows from
+        # the index alone (migration 0017).
+        Index(
+            "ix_memories_user_visible",
+            "user_id",
+            "companion_id",
+            postgresql_where="invalid_at IS NULL",
+        ),
+        # A short pending list: every search reads all of it (migration 0017).
+        Index(
+            "ix_memories_user_tsv",
+            "user_id",
+            "tsv",
+            postgresql_using="gin",
+            postgresql_with={"gin_pending_list_limit": 64},
+        ),
         Index("ix_memories_user_conversation", "user_id", "conversation_id"),
         Index("ix_memories_user_fact_key", "user_id", "fact_key"),
         Index("ix_memories_companion", "companion_id", postgresql_where="companion_id IS NOT NULL"),
