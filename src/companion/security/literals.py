@@ -25,7 +25,7 @@ from typing import Any
 __all__ = ["LiteralScanner", "required_literals"]
 
 #: Largest expansion of a part into the strings it matches.
-_MAX_STRINGS = 64
+_MAX_STRINGS = 256
 _EMPTY: frozenset[str] = frozenset({""})
 
 _LITERAL = sre_constants.LITERAL
@@ -99,10 +99,10 @@ def _exact_sequence(sequence: Any) -> frozenset[str] | None:
 
 
 def _score(strings: frozenset[str]) -> tuple[int, int, int]:
-    # Each string costs one substring scan: past four characters a literal rarely
+    # Each string costs one substring scan: past eight characters a literal rarely
     # occurs by chance, so fewer strings beat longer ones.
     shortest = min(len(s) for s in strings)
-    return min(shortest, 4), -len(strings), shortest
+    return min(shortest, 8), -len(strings), shortest
 
 
 def _fewest(strings: frozenset[str]) -> tuple[int, int]:
