@@ -16,13 +16,17 @@ contain, the most selective one is kept (longest shortest string, then fewest st
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import re
-from re import _constants as sre_constants  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 __all__ = ["LiteralScanner", "required_literals"]
+
+# The parser of the ``re`` module (private, stable since 3.11; imported by name so the
+# type checker does not depend on its stubs).
+sre_parse: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
 
 #: Largest expansion of a part into the strings it matches.
 _MAX_STRINGS = 256
