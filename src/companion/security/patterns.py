@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from companion.security.literals import LiteralScanner, required_literals
 from companion.security.normalise import View
 
 __all__ = ["CATEGORIES", "RULES", "PatternResult", "Rule", "score_patterns"]
@@ -32,17 +33,34 @@ class Rule:
     weight: float
     regex: re.Pattern[str]
     squashed: bool = False
+    #: Strings of which every match contains one (``literals.py``); ``None``: always run.
+    literals: frozenset[str] | None = None
+
+    def search(self, text: str, present: set[str] | None = None) -> bool:
+        """Whether the rule matches ``text``.
+
+        ``present`` (the literals found in ``text`` by ``_SCANNER``) lets a rule none
+        of whose literals occur skip its regular expression: it cannot match.
+        """
+        if self.literals is not None:
+            if present is None:
+                present = {lit for lit in self.literals if lit in text}
+            if self.literals.isdisjoint(present):
+                return False
+        return self.regex.search(text) is not None
 
 
 def _r(name: str, category: str, weight: float, pattern: str) -> Rule:
     # Case-sensitive on purpose: every view is case-folded (``normalise.py``) and the
     # rules are written in lower case; IGNORECASE made each rule a third slower.
-    return Rule(name, category, weight, re.compile(pattern, re.DOTALL))
+    regex = re.compile(pattern, re.DOTALL)
+    return Rule(name, category, weight, regex, literals=required_literals(regex))
 
 
 def _sq(name: str, category: str, weight: float, pattern: str) -> Rule:
     """A rule for the letters-only view (no spaces, so no word boundaries)."""
-    return Rule(name, category, weight, re.compile(pattern), squashed=True)
+    regex = re.compile(pattern)
+    return Rule(name, category, weight, regex, squashed=True, literals=required_literals(regex))
 
 
 _RM, _SQ, _IA = CATEGORIES
@@ -212,11 +230,17 @@ class PatternResult:
         return category, top
 
 
+#: One pass over a text finds the literals of every rule (``literals.py``): on a long
+#: document most rules are then skipped without running their regular expression.
+_SCANNER = LiteralScanner({lit for rule in RULES for lit in rule.literals or ()})
+
+
 def _score_view(text: str, *, squashed: bool = False) -> tuple[dict[str, float], list[str]]:
     remaining = dict.fromkeys(CATEGORIES, 1.0)
     hits = []
+    present = _SCANNER.present(text)
     for rule in RULES:
-        if rule.squashed == squashed and rule.regex.search(text):
+        if rule.squashed == squashed and rule.search(text, present):
             remaining[rule.category] *= 1.0 - rule.weight
             hits.append(rule.name)
     return {c: 1.0 - r for c, r in remaining.items() if r < 1.0}, hits
