@@ -226,7 +226,9 @@ class MemoryWriter:
     ) -> list[Exception | None]:
         """``remember`` for several turns (each ``(record, recent_user_text, previous)``,
         looked at by the caller and not stored): the texts of all of them in one
-        embedding batch, then each turn in its own transaction. Each turn's outcome:
+        embedding batch, then all of them in one transaction (one advisory-lock
+        statement for their turns). If that transaction fails, each turn is written in
+        its own, so one bad turn does not hold back the others. Each turn's outcome:
         ``None`` (stored, or stored by another worker) or the error that stopped it."""
         outcomes: list[Exception | None] = [None] * len(turns)
         plans: list[tuple[int, _Plan]] = []
@@ -236,9 +238,21 @@ class MemoryWriter:
             except Exception as exc:
                 outcomes[n] = exc
         vectors = await self.embed([t for _, plan in plans for t in plan.texts])
+        ready: list[tuple[int, _Plan, list[list[float] | None]]] = []
         start = 0
         for n, plan in plans:
-            own, start = vectors[start : start + len(plan.texts)], start + len(plan.texts)
+            ready.append((n, plan, vectors[start : start + len(plan.texts)]))
+            start += len(plan.texts)
+        if len(ready) > 1:
+            try:
+                async with self._db.transaction() as session:
+                    await _lock_turns(session, [plan.record for _, plan, _ in ready])
+                    for _, plan, own in ready:
+                        await self._write(session, plan, own)
+                return outcomes
+            except Exception:
+                log.warning("writing a batch of turns failed; writing them one by one")
+        for n, plan, own in ready:
             try:
                 await self._store(plan, own)
             except Exception as exc:
@@ -261,7 +275,15 @@ class MemoryWriter:
         return _Plan(record, speaker, importance, facts, content, context, before, after, texts)
 
     async def _store(self, plan: _Plan, vectors: list[list[float] | None]) -> int:
-        """Write the planned turn with its vectors (in ``plan.texts`` order); rows created."""
+        """Write the planned turn in its own transaction; rows created."""
+        async with self._db.transaction() as session:
+            await _lock_turns(session, [plan.record])
+            return await self._write(session, plan, vectors)
+
+    @staticmethod
+    async def _write(session: AsyncSession, plan: _Plan, vectors: list[list[float] | None]) -> int:
+        """Write the planned turn with its vectors (in ``plan.texts`` order) in
+        ``session``, whose transaction holds the turn's advisory lock; rows created."""
         record, speaker, importance = plan.record, plan.speaker, plan.importance
         before, after = plan.before, plan.after
         neighbours = len(before) + len(after)
@@ -270,6 +292,7 @@ class MemoryWriter:
         lines = [Turn(t, record.created_at) for t in (*before, plan.content, *after)]
         mixed = mix_neighbours(lines, [*tail[: len(before)], vectors[0], *tail[len(before) :]])
         vectors = [mixed[len(before)], *vectors[1 : len(vectors) - neighbours]]
+        private = await _private_companion(session, record)
         episodic = {
             "user_id": record.user_id, "memory_type": "episodic", "content": plan.content,
             "content_hash": content_hash(plan.content), "embedding": vectors[0],
@@ -279,28 +302,22 @@ class MemoryWriter:
             "pad": record.pad_after.to_dict(), "valid_from": record.created_at,
             "created_at": record.created_at,
             "extra": {"reply_message_id": record.reply_message_id, "channel": record.channel},
+            "companion_id": private,
         }  # fmt: skip
+        episodic_id = await _insert_unless_stored(session, record, episodic)
+        if episodic_id is None:  # another worker stored the turn first
+            return 0
+        source = Provenance(
+            at=record.created_at, message_ids=[record.user_message_id],
+            conversation_id=record.conversation_id, episodic_id=episodic_id,
+            speaker=speaker, importance=importance, companion_id=private,
+        )  # fmt: skip
         created = 1
-        async with self._db.transaction() as session:
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"remember:{record.user_id}:{record.user_message_id}"},
+        for fact, vector in zip(plan.facts, vectors[1:], strict=True):
+            outcome = await apply_fact(
+                session, user_id=record.user_id, fact=fact, vector=vector, source=source
             )
-            private = await _private_companion(session, record)
-            episodic["companion_id"] = private
-            episodic_id = await _insert_unless_stored(session, record, episodic)
-            if episodic_id is None:  # another worker stored the turn first
-                return 0
-            source = Provenance(
-                at=record.created_at, message_ids=[record.user_message_id],
-                conversation_id=record.conversation_id, episodic_id=episodic_id,
-                speaker=speaker, importance=importance, companion_id=private,
-            )  # fmt: skip
-            for fact, vector in zip(plan.facts, vectors[1:], strict=True):
-                outcome = await apply_fact(
-                    session, user_id=record.user_id, fact=fact, vector=vector, source=source
-                )
-                created += outcome.action != "merge"
+            created += outcome.action != "merge"
         return created
 
     @staticmethod
@@ -311,6 +328,22 @@ class MemoryWriter:
     async def _remembered(self, record: TurnRecord) -> bool:
         async with self._db.session() as session:
             return await _has_episodic(session, record)
+
+
+#: Transaction-level advisory locks on turns (``remember:<user>:<user message id>``),
+#: taken in one statement in a fixed order (two writers of overlapping batches cannot
+#: deadlock on them).
+_LOCK_TURNS = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM ("
+    "SELECT hashtextextended(key, 0) AS k FROM unnest(CAST(:keys AS text[])) key ORDER BY 1) s"
+)
+
+
+async def _lock_turns(session: AsyncSession, records: Sequence[TurnRecord]) -> None:
+    """Hold the turns' locks until the transaction ends: a second writer of a turn waits,
+    then its insert (a later statement, a later snapshot) finds the first's rows."""
+    keys = [f"remember:{r.user_id}:{r.user_message_id}" for r in records]
+    await session.execute(_LOCK_TURNS, {"keys": keys})
 
 
 _TURN_COMPANION = text(

@@ -277,10 +277,12 @@ class WorkQueue:
         await self._execute(_DONE, done=item_ids)
 
     async def run_once(self, limit: int = 10) -> int:
-        """Claim and process due items one by one; the number processed."""
+        """Claim up to ``limit`` due items and process them (in batches where a kind has
+        a batch handler, like the worker tasks); the number processed."""
         items = await self.claim(limit)
-        for item in items:
-            await self.process(item)
+        succeeded = await self.process_many(items)
+        if succeeded:
+            await self._done(succeeded)
         return len(items)
 
     async def run_until_idle(self, *, max_rounds: int = 1000) -> int:
