@@ -15,7 +15,16 @@ import uuid
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, any_, bindparam, literal_column, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from companion.conversation import metrics
@@ -94,10 +103,10 @@ class TurnLearner:
                 await session.execute(
                     select(*_TURN_COLUMNS, Interaction.user_id, Message.speaker, _ANSWERED_BY)
                     .outerjoin(Message, Message.id == Interaction.user_message_id)
-                    .where(Interaction.id == any_(_IDS))
+                    .where(Interaction.id == any_(_IDS), Interaction.user_id == any_(_USERS))
                     .order_by(Interaction.id)
                     .with_for_update(of=Interaction),
-                    {"ids": list(wanted)},
+                    {"ids": list(wanted), "users": sorted(set(wanted.values()))},
                 )
             ).all()
             for row in rows:
@@ -119,8 +128,10 @@ class TurnLearner:
         return records
 
 
-#: The interaction ids of a batch, as one array parameter (one prepared statement).
+#: The interaction ids of a batch and their users, as array parameters (one prepared
+#: statement whatever the batch's size; the user filter keeps the read per user).
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
+_USERS = bindparam("users", type_=ARRAY(String))
 
 
 def _interaction_id(item: QueuedItem) -> int:
