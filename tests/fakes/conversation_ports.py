@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from companion.conversation.ports import (
@@ -133,6 +133,17 @@ class FakeMemory:
         """Keep the record (the queued work)."""
         await asyncio.sleep(0)
         self.remembered.append(record)
+
+    async def remember_turns(self, records: Sequence[TurnRecord]) -> list[Exception | None]:
+        """``remember_turn`` for each (a test may replace it to fail some)."""
+        outcomes: list[Exception | None] = []
+        for record in records:
+            try:
+                await self.remember_turn(record)
+                outcomes.append(None)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
 
 class FakePersonality:

@@ -54,8 +54,14 @@ def create_app(
         app.state.runtime = runtime or await Runtime.start(settings)
         if own and app.state.runtime.scheduler is not None:  # serve: SCHEDULER_ENABLED
             await app.state.runtime.scheduler.start_if_enabled()
-        if own and app.state.runtime.conversation is not None:  # serve: post-turn workers
-            app.state.runtime.conversation.start_workers()
+        conversation = app.state.runtime.conversation
+        if (
+            own
+            and conversation is not None
+            and app.state.runtime.settings.behaviour.queue_workers_in_serve
+        ):
+            # serve: post-turn workers, unless `companion worker` processes run them
+            conversation.start_workers()
         # Bots with a configured token run in this process (DECISIONS.md#one-process); not in tests.
         handles = await start_bots(app.state.runtime) if own and bots else []
         # The embedded server reads the vector index into its buffers while we serve.

@@ -5,7 +5,9 @@ embedded PostgreSQL), creates an admin key with ``companion keys create``, then 
 ``--users`` clients each send turns to ``/api/chat/message`` (acting for their own
 user id) for ``--seconds``. Reports turns/s, client latency, the server's turn overhead
 excluding generation (``Server-Timing: overhead``) p50/p95/p99, and errors.
-``--workers N`` runs ``companion serve --workers N``; ``--profile FILE`` runs one
+``--workers N`` runs ``companion serve --workers N``; ``--separate-worker`` runs the
+post-turn memory work in one ``companion worker`` process (``QUEUE_WORKERS_IN_SERVE=false``
+for the server), its CPU reported apart; ``--profile FILE`` runs one
 server process under cProfile on its CPU clock for the measured window
 (``companion.bench.profiled``). At the end it reports the post-turn
 work queue (``queue``: items per status; ``queued``/``running`` still waiting), so
@@ -146,14 +148,27 @@ async def _queue_counts() -> dict[str, int]:
         await db.close()
 
 
-def _cpu_seconds(server_pid: int, home: Path) -> dict[str, float]:
-    """CPU time used so far by the server (and its worker processes) and by PostgreSQL.
+def _cpu_seconds(server_pid: int, home: Path, worker_pid: int | None) -> dict[str, float]:
+    """CPU time used so far by the server (and its worker processes), by the separate
+    ``companion worker`` if there is one, and by PostgreSQL.
 
     On a shared machine turns/s depends on the neighbours; CPU per turn does not.
     """
-    server = psutil.Process(server_pid)
-    procs = [server, *server.children(recursive=True)]
-    gateway = sum(p.cpu_times().user + p.cpu_times().system for p in procs if p.is_running())
+    used = {"gateway": _tree_cpu(server_pid)}
+    if worker_pid is not None:
+        used["worker"] = _tree_cpu(worker_pid)
+    used["postgres"] = postgres_cpu_seconds(home)
+    return used
+
+
+def _tree_cpu(pid: int) -> float:
+    process = psutil.Process(pid)
+    procs = [process, *process.children(recursive=True)]
+    return float(sum(p.cpu_times().user + p.cpu_times().system for p in procs if p.is_running()))
+
+
+def postgres_cpu_seconds(home: Path) -> float:
+    """CPU time used so far by the PostgreSQL whose postmaster runs on ``home``."""
     database = 0.0
     for proc in psutil.process_iter(["name", "cmdline"]):
         try:
@@ -165,7 +180,7 @@ def _cpu_seconds(server_pid: int, home: Path) -> dict[str, float]:
                     database += times.user + times.system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return {"gateway": gateway, "postgres": database}
+    return database
 
 
 def _under(proc: psutil.Process, home: Path) -> bool:
@@ -184,6 +199,11 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None, help="COMPANION_HOME (temporary)")
     parser.add_argument("--database-url", default=None, help="use this PostgreSQL instead")
     parser.add_argument("--workers", type=int, default=1, help="companion serve --workers")
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="the memory work in one `companion worker` process, not in the server",
+    )
     parser.add_argument(
         "--profile",
         type=Path,
@@ -234,15 +254,24 @@ def main() -> None:
             serve[:1] = [sys.executable, "-m", "companion.bench.profiled", str(args.profile)]
         elif args.workers > 1:
             serve += ["--workers", str(args.workers)]
-        procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL))
+        serve_env = {**env, "QUEUE_WORKERS_IN_SERVE": "false"} if args.separate_worker else env
+        procs.append(subprocess.Popen(serve, env=serve_env, stdout=subprocess.DEVNULL))
+        server_pid = procs[-1].pid
         base = f"http://127.0.0.1:{port}"
+        worker_pid = None
+        if args.separate_worker:
+            procs.append(
+                subprocess.Popen(
+                    [str(BIN / "companion"), "worker"], env=env, stdout=subprocess.DEVNULL
+                )
+            )
+            worker_pid = procs[-1].pid
         wait_ready(f"{base}/health")
         load_before = os.getloadavg()[0]
-        server_pid = procs[-1].pid
-        cpu_before = _cpu_seconds(server_pid, home)
+        cpu_before = _cpu_seconds(server_pid, home, worker_pid)
         profiled = server_pid if args.profile is not None else None
         result = asyncio.run(_drive(base, key, args.users, args.seconds, profiled))
-        cpu_after = _cpu_seconds(server_pid, home)
+        cpu_after = _cpu_seconds(server_pid, home, worker_pid)
         turns = max(1, int(result["turns"]))  # type: ignore[call-overload]
         # Includes the warm-up's turns' CPU only through work that spilled into the window.
         result["cpu_ms_per_turn"] = {
@@ -250,6 +279,7 @@ def main() -> None:
             for part in cpu_after
         }
         result["workers"] = args.workers
+        result["memory_work"] = "companion worker" if args.separate_worker else "in the server"
         result["load_average"] = {
             "before": round(load_before, 2),
             "after": round(os.getloadavg()[0], 2),

@@ -2,6 +2,8 @@
 
 Run: ``python -m companion.bench.gateway_llm --port 9100``. Answers every chat completion at
 once, streamed in a few SSE chunks with usage, so the benchmark measures the gateway.
+``--echo``: the reply ends with the start of the last user message, so replies differ
+as the messages do (the memory work then embeds each reply instead of finding it cached).
 """
 
 from __future__ import annotations
@@ -18,6 +20,20 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 REPLY = ["That sounds ", "really lovely — ", "tell me more about it?"]
+#: Set by ``--echo``.
+ECHO = False
+
+
+def _reply(body: dict[str, object]) -> list[str]:
+    if not ECHO:
+        return REPLY
+    messages = body.get("messages")
+    last = ""
+    if isinstance(messages, list):
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        content = users[-1].get("content", "") if users else ""
+        last = content if isinstance(content, str) else ""
+    return [*REPLY[:2], f"tell me more about {' '.join(last.split()[:12]) or 'it'}?"]
 
 
 def _chunk(delta: dict[str, str], finish: str | None, usage: bool = False) -> bytes:
@@ -35,6 +51,7 @@ def _chunk(delta: dict[str, str], finish: str | None, usage: bool = False) -> by
 
 async def chat(request: Request) -> Response:
     body = await request.json()
+    reply = _reply(body)
     if not body.get("stream"):
         return JSONResponse(
             {
@@ -45,7 +62,7 @@ async def chat(request: Request) -> Response:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": "".join(REPLY)},
+                        "message": {"role": "assistant", "content": "".join(reply)},
                         "finish_reason": "stop",
                     }
                 ],
@@ -54,7 +71,7 @@ async def chat(request: Request) -> Response:
         )
 
     async def events() -> AsyncIterator[bytes]:
-        for piece in REPLY:
+        for piece in reply:
             yield _chunk({"content": piece}, None)
         yield _chunk({}, "stop", usage=True)
         yield b"data: [DONE]\n\n"
@@ -76,5 +93,7 @@ app = Starlette(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--echo", action="store_true", help="replies differ as messages do")
     args = parser.parse_args()
+    ECHO = args.echo
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

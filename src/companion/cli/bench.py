@@ -45,9 +45,26 @@ def gateway(
     users: Annotated[int, typer.Option(help="Concurrent simulated users.")] = 100,
     seconds: Annotated[float, typer.Option(help="Measured duration.")] = 30.0,
     workers: Annotated[int, typer.Option(min=1, help="Server processes (serve --workers).")] = 1,
+    separate_worker: Annotated[
+        bool, typer.Option(help="Run the memory work in one `companion worker` process.")
+    ] = False,
 ) -> None:
     """Turns/s and turn overhead of a real `companion serve` with an instant LLM."""
-    _module("gateway", "--users", str(users), "--seconds", str(seconds), "--workers", str(workers))
+    extra = ["--separate-worker"] if separate_worker else []
+    _module(
+        "gateway", "--users", str(users), "--seconds", str(seconds), "--workers", str(workers),
+        *extra,
+    )  # fmt: skip
+
+
+@app.command("memory-work")
+def memory_work(
+    turns: Annotated[int, typer.Option(help="Queued items to work off.")] = 400,
+    users: Annotated[int, typer.Option(help="Users whose turns fill the queue.")] = 8,
+    texts: Annotated[str, typer.Option(help="varied | repeated")] = "varied",
+) -> None:
+    """Items/s and CPU per item of one worker process working off the memory queue."""
+    _module("memory_work", "--turns", str(turns), "--users", str(users), "--texts", texts)
 
 
 @app.command("reliability")

@@ -72,5 +72,6 @@ async def build_conversation(
             db,
             lease_seconds=settings.behaviour.queue_lease_seconds,
             concurrency=settings.behaviour.queue_workers,
+            batch=settings.behaviour.queue_batch,
         ),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from companion.conversation.ports import (
@@ -89,6 +90,10 @@ class NoMemory:
 
     async def remember_turn(self, record: TurnRecord) -> None:
         """Forget it."""
+
+    async def remember_turns(self, records: Sequence[TurnRecord]) -> list[Exception | None]:
+        """Forget them."""
+        return [None] * len(records)
 
 
 class NoSecurity:

@@ -15,7 +15,17 @@ import uuid
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    any_,
+    bindparam,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from companion.conversation import metrics
 from companion.conversation.ports import MemoryPort, TurnRecord
@@ -51,70 +61,103 @@ RECOVERED = "the turn was cut off (the process answering it stopped); recovered 
 
 
 class TurnLearner:
-    """The handler of ``turn.learn`` items."""
+    """The handler of ``turn.learn`` items (one at a time, or several at once)."""
 
     def __init__(self, db: Database, memory: MemoryPort) -> None:
         self.db = db
         self.memory = memory
 
     async def __call__(self, item: QueuedItem) -> None:
-        interaction_id = int(item.payload.get("interaction_id", item.key))
-        record = await self._record(item.user_id, interaction_id)
-        if record is None:  # deleted since (forgotten, user deleted): nothing to learn
-            return
-        if record.flagged:
-            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
-            return
-        try:
-            await self.memory.remember_turn(record)
-        except Exception:
-            metrics.MEMORY_OPS.labels("remember", "error").inc()
-            raise
-        metrics.MEMORY_OPS.labels("remember", "ok").inc()
+        (outcome,) = await self.batch([item])
+        if outcome is not None:
+            raise outcome
 
-    async def _record(self, user_id: str, interaction_id: int) -> TurnRecord | None:
-        async with self.db.transaction() as session:
-            found = (
-                await session.execute(
-                    select(*_TURN_COLUMNS, Message.speaker, _ANSWERED_BY)
-                    .outerjoin(Message, Message.id == Interaction.user_message_id)
-                    .where(Interaction.id == interaction_id, Interaction.user_id == user_id)
-                    .with_for_update(of=Interaction)
-                )
-            ).first()
-            if found is None:
-                return None
-            row = found
-            speaker, answered_by = row.speaker, row[-1]
-            if row.session_id is None or row.user_message_id is None:
-                return None
-            if row.status == "started":
-                log.warning(
-                    "recovering a turn cut off mid-generation",
-                    extra={"user_id": user_id, "interaction_id": interaction_id},
-                )
-                await session.execute(
-                    update(Interaction)
-                    .where(Interaction.id == interaction_id)
-                    .values(status="interrupted", error_message=RECOVERED)
-                )
-            pad_after = PAD.from_dict(row.pad_after or row.pad_before or {})
-            return TurnRecord(
-                user_id=user_id,
-                conversation_id=uuid.UUID(str(row.session_id)),
-                interaction_id=row.id,
-                user_message_id=row.user_message_id,
-                reply_message_id=row.reply_message_id or 0,
-                user_text=row.user_message or "",
-                reply_text=row.agent_response,
-                created_at=row.timestamp.astimezone(UTC),
-                pad_before=PAD.from_dict(row.pad_before or {}),
-                pad_after=pad_after,
-                emotion=row.emotion_after or emotion_label(pad_after),
-                flagged=not row.security_check_passed,
-                channel=row.channel,
-                speaker=speaker,
-                security_category=row.security_threat_detected,
-                companion_known=answered_by is not None,
-                private_companion=int(answered_by) if answered_by else None,
+    async def batch(self, items: list[QueuedItem]) -> list[Exception | None]:
+        """Learn from several turns: one read of them all, then the memory work of those
+        that store something in one call; each item's outcome (``None``: done)."""
+        records = await self._records(items)
+        todo: list[TurnRecord] = []
+        for record in records.values():
+            if record.flagged:
+                log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
+            else:
+                todo.append(record)
+        outcomes = dict(
+            zip(
+                (r.interaction_id for r in todo),
+                await self.memory.remember_turns(todo) if todo else [],
+                strict=True,
             )
+        )
+        for outcome in outcomes.values():
+            metrics.MEMORY_OPS.labels("remember", "ok" if outcome is None else "error").inc()
+        # A turn deleted since (forgotten, user deleted) or flagged: nothing to learn.
+        return [outcomes.get(_interaction_id(item)) for item in items]
+
+    async def _records(self, items: list[QueuedItem]) -> dict[int, TurnRecord]:
+        """The items' turns by interaction id (missing: deleted since), in one statement."""
+        wanted = {_interaction_id(i): i.user_id for i in items}
+        records: dict[int, TurnRecord] = {}
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(*_TURN_COLUMNS, Interaction.user_id, Message.speaker, _ANSWERED_BY)
+                    .outerjoin(Message, Message.id == Interaction.user_message_id)
+                    .where(Interaction.id == any_(_IDS), Interaction.user_id == any_(_USERS))
+                    .order_by(Interaction.id)
+                    .with_for_update(of=Interaction),
+                    {"ids": list(wanted), "users": sorted(set(wanted.values()))},
+                )
+            ).all()
+            for row in rows:
+                if wanted.get(row.id) != row.user_id:  # an item names its user's turn only
+                    continue
+                if row.session_id is None or row.user_message_id is None:
+                    continue
+                if row.status == "started":
+                    log.warning(
+                        "recovering a turn cut off mid-generation",
+                        extra={"user_id": row.user_id, "interaction_id": row.id},
+                    )
+                    await session.execute(
+                        update(Interaction)
+                        .where(Interaction.id == row.id)
+                        .values(status="interrupted", error_message=RECOVERED)
+                    )
+                records[row.id] = _record(row)
+        return records
+
+
+#: The interaction ids of a batch and their users, as array parameters (one prepared
+#: statement whatever the batch's size; the user filter keeps the read per user).
+_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+_USERS = bindparam("users", type_=ARRAY(String))
+
+
+def _interaction_id(item: QueuedItem) -> int:
+    return int(item.payload.get("interaction_id", item.key))
+
+
+def _record(row: Any) -> TurnRecord:
+    """The turn as the memory work sees it, from one row of the read."""
+    answered_by = row[-1]
+    pad_after = PAD.from_dict(row.pad_after or row.pad_before or {})
+    return TurnRecord(
+        user_id=row.user_id,
+        conversation_id=uuid.UUID(str(row.session_id)),
+        interaction_id=row.id,
+        user_message_id=row.user_message_id,
+        reply_message_id=row.reply_message_id or 0,
+        user_text=row.user_message or "",
+        reply_text=row.agent_response,
+        created_at=row.timestamp.astimezone(UTC),
+        pad_before=PAD.from_dict(row.pad_before or {}),
+        pad_after=pad_after,
+        emotion=row.emotion_after or emotion_label(pad_after),
+        flagged=not row.security_check_passed,
+        channel=row.channel,
+        speaker=row.speaker,
+        security_category=row.security_threat_detected,
+        companion_known=answered_by is not None,
+        private_companion=int(answered_by) if answered_by else None,
+    )

@@ -160,7 +160,8 @@ class ConversationService:
         self._active = metrics.ActiveUsers()
         #: Post-turn work (memory); ``start_workers`` runs it in this process.
         self.queue = queue or WorkQueue(db)
-        self.queue.register(LEARN, TurnLearner(db, memory))
+        learner = TurnLearner(db, memory)
+        self.queue.register(LEARN, learner, batch=learner.batch)
 
     # -- public API ---------------------------------------------------------------
 

@@ -208,6 +208,11 @@ class MemoryPort(Protocol):
         """Queued: episodic memory and facts; idempotent per turn (never for flagged text)."""
         ...
 
+    async def remember_turns(self, records: Sequence[TurnRecord]) -> list[Exception | None]:
+        """``remember_turn`` for several turns at once (a queue worker's batch); each
+        turn's outcome in order: ``None`` (done) or the error (retried alone)."""
+        ...
+
 
 # --- the turn, as the domains see it afterwards -----------------------------------------
 

@@ -23,7 +23,7 @@ from companion.memory.importer import ImportMessage, ImportResult, import_histor
 from companion.memory.models import Document, Memory, MemoryConflict
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
-from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_context
+from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_contexts
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
@@ -139,28 +139,34 @@ class MemoryService:
         Failures propagate, so the queue retries; the writer skips a turn it already
         stored, so a retry never duplicates memories.
         """
-        if record.flagged:
-            log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
-            return
-        async with self._db.session() as session:
-            context = await turn_context(
-                session,
-                user_id=record.user_id,
-                conversation_id=record.conversation_id,
-                user_message_id=record.user_message_id,
-                limit=self.buffer.keep // 2,
+        (outcome,) = await self.remember_turns([record])
+        if outcome is not None:
+            raise outcome
+
+    async def remember_turns(self, records: Sequence[TurnRecord]) -> list[Exception | None]:
+        """``remember_turn`` for several turns at once (the queue's batches): one read
+        of their context, one embedding batch, a transaction per turn; each turn's
+        outcome (``None``: stored, or nothing to store)."""
+        live = [r for r in records if not r.flagged]
+        for record in records:
+            if record.flagged:
+                log.info("flagged turn not stored as memory", extra={"user_id": record.user_id})
+        outcomes: dict[int, Exception | None] = {}
+        if live:
+            async with self._db.session() as session:
+                contexts = await turn_contexts(session, live, limit=self.buffer.keep // 2)
+            todo = [(r, c) for r, c in zip(live, contexts, strict=True) if not c.stored]
+            results = await self.writer.remember_many(
+                [(r, c.recent_user_text, c.previous) for r, c in todo]
             )
-        if context.stored:  # a retry of a stored turn
-            return
-        recent, previous = context.recent_user_text, context.previous
-        try:
-            await self.writer.remember(
-                record, recent_user_text=recent, previous=previous, checked=True
-            )
-        except Exception:
-            # Raised on, so the queue retries and the metric counts a failed write as one.
-            log.warning("storing the turn's memories failed", extra={"user_id": record.user_id})
-            raise
+            for (record, _), result in zip(todo, results, strict=True):
+                outcomes[id(record)] = result
+                if result is not None:
+                    # The queue retries it; the metric counts a failed write as one.
+                    log.warning(
+                        "storing the turn's memories failed", extra={"user_id": record.user_id}
+                    )
+        return [outcomes.get(id(r)) for r in records]
 
     # -- search, list, get --------------------------------------------------------------
 

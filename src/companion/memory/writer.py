@@ -8,6 +8,7 @@ enter the short-term buffer either (it would be replayed into the next prompt).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -16,7 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, exists, insert, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +45,7 @@ from companion.store.database import Database
 from companion.store.kv import KeyValueStore, glob_escape, overflow
 from companion.store.repositories.recent import MESSAGE_BEFORE
 
-__all__ = ["MemoryWriter", "ShortTermBuffer", "TurnContext", "turn_context"]
+__all__ = ["MemoryWriter", "ShortTermBuffer", "TurnContext", "turn_contexts"]
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +135,22 @@ class ShortTermBuffer:
         return await self._kv.delete_pattern(f"user:{glob_escape(user_id)}:st:*")
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One turn's memory work before its vectors: what it stores and what to embed."""
+
+    record: TurnRecord
+    speaker: str
+    importance: float
+    facts: list[ExtractedFact]
+    content: str
+    context: str
+    before: list[str]
+    after: list[str]
+    #: The turn (with its context if embedded so), its facts, the line before, the reply.
+    texts: list[str]
+
+
 class MemoryWriter:
     """Scores, extracts and stores memories for one turn or one message."""
 
@@ -190,6 +218,49 @@ class MemoryWriter:
         """
         if not checked and await self._remembered(record):
             return 0
+        plan = await self._plan(record, recent_user_text, previous)
+        return await self._store(plan, await self.embed(plan.texts))
+
+    async def remember_many(
+        self, turns: Sequence[tuple[TurnRecord, str, str | None]]
+    ) -> list[Exception | None]:
+        """``remember`` for several turns (each ``(record, recent_user_text, previous)``,
+        looked at by the caller and not stored): the texts of all of them in one
+        embedding batch, then all of them in one transaction (one advisory-lock
+        statement for their turns). If that transaction fails, each turn is written in
+        its own, so one bad turn does not hold back the others. Each turn's outcome:
+        ``None`` (stored, or stored by another worker) or the error that stopped it."""
+        outcomes: list[Exception | None] = [None] * len(turns)
+        plans: list[tuple[int, _Plan]] = []
+        for n, (record, recent, previous) in enumerate(turns):
+            try:
+                plans.append((n, await self._plan(record, recent, previous)))
+            except Exception as exc:
+                outcomes[n] = exc
+        vectors = await self.embed([t for _, plan in plans for t in plan.texts])
+        ready: list[tuple[int, _Plan, list[list[float] | None]]] = []
+        start = 0
+        for n, plan in plans:
+            ready.append((n, plan, vectors[start : start + len(plan.texts)]))
+            start += len(plan.texts)
+        if len(ready) > 1:
+            try:
+                async with self._db.transaction() as session:
+                    await _lock_turns(session, [plan.record for _, plan, _ in ready])
+                    for _, plan, own in ready:
+                        await self._write(session, plan, own)
+                return outcomes
+            except Exception:
+                log.warning("writing a batch of turns failed; writing them one by one")
+        for n, plan, own in ready:
+            try:
+                await self._store(plan, own)
+            except Exception as exc:
+                outcomes[n] = exc
+        return outcomes
+
+    async def _plan(self, record: TurnRecord, recent_user_text: str, previous: str | None) -> _Plan:
+        """What the turn stores, before any vector: importance, facts, texts to embed."""
         speaker = record.speaker or "User"
         importance = await self.importance(record.user_text, user_id=record.user_id)
         facts = await self.facts(
@@ -200,46 +271,53 @@ class MemoryWriter:
         context = context_text(record.created_at, previous, record.reply_text or None)
         before = [previous] if previous else []
         after = [record.reply_text] if record.reply_text else []
+        texts = [embedding_text(content, context), *(f.content for f in facts), *before, *after]
+        return _Plan(record, speaker, importance, facts, content, context, before, after, texts)
+
+    async def _store(self, plan: _Plan, vectors: list[list[float] | None]) -> int:
+        """Write the planned turn in its own transaction; rows created."""
+        async with self._db.transaction() as session:
+            await _lock_turns(session, [plan.record])
+            return await self._write(session, plan, vectors)
+
+    @staticmethod
+    async def _write(session: AsyncSession, plan: _Plan, vectors: list[list[float] | None]) -> int:
+        """Write the planned turn with its vectors (in ``plan.texts`` order) in
+        ``session``, whose transaction holds the turn's advisory lock; rows created."""
+        record, speaker, importance = plan.record, plan.speaker, plan.importance
+        before, after = plan.before, plan.after
         neighbours = len(before) + len(after)
-        vectors = await self.embed(
-            [embedding_text(content, context), *(f.content for f in facts), *before, *after]
-        )
         # The turn's vector takes a share of the line before it and of the reply.
         tail = vectors[len(vectors) - neighbours :]
-        lines = [Turn(t, record.created_at) for t in (*before, content, *after)]
+        lines = [Turn(t, record.created_at) for t in (*before, plan.content, *after)]
         mixed = mix_neighbours(lines, [*tail[: len(before)], vectors[0], *tail[len(before) :]])
         vectors = [mixed[len(before)], *vectors[1 : len(vectors) - neighbours]]
+        private = await _private_companion(session, record)
         episodic = {
-            "user_id": record.user_id, "memory_type": "episodic", "content": content,
-            "content_hash": content_hash(content), "embedding": vectors[0], "context": context,
-            "importance": importance, "speaker": speaker,
+            "user_id": record.user_id, "memory_type": "episodic", "content": plan.content,
+            "content_hash": content_hash(plan.content), "embedding": vectors[0],
+            "context": plan.context, "importance": importance, "speaker": speaker,
             "conversation_id": record.conversation_id,
             "source_message_ids": [record.user_message_id], "emotion_context": record.emotion,
             "pad": record.pad_after.to_dict(), "valid_from": record.created_at,
             "created_at": record.created_at,
             "extra": {"reply_message_id": record.reply_message_id, "channel": record.channel},
+            "companion_id": private,
         }  # fmt: skip
+        episodic_id = await _insert_unless_stored(session, record, episodic)
+        if episodic_id is None:  # another worker stored the turn first
+            return 0
+        source = Provenance(
+            at=record.created_at, message_ids=[record.user_message_id],
+            conversation_id=record.conversation_id, episodic_id=episodic_id,
+            speaker=speaker, importance=importance, companion_id=private,
+        )  # fmt: skip
         created = 1
-        async with self._db.transaction() as session:
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": f"remember:{record.user_id}:{record.user_message_id}"},
+        for fact, vector in zip(plan.facts, vectors[1:], strict=True):
+            outcome = await apply_fact(
+                session, user_id=record.user_id, fact=fact, vector=vector, source=source
             )
-            private = await _private_companion(session, record)
-            episodic["companion_id"] = private
-            episodic_id = await _insert_unless_stored(session, record, episodic)
-            if episodic_id is None:  # another worker stored the turn first
-                return 0
-            source = Provenance(
-                at=record.created_at, message_ids=[record.user_message_id],
-                conversation_id=record.conversation_id, episodic_id=episodic_id,
-                speaker=speaker, importance=importance, companion_id=private,
-            )  # fmt: skip
-            for fact, vector in zip(facts, vectors[1:], strict=True):
-                outcome = await apply_fact(
-                    session, user_id=record.user_id, fact=fact, vector=vector, source=source
-                )
-                created += outcome.action != "merge"
+            created += outcome.action != "merge"
         return created
 
     @staticmethod
@@ -250,6 +328,22 @@ class MemoryWriter:
     async def _remembered(self, record: TurnRecord) -> bool:
         async with self._db.session() as session:
             return await _has_episodic(session, record)
+
+
+#: Transaction-level advisory locks on turns (``remember:<user>:<user message id>``),
+#: taken in one statement in a fixed order (two writers of overlapping batches cannot
+#: deadlock on them).
+_LOCK_TURNS = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM ("
+    "SELECT hashtextextended(key, 0) AS k FROM unnest(CAST(:keys AS text[])) key ORDER BY 1) s"
+)
+
+
+async def _lock_turns(session: AsyncSession, records: Sequence[TurnRecord]) -> None:
+    """Hold the turns' locks until the transaction ends: a second writer of a turn waits,
+    then its insert (a later statement, a later snapshot) finds the first's rows."""
+    keys = [f"remember:{r.user_id}:{r.user_message_id}" for r in records]
+    await session.execute(_LOCK_TURNS, {"keys": keys})
 
 
 _TURN_COMPANION = text(
@@ -285,18 +379,38 @@ async def _insert_unless_stored(
     """Insert the turn's episodic memory unless it exists, in one statement; its id, or
     ``None`` when it was there. Run under the turn's advisory lock: the statement's
     snapshot is taken after the lock, so it sees a row another worker committed."""
-    columns = sa_inspect(Memory).columns  # by attribute name
     row = {"id": uuid.uuid4(), **episodic}
-    targets = [columns[k] for k in row]
+    params = {f"v_{k}": v for k, v in row.items()}
+    params.update(owner=record.user_id, sources=[record.user_message_id])
+    result = await session.execute(_insert_episodic(tuple(row)), params)
+    return result.scalar_one_or_none()
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_episodic(keys: tuple[str, ...]) -> Insert:
+    """``INSERT … SELECT <the row> WHERE NOT EXISTS <the turn's episodic memory>`` with
+    the row's values as bound parameters ``v_<key>`` (a parameter named like a column
+    would be taken as the INSERT's own value for it), plus ``owner`` (the user)
+    and ``sources`` (the user message id as an array). Built once per set of columns:
+    building it with literal values cost ~1 ms of CPU per turn."""
+    columns = sa_inspect(Memory).columns  # by attribute name
+    targets = [columns[k] for k in keys]
     values = select(
-        *(cast(literal(v, c.type), c.type) for c, v in zip(targets, row.values(), strict=True))
+        *(
+            cast(bindparam(f"v_{k}", type_=c.type), c.type)
+            for k, c in zip(keys, targets, strict=True)
+        )
     )
-    stmt = (
-        insert(Memory)
-        .from_select(targets, values.where(~exists().where(_episodic_of(record))))
-        .returning(Memory.id)
+    stored = exists().where(
+        Memory.user_id == bindparam("owner"),
+        Memory.memory_type == "episodic",
+        Memory.source_message_ids.contains(
+            bindparam("sources", type_=columns["source_message_ids"].type)
+        ),
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    # On the table, not the mapped class: an ORM insert given parameters is a bulk insert.
+    table: Table = Memory.__table__  # type: ignore[assignment]
+    return insert(table).from_select(targets, values.where(~stored)).returning(table.c.id)
 
 
 async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:
@@ -317,51 +431,70 @@ class TurnContext:
     previous: str | None
 
 
-# One round trip for the three reads: the same predicates as ``_has_episodic`` and
-# ``recent.earlier_user_text``, and ``recent.MESSAGE_BEFORE`` itself.
-_TURN_CONTEXT = text(
+# One round trip for the three reads of every turn of a batch: the same predicates as
+# ``_has_episodic`` and ``recent.earlier_user_text``, and ``recent.MESSAGE_BEFORE`` itself
+# with its parameters taken from the batch's row.
+_PER_TURN = {
+    ":user_id": "t.user_id",
+    ":conversation_id": "t.conversation_id",
+    ":before": "t.before",
+}
+
+
+def _per_turn(sql: str) -> str:
+    for name, column in _PER_TURN.items():
+        sql = sql.replace(name, column)
+    return sql
+
+
+_TURN_CONTEXTS = text(
     """
     SELECT
       EXISTS (
-        SELECT 1 FROM memories WHERE user_id = :user_id AND memory_type = 'episodic'
-          AND source_message_ids @> ARRAY[CAST(:before AS bigint)]
+        SELECT 1 FROM memories WHERE user_id = t.user_id AND memory_type = 'episodic'
+          AND source_message_ids @> ARRAY[t.before]
       ) AS stored,
       (
-        SELECT string_agg(t.content, ' ' ORDER BY t.id) FROM (
-          SELECT id, content FROM messages WHERE user_id = :user_id
-            AND conversation_id = :conversation_id AND role = 'user' AND id < :before
+        SELECT string_agg(r.content, ' ' ORDER BY r.id) FROM (
+          SELECT id, content FROM messages WHERE user_id = t.user_id
+            AND conversation_id = t.conversation_id AND role = 'user' AND id < t.before
           ORDER BY id DESC LIMIT :limit
-        ) t
+        ) r
       ) AS recent,
       ("""
-    + MESSAGE_BEFORE
+    + _per_turn(MESSAGE_BEFORE)
     + """) AS previous
+    FROM unnest(
+      CAST(:user_ids AS text[]), CAST(:conversation_ids AS uuid[]), CAST(:befores AS bigint[])
+    ) WITH ORDINALITY AS t(user_id, conversation_id, before, n)
+    ORDER BY t.n
     """
 )
 
 
-async def turn_context(
-    session: AsyncSession,
-    *,
-    user_id: str,
-    conversation_id: uuid.UUID,
-    user_message_id: int,
-    limit: int,
-) -> TurnContext:
-    """Whether the turn is stored, the user's recent text and the line before, at once."""
-    row = (
+async def turn_contexts(
+    session: AsyncSession, records: Sequence[TurnRecord], *, limit: int
+) -> list[TurnContext]:
+    """For each turn: whether it is stored, the user's recent text and the line before
+    (one statement for all of them), in ``records`` order."""
+    if not records:
+        return []
+    rows = (
         await session.execute(
-            _TURN_CONTEXT,
+            _TURN_CONTEXTS,
             {
-                "user_id": user_id,
-                "conversation_id": conversation_id,
-                "before": user_message_id,
+                "user_ids": [r.user_id for r in records],
+                "conversation_ids": [r.conversation_id for r in records],
+                "befores": [r.user_message_id for r in records],
                 "limit": max(1, limit),
             },
         )
-    ).one()
-    return TurnContext(
-        stored=bool(row.stored),
-        recent_user_text=str(row.recent or ""),
-        previous=None if row.previous is None else str(row.previous),
-    )
+    ).all()
+    return [
+        TurnContext(
+            stored=bool(row.stored),
+            recent_user_text=str(row.recent or ""),
+            previous=None if row.previous is None else str(row.previous),
+        )
+        for row in rows
+    ]

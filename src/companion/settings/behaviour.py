@@ -43,3 +43,9 @@ class BehaviourSettings(Section):
     #: stays claimed without a heartbeat (a killed worker's items return after it).
     queue_workers: int = Field(default=2, ge=1, le=64)
     queue_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+    #: Items a worker task claims at once: the memory work of a batch reads its turns
+    #: once and embeds their texts in one call (cheaper per item when the queue is behind).
+    queue_batch: int = Field(default=8, ge=1, le=256)
+    #: Whether ``companion serve`` runs queue workers itself; false when ``companion
+    #: worker`` processes do the post-turn work (the gateway's cores go to turns).
+    queue_workers_in_serve: bool = True

@@ -38,11 +38,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from companion.store.database import Database
 from companion.store.models import WorkItem
 
-__all__ = ["Handler", "QueuedItem", "WorkQueue", "backoff_seconds"]
+__all__ = ["BatchHandler", "Handler", "QueuedItem", "WorkQueue", "backoff_seconds"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[["QueuedItem"], Awaitable[None]]
+#: Several items of one kind at once; returns each item's outcome in order (``None``:
+#: done, an exception: failed, retried alone like an item whose handler raised).
+BatchHandler = Callable[[list["QueuedItem"]], Awaitable[list[Exception | None]]]
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,10 @@ def backoff_seconds(attempts: int, *, base: float, cap: float, jitter: float = 0
     return float(wait * (1.0 - jitter * random.random()))
 
 
-#: An item's success: done, its lease and last error cleared.
+#: Items' success: done, their lease and last error cleared.
 _DONE = (
     "UPDATE work_items SET status = 'done', done_at = now(), locked_until = NULL, "
-    "last_error = NULL WHERE id = :done"
+    "last_error = NULL WHERE id = ANY(CAST(:done AS bigint[]))"
 )
 
 #: Take up to ``:limit`` due items (pending, or running past their lease) of the kinds
@@ -91,12 +94,13 @@ _CLAIM_SQL = """
 
 _CLAIM = text(_CLAIM_SQL.format(exclude=""))
 
-#: The claim with the previous item's outcome in the same statement: a worker that
-#: finished an item records it done and takes the next one in one round trip. The
-#: finished item is still ``running`` under its lease in the claim's snapshot, so the
-#: claim never takes it again.
+#: The claim with the previous items' outcome in the same statement: a worker that
+#: finished items records them done and takes the next ones in one round trip. The
+#: finished items are still ``running`` under their lease in the claim's snapshot, so
+#: the claim never takes them again.
 _FINISH_AND_CLAIM = text(
-    f"WITH finished AS ({_DONE}) " + _CLAIM_SQL.format(exclude="AND id <> :done")
+    f"WITH finished AS ({_DONE}) "
+    + _CLAIM_SQL.format(exclude="AND id <> ALL(CAST(:done AS bigint[]))")
 )
 
 
@@ -127,6 +131,7 @@ class WorkQueue:
         backoff_cap: float = 600.0,
         poll_seconds: float = 1.0,
         concurrency: int = 2,
+        batch: int = 1,
     ) -> None:
         self.db = db
         self.lease_seconds = lease_seconds
@@ -135,17 +140,27 @@ class WorkQueue:
         self.backoff_cap = backoff_cap
         self.poll_seconds = poll_seconds
         self.concurrency = concurrency
+        #: Items a worker task claims at once (kinds with a batch handler run them
+        #: together; others one by one).
+        self.batch = batch
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._handlers: dict[str, Handler] = {}
+        self._batch_handlers: dict[str, BatchHandler] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
     # -- producing ------------------------------------------------------------------
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """Handle items of ``kind`` in this process's workers."""
+    def register(self, kind: str, handler: Handler, *, batch: BatchHandler | None = None) -> None:
+        """Handle items of ``kind`` in this process's workers.
+
+        ``batch``: runs several claimed items of the kind in one call (cheaper per item
+        when the queue is behind); ``handler`` still runs single items.
+        """
         self._handlers[kind] = handler
+        if batch is not None:
+            self._batch_handlers[kind] = batch
 
     @staticmethod
     async def enqueue(
@@ -183,12 +198,18 @@ class WorkQueue:
 
     # -- consuming ------------------------------------------------------------------
 
-    async def claim(self, limit: int = 1, *, done: int | None = None) -> list[QueuedItem]:
+    async def claim(
+        self, limit: int = 1, *, done: int | list[int] | None = None
+    ) -> list[QueuedItem]:
         """Claim up to ``limit`` due items of the kinds this process handles.
 
-        ``done``: an item this worker has just finished, recorded done in the same
+        ``done``: items this worker has just finished, recorded done in the same
         statement (one round trip and one transaction instead of two).
         """
+        if isinstance(done, int):
+            done = [done]
+        if not done:
+            done = None
         if not self._handlers:
             if done is not None:
                 await self._done(done)
@@ -226,17 +247,50 @@ class WorkQueue:
         finally:
             heartbeat.cancel()
         if record_done:
-            await self._done(item.id)
+            await self._done([item.id])
         return True
 
-    async def _done(self, item_id: int) -> None:
-        await self._execute(_DONE, done=item_id)
+    async def process_many(self, items: list[QueuedItem]) -> list[int]:
+        """Run claimed items, those of a kind with a batch handler together; the ids
+        that succeeded (for the caller to record done). Failures are recorded here."""
+        succeeded: list[int] = []
+        groups: dict[str, list[QueuedItem]] = {}
+        for item in sorted(items, key=lambda i: i.id):
+            groups.setdefault(item.kind, []).append(item)
+        for kind, group in groups.items():
+            run_together = self._batch_handlers.get(kind)
+            if run_together is None or len(group) == 1:
+                for item in group:
+                    if await self.process(item, record_done=False):
+                        succeeded.append(item.id)
+                continue
+            heartbeat = asyncio.create_task(self._heartbeat(*(i.id for i in group)))
+            try:
+                try:
+                    outcomes = await run_together(group)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the batch as a whole failed (a shared read)
+                    outcomes = [exc] * len(group)
+            finally:
+                heartbeat.cancel()
+            for item, outcome in zip(group, outcomes, strict=True):
+                if outcome is None:
+                    succeeded.append(item.id)
+                else:
+                    await self._failed(item, outcome)
+        return succeeded
+
+    async def _done(self, item_ids: list[int]) -> None:
+        await self._execute(_DONE, done=item_ids)
 
     async def run_once(self, limit: int = 10) -> int:
-        """Claim and process due items one by one; the number processed."""
+        """Claim up to ``limit`` due items and process them (in batches where a kind has
+        a batch handler, like the worker tasks); the number processed."""
         items = await self.claim(limit)
-        for item in items:
-            await self.process(item)
+        succeeded = await self.process_many(items)
+        if succeeded:
+            await self._done(succeeded)
         return len(items)
 
     async def run_until_idle(self, *, max_rounds: int = 1000) -> int:
@@ -305,7 +359,7 @@ class WorkQueue:
     async def _loop(self, number: int) -> None:
         next_prune = 0.0
         loop = asyncio.get_running_loop()
-        finished: int | None = None  # done, recorded with the next claim
+        finished: list[int] = []  # done, recorded with the next claim
         try:
             while not self._stopping.is_set():
                 if number == 0 and loop.time() >= next_prune:  # housekeeping, every 10 min
@@ -315,16 +369,15 @@ class WorkQueue:
                     except Exception:
                         log.warning("work queue: pruning done items failed", exc_info=True)
                 try:
-                    item = await self.claim(1, done=finished)
-                    finished = None
+                    items = await self.claim(self.batch, done=finished)
+                    finished = []
                 except Exception:  # the database is down: wait and try again
                     log.warning("work queue: claiming failed; retrying", exc_info=True)
-                    item = []
-                if item:
+                    items = []
+                if items:
                     try:
-                        if await self.process(item[0], record_done=False):
-                            finished = item[0].id
-                    except Exception:  # recording the outcome failed: the lease expires
+                        finished = await self.process_many(items)
+                    except Exception:  # recording an outcome failed: the lease expires
                         log.warning("work queue: recording an outcome failed", exc_info=True)
                     continue
                 self._wake.clear()
@@ -333,20 +386,20 @@ class WorkQueue:
                 except TimeoutError:
                     pass
         finally:
-            if finished is not None:  # stopping right after an item: record it now
+            if finished:  # stopping right after items: record them now
                 try:
                     await self._done(finished)
                 except Exception:  # the lease expires and the item runs again (idempotent)
                     log.warning("work queue: recording an outcome failed", exc_info=True)
 
-    async def _heartbeat(self, item_id: int) -> None:
+    async def _heartbeat(self, *item_ids: int) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
                 await self._execute(
                     "UPDATE work_items SET locked_until = now() + make_interval(secs => :lease) "
-                    "WHERE id = :id AND status = 'running'",
-                    id=item_id,
+                    "WHERE id = ANY(CAST(:ids AS bigint[])) AND status = 'running'",
+                    ids=list(item_ids),
                     lease=self.lease_seconds,
                 )
             except Exception:

@@ -367,3 +367,48 @@ async def test_a_failed_mood_update_still_stores_the_reply(runtime: Runtime) -> 
         )
     assert lines == ["user", "assistant"]  # the reply once, after the rollback
     assert due == 1  # and its memory work made due
+
+
+async def test_a_turn_that_cannot_be_stored_does_not_hold_back_its_batch(
+    runtime: Runtime, chat: FakeChat
+) -> None:
+    """The memory work of a batch is written in one transaction; when the database
+    refuses one turn's memory (a trigger here), the others are stored one by one and
+    only that item goes back to the queue."""
+    clone = clone_runtime(runtime, chat=chat, security=FakeSecurity())
+    service = clone.conversation
+    for text_ in ("I like tea.", "This one is refused.", "I like cake."):
+        await service.turn(TurnRequest(user_id="ana", text=text_))
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            text(
+                "CREATE FUNCTION refuse_memory() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN IF NEW.content LIKE '%refused%' THEN RAISE EXCEPTION 'refused'; END IF; "
+                "RETURN NEW; END $$"
+            )
+        )
+        await session.execute(
+            text(
+                "CREATE TRIGGER refuse_memory BEFORE INSERT ON memories "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_memory()"
+            )
+        )
+    try:
+        service.queue.batch = 8
+        assert await service.queue.run_once() == 3
+    finally:
+        async with runtime.db.transaction() as session:
+            await session.execute(text("DROP TRIGGER refuse_memory ON memories"))
+            await session.execute(text("DROP FUNCTION refuse_memory()"))
+    async with runtime.db.session() as session:
+        episodic = (
+            await session.scalars(
+                select(Memory.content)
+                .where(Memory.memory_type == "episodic")
+                .order_by(Memory.content)
+            )
+        ).all()
+        items = (await session.scalars(select(WorkItem).order_by(WorkItem.id))).all()
+    assert episodic == ["User: I like cake.", "User: I like tea."]
+    assert [i.status for i in items] == ["done", "pending", "done"]
+    assert "refused" in (items[1].last_error or "")
