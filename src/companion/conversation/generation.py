@@ -55,6 +55,7 @@ async def generate(
     out: Generation,
     cache_prefix: int = 0,
     next_prefix: Sequence[ChatMessage] | None = None,
+    next_context_start: str = "",
     max_sentences: int | None = None,
 ) -> AsyncIterator[str]:
     """Yield the reply's pieces; on failure set ``out.error`` and an apology as reply.
@@ -80,6 +81,7 @@ async def generate(
             stop=STOP_SEQUENCES,
             cache_prefix=cache_prefix,
             next_prefix=next_prefix,
+            next_context_start=next_context_start,
         )
         stream = chat.stream(request, user_id=user_id)
         try:

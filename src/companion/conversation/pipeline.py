@@ -53,7 +53,6 @@ from companion.conversation.ports import (
     TurnRecord,
 )
 from companion.conversation.profile import (
-    COMPACT_MEMORIES,
     COMPACT_REPLY_TOKENS,
     PromptProfile,
     use_compact,
@@ -340,6 +339,7 @@ class ConversationService:
             # Persona and history: the next turn starts with them (see conversation.prompt).
             cache_prefix=max(0, len(messages) - 2),
             next_prefix=next_prefix,
+            next_context_start=prompt.context_start,
             # A small model rambles past "one to four sentences"; hold it to that
             # unless the person asked for a story, a list or an explanation.
             max_sentences=CHAT_SENTENCES if compact and not asks_for_more(text) else None,
@@ -454,13 +454,9 @@ class ConversationService:
 
     async def _retrieve(self, user_id: str, text: str) -> list[RetrievedMemory]:
         try:
-            # The compact layout shows only the best few: fetch (and count access to) those.
-            k = (
-                min(self.config.memory_k, COMPACT_MEMORIES)
-                if self._compact()
-                else self.config.memory_k
-            )
-            found = await self.memory.retrieve(user_id=user_id, query=text, k=k)
+            # The compact layout shows only the best few that the recent turns do not
+            # already say (``conversation.prompt``), so it fetches as many to choose from.
+            found = await self.memory.retrieve(user_id=user_id, query=text, k=self.config.memory_k)
         except Exception:  # a memory outage costs context, never the reply
             log.exception("memory retrieval failed; answering without memories")
             metrics.MEMORY_OPS.labels("retrieve", "error").inc()

@@ -18,6 +18,7 @@ from companion.conversation.ports import CompanionState
 
 __all__ = [
     "COMPACT_MEMORIES",
+    "COMPACT_MEMORY_TOKENS",
     "COMPACT_REPLY_TOKENS",
     "PromptProfile",
     "compact_mood",
@@ -29,10 +30,14 @@ PromptProfile = Literal["auto", "compact", "full"]
 
 #: One to four sentences of chat fit well inside this; a longer answer is a ramble.
 COMPACT_REPLY_TOKENS = 160
-#: Memories in the small model's turn context (the full layout takes ``memory_k``, 6).
-#: Each costs ~15-25 prompt tokens read on every turn (after the cached persona and
-#: history); a 135M model uses the best few and ignores the rest.
-COMPACT_MEMORIES = 4
+#: Memories in the small model's turn context (the full layout takes ``memory_k``, 6):
+#: the best ones the recent turns do not already say. Each costs ~20-25 prompt tokens
+#: read on every turn (after the cached persona and history), ~70 ms of the first token
+#: on two cores.
+COMPACT_MEMORIES = 3
+#: A memory line in the small model's turn context is cut to about this many tokens
+#: (estimated; ~115 characters): a long stored sentence costs every turn it is shown.
+COMPACT_MEMORY_TOKENS = 40
 #: The share of an imported card's text in the compact layout.
 _CARD_TOKENS = 260
 

