@@ -37,7 +37,7 @@ import httpx
 import psutil
 
 from companion.bench.measure import percentile
-from companion.bench.serving import free_port, wait_ready
+from companion.bench.serving import free_port, loopback_env, wait_ready
 
 BIN = Path(sys.executable).parent
 MESSAGES = [
@@ -215,17 +215,8 @@ def main() -> None:
     llm_port, port = free_port(), free_port()
     env = {
         **os.environ,
-        "COMPANION_HOME": str(home),
-        "COMPANION_ENV_FILE": "",
-        "ENVIRONMENT": "test",
-        "CHAT_PROVIDERS": "openai",
-        "FAST_PROVIDERS": "local",
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
-        "OPENAI_API_KEY": "bench",
-        "RATE_LIMIT_PER_MINUTE": "1000000",
+        **loopback_env(home, llm_port),
         "RATE_LIMIT_PER_IP_PER_MINUTE": "10000000",
-        "SCHEDULER_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
         "DB_POOL_MIN_SIZE": "10",
         "DB_POOL_MAX_SIZE": "30",
     }

@@ -206,7 +206,7 @@ async def fuzz(
 def main() -> None:
     """Start an instant LLM and ``companion serve``, make two users, fuzz, print JSON."""
     from companion.bench.gateway import BIN, stop
-    from companion.bench.serving import free_port, wait_ready
+    from companion.bench.serving import free_port, loopback_env, wait_ready
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
@@ -215,12 +215,10 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="companion-fuzz-"))
     llm_port, port = free_port(), free_port()
     env = {
-        **os.environ, "COMPANION_HOME": str(home), "COMPANION_ENV_FILE": "",
-        "ENVIRONMENT": "test", "CHAT_PROVIDERS": "openai", "FAST_PROVIDERS": "local",
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_API_KEY": "bench",
-        "RATE_LIMIT_PER_MINUTE": "1000000", "RATE_LIMIT_PER_IP_PER_MINUTE": "10000000",
-        "SCHEDULER_ENABLED": "false", "LOG_LEVEL": "WARNING",
-    }  # fmt: skip
+        **os.environ,
+        **loopback_env(home, llm_port),
+        "RATE_LIMIT_PER_IP_PER_MINUTE": "10000000",
+    }
     env.pop("DATABASE_URL", None)
     llm = [sys.executable, "-m", "companion.bench.gateway_llm", "--port", str(llm_port)]
     procs = [subprocess.Popen(llm, env=env)]

@@ -36,7 +36,7 @@ import psutil
 from sqlalchemy import event
 
 from companion.bench.gateway import MESSAGES, postgres_cpu_seconds, stop
-from companion.bench.serving import free_port, wait_ready
+from companion.bench.serving import free_port, loopback_env, wait_ready
 
 __all__ = ["varied_messages"]
 
@@ -191,20 +191,7 @@ def main() -> None:
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))
     llm_port = free_port()
-    os.environ.update(
-        {
-            "COMPANION_HOME": str(home),
-            "COMPANION_ENV_FILE": "",
-            "ENVIRONMENT": "test",
-            "CHAT_PROVIDERS": "openai",
-            "FAST_PROVIDERS": "local",
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
-            "OPENAI_API_KEY": "bench",
-            "RATE_LIMIT_PER_MINUTE": "1000000",
-            "SCHEDULER_ENABLED": "false",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(loopback_env(home, llm_port))
     echo = ["--echo"] if args.texts == "varied" else []
     llm = subprocess.Popen(
         [sys.executable, "-m", "companion.bench.gateway_llm", "--port", str(llm_port), *echo]

