@@ -35,6 +35,8 @@ __all__ = [
     "fit",
     "fit_listwise",
     "load_weights",
+    "neighbour_best",
+    "ranks",
     "scores",
 ]
 
@@ -127,84 +129,157 @@ def _stems(query: str) -> set[str]:
     return {_stem(t) for t in terms.split(" | ")} if terms else set()
 
 
-def _coverage(terms: set[str], text: str) -> float:
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _coverages(terms: set[str], texts: Sequence[str]) -> list[float]:
+    """The share of ``terms`` (stems) that each text holds, by the stems of its words.
+
+    A word is a run of ``[a-z0-9]`` in the lowered text (``_LOWER``); its stem equals a
+    term of five letters when the word starts with it, and a shorter term when the word
+    is that term. So each term is looked up with ``str.find`` and its neighbouring
+    characters checked, instead of cutting every word of every text to its stem.
+    """
     if not terms:
-        return 0.0
-    words = {_stem(w) for w in _LOWER.findall(text.lower())}
-    return len(terms & words) / len(terms)
+        return [0.0] * len(texts)
+    n, out = len(terms), []
+    for text in texts:
+        low, found = text.lower(), 0
+        for term in terms:
+            start = low.find(term)
+            while start >= 0:
+                end = start + len(term)
+                if (start == 0 or low[start - 1] not in _ALNUM) and (
+                    len(term) >= 5 or end == len(low) or low[end] not in _ALNUM
+                ):
+                    found += 1
+                    break
+                start = low.find(term, start + 1)
+        out.append(found / n)
+    return out
 
 
-def _ranks(values: dict[int, float]) -> dict[int, int]:
-    order = sorted(values, key=lambda i: -values[i])
-    return {i: r for r, i in enumerate(order, start=1)}
+#: ``math.log`` of 0 … 4095 (0 at 0, never read): ranks and word counts are small
+#: integers; numpy's own logarithm may differ from ``math.log`` in the last bit.
+_LOGS = np.array([0.0] + [math.log(i) for i in range(1, 4096)])
 
 
-def features(hits: Sequence[Hit], *, query: str, now: datetime) -> list[list[float]]:
-    """One row of ``FEATURES`` per candidate, in the order of ``hits``."""
-    dense = {i: h.similarity for i, h in enumerate(hits) if h.similarity is not None}
-    sparse = {i: h.text_rank for i, h in enumerate(hits) if h.text_rank is not None}
-    d_rank, s_rank = _ranks(dense), _ranks(sparse)
-    best_sim = max(dense.values(), default=0.0)
-    best_bm25 = max(sparse.values(), default=0.0) or 1.0
-    miss_d, miss_s = 2.0 * max(len(dense), 1), 2.0 * max(len(sparse), 1)
-    rrf_d = [11.0 / (10 + d_rank[i]) if i in d_rank else 0.0 for i in range(len(hits))]
-    rrf_s = [11.0 / (10 + s_rank[i]) if i in s_rank else 0.0 for i in range(len(hits))]
-    fused = [(a + b) / 2 for a, b in zip(rrf_d, rrf_s, strict=True)]
-    sims = [dense.get(i, 0.0) for i in range(len(hits))]
-    bm25 = [sparse.get(i, 0.0) / best_bm25 for i in range(len(hits))]
+def _log_ints(values: np.ndarray) -> np.ndarray:
+    """``math.log`` of positive integers (as int64), from the table where it reaches."""
+    if len(values) == 0 or int(values.max()) < len(_LOGS):
+        return np.asarray(_LOGS[values])
+    return np.array([math.log(int(v)) for v in values])
+
+
+def ranks(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """1 for the highest present value, 2 for the next …; 0 where absent. Ties keep
+    the candidates' order (as a stable sort by the negated value does)."""
+    ranks = np.zeros(len(values), dtype=np.int64)
+    idx = np.flatnonzero(present)
+    order = idx[np.argsort(-values[idx], kind="stable")]
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+def neighbour_best(
+    positions: np.ndarray, placed: np.ndarray, turns: np.ndarray, gap: int, values: np.ndarray
+) -> np.ndarray:
+    """For each candidate, the highest of ``values`` among the turns said ``gap`` turns
+    before or after it (0 when there is none, or the candidate has no position).
+
+    ``positions`` are source message ids, meaningful where ``placed``; ``turns`` marks
+    the candidates that lend their values; ``values`` is n × c, one column per clue.
+    The turns are grouped by position (a sort), so no candidate is compared with every
+    other.
+    """
+    out = np.zeros(values.shape)
+    lenders = np.flatnonzero(turns)
+    if lenders.size == 0:
+        return out
+    order = lenders[np.argsort(positions[lenders], kind="stable")]
+    at = positions[order]
+    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+    where, most = at[starts], np.maximum.reduceat(values[order], starts, axis=0)
+    best = np.full(values.shape, -np.inf)
+    found = np.zeros(len(positions), dtype=bool)
+    for target in (positions - gap, positions + gap):
+        j = np.minimum(np.searchsorted(where, target), len(where) - 1)
+        there = placed & (where[j] == target)
+        best = np.where(there[:, None], np.maximum(best, most[j]), best)
+        found |= there
+    return np.where(found[:, None], best, out)
+
+
+def features(hits: Sequence[Hit], *, query: str, now: datetime) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate, in the order of ``hits`` (an n × 23 array).
+
+    Computed column by column over every candidate at once; the numbers are those of
+    the per-candidate definitions in ``FEATURES`` exactly (a test compares them).
+    """
+    n = len(hits)
+    x = np.zeros((n, len(FEATURES)))
+    if n == 0:
+        return x
+    has_d = np.fromiter((h.similarity is not None for h in hits), dtype=bool, count=n)
+    has_s = np.fromiter((h.text_rank is not None for h in hits), dtype=bool, count=n)
+    sims = np.fromiter(
+        (h.similarity if h.similarity is not None else 0.0 for h in hits), dtype=np.float64, count=n
+    )
+    raw_bm25 = np.fromiter(
+        (h.text_rank if h.text_rank is not None else 0.0 for h in hits), dtype=np.float64, count=n
+    )
+    n_dense, n_sparse = int(has_d.sum()), int(has_s.sum())
+    d_rank, s_rank = ranks(sims, has_d), ranks(raw_bm25, has_s)
+    best_sim = float(sims[has_d].max()) if n_dense else 0.0
+    best_bm25 = (float(raw_bm25[has_s].max()) if n_sparse else 0.0) or 1.0
+    rrf_d = np.where(has_d, 11.0 / (10 + d_rank), 0.0)
+    rrf_s = np.where(has_s, 11.0 / (10 + s_rank), 0.0)
+    fused = (rrf_d + rrf_s) / 2
+    bm25 = raw_bm25 / best_bm25
     # Turns by position (source message id): the neighbours' clues.
-    at: dict[int, list[int]] = {}
-    for i, hit in enumerate(hits):
-        if len(hit.source_message_ids) == 1 and hit.memory_type == "episodic":
-            at.setdefault(hit.source_message_ids[0], []).append(i)
-
-    def best(position: int, gap: int, values: list[float]) -> float:
-        found = [values[j] for p in (position - gap, position + gap) for j in at.get(p, ())]
-        return max(found, default=0.0)
-
-    terms = _stems(query)
-    cover = [_coverage(terms, h.content) for h in hits]
+    placed = np.fromiter((len(h.source_message_ids) == 1 for h in hits), dtype=bool, count=n)
+    positions = np.fromiter(
+        (h.source_message_ids[0] if len(h.source_message_ids) == 1 else 0 for h in hits),
+        dtype=np.int64, count=n,
+    )  # fmt: skip
+    facts = np.fromiter((h.memory_type == "semantic" for h in hits), dtype=bool, count=n)
+    lenders = placed & np.fromiter((h.memory_type == "episodic" for h in hits), bool, count=n)
+    cover = np.array(_coverages(_stems(query), [h.content for h in hits]))
     would = _WOULD.match(query.strip()) is not None or "likely" in query.lower()
     temporal = is_temporal_query(query)
     named = {w.lower() for w in _WORD.findall(query)}
-    rows = []
-    for i, hit in enumerate(hits):
-        pos = hit.source_message_ids[0] if len(hit.source_message_ids) == 1 else None
-        words = len(hit.content.split())
-        row = [
-            rrf_d[i],
-            rrf_s[i],
-            sims[i],
-            sims[i] - best_sim if i in dense else -1.0,
-            bm25[i],
-            math.log(d_rank.get(i, miss_d)),
-            math.log(s_rank.get(i, miss_s)),
-            1.0 if i in dense and i in sparse else 0.0,
-            best(pos, 1, fused) if pos is not None else 0.0,
-            best(pos, 1, sims) if pos is not None else 0.0,
-            best(pos, 1, bm25) if pos is not None else 0.0,
-            best(pos, 2, fused) if pos is not None else 0.0,
-            1.0 if hit.speaker and hit.speaker.lower() in named else 0.0,
-            1.0 if temporal and hit.event_at is not None else 0.0,
-            1.0 if hit.memory_type == "semantic" else 0.0,
-            math.log(1 + words),
-            1.0 if hit.content.rstrip().endswith("?") else 0.0,
-            sims[i] if temporal else 0.0,
-            bm25[i] if temporal else 0.0,
-            cover[i],
-            best(pos, 1, cover) if pos is not None else 0.0,
-            hit.importance,
-            sims[i] if would else 0.0,
-        ]
-        rows.append(row)
-    return rows
+    words = np.fromiter((1 + len(h.content.split()) for h in hits), dtype=np.int64, count=n)
+    x[:, 0], x[:, 1], x[:, 2] = rrf_d, rrf_s, sims
+    x[:, 3] = np.where(has_d, sims - best_sim, -1.0)
+    x[:, 4] = bm25
+    # A side that missed the candidate puts it at twice its list's length.
+    x[:, 5] = _log_ints(np.where(has_d, d_rank, 2 * max(n_dense, 1)))
+    x[:, 6] = _log_ints(np.where(has_s, s_rank, 2 * max(n_sparse, 1)))
+    x[:, 7] = has_d & has_s
+    near = neighbour_best(
+        positions, placed, lenders, 1, np.column_stack([fused, sims, bm25, cover])
+    )
+    x[:, 8], x[:, 9], x[:, 10], x[:, 20] = near.T
+    x[:, 11] = neighbour_best(positions, placed, lenders, 2, fused[:, None])[:, 0]
+    x[:, 12] = [1.0 if h.speaker and h.speaker.lower() in named else 0.0 for h in hits]
+    if temporal:
+        x[:, 13] = [1.0 if h.event_at is not None else 0.0 for h in hits]
+        x[:, 17], x[:, 18] = sims, bm25
+    x[:, 14] = facts
+    x[:, 15] = _log_ints(words)
+    x[:, 16] = [1.0 if h.content.rstrip().endswith("?") else 0.0 for h in hits]
+    x[:, 19] = cover
+    x[:, 21] = [h.importance for h in hits]
+    if would:
+        x[:, 22] = sims
+    return x
 
 
 def scores(hits: Sequence[Hit], *, query: str, now: datetime, weights: Weights) -> list[float]:
     """The learned score of each candidate (higher is better), in the order of ``hits``."""
     if not hits:
         return []
-    return list(apply(np.asarray(features(hits, query=query, now=now)), weights))
+    return list(apply(features(hits, query=query, now=now), weights))
 
 
 def apply(x: np.ndarray, weights: Weights) -> np.ndarray:

@@ -13,8 +13,10 @@ import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "DENSE_WEIGHT",
@@ -44,6 +46,8 @@ DENSE_WEIGHT = 0.6
 MMR_LAMBDA = 0.7
 #: Recency halves every 30 days (DECISIONS.md#importance-heuristic): ``0.5 ** (age_days / 30)``.
 RECENCY_HALF_LIFE_DAYS = 30.0
+
+_Num = TypeVar("_Num", float, npt.NDArray[np.float64])
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Words that carry no topic: question words, pronouns, auxiliaries. Postgres drops
@@ -174,8 +178,11 @@ def recency(age_days: float, *, half_life_days: float = RECENCY_HALF_LIFE_DAYS) 
     return math.pow(0.5, max(0.0, age_days) / half_life_days)
 
 
-def weighted(relevance: float, *, importance: float, recency_score: float) -> float:
-    """Relevance scaled by importance and recency (at most ±20 %, so relevance rules)."""
+def weighted(relevance: _Num, *, importance: _Num, recency_score: _Num) -> _Num:
+    """Relevance scaled by importance and recency (at most ±20 %, so relevance rules).
+
+    Of one candidate (floats) or of every candidate at once (arrays, elementwise).
+    """
     return relevance * (0.8 + 0.15 * importance + 0.05 * recency_score)
 
 

@@ -12,8 +12,10 @@ import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -91,15 +93,6 @@ _NEEDS_VECTORS = MMR_LAMBDA < 1.0
 POOL = 100
 
 
-def _fused(hits: Sequence[Hit]) -> dict[str, float]:
-    dense = {str(h.id): h.similarity for h in hits if h.similarity is not None}
-    sparse = {str(h.id): h.text_rank for h in hits if h.text_rank is not None}
-    if FUSION == "convex":
-        return ranking.fuse(dense, sparse)
-    lists = [sorted(side, key=lambda i: -side[i]) for side in (dense, sparse) if side]
-    return ranking.rrf(*lists)
-
-
 def _one_per_source(hits: list[Hit]) -> list[Hit]:
     """One result per source message: a turn and the facts read from it say one thing.
 
@@ -120,25 +113,139 @@ def _one_per_source(hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def _spread(hits: Sequence[Hit]) -> None:
+@dataclass
+class _Board:
+    """A search's candidates as arrays: their scores, and what each step did to them.
+
+    Every step scores all candidates at once; the reasons (text) are written only for
+    the k served, from the flags the steps leave here.
+    """
+
+    hits: Sequence[Hit]
+    importance: np.ndarray
+    recency: np.ndarray
+    score: np.ndarray
+    windowed: np.ndarray
+    fusion: bool = True  # rank fusion scored them (its reasons come first)
+    dated: np.ndarray | None = None
+    spoken: np.ndarray | None = None
+    lifted: np.ndarray | None = None
+    learned: np.ndarray | None = None
+    as_turn: list[bool] | None = None
+
+    def reasons(self, i: int) -> list[str]:
+        hit = self.hits[i]
+        out = [f"similarity {hit.similarity:.2f}"] if hit.similarity is not None else []
+        if hit.text_rank is not None:
+            out.append("keyword match")
+        out.append(f"importance {hit.importance:.2f}")
+        if self.fusion:
+            for flags, reason in (
+                (self.dated, "dated"),
+                (self.spoken, "said by the person asked about"),
+                (self.windowed, "in the asked time window"),
+                (self.lifted, "next to a strong match"),
+            ):
+                if flags is not None and flags[i]:
+                    out.append(reason)
+        if self.learned is not None:
+            out.append(f"learned score {self.learned[i]:.2f}")
+            if not self.fusion and self.windowed[i]:
+                out.append("in the asked time window")
+        if self.as_turn is not None and self.as_turn[i]:
+            out.append("as strong as the turn it was read from")
+        return out
+
+
+def _board(hits: Sequence[Hit], *, query: str, now: datetime) -> _Board:
+    """The per-candidate numbers every scoring starts from."""
+    n = len(hits)
+    window = query_window(query, now)
+    if window is None:
+        windowed = np.zeros(n, dtype=bool)
+    else:
+        windowed = np.fromiter(
+            (window[0] <= (h.event_at or h.created_at) < window[1] for h in hits), bool, count=n
+        )
+    return _Board(
+        hits=hits,
+        importance=np.fromiter((h.importance for h in hits), np.float64, count=n),
+        recency=np.array(
+            [ranking.recency((now - h.created_at).total_seconds() / 86400) for h in hits]
+        ),
+        score=np.zeros(n),
+        windowed=windowed,
+    )
+
+
+def _fused(hits: Sequence[Hit]) -> np.ndarray:
+    """Each candidate's fusion of the dense and BM25 lists (``FUSION``), 0 if in neither."""
+    n = len(hits)
+    has_d = np.fromiter((h.similarity is not None for h in hits), bool, count=n)
+    has_s = np.fromiter((h.text_rank is not None for h in hits), bool, count=n)
+    if FUSION == "convex":
+        dense = {i: h.similarity for i, h in enumerate(hits) if h.similarity is not None}
+        sparse = {i: h.text_rank for i, h in enumerate(hits) if h.text_rank is not None}
+        fused = ranking.fuse(dense, sparse)  # type: ignore[arg-type]
+        return np.array([fused.get(i, 0.0) for i in range(n)])  # type: ignore[call-overload]
+    sims = np.fromiter((h.similarity or 0.0 for h in hits), np.float64, count=n)
+    ranks = np.fromiter((h.text_rank or 0.0 for h in hits), np.float64, count=n)
+    sides = [(values, present) for values, present in ((sims, has_d), (ranks, has_s))]
+    lists = sum(1 for _, present in sides if present.any())
+    total = np.zeros(n)
+    for values, present in sides:
+        if present.any():
+            position = learned.ranks(values, present)
+            total = total + np.where(present, 1.0 / (ranking.RRF_K + position), 0.0)
+    # ``ranking.rrf`` over the two lists, as numbers: Σ 1 / (k + rank), over its best.
+    return total / (lists / (ranking.RRF_K + 1)) if lists else total
+
+
+def _fusion_scores(hits: Sequence[Hit], *, query: str, now: datetime, spread: bool) -> _Board:
+    """Each hit's score by rank fusion, weighting, the fixed boosts and the spread."""
+    board = _board(hits, query=query, now=now)
+    n = len(hits)
+    score = ranking.weighted(_fused(hits), importance=board.importance, recency_score=board.recency)
+    # Time-aware questions favour memories that carry a date of their own.
+    if is_temporal_query(query):
+        board.dated = np.fromiter((h.event_at is not None for h in hits), bool, count=n)
+        score = np.where(board.dated, score * 1.15, score)
+    if SPEAKER_BOOST != 1.0:
+        named = {w.lower() for w in re.findall(r"[A-Za-z][\w-]+", query)}
+        board.spoken = np.fromiter(
+            (bool(h.speaker and h.speaker.lower() in named) for h in hits), bool, count=n
+        )
+        score = np.where(board.spoken, score * SPEAKER_BOOST, score)
+    score = np.where(board.windowed, score * 1.3, score)
+    if spread:
+        score, board.lifted = _spread(hits, score)
+    board.score = score
+    return board
+
+
+def _spread(hits: Sequence[Hit], score: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Lift memories said right before or after a strong turn (``NEIGHBOUR_SHARE``).
 
     A memory's position is its source message id (a conversation's messages get
     increasing ids); turns lend their score, and a fact gets the lift of the turn it
-    was read from; memories of several messages keep their score.
+    was read from; memories of several messages keep their score. The numbers are
+    ``ranking.spread_to_neighbours``'s, for every candidate at once.
     """
-    positions = {str(h.id): h.source_message_ids[0] for h in hits if len(h.source_message_ids) == 1}
-    if len(positions) < 2:
-        return
-    turns = {str(h.id) for h in hits if h.memory_type == "episodic"}
-    spread = ranking.spread_to_neighbours(
-        {str(h.id): h.score for h in hits}, positions, turns=turns
+    n = len(hits)
+    placed = np.fromiter((len(h.source_message_ids) == 1 for h in hits), bool, count=n)
+    if int(placed.sum()) < 2:
+        return score, None
+    positions = np.fromiter(
+        (h.source_message_ids[0] if len(h.source_message_ids) == 1 else 0 for h in hits),
+        dtype=np.int64, count=n,
+    )  # fmt: skip
+    turns = placed & np.fromiter((h.memory_type == "episodic" for h in hits), bool, count=n)
+    best = np.maximum(
+        learned.neighbour_best(positions, placed, turns, 1, score[:, None])[:, 0], 0.0
     )
-    for hit in hits:
-        lifted = spread[str(hit.id)]
-        if lifted > hit.score:
-            hit.score = lifted
-            hit.reasons.append("next to a strong match")
+    spread = score + ranking.NEIGHBOUR_SHARE * best
+    lifted = np.asarray(spread > score)
+    return np.where(lifted, spread, score), lifted
 
 
 def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = True) -> list[Hit]:
@@ -148,53 +255,19 @@ def _rank(hits: list[Hit], *, query: str, now: datetime, k: int, spread: bool = 
     # (an update supersedes the old one, the old turn stays) wins over that old turn.
     if weights is not None and spread and not asks_about_now(query):
         return _rank_learned(hits, query=query, now=now, k=k, weights=weights)
-    _fusion_scores(hits, query=query, now=now, spread=spread)
-    return finish(hits, k=k)
-
-
-def _fusion_scores(hits: list[Hit], *, query: str, now: datetime, spread: bool) -> None:
-    """Each hit's score by rank fusion, weighting, the fixed boosts and the spread."""
-    fused = _fused(hits)
-    temporal = is_temporal_query(query)
-    window = query_window(query, now)
-    named = {w.lower() for w in re.findall(r"[A-Za-z][\w-]+", query)}
-    for hit in hits:
-        age_days = (now - hit.created_at).total_seconds() / 86400
-        rec = ranking.recency(age_days)
-        hit.score = ranking.weighted(
-            fused.get(str(hit.id), 0.0), importance=hit.importance, recency_score=rec
-        )
-        hit.reasons = [
-            f"similarity {hit.similarity:.2f}" if hit.similarity is not None else "",
-            "keyword match" if hit.text_rank is not None else "",
-            f"importance {hit.importance:.2f}",
-        ]
-        # Time-aware questions favour memories that carry a date of their own.
-        if temporal and hit.event_at is not None:
-            hit.score *= 1.15
-            hit.reasons.append("dated")
-        if hit.speaker and hit.speaker.lower() in named and SPEAKER_BOOST != 1.0:
-            hit.score *= SPEAKER_BOOST
-            hit.reasons.append("said by the person asked about")
-        when = hit.event_at or hit.created_at
-        if window is not None and window[0] <= when < window[1]:
-            hit.score *= 1.3
-            hit.reasons.append("in the asked time window")
-        hit.reasons = [r for r in hit.reasons if r]
-    if spread:
-        _spread(hits)
+    return _serve(_fusion_scores(hits, query=query, now=now, spread=spread), k=k)
 
 
 def _rank_learned(
     hits: list[Hit], *, query: str, now: datetime, k: int, weights: learned.Weights
 ) -> list[Hit]:
     """The learned ranker's relevance, weighted by importance and recency as always."""
-    relevance = learned.scores(hits, query=query, now=now, weights=weights)
+    relevance = learned.apply(learned.features(hits, query=query, now=now), weights)
     return serve_learned(hits, relevance, query=query, now=now, k=k)
 
 
 def serve_learned(
-    hits: list[Hit], relevance: Sequence[float], *, query: str, now: datetime, k: int
+    hits: list[Hit], relevance: Sequence[float] | np.ndarray, *, query: str, now: datetime, k: int
 ) -> list[Hit]:
     """Scores from the learned relevance (a logit per hit), then the last steps.
 
@@ -209,66 +282,70 @@ def serve_learned(
     ("last week") keeps its fixed 1.3× here: the dev set's questions never name one
     relative to the day they are asked, so its weight could not be fitted.
     """
+    values = np.asarray(relevance, dtype=np.float64).reshape(len(hits))
     blended = FUSION_BLEND > 0 and bool(hits)
     if blended:
-        _fusion_scores(hits, query=query, now=now, spread=True)
-        best = max(h.score for h in hits) or 1.0
-        relevance = [
-            value + FUSION_BLEND * math.log(max(h.score / best, 1e-6))
-            for h, value in zip(hits, relevance, strict=True)
-        ]
-    top = max(relevance, default=0.0)
-    window = query_window(query, now)
-    for hit, value in zip(hits, relevance, strict=True):
-        age_days = (now - hit.created_at).total_seconds() / 86400
-        hit.score = ranking.weighted(
-            math.exp(value - top),
-            importance=hit.importance,
-            recency_score=ranking.recency(age_days),
-        )
-        if not blended:  # fusion's reasons (similarity, keyword, spread, …) stay
-            hit.reasons = [
-                f"similarity {hit.similarity:.2f}" if hit.similarity is not None else "",
-                "keyword match" if hit.text_rank is not None else "",
-                f"importance {hit.importance:.2f}",
-            ]
-        hit.reasons.append(f"learned score {value:.2f}")
-        when = hit.event_at or hit.created_at
-        if window is not None and window[0] <= when < window[1]:
-            hit.score *= 1.3
-            if "in the asked time window" not in hit.reasons:
-                hit.reasons.append("in the asked time window")
-        hit.reasons = [r for r in hit.reasons if r]
-    _facts_take_their_turns_place(hits)
-    return finish(hits, k=k)
+        board = _fusion_scores(hits, query=query, now=now, spread=True)
+        best = float(board.score.max()) or 1.0
+        ratio = np.maximum(board.score / best, 1e-6).tolist()
+        values = values + FUSION_BLEND * np.array([math.log(r) for r in ratio])
+    else:
+        board = _board(hits, query=query, now=now)
+        board.fusion = False
+    top = float(values.max()) if len(values) else 0.0
+    relative = np.array([math.exp(v) for v in (values - top).tolist()])
+    score = ranking.weighted(relative, importance=board.importance, recency_score=board.recency)
+    board.score = np.where(board.windowed, score * 1.3, score)
+    board.learned = values
+    _facts_take_their_turns_place(board)
+    return _serve(board, k=k)
 
 
 def _source_key(hit: Hit) -> tuple[str, ...]:
     return tuple(hit.source_external_ids) or tuple(map(str, hit.source_message_ids))
 
 
-def _facts_take_their_turns_place(hits: Sequence[Hit]) -> None:
+def _facts_take_their_turns_place(board: _Board) -> None:
     """A fact read from a turn scores at least as high as that turn (and just above it).
 
     The two say one thing and only one is served per source; the fact says it briefly
     and is the one kept up to date (an updated fact supersedes the old one, the old
     turn stays), so it is the one served.
     """
+    hits, scores = board.hits, board.score.tolist()
+    keys = [_source_key(h) for h in hits]
     turns: dict[tuple[str, ...], float] = {}
-    for hit in hits:
-        key = _source_key(hit)
+    for hit, key, score in zip(hits, keys, scores, strict=True):
         if hit.memory_type == "episodic" and key:
-            turns[key] = max(turns.get(key, 0.0), hit.score)
-    for hit in hits:
-        best = turns.get(_source_key(hit), 0.0) if hit.memory_type == "semantic" else 0.0
-        if best >= hit.score:
-            hit.score = best * 1.001
-            hit.reasons.append("as strong as the turn it was read from")
+            turns[key] = max(turns.get(key, 0.0), score)
+    lifted = []
+    for i, hit in enumerate(hits):
+        best = turns.get(keys[i], 0.0) if hit.memory_type == "semantic" else 0.0
+        lifted.append(best >= scores[i])
+        if lifted[-1]:
+            scores[i] = best * 1.001
+    board.score = np.array(scores)
+    board.as_turn = lifted
+
+
+def _serve(board: _Board, *, k: int) -> list[Hit]:
+    """The scores onto the hits, the last steps, and the reasons of the hits served."""
+    for hit, score in zip(board.hits, board.score.tolist(), strict=True):
+        hit.score = score
+    served = finish(list(board.hits), k=k)
+    index = {id(h): i for i, h in enumerate(board.hits)}
+    for hit in served:
+        hit.reasons = board.reasons(index[id(hit)])
+    return served
 
 
 def finish(hits: list[Hit], *, k: int) -> list[Hit]:
     """The last steps of every ranking: one hit per text and per source, then MMR."""
     hits = _one_per_source(_dedupe(hits))
+    if k <= 0:
+        return []
+    if MMR_LAMBDA >= 1.0:  # relevance only: ``ranking.mmr``'s picks without its vectors
+        return sorted(hits, key=lambda h: h.score, reverse=True)[:k]
     by_id = {str(h.id): h for h in hits}
     chosen = ranking.mmr(
         [ranking.Candidate(str(h.id), h.score, h.vector) for h in hits], k=k, lam=MMR_LAMBDA
