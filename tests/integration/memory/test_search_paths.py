@@ -224,3 +224,49 @@ def _plan_nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
     for child in node.get("Plans", []):
         out += _plan_nodes(child)
     return out
+
+
+async def test_filtered_exact_top_k_with_one_statement_for_every_value(runtime: Any) -> None:
+    """Under filters the exact path still returns the user's true nearest that pass them;
+    the statement is written once per filter shape, with the values bound each time."""
+    await _bulk(runtime, users=4, rows=1200, content="row")
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            text(
+                "UPDATE memories SET importance = (abs(hashtext(id::text)) % 100) / 100.0, "
+                "memory_type = CASE WHEN abs(hashtext(content)) % 3 = 0 THEN 'semantic' "
+                "ELSE 'episodic' END"
+            )
+        )
+    query = np.random.default_rng(21).normal(size=384).astype(float).tolist()
+    statements: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", on_execute)
+    try:
+        for types, floor in ((("semantic",), 0.3), (("episodic",), 0.2), (("semantic",), 0.7)):
+            filters = SearchFilters(memory_types=types, min_importance=floor)
+            async with runtime.db.transaction() as session:
+                hits = await fetch_candidates(
+                    session, user_id="bulk2", vector=query, tsquery=None, filters=filters,
+                    pool=15, with_vectors=False,
+                )  # fmt: skip
+                exact = await session.execute(
+                    text(
+                        "SELECT id FROM (SELECT id, embedding <=> CAST(:q AS vector) AS d "
+                        "FROM memories WHERE user_id = 'bulk2' AND memory_type = :t "
+                        "AND importance >= :f AND invalid_at IS NULL OFFSET 0) s "
+                        "ORDER BY d LIMIT 15"
+                    ),
+                    {"q": str(query), "t": types[0], "f": floor},
+                )
+                exact_ids = list(exact.scalars())
+            assert exact_ids  # the filters leave rows to find
+            assert [h.id for h in sorted(hits, key=lambda h: -(h.similarity or 0))] == exact_ids
+            assert all(h.memory_type == types[0] and h.importance >= floor for h in hits)
+    finally:
+        event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", on_execute)
+    searches = [s for s in statements if "size AS MATERIALIZED" in s]
+    assert len(searches) == 3 and len(set(searches)) == 1
