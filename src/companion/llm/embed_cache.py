@@ -3,11 +3,16 @@
 Keys are sha256 of model, dimension, task type and text, so switching the embedder
 or its dimension never serves a stale vector. With Redis the entries live 7 days and
 are shared by every process; without it ``MemoryStore`` keeps them in an LRU.
+
+The last few hundred vectors also stay in the process (``RECENT``): a turn embeds its
+message for the security screen, the memory search and the memory write, and the
+second and third ask need no round trip to Redis.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +23,8 @@ from companion.store.kv import MemoryStore, RedisStore
 __all__ = ["EMBED_CACHE_TTL", "CachedEmbedder", "embedding_cache_key"]
 
 EMBED_CACHE_TTL = 7 * 24 * 3600.0
+#: Vectors kept in the process, most recently used first out last (~1.5 KB each).
+RECENT = 512
 
 
 def embedding_cache_key(model_id: str, dimensions: int, *, task: EmbedTask, text: str) -> str:
@@ -42,15 +49,25 @@ class CachedEmbedder:
         self._ttl = ttl
         self.hits = 0
         self.misses = 0
+        self._recent: OrderedDict[str, tuple[float, ...]] = OrderedDict()
 
     async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
         """Vectors for ``texts`` in order, computing only the ones not cached."""
         keys = [
             embedding_cache_key(self.model_id, self.dimensions, task=task, text=t) for t in texts
         ]
+        vectors: list[list[float] | None] = []
+        for key in keys:
+            recent = self._recent.get(key)
+            vectors.append(None if recent is None else list(recent))
+            if recent is not None:
+                self._recent.move_to_end(key)
         # One MGET and one pipelined SET per call: an import embeds thousands of texts.
-        raw = await self._kv.get_many(keys)
-        vectors = [_decode(r, self.dimensions) if r is not None else None for r in raw]
+        unknown = [i for i, v in enumerate(vectors) if v is None]
+        if unknown:
+            raw = await self._kv.get_many([keys[i] for i in unknown])
+            for i, r in zip(unknown, raw, strict=True):
+                vectors[i] = _decode(r, self.dimensions) if r is not None else None
         missing = [i for i, v in enumerate(vectors) if v is None]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
@@ -60,6 +77,13 @@ class CachedEmbedder:
                 vectors[i] = vector
             fresh_items = {keys[i]: _encode(v) for i, v in zip(missing, fresh, strict=True)}
             await self._kv.set_many(fresh_items, ttl=self._ttl)
+        if len(texts) <= RECENT // 4:  # an import's batches would only flush it
+            for key, kept in zip(keys, vectors, strict=True):
+                if kept is not None:
+                    self._recent[key] = tuple(kept)
+                    self._recent.move_to_end(key)
+            while len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
         return [v for v in vectors if v is not None]
 
     async def aclose(self) -> None:

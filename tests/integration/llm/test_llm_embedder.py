@@ -158,3 +158,24 @@ def test_damaged_cached_model_keeps_the_packaged_one(tmp_path: Path) -> None:
     embedder = MiniLMEmbedder(cache_dir=tmp_path)
     assert embedder.model_id == MINILM_MODEL_ID
     assert embedder.embed_sync(["still works"]).shape == (1, 384)
+
+
+async def test_recent_vectors_are_served_from_the_process(minilm: MiniLMEmbedder) -> None:
+    """A text embedded a moment ago (the same turn's screen, search and write) needs
+    neither the store nor the model, and a caller changing its copy changes nothing."""
+    kv = MemoryStore()
+    cached = CachedEmbedder(minilm, kv)
+    before = minilm.model_calls
+    (first,) = await cached.embed(["what did I plant in the garden"], task="query")
+    await kv.delete_pattern("*")  # gone from the store: only the process still has it
+    first[0] += 1.0
+    (again,) = await cached.embed(["what did I plant in the garden"], task="query")
+    assert minilm.model_calls == before + 1
+    assert again[0] == pytest.approx(first[0] - 1.0) and again[1:] == first[1:]
+    assert (cached.hits, cached.misses) == (1, 1)
+    # A large batch (an import) is not kept in the process: it would only push out the rest.
+    texts = [f"imported line {i}" for i in range(200)]
+    await cached.embed(texts, task="document")
+    await kv.delete_pattern("*")
+    await cached.embed(texts[:1], task="document")
+    assert minilm.model_calls == before + 1 + 200 + 1
