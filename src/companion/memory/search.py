@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pgvector.sqlalchemy import Vector
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import String
+
+from companion.store.vector import Vector
 
 __all__ = ["Hit", "SearchFilters", "fetch_candidates"]
 
