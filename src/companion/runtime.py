@@ -59,6 +59,7 @@ class Runtime:
                 db.engine.url.render_as_string(hide_password=False),
                 vector_dimensions=settings.llm.vector_dimensions,
             )
+        await db.warm(settings.db.db_pool_min_size)
         kv = create_store(settings.db.redis_url, prefix=settings.db.redis_key_prefix)
         runtime = cls(settings=settings, db=db, kv=kv)
         await runtime._wire()

@@ -208,7 +208,8 @@ def main() -> None:
         "--profile",
         type=Path,
         default=None,
-        help="write the server's CPU profile of the measured window (pstats) here",
+        help="write the server's CPU profile of the measured window here "
+        "(pstats; sampled stacks, folded, if the name ends in .folded)",
     )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))

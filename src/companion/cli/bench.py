@@ -67,6 +67,15 @@ def memory_work(
     _module("memory_work", "--turns", str(turns), "--users", str(users), "--texts", texts)
 
 
+@app.command("turn-cpu")
+def turn_cpu(
+    turns: Annotated[int, typer.Option(help="Measured turns (all users together).")] = 160,
+    users: Annotated[int, typer.Option(help="Users taking turns at once.")] = 8,
+) -> None:
+    """Python calls and CPU per turn in one process: the turn path and its memory work."""
+    _module("turn_cpu", "--turns", str(turns), "--users", str(users))
+
+
 @app.command("reliability")
 def reliability(
     scenario: Annotated[

@@ -431,7 +431,7 @@ class ConversationService:
             return _Resolved(row.id, False, standing, ResetMark(row.short_term_reset_at))
         if request.new_conversation:
             if request.external_conversation_id is not None and (
-                await conversations.find_conversation(
+                await conversations.find_conversation_ref(
                     session,
                     user_id=request.user_id,
                     external_id=request.external_conversation_id,
@@ -442,7 +442,7 @@ class ConversationService:
                     "leave out new_conversation to continue it, or choose another id"
                 )
             return _Resolved(uuid.uuid4(), True, standing, None)
-        found = await conversations.find_conversation(
+        found = await conversations.find_conversation_ref(
             session,
             user_id=request.user_id,
             external_id=request.external_conversation_id,

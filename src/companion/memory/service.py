@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import any_, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from companion.conversation.ports import ResetMark, RetrievedMemory, ShortTermTurn, TurnRecord
 from companion.errors import InvalidInput, NotFound
@@ -39,6 +41,18 @@ def source_ids(external: Sequence[str], internal: Sequence[int]) -> list[str]:
     return list(dict.fromkeys(external)) or [str(i) for i in dict.fromkeys(internal)]
 
 
+#: The access statistics of the memories a turn retrieved: one statement whatever their
+#: number (an array parameter, not an IN list of as many parameters), built once.
+_ACCESSED = (
+    update(Memory)
+    .where(
+        Memory.user_id == bindparam("owner"),
+        Memory.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+    )
+    .values(access_count=Memory.access_count + 1, last_accessed=func.now())
+)
+
+
 class MemoryService:
     """Implements ``companion.conversation.ports.MemoryPort`` and the user controls."""
 
@@ -64,11 +78,7 @@ class MemoryService:
         if hits:  # access statistics: one statement, so autocommit (no BEGIN, no COMMIT)
             async with self._db.engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(
-                    update(Memory)
-                    .where(Memory.user_id == user_id, Memory.id.in_([h.id for h in hits]))
-                    .values(access_count=Memory.access_count + 1, last_accessed=func.now())
-                )
+                await conn.execute(_ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]})
         return [self._retrieved(h, names) for h in hits]
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    bindparam,
     func,
     insert,
     literal,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from companion.memory.models import Memory, MemoryConflict
 from companion.memory.reconcile import ExistingFact
@@ -86,29 +89,16 @@ async def current_facts(
     Only facts of the same owner take part: the shared ones (``companion_id`` None) or
     one private companion's, so a private conversation never rewrites shared facts.
     """
-    base = select(Memory.id, Memory.fact_key, Memory.content, Memory.embedding).where(
-        Memory.user_id == user_id,
-        _same_owner(companion_id),
-        Memory.memory_type == "semantic",
-        Memory.invalid_at.is_(None),
+    if vector is None and fact_key is None:
+        return []
+    statement = _current_facts(
+        keyed=fact_key is not None,
+        nearest=vector is not None,
+        private=companion_id is not None,
+        limit=limit,
     )
-    rows: list[Any] = []
-    keyed = None if fact_key is None else base.where(Memory.fact_key == fact_key)
-    if vector is not None:
-        distance = Memory.embedding.cosine_distance(vector)
-        nearest = base.where(Memory.embedding.is_not(None)).order_by(distance).limit(limit)
-        if keyed is None:
-            rows.extend((await session.execute(nearest)).all())
-        else:  # both in one round trip: the same key first, then the nearest in order
-            part: ColumnElement[Any] = literal_column("part")
-            rank: ColumnElement[Any] = literal_column("rank")
-            both = union_all(
-                keyed.add_columns(literal(0).label("part"), literal(0.0, Float).label("rank")),
-                nearest.add_columns(literal(1).label("part"), distance.label("rank")),
-            ).order_by(part, rank)
-            rows.extend((await session.execute(both)).all())
-    elif keyed is not None:
-        rows.extend((await session.execute(keyed)).all())
+    params = {"owner": user_id, "companion": companion_id, "key": fact_key, "qv": vector}
+    rows = (await session.execute(statement, params)).all()
     seen: set[uuid.UUID] = set()
     facts = []
     for row in rows:
@@ -118,6 +108,34 @@ async def current_facts(
         vec = None if row.embedding is None else [float(x) for x in row.embedding]
         facts.append(ExistingFact(str(row.id), row.fact_key, row.content, vec))
     return facts
+
+
+@functools.lru_cache(maxsize=32)
+def _current_facts(*, keyed: bool, nearest: bool, private: bool, limit: int) -> Executable:
+    """``current_facts``' statement, built once per shape (statement construction and
+    its cache key cost more CPU than the query; this runs for every fact of every turn).
+    Parameters: ``owner``, ``companion`` (when ``private``), ``key`` (when ``keyed``),
+    ``qv`` (the vector, when ``nearest``); the same key first, then the nearest in order.
+    """
+    base = select(Memory.id, Memory.fact_key, Memory.content, Memory.embedding).where(
+        Memory.user_id == bindparam("owner"),
+        Memory.companion_id == bindparam("companion") if private else Memory.companion_id.is_(None),
+        Memory.memory_type == "semantic",
+        Memory.invalid_at.is_(None),
+    )
+    keyed_part = base.where(Memory.fact_key == bindparam("key"))
+    if not nearest:
+        return keyed_part
+    distance = Memory.embedding.cosine_distance(bindparam("qv", type_=Memory.embedding.type))
+    nearest_part = base.where(Memory.embedding.is_not(None)).order_by(distance).limit(limit)
+    if not keyed:
+        return nearest_part
+    part: ColumnElement[Any] = literal_column("part")
+    rank: ColumnElement[Any] = literal_column("rank")
+    return union_all(
+        keyed_part.add_columns(literal(0).label("part"), literal(0.0, Float).label("rank")),
+        nearest_part.add_columns(literal(1).label("part"), distance.label("rank")),
+    ).order_by(part, rank)
 
 
 async def all_current_facts(session: AsyncSession, *, user_id: str) -> list[ExistingFact]:
@@ -153,16 +171,40 @@ async def merge_into(
     fact's sources, so forgetting one of the turns keeps a fact the other still backs.
     """
     await session.execute(
-        update(Memory)
-        .where(Memory.id == target, Memory.user_id == user_id)
-        .values(
-            source_message_ids=func.array_cat(Memory.source_message_ids, list(message_ids)),
-            source_external_ids=func.array_cat(Memory.source_external_ids, list(external_ids)),
-            source_memory_ids=func.array_cat(Memory.source_memory_ids, list(memory_ids)),
-            importance=func.greatest(Memory.importance, importance),
-            confidence=func.least(1.0, func.coalesce(Memory.confidence, 0.6) + 0.1),
-        )
+        _MERGE,
+        {
+            "target": target,
+            "owner": user_id,
+            "more_messages": list(message_ids),
+            "more_external": list(external_ids),
+            "more_memories": list(memory_ids),
+            "said_importance": importance,
+        },
     )
+
+
+#: ``merge_into``'s statement, built once (parameters named like no column: an
+#: UPDATE reads a parameter named like a column as a SET of it).
+_MERGE = (
+    update(Memory)
+    .where(Memory.id == bindparam("target"), Memory.user_id == bindparam("owner"))
+    .values(
+        source_message_ids=func.array_cat(
+            Memory.source_message_ids,
+            bindparam("more_messages", type_=Memory.source_message_ids.type),
+        ),
+        source_external_ids=func.array_cat(
+            Memory.source_external_ids,
+            bindparam("more_external", type_=Memory.source_external_ids.type),
+        ),
+        source_memory_ids=func.array_cat(
+            Memory.source_memory_ids,
+            bindparam("more_memories", type_=Memory.source_memory_ids.type),
+        ),
+        importance=func.greatest(Memory.importance, bindparam("said_importance", type_=Float)),
+        confidence=func.least(1.0, func.coalesce(Memory.confidence, 0.6) + 0.1),
+    )
+)
 
 
 async def close_fact(

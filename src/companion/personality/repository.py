@@ -58,6 +58,7 @@ __all__ = [
     "list_companion_users",
     "list_companions",
     "lock_companion",
+    "lock_companion_id",
     "mark_done",
     "persona",
     "recent_interactions_since",
@@ -202,6 +203,36 @@ async def lock_companion(
     if row is None:
         raise _missing(user_id, companion_id)
     return row
+
+
+#: ``lock_companion_id``'s statements (the active companion, or one by id), built once.
+_LOCK_ACTIVE = (
+    select(CompanionProfile.id)
+    .where(CompanionProfile.user_id == bindparam("owner"), CompanionProfile.is_active)
+    .with_for_update()
+)
+_LOCK_ONE = (
+    select(CompanionProfile.id)
+    .where(
+        CompanionProfile.user_id == bindparam("owner"),
+        CompanionProfile.id == bindparam("companion"),
+    )
+    .with_for_update()
+)
+
+
+async def lock_companion_id(
+    session: AsyncSession, *, user_id: str, companion_id: int | None = None
+) -> int:
+    """``lock_companion`` for the turn path: the same row lock, only the id read back
+    (no ORM object: loading one cost more CPU than the lock)."""
+    if companion_id is None:
+        found = await session.scalar(_LOCK_ACTIVE, {"owner": user_id})
+    else:
+        found = await session.scalar(_LOCK_ONE, {"owner": user_id, "companion": companion_id})
+    if found is None:
+        raise _missing(user_id, companion_id)
+    return int(found)
 
 
 async def list_companions(session: AsyncSession, *, user_id: str) -> Sequence[CompanionProfile]:

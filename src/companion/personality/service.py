@@ -122,15 +122,15 @@ class PersonalityService:
         if companion_id is None:  # a record from outside the turn path: ask the turn
             companion_id = await repo.turn_companion_id(session, record.interaction_id)
         try:  # the common case: the companion exists (no separate check first)
-            companion = await repo.lock_companion(
+            locked = await repo.lock_companion_id(
                 session, user_id=record.user_id, companion_id=companion_id
             )
         except NotFound:
             await self._ensure(session, user_id=record.user_id, now=now)
-            companion = await repo.lock_companion(
+            locked = await repo.lock_companion_id(
                 session, user_id=record.user_id, companion_id=companion_id
             )
-        current = await repo.turn_mood(session, companion_id=companion.id)
+        current = await repo.turn_mood(session, companion_id=locked)
         satisfied = (
             set()
             if record.flagged
@@ -139,8 +139,8 @@ class PersonalityService:
         seen = reply_traits(record.reply_text)
         await repo.write_mood(
             session,
-            user_id=companion.user_id,
-            companion_id=companion.id,
+            user_id=record.user_id,
+            companion_id=locked,
             big_five=current.big_five,
             pad=record.pad_after,
             baseline=PAD.from_dict(current.baseline),

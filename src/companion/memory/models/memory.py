@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -23,6 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from companion.store.base import Base, companion_id_column, created_at_column, user_id_column
+from companion.store.vector import Vector
 
 __all__ = ["MEMORY_TYPES", "Memory"]
 
