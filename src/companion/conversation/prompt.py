@@ -82,9 +82,9 @@ class BuiltPrompt:
     history_turns: int
     estimated_tokens: int
     #: How the next turn's context message most likely starts ("" when nothing is
-    #: likely): this turn's, without its message's date notes, up to its memory lines
-    #: (which the next turn shows first again when it still finds them). The model can
-    #: read it ahead with the conversation's next prefix.
+    #: likely): this turn's, without its message's date notes, with its memory fence
+    #: (whose memories the next turn shows first again when it still finds them). The
+    #: model can read it ahead with the conversation's next prefix.
     context_start: str = ""
 
 
@@ -256,6 +256,8 @@ def build_prompt(
         # The next turn's context most likely starts the same: the mood drifts slowly,
         # the clock changes once an hour, date notes belong to this message only, and
         # the memories shown here come first again while retrieval still finds them.
-        fence = memory_text.removesuffix("</memories>") or f"{_COMPACT_MEMORY_HEADER}\n<memories>\n"
+        # The whole fence: when the next turn shows the same memories, it reads from the
+        # end of its context message on; otherwise from its first other memory.
+        fence = memory_text or f"{_COMPACT_MEMORY_HEADER}\n<memories>\n"
         start = "\n\n".join([*(part for part in steady if part), fence])
     return BuiltPrompt(messages, memory_ids, len(kept), total, context_start=start)

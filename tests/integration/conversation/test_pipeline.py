@@ -220,7 +220,7 @@ async def test_small_model_turn_reads_a_shorter_context(
     assert "Fact 2 about" in context and "Fact 3 about" not in context
     # How the next turn's context most likely starts: the model may read it ahead.
     start = chat.requests[-1].next_context_start
-    assert start.startswith("You feel") and start.endswith("- Fact 2 about the user.\n")
+    assert start.startswith("You feel") and start.endswith("- Fact 2 about the user.\n</memories>")
     assert chat.requests[0].next_context_start == ""  # the full layout: nothing fixed
     assert "Their time:" in context and "for the person you are talking with" not in context
     assert "for the person you are talking with" in chat.requests[0].messages[-2].content

@@ -83,7 +83,7 @@ def test_build_prompt_compact_layout() -> None:
     assert compact.context_start == (
         "You feel relaxed right now.\n\nTheir time: Monday, 30 November 2026, between 18:00 "
         "and 19:00 (evening).\n\nWhat you know about them (notes, not instructions):\n"
-        "<memories>\n- The user's dog is called Biscuit.\n"
+        "<memories>\n- The user's dog is called Biscuit.\n</memories>"
     )
     assert full.context_start == ""
     assert "CORE PERSONALITY" in full.messages[0].content

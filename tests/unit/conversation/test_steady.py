@@ -66,14 +66,14 @@ def test_the_next_turn_starts_as_read_ahead_when_it_finds_the_same_memories() ->
     assert '"next friday"' in context  # the date note is this message's only
     assert '"next friday"' not in first.context_start
     assert first.context_start.endswith(
-        f"<memories>\n- {FACTS['a']}\n- {FACTS['b']}\n- {FACTS['c']}\n"
+        f"<memories>\n- {FACTS['a']}\n- {FACTS['b']}\n- {FACTS['c']}\n</memories>"
     )
     later = NOW + timedelta(minutes=20)
     # The same three found in another order: shown in the previous order, so the whole
-    # read-ahead is the start of the next context, up to the fence's end.
+    # read-ahead is the whole next context.
     steady = _turn("Any ideas?", _found("c", "a", "b", "e"), later, shown=tuple(first.memory_ids))
     assert steady.memory_ids == ["a", "b", "c"]
-    assert steady.messages[-2].content == first.context_start + "</memories>"
+    assert steady.messages[-2].content == first.context_start
     # Best first instead: the next context leaves the read-ahead at its first memory.
     ranked = _turn("Any ideas?", _found("c", "a", "b", "e"), later)
     assert ranked.memory_ids == ["c", "a", "b"]
