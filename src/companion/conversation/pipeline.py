@@ -60,6 +60,7 @@ from companion.conversation.profile import (
 from companion.conversation.prompt import build_prompt
 from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
+from companion.conversation.steady import ShownMemories
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 from companion.errors import Busy, CompanionError, InvalidInput
 from companion.llm.base import RoleModel
@@ -155,6 +156,9 @@ class ConversationService:
         self.config = config or PipelineConfig()
         self.tools = tools
         self._limiter = RateLimiter(kv)
+        #: The memories each conversation's last turn showed (the compact layout keeps
+        #: them first while they are found again: ``conversation.steady``).
+        self._shown = ShownMemories()
         self._turns = BackgroundTasks()
         self._active = metrics.ActiveUsers()
         #: Post-turn work (memory); ``start_workers`` runs it in this process.
@@ -315,7 +319,9 @@ class ConversationService:
             history=ctx.history,
             budget=self.config.budget,
             compact=compact,
+            shown_before=self._shown.get(ctx.conversation_id),
         )
+        self._shown.put(ctx.conversation_id, prompt.memory_ids)
         generation.memory_ids = prompt.memory_ids
         messages = prompt.messages
         # What the next turn starts with: the persona and the history still in the window.

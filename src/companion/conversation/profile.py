@@ -31,9 +31,9 @@ PromptProfile = Literal["auto", "compact", "full"]
 #: One to four sentences of chat fit well inside this; a longer answer is a ramble.
 COMPACT_REPLY_TOKENS = 160
 #: Memories in the small model's turn context (the full layout takes ``memory_k``, 6):
-#: the best ones the recent turns do not already say. Each costs ~20-25 prompt tokens
-#: read on every turn (after the cached persona and history), ~70 ms of the first token
-#: on two cores.
+#: the best ones the recent turns do not already say. Each new one costs ~20-25 prompt
+#: tokens read at the turn (after the cached persona and history), ~70-120 ms of the
+#: first token on two cores; one the previous turn showed too was read ahead.
 COMPACT_MEMORIES = 3
 #: A memory line in the small model's turn context is cut to about this many tokens
 #: (estimated; ~115 characters): a long stored sentence costs every turn it is shown.

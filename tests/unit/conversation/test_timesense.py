@@ -121,11 +121,12 @@ def test_compact_clock_says_the_same_in_fewer_tokens() -> None:
     full = time_context(NOW, timezone="Asia/Tokyo", last_talk=last)
     short = time_context(NOW, timezone="Asia/Tokyo", last_talk=last, compact=True)
     assert short == (
-        "Their time: Monday, 30 November 2026, 16:40 (afternoon). Last talk: three days ago."
+        "Their time: Monday, 30 November 2026, between 16:00 and 17:00 (afternoon). Last talk: "
+        "three days ago."
     )
     assert estimate_tokens(short) < estimate_tokens(full) * 0.75
     recent = NOW - timedelta(minutes=5)
     same_talk = time_context(NOW, timezone="UTC", last_talk=recent, compact=True)
-    assert same_talk == "Their time: Monday, 30 November 2026, 07:40 (morning)."
+    assert same_talk == "Their time: Monday, 30 November 2026, between 07:00 and 08:00 (morning)."
     first = time_context(NOW, timezone="Not/AZone", last_talk=None, compact=True)
     assert first.endswith("(morning). You are meeting them for the first time.")
