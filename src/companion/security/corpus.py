@@ -18,9 +18,10 @@ from importlib import resources
 from pathlib import Path
 
 from companion.errors import InvalidInput
+from companion.security.overlap import OwnLine
 from companion.security.patterns import CATEGORIES
 
-__all__ = ["LABELS", "TRAINING_FILES", "Example", "load_dataset", "training"]
+__all__ = ["LABELS", "TRAINING_FILES", "Example", "load_dataset", "training", "written_lines"]
 
 LABELS = (*CATEGORIES, "benign")
 #: The packaged sets, all written by us, all training data.
@@ -88,6 +89,22 @@ def _packaged(name: str) -> list[Example]:
 def training(*names: str) -> list[Example]:
     """Our written training sets (all of ``TRAINING_FILES`` unless ``names`` are given)."""
     return [example for name in names or TRAINING_FILES for example in _packaged(name)]
+
+
+def written_lines(grammar: str = "grammar.txt") -> list[OwnLine]:
+    """Every line of text we wrote that training reads: each phrase of the grammar and
+    the ``text`` of each row of ``TRAINING_FILES``, with its file and line number."""
+    data = resources.files("companion.security.data")
+    lines: list[OwnLine] = []
+    for number, raw in enumerate(data.joinpath(grammar).read_text("utf-8").split("\n"), 1):
+        phrase = raw.strip()
+        if phrase and not phrase.startswith(("#", "@")):
+            lines.append(OwnLine(grammar, number, phrase))
+    for name in TRAINING_FILES:
+        for number, raw in enumerate(data.joinpath(name).read_text("utf-8").split("\n"), 1):
+            if raw.strip() and not raw.startswith("#"):
+                lines.append(OwnLine(name, number, str(json.loads(raw)["text"])))
+    return lines
 
 
 def load_dataset(path: Path) -> list[Example]:
