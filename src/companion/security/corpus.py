@@ -2,8 +2,10 @@
 
 Every packaged set is written by us and is training data: ``corpus.jsonl`` (the Discord design's
 examples plus written ones), ``written_v1/v2/probe.jsonl`` (once called held out, but
-looked at while tuning the patterns) and ``written_multilingual.jsonl`` (our own
-attacks and benign messages in de/fr/es/it/pt, harmless role-play included). Sets we
+looked at while tuning the patterns), ``written_multilingual.jsonl`` (our own
+attacks and benign messages in de/fr/es/it/pt, harmless role-play included) and
+``written_structured.jsonl`` (benign JSON, code, logs, notices and e-mails that use
+attack words harmlessly). Sets we
 wrote give no quality figure; honest figures come from public data nobody here wrote
 (``devdata.py``, docs/BENCHMARKS.md). Datasets are CSV, JSONL (``#`` lines are
 comments) or Parquet (only when pyarrow is installed) with ``text`` and ``label``.
@@ -31,6 +33,7 @@ TRAINING_FILES = (
     "written_v2.jsonl",
     "written_probe.jsonl",
     "written_multilingual.jsonl",
+    "written_structured.jsonl",
 )
 #: Labels other datasets use for "not an attack".
 _BENIGN_ALIASES = {"benign", "none", "safe", "0", "false", "clean", "legit", "harmless"}
