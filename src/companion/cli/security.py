@@ -25,16 +25,31 @@ def train_command(
         Path | None, typer.Option("--out", help="Where to write the npz (default: the package)")
     ] = None,
 ) -> None:
-    """Train on train_ok dev items (outside the dev hold-out) and our written sets."""
+    """Train on train_ok dev items (outside the dev hold-out) and our written sets.
+
+    Refuses (exit 1) while any line we wrote shares six consecutive words with a dev
+    text, naming the file, the line and the words.
+    """
     from companion.security.classifier import MODEL_FILE
     from companion.security.devdata import load_dev
-    from companion.security.trainer import train_shipped
+    from companion.security.overlap import RUN_WORDS
+    from companion.security.trainer import train_shipped, wording_overlaps
 
     try:
         dev = load_dev(data)
     except InvalidInput as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    overlaps = wording_overlaps(dev, data)
+    if overlaps:
+        typer.echo(
+            f"error: {len(overlaps)} run(s) of {RUN_WORDS}+ words in our training text also "
+            f"occur in the dev corpus; reword these lines in our own words before training:",
+            err=True,
+        )
+        for overlap in overlaps:
+            typer.echo(f"  {overlap}", err=True)
+        raise typer.Exit(1)
     target = out or _DEFAULT_OUT / MODEL_FILE
     model = train_shipped(dev, target)
     meta = model.meta

@@ -2,8 +2,10 @@
 
 Every packaged set is written by us and is training data: ``corpus.jsonl`` (the Discord design's
 examples plus written ones), ``written_v1/v2/probe.jsonl`` (once called held out, but
-looked at while tuning the patterns) and ``written_multilingual.jsonl`` (our own
-attacks and benign messages in de/fr/es/it/pt, harmless role-play included). Sets we
+looked at while tuning the patterns), ``written_multilingual.jsonl`` (our own
+attacks and benign messages in de/fr/es/it/pt, harmless role-play included) and
+``written_structured.jsonl`` (benign JSON, code, logs, notices and e-mails that use
+attack words harmlessly). Sets we
 wrote give no quality figure; honest figures come from public data nobody here wrote
 (``devdata.py``, docs/BENCHMARKS.md). Datasets are CSV, JSONL (``#`` lines are
 comments) or Parquet (only when pyarrow is installed) with ``text`` and ``label``.
@@ -18,9 +20,10 @@ from importlib import resources
 from pathlib import Path
 
 from companion.errors import InvalidInput
+from companion.security.overlap import OwnLine
 from companion.security.patterns import CATEGORIES
 
-__all__ = ["LABELS", "TRAINING_FILES", "Example", "load_dataset", "training"]
+__all__ = ["LABELS", "TRAINING_FILES", "Example", "load_dataset", "training", "written_lines"]
 
 LABELS = (*CATEGORIES, "benign")
 #: The packaged sets, all written by us, all training data.
@@ -30,6 +33,7 @@ TRAINING_FILES = (
     "written_v2.jsonl",
     "written_probe.jsonl",
     "written_multilingual.jsonl",
+    "written_structured.jsonl",
 )
 #: Labels other datasets use for "not an attack".
 _BENIGN_ALIASES = {"benign", "none", "safe", "0", "false", "clean", "legit", "harmless"}
@@ -88,6 +92,22 @@ def _packaged(name: str) -> list[Example]:
 def training(*names: str) -> list[Example]:
     """Our written training sets (all of ``TRAINING_FILES`` unless ``names`` are given)."""
     return [example for name in names or TRAINING_FILES for example in _packaged(name)]
+
+
+def written_lines(grammar: str = "grammar.txt") -> list[OwnLine]:
+    """Every line of text we wrote that training reads: each phrase of the grammar and
+    the ``text`` of each row of ``TRAINING_FILES``, with its file and line number."""
+    data = resources.files("companion.security.data")
+    lines: list[OwnLine] = []
+    for number, raw in enumerate(data.joinpath(grammar).read_text("utf-8").split("\n"), 1):
+        phrase = raw.strip()
+        if phrase and not phrase.startswith(("#", "@")):
+            lines.append(OwnLine(grammar, number, phrase))
+    for name in TRAINING_FILES:
+        for number, raw in enumerate(data.joinpath(name).read_text("utf-8").split("\n"), 1):
+            if raw.strip() and not raw.startswith("#"):
+                lines.append(OwnLine(name, number, str(json.loads(raw)["text"])))
+    return lines
 
 
 def load_dataset(path: Path) -> list[Example]:

@@ -21,11 +21,12 @@ import numpy.typing as npt
 
 from companion.security.augment import compose
 from companion.security.classifier import CLASSES, InjectionClassifier
-from companion.security.corpus import Example, training
-from companion.security.devdata import DevItem, is_dev_holdout
+from companion.security.corpus import Example, training, written_lines
+from companion.security.devdata import DevItem, chat_turns, is_dev_holdout
 from companion.security.features import SparseRows, featurise_many
 from companion.security.fitting import train
 from companion.security.normalise import canonical
+from companion.security.overlap import Overlap, find_overlaps
 
 __all__ = [
     "MODEL_VERSION",
@@ -34,9 +35,10 @@ __all__ = [
     "language_weights",
     "source_weights",
     "train_shipped",
+    "wording_overlaps",
 ]
 
-MODEL_VERSION = "injection-classifier-4"
+MODEL_VERSION = "injection-classifier-5"
 #: Largest up-weighting of a source's benign items (see ``source_weights``).
 _SOURCE_WEIGHT_CAP = 4.0
 #: Weight of an attack written in another language than English (see ``language_weights``).
@@ -113,6 +115,19 @@ def build_training_set(dev: Sequence[DevItem], own: Sequence[Example] | None = N
         origins=origins,
         weights=source_weights(sources, attack) * language_weights(langs, attack),
     )
+
+
+def wording_overlaps(dev: Sequence[DevItem], data_dir: Path) -> list[Overlap]:
+    """Runs of words our written training text shares with the dev corpus.
+
+    Every dev item counts (hold-out and ``train_ok: false`` ones too), and so do the
+    LoCoMo chat turns when ``locomo-dev.json`` is in ``data_dir``: the chat false-alarm
+    rate is measured on them, so our benign messages must not repeat them either.
+    """
+    texts = [item.text for item in dev]
+    if (data_dir / "locomo-dev.json").is_file():
+        texts += chat_turns(data_dir)
+    return find_overlaps(written_lines(), texts)
 
 
 def train_shipped(dev: Sequence[DevItem], out: Path) -> InjectionClassifier:

@@ -31,12 +31,11 @@ def test_the_audit_set_covers_each_kind_of_structure() -> None:
     assert all(e.label == "benign" for e in STRUCTURED)
 
 
-#: Still flagged by ``injection-classifier-4`` (the same 8 as classifier-3; classifier-2
-#: with the old patterns flagged 11 of 50): technical text full of the attack words
+#: Still flagged by ``injection-classifier-5`` (7 of 50; classifier-3 and -4 flagged 8,
+#: classifier-2 with the old patterns 11): technical text full of the attack words
 #: ("system message", OVERRIDE_RULES, "role": "system", a password e-mail).
 #: docs/BENCHMARKS.md.
 KNOWN_MISSES = (
-    "Voici la réponse de l'API",
     "def system_prompt_length",
     "class Config:",
     "Subject: Your password was changed",

@@ -14,12 +14,26 @@ from companion.security import Detector, training
 from companion.security.corpus import TRAINING_FILES
 from companion.security.evaluation import evaluate
 
+#: Benign JSON, code and logs with ``"role": "system"`` fields and ``[system]`` tags,
+#: which the pattern layer decides alone by policy (docs/SECURITY.md).
+STRUCTURED = "written_structured.jsonl"
+
 
 async def test_the_detector_still_fits_our_written_sets() -> None:
-    report = await evaluate(Detector(), training())
+    examples = [e for name in TRAINING_FILES if name != STRUCTURED for e in training(name)]
+    report = await evaluate(Detector(), examples)
     assert report.attacks >= 500 and report.benign >= 400
     assert report.tpr >= 0.95, report.misses[:20]
     assert report.fpr <= 0.02, report.false_alarm_texts[:20]
+
+
+async def test_structured_training_text_is_only_flagged_where_the_patterns_decide() -> None:
+    detector, patterns = Detector(), Detector(use_classifier=False)
+    examples = training(STRUCTURED)
+    flagged = [e.text for e in examples if (await detector.classify(e.text)).flagged(0.7)]
+    assert len(examples) >= 30 and len(flagged) <= 10, flagged
+    for text in flagged:
+        assert (await patterns.classify(text)).flagged(0.7), text
 
 
 async def test_patterns_alone_raise_no_false_alarm_on_the_original_corpus() -> None:
