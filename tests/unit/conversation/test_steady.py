@@ -5,18 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from tests.small_companion import SOL, retrieved
+
 from companion.conversation.budget import TokenBudget
-from companion.conversation.ports import CompanionState, RetrievedMemory, ShortTermTurn
+from companion.conversation.ports import RetrievedMemory, ShortTermTurn
 from companion.conversation.prompt import BuiltPrompt, build_prompt
 from companion.conversation.steady import ShownMemories, steady_order
 from companion.conversation.timesense import time_context
-from companion.types import PAD
 
 NOW = datetime(2026, 11, 30, 18, 5, tzinfo=UTC)
-STATE = CompanionState(
-    user_id="u", name="Sol", preset="curious_companion", big_five={}, pad=PAD(),
-    baseline=PAD(), emotion="relaxed", style={"warmth": 80}, prompt_block="Sol.",
-)  # fmt: skip
+STATE = SOL
 FACTS = {
     "a": "The user's greyhound Biscuit steals bread.",
     "b": "The user's sister Priya gets married in June.",
@@ -27,11 +25,7 @@ FACTS = {
 
 
 def _found(*ids: str) -> list[RetrievedMemory]:
-    return [
-        RetrievedMemory(id=i, content=FACTS[i], memory_type="semantic", score=1.0 - n / 10,
-                        reason="r", created_at=NOW)
-        for n, i in enumerate(ids)
-    ]  # fmt: skip
+    return retrieved(FACTS, ids, created_at=NOW)
 
 
 def _turn(
