@@ -145,7 +145,7 @@ class _Composer:
 
 
 def compose(
-    grammar: Grammar | None = None, *, per_language: int = 120, seed: int = 13
+    grammar: Grammar | None = None, *, per_language: int = 200, seed: int = 13
 ) -> Iterator[Example]:
     """``per_language`` attacks and as many benign messages for every grammar language.
 
