@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import String, Table, Text, bindparam, func, insert, select, update
+from sqlalchemy import Select, String, Table, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,14 +76,10 @@ async def find_conversation(
     external_id: str | None = None,
     channel: str | None = None,
 ) -> Conversation | None:
-    """The user's conversation with ``external_id``, else their latest on ``channel``."""
-    query = select(Conversation).where(Conversation.user_id == user_id)
-    if external_id is not None:
-        return await session.scalar(query.where(Conversation.external_id == external_id))
-    if channel is not None:
-        query = query.where(Conversation.channel == channel, Conversation.external_id.is_(None))
-    order = (Conversation.last_activity.desc(), Conversation.started_at.desc())
-    return await session.scalar(query.order_by(*order).limit(1))
+    """The user's conversation with ``external_id``, else their latest on ``channel``
+    (else their latest anywhere)."""
+    statement, params = _chosen(_ROW, user_id=user_id, external_id=external_id, channel=channel)
+    return cast(Conversation | None, await session.scalar(statement, params))
 
 
 class ConversationRef(NamedTuple):
@@ -93,19 +89,42 @@ class ConversationRef(NamedTuple):
     short_term_reset_at: datetime | None
 
 
-_REF = select(Conversation.id, Conversation.short_term_reset_at).where(
-    Conversation.user_id == bindparam("owner")
-)
-_LATEST = (Conversation.last_activity.desc(), Conversation.started_at.desc())
-#: ``find_conversation``'s three reads as columns, built once (the turn path runs one
-#: on every turn; building the statement cost more CPU than the query).
-_REF_BY_EXTERNAL = _REF.where(Conversation.external_id == bindparam("external")).limit(1)
-_REF_ON_CHANNEL = (
-    _REF.where(Conversation.channel == bindparam("channel"), Conversation.external_id.is_(None))
-    .order_by(*_LATEST)
-    .limit(1)
-)
-_REF_ANY = _REF.order_by(*_LATEST).limit(1)
+class _Finders(NamedTuple):
+    """The three reads that find a user's conversation, built once with bound values
+    (the turn path runs one on every turn; building it cost more CPU than the query)."""
+
+    by_external: Select[Any]
+    on_channel: Select[Any]
+    latest: Select[Any]
+
+
+def _finders(*columns: Any) -> _Finders:
+    owned = select(*columns).where(Conversation.user_id == bindparam("owner"))
+    latest = (Conversation.last_activity.desc(), Conversation.started_at.desc())
+    return _Finders(
+        by_external=owned.where(Conversation.external_id == bindparam("external")).limit(1),
+        on_channel=owned.where(
+            Conversation.channel == bindparam("channel"), Conversation.external_id.is_(None)
+        )
+        .order_by(*latest)
+        .limit(1),
+        latest=owned.order_by(*latest).limit(1),
+    )
+
+
+_ROW = _finders(Conversation)
+_REF = _finders(Conversation.id, Conversation.short_term_reset_at)
+
+
+def _chosen(
+    finders: _Finders, *, user_id: str, external_id: str | None, channel: str | None
+) -> tuple[Select[Any], dict[str, str]]:
+    """The read that finds the conversation, and its values."""
+    if external_id is not None:
+        return finders.by_external, {"owner": user_id, "external": external_id}
+    if channel is not None:
+        return finders.on_channel, {"owner": user_id, "channel": channel}
+    return finders.latest, {"owner": user_id}
 
 
 async def find_conversation_ref(
@@ -116,12 +135,7 @@ async def find_conversation_ref(
     channel: str | None = None,
 ) -> ConversationRef | None:
     """``find_conversation`` for the turn path: the same conversation, as two columns."""
-    if external_id is not None:
-        statement, params = _REF_BY_EXTERNAL, {"owner": user_id, "external": external_id}
-    elif channel is not None:
-        statement, params = _REF_ON_CHANNEL, {"owner": user_id, "channel": channel}
-    else:
-        statement, params = _REF_ANY, {"owner": user_id}
+    statement, params = _chosen(_REF, user_id=user_id, external_id=external_id, channel=channel)
     row = (await session.execute(statement, params)).first()
     return None if row is None else ConversationRef(row[0], row[1])
 
