@@ -38,7 +38,7 @@ from sqlalchemy import event
 from companion.bench.gateway import MESSAGES, postgres_cpu_seconds, stop
 from companion.bench.serving import free_port, loopback_env, wait_ready
 
-__all__ = ["varied_messages"]
+__all__ = ["varied_messages", "work_off"]
 
 _PEOPLE = "sister brother mum dad friend neighbour colleague cousin grandma boss".split()
 _PLACES = "Lisbon Porto Berlin Osaka Denver Leeds Quito Tartu Split Bergen".split()
@@ -96,6 +96,22 @@ async def _fill(runtime: Any, messages: list[str], users: int) -> float:
     return time.perf_counter() - started
 
 
+async def work_off(queue: Any, every: float = 0.25) -> int:
+    """Run ``queue``'s workers until nothing is pending or running, then stop them;
+    how many times the queue's counts were read (each is one statement)."""
+    queue.start()
+    polls = 0
+    try:
+        while True:
+            await asyncio.sleep(every)
+            polls += 1
+            counts = await queue.counts()
+            if not counts.get("pending") and not counts.get("running"):
+                return polls
+    finally:
+        await queue.stop()
+
+
 async def _drain(
     runtime: Any, home: Path, tasks: int, profile: Path | None = None
 ) -> dict[str, Any]:
@@ -120,20 +136,12 @@ async def _drain(
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine, "begin", on_begin)
     cpu, database, started = _cpu(), postgres_cpu_seconds(home), time.perf_counter()
-    polls = 0
     profiler = cProfile.Profile(time.process_time) if profile is not None else None
     if profiler is not None:
         profiler.enable()
-    queue.start()
     try:
-        while True:
-            await asyncio.sleep(0.25)
-            polls += 1
-            counts = await queue.counts()
-            if not counts.get("pending") and not counts.get("running"):
-                break
+        polls = await work_off(queue)
     finally:
-        await queue.stop()
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(str(profile))

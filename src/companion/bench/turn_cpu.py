@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.bench.gateway import MESSAGES, postgres_cpu_seconds, stop
+from companion.bench.memory_work import work_off
 from companion.bench.serving import free_port, loopback_env, wait_ready
 
 
@@ -52,15 +53,7 @@ async def _measure(home: Path, turns: int, users: int) -> dict[str, Any]:
         await asyncio.gather(*(user(n) for n in range(users)))
 
     async def drain() -> None:
-        queue.start()
-        try:
-            while True:
-                await asyncio.sleep(0.1)
-                counts = await queue.counts()
-                if not counts.get("pending") and not counts.get("running"):
-                    return
-        finally:
-            await queue.stop()
+        await work_off(queue, every=0.1)
 
     try:
         await answer(users * 5)  # warm-up: the users, their companions and conversations
