@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,15 @@ async def _user(
 
 
 async def _drive(
-    base: str, key: str, users: int, seconds: float, profiled: int | None = None
+    base: str,
+    key: str,
+    users: int,
+    seconds: float,
+    profiled: int | None = None,
+    window: Callable[[str], Awaitable[None]] | None = None,
 ) -> dict[str, object]:
+    """Warm up for 5 s, then measure ``seconds``; ``window("start")`` and ``("end")``
+    run at the measured window's edges (the CPU and counters are read there)."""
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
     headers = {"Authorization": f"Bearer {key}"}
     stats: dict[str, list[Any]] = {"latency": [], "overhead": [], "errors": []}
@@ -112,10 +120,14 @@ async def _drive(
         )  # warm-up
         if profiled is not None:  # the profile covers the measured window only
             os.kill(profiled, signal.SIGUSR1)
+        if window is not None:
+            await window("start")
         started = time.monotonic()
         deadline = started + seconds
         await asyncio.gather(*(_user(client, i, deadline, stats) for i in range(users)))
         wall = time.monotonic() - started
+        if window is not None:
+            await window("end")
     turns = len(stats["latency"])
     return {
         "users": users,
@@ -159,6 +171,60 @@ def _cpu_seconds(server_pid: int, home: Path, worker_pid: int | None) -> dict[st
         used["worker"] = _tree_cpu(worker_pid)
     used["postgres"] = postgres_cpu_seconds(home)
     return used
+
+
+class _Window:
+    """The CPU used and, with ``pg_stats``, PostgreSQL's counters at the measured
+    window's start and end (``companion.bench.pg_stats``)."""
+
+    def __init__(
+        self, server_pid: int, home: Path, worker_pid: int | None, *, pg_stats: bool
+    ) -> None:
+        self.server_pid, self.home, self.worker_pid = server_pid, home, worker_pid
+        self.pg_stats = pg_stats
+        self.cpu: dict[str, dict[str, float]] = {}
+        self.roles: dict[str, dict[str, float]] = {}
+        self.counters: dict[str, dict[str, Any]] = {}
+
+    async def __call__(self, edge: str) -> None:
+        self.cpu[edge] = _cpu_seconds(self.server_pid, self.home, self.worker_pid)
+        if not self.pg_stats:
+            return
+        from companion.bench import pg_stats
+        from companion.settings import get_settings
+        from companion.store.database import Database
+
+        self.roles[edge] = pg_stats.cpu_by_role(self.home)
+        db = Database.from_settings(get_settings(), pool=False)
+        try:
+            async with db.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                if edge == "start":
+                    await conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                self.counters[edge] = await pg_stats.snapshot(conn)
+        finally:
+            await db.close()
+
+    def report(self, turns: int) -> dict[str, Any]:
+        """CPU ms per turn by process, and (``pg_stats``) what PostgreSQL did per turn."""
+        start, end = self.cpu["start"], self.cpu["end"]
+        result: dict[str, Any] = {
+            "cpu_ms_per_turn": {
+                part: round((end[part] - start[part]) * 1000 / turns, 1) for part in end
+            }
+        }
+        if self.pg_stats:
+            from companion.bench import pg_stats
+
+            roles = {
+                role: round((cpu - self.roles["start"].get(role, 0.0)) * 1000 / turns, 2)
+                for role, cpu in self.roles["end"].items()
+            }
+            result["postgres_cpu_ms_per_turn_by_role"] = roles
+            result["postgres_per_turn"] = pg_stats.per_turn(
+                self.counters["start"], self.counters["end"], turns
+            )
+        return result
 
 
 def _tree_cpu(pid: int) -> float:
@@ -211,6 +277,12 @@ def main() -> None:
         help="write the server's CPU profile of the measured window here "
         "(pstats; sampled stacks, folded, if the name ends in .folded)",
     )
+    parser.add_argument(
+        "--pg-stats",
+        action="store_true",
+        help="also report what PostgreSQL did per turn (rows and index entries written, "
+        "HOT updates, WAL, buffers, the costliest statements; companion.bench.pg_stats)",
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="companion-bench-"))
     llm_port, port = free_port(), free_port()
@@ -241,6 +313,12 @@ def main() -> None:
             text=True,
         )
         key = created.stdout.strip().splitlines()[-1]
+        if args.pg_stats and not args.database_url:
+            from companion.bench.pg_stats import enable_statement_stats
+            from companion.store.embedded import stop_server
+
+            stop_server(home / "pgdata")  # normally stopped already: no holder is left
+            enable_statement_stats(home / "pgdata")
         serve = [str(BIN / "companion"), "serve", "--host", "127.0.0.1", "--port", str(port)]
         if args.profile is not None:  # one process, under cProfile on its CPU clock
             serve[:1] = [sys.executable, "-m", "companion.bench.profiled", str(args.profile)]
@@ -260,23 +338,19 @@ def main() -> None:
             worker_pid = procs[-1].pid
         wait_ready(f"{base}/health")
         load_before = os.getloadavg()[0]
-        cpu_before = _cpu_seconds(server_pid, home, worker_pid)
         profiled = server_pid if args.profile is not None else None
-        result = asyncio.run(_drive(base, key, args.users, args.seconds, profiled))
-        cpu_after = _cpu_seconds(server_pid, home, worker_pid)
+        os.environ.update(env)  # the window's counters and the queue's database
+        window = _Window(server_pid, home, worker_pid, pg_stats=args.pg_stats)
+        result = asyncio.run(_drive(base, key, args.users, args.seconds, profiled, window))
         turns = max(1, int(result["turns"]))  # type: ignore[call-overload]
-        # Includes the warm-up's turns' CPU only through work that spilled into the window.
-        result["cpu_ms_per_turn"] = {
-            part: round((cpu_after[part] - cpu_before[part]) * 1000 / turns, 1)
-            for part in cpu_after
-        }
+        # The window only: the warm-up's CPU counts only through work spilling into it.
+        result.update(window.report(turns))
         result["workers"] = args.workers
         result["memory_work"] = "companion worker" if args.separate_worker else "in the server"
         result["load_average"] = {
             "before": round(load_before, 2),
             "after": round(os.getloadavg()[0], 2),
         }
-        os.environ.update(env)
         result["queue"] = asyncio.run(_queue_counts())
         print(json.dumps(result, indent=2))
     finally:

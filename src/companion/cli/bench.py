@@ -48,9 +48,13 @@ def gateway(
     separate_worker: Annotated[
         bool, typer.Option(help="Run the memory work in one `companion worker` process.")
     ] = False,
+    pg_stats: Annotated[
+        bool, typer.Option(help="Also report what PostgreSQL did per turn (pg_stat_*).")
+    ] = False,
 ) -> None:
     """Turns/s and turn overhead of a real `companion serve` with an instant LLM."""
     extra = ["--separate-worker"] if separate_worker else []
+    extra += ["--pg-stats"] if pg_stats else []
     _module(
         "gateway", "--users", str(users), "--seconds", str(seconds), "--workers", str(workers),
         *extra,
