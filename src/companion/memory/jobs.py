@@ -136,8 +136,10 @@ async def recency_decay(db: Database, *, now: datetime | None = None) -> dict[st
     async with db.transaction() as session:
         result = await session.execute(
             text(
-                "UPDATE memories SET recency_score = power(0.5, GREATEST(0, EXTRACT(EPOCH FROM "
-                "(:now - COALESCE(last_accessed, created_at))) / 86400.0) / 30.0)"
+                "UPDATE memories m SET recency_score = power(0.5, GREATEST(0, EXTRACT(EPOCH FROM "
+                "(:now - COALESCE((SELECT a.last_accessed FROM memory_access a "
+                "WHERE a.user_id = m.user_id AND a.memory_id = m.id), m.created_at))) "
+                "/ 86400.0) / 30.0)"
             ),
             {"now": now or datetime.now(UTC)},
         )

@@ -6,11 +6,12 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import any_, bindparam, delete, func, select, update
+from sqlalchemy import Table, any_, bindparam, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from companion.conversation.ports import ResetMark, RetrievedMemory, ShortTermTurn, TurnRecord
 from companion.errors import InvalidInput, NotFound
@@ -22,7 +23,7 @@ from companion.memory.export import export_user
 from companion.memory.facts_writer import content_hash
 from companion.memory.forgetting import forget_memories
 from companion.memory.importer import ImportMessage, ImportResult, import_history
-from companion.memory.models import Document, Memory, MemoryConflict
+from companion.memory.models import Document, Memory, MemoryAccess, MemoryConflict
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
 from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_contexts
@@ -42,14 +43,28 @@ def source_ids(external: Sequence[str], internal: Sequence[int]) -> list[str]:
 
 
 #: The access statistics of the memories a turn retrieved: one statement whatever their
-#: number (an array parameter, not an IN list of as many parameters), built once.
+#: number (an array parameter, not an IN list of as many parameters), built once. They
+#: live in ``memory_access``, not in ``memories``: a count there rewrote the ~2 kB
+#: memory row and, off its page, added an entry to each of its indexes, the HNSW graph
+#: among them (``companion.memory.models.access``).
+_ACCESSED_TABLE = cast(Table, MemoryAccess.__table__)
 _ACCESSED = (
-    update(Memory)
-    .where(
-        Memory.user_id == bindparam("owner"),
-        Memory.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+    pg_insert(_ACCESSED_TABLE)
+    .from_select(
+        ["user_id", "memory_id", "access_count", "last_accessed"],
+        # Through ``memories``: only the owner's rows, and none forgotten meanwhile.
+        select(Memory.user_id, Memory.id, literal(1), func.now()).where(
+            Memory.user_id == bindparam("owner"),
+            Memory.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
+        ),
     )
-    .values(access_count=Memory.access_count + 1, last_accessed=func.now())
+    .on_conflict_do_update(
+        index_elements=["user_id", "memory_id"],
+        set_={
+            "access_count": _ACCESSED_TABLE.c.access_count + 1,
+            "last_accessed": func.now(),
+        },
+    )
 )
 
 

@@ -86,7 +86,7 @@ async def test_a_turn_takes_few_round_trips(real: Runtime) -> None:
     # write transaction), the reply with the mood (one write transaction).
     assert per_turn <= 12, statements
     assert transactions_per_turn <= 3
-    accessed = sum(s.startswith("UPDATE memories SET access_count") for s in statements)
+    accessed = sum(s.startswith("INSERT INTO memory_access") for s in statements)
     assert accessed == turns  # memories were found and counted, so that path is in
     # What the turns stored: both lines of each, a mood row per turn.
     await service.drain()

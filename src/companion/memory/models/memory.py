@@ -85,9 +85,8 @@ class Memory(Base):
         ),
     )
     importance: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
+    #: How often it was retrieved, and when last: ``MemoryAccess``, a table of its own.
     recency_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="1.0")
-    access_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    last_accessed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     speaker: Mapped[str | None] = mapped_column(String(100))
     conversation_id: Mapped[uuid.UUID | None] = mapped_column(
