@@ -10,6 +10,7 @@ Measures, from ``--data DIR`` (``injection-dev.jsonl`` and ``locomo-dev.json``):
 3. the false-alarm rate on benign companion chat (every LoCoMo turn) apart from the
    benign instructions of the corpus, and on our own benign structured messages
    (``bench/data/security/structured_benign.jsonl``: JSON, code, tables, e-mails);
+   and on our own Italian and Portuguese messages (``own_it_pt.jsonl``), both ways;
 4. per category, language and source, and the latency per check.
 """
 
@@ -37,11 +38,15 @@ from companion.security.normalise import canonical, views
 from companion.security.patterns import score_patterns
 from companion.security.trainer import build_training_set
 
-__all__ = ["STRUCTURED_BENIGN", "run"]
+__all__ = ["OWN_IT_PT", "STRUCTURED_BENIGN", "run"]
 
 #: Benign structured messages we wrote (JSON, code, tables, e-mails, markdown, logs):
 #: an audit of false alarms on structured text, never trained on.
 STRUCTURED_BENIGN = DATA / "security" / "structured_benign.jsonl"
+#: Italian and Portuguese attacks and benign chat we wrote, never trained on: the public
+#: dev corpus has one Italian attack and no Portuguese one, so this is the only check of
+#: those languages (our own set, so a regression figure, not a quality one).
+OWN_IT_PT = DATA / "security" / "own_it_pt.jsonl"
 
 
 def _examples(items: Sequence[DevItem]) -> list[Example]:
@@ -233,6 +238,8 @@ async def _run(data: Path, folds: int, threshold: float, repeats: int, holdout: 
     sets: list[tuple[str, list[Example]]] = [("LoCoMo chat turns (benign)", chat)]
     if structured:
         sets.append(("own structured messages (benign)", structured))
+    if OWN_IT_PT.is_file():
+        sets.append(("own it/pt messages", load_dataset(OWN_IT_PT)))
     held = [i for i in dev if is_dev_holdout(i.group)] if holdout else []
     if holdout:
         sets.insert(0, ("dev hold-out (all)", _examples(held)))
@@ -244,6 +251,14 @@ async def _run(data: Path, folds: int, threshold: float, repeats: int, holdout: 
         lines.append(_summary(name, reports[name]))
         lines.append(_summary(f"{name}, patterns only", await evaluate(patterns, examples)))
     lines.append("")
+    own_sets = dict(sets)
+    if "own it/pt messages" in own_sets:
+        own = own_sets["own it/pt messages"]
+        flagged = reports["own it/pt messages"].flagged
+        lines += _groups(
+            "own it/pt set (ours), language",
+            breakdown(own, flagged, key=lambda e: e.lang, attack=lambda e: e.label != "benign"),
+        )
     if holdout:
         lines += ["Dev hold-out, shipped detector:", ""]
         lines += _tables(held, reports["dev hold-out (all)"])
