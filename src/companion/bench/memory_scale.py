@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
+from companion.memory.user_index import own_index_names, sql_literal
 from companion.store.database import Database
 
 __all__ = ["hnsw_recall", "server_memory", "storage_sizes"]
@@ -45,6 +46,11 @@ def _queries(n: int, dims: int, seed: int) -> list[str]:
     return ["[" + ",".join(f"{x:.6f}" for x in row) + "]" for row in vectors]
 
 
+def _own_hnsw(user_id: str) -> str:
+    """The big path of a user with their own indexes: the user named as a constant."""
+    return _HNSW.replace("(user_id || '') = :uid", f"user_id = {sql_literal(user_id)}")
+
+
 async def hnsw_recall(
     db: Database,
     *,
@@ -53,8 +59,16 @@ async def hnsw_recall(
     k: int = 10,
     queries: int = 20,
     dims: int = 384,
+    own: bool = False,
 ) -> list[dict[str, Any]]:
-    """Recall@k of the HNSW path against exact search, and its median time, per ef."""
+    """Recall@k of the HNSW path against exact search, and its median time, per ef.
+
+    ``own``: through the user's own HNSW index (``memory.user_index``) instead of the
+    table-wide one.
+    """
+    walk, index = _HNSW, "ix_memories_embedding_hnsw"
+    if own:
+        walk, index = _own_hnsw(user_id), own_index_names(user_id)[0]
     vectors = _queries(queries, dims, seed=11)
     exact: list[set[str]] = []
     async with db.transaction() as session:
@@ -63,10 +77,10 @@ async def hnsw_recall(
             exact.append({str(r) for r in rows.scalars()})
     async with db.session() as session:
         plan = "\n".join(
-            (await session.execute(text("EXPLAIN " + _HNSW), {"q": vectors[0], "uid": user_id,
-                                                              "k": k})).scalars()
+            (await session.execute(text("EXPLAIN " + walk), {"q": vectors[0], "uid": user_id,
+                                                             "k": k})).scalars()
         )  # fmt: skip
-    through_index = "ix_memories_embedding_hnsw" in plan
+    through_index = index in plan
     out = []
     for ef in ef_values:
         found, times = 0, []
@@ -80,7 +94,7 @@ async def hnsw_recall(
             )
             for q, truth in zip(vectors, exact, strict=True):
                 started = time.perf_counter()
-                rows = await session.execute(text(_HNSW), {"q": q, "uid": user_id, "k": k})
+                rows = await session.execute(text(walk), {"q": q, "uid": user_id, "k": k})
                 times.append((time.perf_counter() - started) * 1000)
                 found += len({str(r) for r in rows.scalars()} & truth)
         total = sum(len(t) for t in exact) or 1
@@ -98,7 +112,8 @@ async def storage_sizes(db: Database) -> dict[str, Any]:
             text(
                 "SELECT c.relname, pg_total_relation_size(c.oid) / 1048576.0 "
                 "FROM pg_class c WHERE c.relname IN ('memories', "
-                "'ix_memories_embedding_hnsw', 'ix_memories_user_tsv', 'ix_memories_tsv')"
+                "'ix_memories_embedding_hnsw', 'ix_memories_user_tsv', 'ix_memories_tsv') "
+                "OR c.relname LIKE 'ix\\_mem\\_own\\_%'"
             )
         )
         sizes = {name: round(float(mb), 1) for name, mb in rows.all()}

@@ -157,6 +157,12 @@ async def _decay(runtime: JobServices, now: datetime) -> Counts:
     return await recency_decay(runtime.db, now=now)
 
 
+async def _own_indexes(runtime: JobServices, now: datetime) -> Counts:
+    from companion.memory.user_index import ensure_user_indexes
+
+    return await ensure_user_indexes(runtime.db.engine)
+
+
 async def _retention(runtime: JobServices, now: datetime) -> Counts:
     from companion.jobs.runs import prune_marks
     from companion.memory.jobs import retention_cleanup
@@ -241,6 +247,13 @@ JOBS: dict[str, JobSpec] = {
             lambda s: CronTrigger(hour=4, minute=0),
             _day,
             run=_decay,
+        ),
+        JobSpec(
+            "user_indexes",
+            "give users with very many memories search indexes of their own (or take them away)",
+            lambda s: CronTrigger(hour=5, minute=0),
+            _day,
+            run=_own_indexes,
         ),
         JobSpec(
             "backup",

@@ -25,6 +25,7 @@ from companion.memory.dates import asks_about_now, is_temporal_query, query_wind
 from companion.memory.models import Memory
 from companion.memory.reconcile import cosine
 from companion.memory.search import Hit, SearchFilters, fetch_candidates
+from companion.memory.user_index import OwnIndexes
 from companion.store.database import Database
 
 __all__ = ["Retriever"]
@@ -359,6 +360,7 @@ class Retriever:
     def __init__(self, db: Database, embedder: Embedder | None) -> None:
         self._db = db
         self._embedder = embedder
+        self.own_indexes = OwnIndexes(db.engine)
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[AsyncConnection]:
@@ -438,7 +440,7 @@ class Retriever:
             async with self._reader() as conn:
                 linked = await fetch_candidates(
                     conn, user_id=user_id, vector=None, tsquery=" | ".join(names),
-                    filters=filters, pool=20,
+                    filters=filters, pool=20, own_index=await self.own_indexes.has(user_id),
                 )  # fmt: skip
         except Exception as exc:
             log.info("second hop failed: %s", exc)
@@ -459,12 +461,12 @@ class Retriever:
     async def _candidates(
         self, user_id: str, vector: Sequence[float] | None, tsq: str | None, filters: SearchFilters
     ) -> list[Hit]:
+        own_index = await self.own_indexes.has(user_id)
         try:
             async with self._reader() as conn:
                 return await fetch_candidates(
                     conn, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
-                    with_vectors=_NEEDS_VECTORS,
-                    pool=POOL,
+                    with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
                 )  # fmt: skip
         except Exception as exc:
             if vector is None:
@@ -474,8 +476,7 @@ class Retriever:
             async with self._reader() as conn:
                 return await fetch_candidates(
                     conn, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
-                    with_vectors=_NEEDS_VECTORS,
-                    pool=POOL,
+                    with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
                 )  # fmt: skip
 
     async def recent(self, *, user_id: str, k: int, filters: SearchFilters) -> list[Hit]:

@@ -32,6 +32,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from companion.memory.user_index import sql_literal
+
 __all__ = ["Hit", "SearchFilters", "fetch_candidates"]
 
 #: Candidate pool per side (fusion profits from a few more than the k asked for).
@@ -131,6 +133,8 @@ _BIG = "(SELECT n FROM size) >= :exact_below"
 #: reading the user's rows through a B-tree and sorting them looks cheaper than the
 #: HNSW index; for a user with 100k memories that plan compares every vector.
 _BIG_USER = "(user_id || '') = :uid"
+#: Where a user with their own indexes is named as a constant (``_statement``).
+_USER_LITERAL = "~user~"
 
 
 def _matched(where: str) -> str:
@@ -230,14 +234,23 @@ def _sql(
     sparse: bool,
     with_vectors: bool,
     sizes: dict[str, int],
+    own_index_user: bool = False,
 ) -> str:
     """The statement, with ``sizes`` (pool, big_pool, exact_below, cap, dfcap) as numbers.
 
     As numbers, not parameters, they let PostgreSQL keep one generic plan for the
     statement (a ``LIMIT $n`` is planned as "10 % of the rows", which made every
     generic plan look worse than a custom one, so each search was planned anew: ~1 ms).
+
+    ``own_index_user``: the user has indexes of their own (``memory.user_index``),
+    which the planner uses only for a condition naming the user as a constant; every
+    read of their rows then says ``user_id = ~user~``, replaced by the user's id as a
+    literal once the parameters are numbered.
     """
-    where, big_where = _where(filters), _where(filters, user=_BIG_USER)
+    if own_index_user:
+        where = big_where = _where(filters, user=f"user_id = {_USER_LITERAL}")
+    else:
+        where, big_where = _where(filters), _where(filters, user=_BIG_USER)
     size = (
         "size AS MATERIALIZED (SELECT count(*)::float8 AS n FROM (SELECT 1 FROM memories "
         f"WHERE {where} LIMIT :exact_below) c), "
@@ -276,13 +289,18 @@ def _statement(
     sparse: bool,
     with_vectors: bool,
     sizes: tuple[tuple[str, int], ...],
+    own_index_user: str | None = None,
 ) -> tuple[str, tuple[str, ...]]:
     """The statement for asyncpg (``$n`` placeholders) and the parameter of each ``$n``.
 
-    Built once per filter shape and sizes: writing it (and SQLAlchemy compiling a
-    ``text()`` of it) cost more CPU per search than PostgreSQL spent planning it.
+    Built once per filter shape and sizes (and per user with their own indexes):
+    writing it (and SQLAlchemy compiling a ``text()`` of it) cost more CPU per search
+    than PostgreSQL spent planning it.
     """
-    sql = _sql(shape, dense=dense, sparse=sparse, with_vectors=with_vectors, sizes=dict(sizes))
+    sql = _sql(
+        shape, dense=dense, sparse=sparse, with_vectors=with_vectors, sizes=dict(sizes),
+        own_index_user=own_index_user is not None,
+    )  # fmt: skip
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -292,7 +310,10 @@ def _statement(
         return f"${names.index(name) + 1}"
 
     # ``::type`` casts are not parameters: a parameter's colon follows no colon.
-    return re.sub(r"(?<!:):([a-z_]+)\b", number, sql), tuple(names)
+    sql = re.sub(r"(?<!:):([a-z_]+)\b", number, sql)
+    if own_index_user is not None:  # last: the id may hold anything, ":pool" included
+        sql = sql.replace(_USER_LITERAL, own_index_user)
+    return sql, tuple(names)
 
 
 def _shape(filters: SearchFilters) -> SearchFilters:
@@ -322,6 +343,7 @@ async def fetch_candidates(
     match_cap: int = MATCH_CAP,
     df_cap: int = DF_CAP,
     big_pool: int = BIG_POOL,
+    own_index: bool = False,
 ) -> list[Hit]:
     """Dense and full-text candidates of one user (with their stored vectors if asked).
 
@@ -330,6 +352,8 @@ async def fetch_candidates(
     (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below``, ``match_cap``,
     ``df_cap`` and ``big_pool`` default to the module's thresholds; the big path's dense
     side returns at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
+    ``own_index``: the user has indexes of their own (``memory.user_index``); the
+    statement then names them as a constant, so that the planner can use those.
 
     The statement is written once per shape and goes to the driver as it is (prepared
     once per connection), its rows read by position: SQLAlchemy's ``text()`` compiling,
@@ -355,8 +379,9 @@ async def fetch_candidates(
         ("cap", match_cap), ("dfcap", min(df_cap, match_cap)),
     )  # fmt: skip
     sql, names = _statement(
-        _shape(filters), dense=dense, sparse=sparse, with_vectors=with_vectors, sizes=sizes
-    )
+        _shape(filters), dense=dense, sparse=sparse, with_vectors=with_vectors, sizes=sizes,
+        own_index_user=sql_literal(user_id) if own_index else None,
+    )  # fmt: skip
     if isinstance(conn, AsyncSession):
         conn = await conn.connection()
     result = await conn.exec_driver_sql(sql, tuple(params[name] for name in names))

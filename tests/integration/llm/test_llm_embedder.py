@@ -83,6 +83,24 @@ def test_length_sorted_batches_come_back_in_input_order(minilm_float: MiniLMEmbe
     assert np.array_equal(batched[-2], batched[0])
 
 
+def test_a_single_text_on_one_thread_gets_the_batch_sessions_vector(
+    minilm: MiniLMEmbedder,
+) -> None:
+    """A text alone runs on a one-thread session (a query's latency); its vector is the
+    one the two-thread session gives the same text alone. (Within a batch it differs a
+    little either way: the int8 products scale activations over the whole batch.)"""
+    two = MiniLMEmbedder(threads=2, query_threads=2)  # one session for everything
+    assert two.model_id == minilm.model_id
+    for line in _LINES:
+        assert np.allclose(minilm.embed_sync([line]), two.embed_sync([line]), rtol=0, atol=1e-6)
+    # A text repeated is one text: the single-text path, once, its rows equal.
+    before = minilm.model_calls
+    repeated = minilm.embed_sync([_LINES[3], _LINES[3]])
+    assert minilm.model_calls == before + 1
+    assert np.array_equal(repeated[0], repeated[1])
+    assert np.array_equal(repeated[:1], two.embed_sync([_LINES[3]]))
+
+
 def test_quantised_model_agrees_with_the_float_one(
     minilm: MiniLMEmbedder, minilm_float: MiniLMEmbedder
 ) -> None:

@@ -17,7 +17,7 @@ AT = datetime(2026, 11, 21, 3, 7, 42, tzinfo=UTC)
 def test_every_seed_job_is_scheduled() -> None:
     assert set(JOBS) == {
         "proactive_check", "activity_patterns", "needs", "conflict_scan", "reflection",
-        "recency_decay", "retention_cleanup", "backup",
+        "recency_decay", "retention_cleanup", "backup", "user_indexes",
     }  # fmt: skip
     check = JOBS["proactive_check"].trigger(SETTINGS)
     assert isinstance(check, IntervalTrigger) and check.interval.total_seconds() == 300
