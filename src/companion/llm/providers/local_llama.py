@@ -24,7 +24,8 @@ as its own saved context, so that turn reads no more than any other.
 The read-ahead goes in steps of ``_AHEAD_STEP`` tokens and gives the model up at the
 first step boundary after any call asks for it: a message that arrives early waits for
 one step, not for the whole read-ahead, then reads what was not read yet (it reuses
-what was). What the model sees is the same either way: a call's prompt is the same
+what was), and the read-ahead stops there (it was for that turn); after any other call
+(a background job on the same model) it goes on. What the model sees is the same either way: a call's prompt is the same
 tokens, only where their KV cells come from differs. Each call's reuse is kept in
 ``calls`` and logged ("local model call": tokens reused and read, the wait for the model).
 """
