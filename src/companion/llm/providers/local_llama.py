@@ -25,8 +25,9 @@ The read-ahead goes in steps of ``_AHEAD_STEP`` tokens and gives the model up at
 first step boundary after any call asks for it: a message that arrives early waits for
 one step, not for the whole read-ahead, then reads what was not read yet (it reuses
 what was), and the read-ahead stops there (it was for that turn); after any other call
-(a background job on the same model) it goes on. What the model sees is the same either way: a call's prompt is the same
-tokens, only where their KV cells come from differs. Each call's reuse is kept in
+(a background job on the same model) it goes on. What the model sees is the same
+either way: a call's prompt is the same tokens, only where their KV cells come from
+differs. Each call's reuse is kept in
 ``calls`` and logged ("local model call": tokens reused and read, the wait for the model).
 """
 
