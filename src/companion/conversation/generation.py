@@ -56,6 +56,7 @@ async def generate(
     cache_prefix: int = 0,
     next_prefix: Sequence[ChatMessage] | None = None,
     next_context_start: str = "",
+    shifted_prefix: Sequence[ChatMessage] | None = None,
     max_sentences: int | None = None,
 ) -> AsyncIterator[str]:
     """Yield the reply's pieces; on failure set ``out.error`` and an apology as reply.
@@ -82,6 +83,7 @@ async def generate(
             cache_prefix=cache_prefix,
             next_prefix=next_prefix,
             next_context_start=next_context_start,
+            shifted_prefix=shifted_prefix,
         )
         stream = chat.stream(request, user_id=user_id)
         try:

@@ -60,7 +60,7 @@ from companion.conversation.profile import (
 from companion.conversation.prompt import build_prompt
 from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
-from companion.conversation.steady import ShownMemories
+from companion.conversation.steady import ShownMemories, kept_past_next_drop
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 from companion.errors import Busy, CompanionError, InvalidInput
 from companion.llm.base import RoleModel
@@ -328,6 +328,14 @@ class ConversationService:
         carried = min(prompt.history_turns, self.memory.carried(len(ctx.history)))
         leaving = prompt.history_turns - carried
         next_prefix = [messages[0], *messages[1 + leaving : 1 + prompt.history_turns]]
+        # And what the turn after the window's next block drop starts with, read ahead
+        # a turn at a time so that turn does not read its whole history anew.
+        kept = kept_past_next_drop(self.memory.carried, len(ctx.history))
+        shifted_prefix = (
+            [messages[0], *messages[1 + prompt.history_turns - kept : 1 + prompt.history_turns]]
+            if leaving == 0 and kept is not None and kept < prompt.history_turns
+            else None
+        )
         if self.tools is not None:  # optional tool phase (companion.tools)
             # A state read from the database carries the user's timezone; a stand-in's does not.
             zone = ctx.state.timezone if ctx.state.companion_id is not None else None
@@ -346,6 +354,7 @@ class ConversationService:
             cache_prefix=max(0, len(messages) - 2),
             next_prefix=next_prefix,
             next_context_start=prompt.context_start,
+            shifted_prefix=shifted_prefix,
             # A small model rambles past "one to four sentences"; hold it to that
             # unless the person asked for a story, a list or an explanation.
             max_sentences=CHAT_SENTENCES if compact and not asks_for_more(text) else None,

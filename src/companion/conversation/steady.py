@@ -6,16 +6,25 @@ not read again. The memories a conversation keeps coming back to are the part th
 can stay: ``steady_order`` puts the ones the previous turn showed first, in the same
 order, and ``ShownMemories`` remembers, per conversation, which those were (in this
 process, like the model's cache it serves: another process only reads a little more).
+
+The history window drops its oldest lines in blocks (``ShortTermBuffer``), and the
+turn after a drop starts differently right after the persona: read then, that is the
+whole history again. ``kept_past_next_drop`` says, from the window's own rule
+(``carried``), which of the lines read now will still be there after the next drop, so
+that prefix can be read ahead a turn at a time, long before it is needed.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from companion.conversation.ports import RetrievedMemory
 
-__all__ = ["ShownMemories", "steady_order"]
+__all__ = ["ShownMemories", "kept_past_next_drop", "steady_order"]
+
+#: How many turns ahead to look for the window's next drop.
+_HORIZON = 64
 
 
 def steady_order(
@@ -45,3 +54,29 @@ class ShownMemories:
         self._shown.move_to_end(conversation)
         while len(self._shown) > self.capacity:
             self._shown.popitem(last=False)
+
+
+def kept_past_next_drop(carried: Callable[[int], int], lines: int) -> int | None:
+    """Of the ``lines`` history lines a turn read, how many (the newest) are still in
+    the window right after its next block drop at a later turn.
+
+    Args:
+        carried: The window's rule: of ``n`` lines read at a turn, how many the next
+            turn reads too (after that turn's user line and reply came in).
+        lines: The history lines read at this turn.
+
+    Returns:
+        That count; None when this turn's own lines make the window drop (the next
+        turn's prefix says so already), when the drop would take this turn's own lines
+        too, or when no drop comes within ``_HORIZON`` turns.
+    """
+    if carried(lines) < lines:
+        return None
+    length = lines + 2  # this turn's user line and reply are in
+    for _ in range(_HORIZON):
+        left = carried(length)
+        if left < length:
+            kept = lines - (length - left)
+            return kept if kept >= 0 else None
+        length += 2
+    return None

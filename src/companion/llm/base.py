@@ -66,7 +66,12 @@ class ChatRequest:
     starts with before this turn's user message and reply when they are not the
     ``cache_prefix`` ones (the oldest history leaves the window), and
     ``next_context_start`` how the next turn's own context (a system message after
-    this turn's user message and reply) starts, so that it is read ahead too. ``tools``
+    this turn's user message and reply) starts, so that it is read ahead too.
+    ``shifted_prefix`` names, when the history window will drop a block of its oldest
+    lines at a later turn, the messages the first turn after that drop starts with as
+    far as they are known now (the persona and the history lines that stay); such a
+    provider reads them, this turn's user message and the reply ahead too, a turn at a
+    time, so the turn after the drop does not read its whole history again. ``tools``
     offers OpenAI-format tool definitions to providers that support them
     (``supports_tools``); the others ignore it. ``repeat_penalty`` overrides the
     embedded model's penalty on recently used tokens (None: its default; hosted
@@ -81,6 +86,7 @@ class ChatRequest:
     cache_prefix: int = 0
     next_prefix: Sequence[ChatMessage] | None = None
     next_context_start: str = ""
+    shifted_prefix: Sequence[ChatMessage] | None = None
     tools: Sequence[dict[str, Any]] = ()
     repeat_penalty: float | None = None
 

@@ -101,3 +101,46 @@ async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
     # every turn past the tenth.
     changes = sum(1 for a, b in pairwise(starts) if a != b)
     assert changes == 2
+
+
+async def test_the_turn_after_a_window_drop_starts_with_the_prefix_announced_turns_before(
+    real: Runtime,
+) -> None:
+    """Each turn before a drop of the window's oldest block hands the model the prefix
+    the turn after the drop starts with (``shifted_prefix``): it grows by one exchange a
+    turn (read ahead a turn at a time), and the turn after the drop begins with it."""
+    chat = real.conversation.chat
+    assert isinstance(chat, FakeChat)
+    for i in range(17):
+        chat.enqueue(f"Reply number {i}, nice.")
+        result = await real.conversation.turn(
+            TurnRequest(user_id="ida", text=f"Message number {i} about my day.")
+        )
+        assert result.error is None
+    requests = chat.requests
+    drops = [
+        t
+        for t in range(2, len(requests))  # turn 0 has no history
+        if requests[t].messages[1].content != requests[t - 1].messages[1].content
+    ]
+    assert drops == [11, 16]  # ten exchanges fill the window, then five leave at once
+    announced = 0
+    for t, request in enumerate(requests[:-1]):
+        shifted = request.shifted_prefix
+        if shifted is None:
+            continue
+        announced += 1
+        assert request.next_prefix is not None
+        reply = requests[t + 1].messages[len(request.next_prefix) + 1]
+        assert reply.role == "assistant"
+        exchange = [request.messages[-1], reply]
+        after_drop = next((d for d in drops if d > t + 1), None)
+        if after_drop is not None:
+            begins = requests[after_drop].messages[: len(shifted) + 2]
+            assert list(begins) == [*shifted, *exchange]
+        following = requests[t + 1].shifted_prefix
+        if following is not None:  # one more exchange, nothing else
+            assert list(following) == [*shifted, *exchange]
+    # Announced from the turn whose own exchange stays past the drop until the one
+    # before the drop's turn (which hands the shorter prefix over as ``next_prefix``).
+    assert announced >= 5

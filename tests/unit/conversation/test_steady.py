@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -10,8 +11,10 @@ from tests.small_companion import SOL, retrieved
 from companion.conversation.budget import TokenBudget
 from companion.conversation.ports import RetrievedMemory, ShortTermTurn
 from companion.conversation.prompt import BuiltPrompt, build_prompt
-from companion.conversation.steady import ShownMemories, steady_order
+from companion.conversation.steady import ShownMemories, kept_past_next_drop, steady_order
 from companion.conversation.timesense import time_context
+from companion.memory.writer import ShortTermBuffer
+from companion.store.kv import MemoryStore
 
 NOW = datetime(2026, 11, 30, 18, 5, tzinfo=UTC)
 STATE = SOL
@@ -90,3 +93,44 @@ def test_the_compact_clock_is_to_the_hour() -> None:
         time_context(late - timedelta(minutes=58), timezone="UTC", last_talk=late, compact=True)
         == line
     )
+
+
+async def test_the_lines_said_to_stay_past_the_next_drop_are_the_ones_that_stay() -> None:
+    """``kept_past_next_drop`` from the window's own rule, checked against the window:
+    the lines it names are the first ones after the next block drop, followed by what
+    came in since; no answer at a turn that drops, or whose own lines would go."""
+    buffer = ShortTermBuffer(MemoryStore(), keep=20, ttl=60)
+    conversation = uuid.uuid4()
+    said: dict[int, tuple[list[str], int | None]] = {}
+    answered = 0
+    for turn in range(40):
+        history = [line.content for line in await buffer.read("u", conversation, since=None)]
+        kept = kept_past_next_drop(buffer.carried, len(history))
+        said[turn] = (history, kept)
+        for role, text in (("user", f"said {turn}"), ("assistant", f"replied {turn}")):
+            await buffer.push("u", conversation, role, text, NOW)
+        if buffer.carried(len(history)) < len(history):  # this turn dropped a block
+            assert kept is None
+            for earlier, (lines, count) in said.items():
+                if (
+                    count is not None
+                    and earlier < turn
+                    and not _dropped_between(said, earlier, turn)
+                ):
+                    after = [
+                        line.content for line in await buffer.read("u", conversation, since=None)
+                    ]
+                    stays = lines[len(lines) - count :] if count else []
+                    assert after[: len(stays) + 2] == [
+                        *stays,
+                        f"said {earlier}",
+                        f"replied {earlier}",
+                    ]
+                    answered += 1
+    assert answered >= 10
+    assert kept_past_next_drop(lambda lines: lines, 6) is None  # a window that never drops
+
+
+def _dropped_between(said: dict[int, tuple[list[str], int | None]], start: int, end: int) -> bool:
+    """Whether a turn after ``start`` and before ``end`` dropped (its answer was None)."""
+    return any(said[t][1] is None for t in range(start + 1, end))

@@ -16,7 +16,18 @@ conversation's next prefix (those messages, or ``next_prefix`` when the oldest h
 leaves the window, then this turn's user message and the reply, then
 ``next_context_start``: how the next turn's own context begins) is read right after
 the reply, in the background, while the user reads and types: the next turn then
-reads only the rest of its own context and its message. Each call's reuse is kept in
+reads only the rest of its own context and its message. With ``shifted_prefix`` (the
+history window will drop its oldest block at a later turn) the prefix the turn after
+that drop starts with is read ahead as well, extended by each turn's exchange and kept
+as its own saved context, so that turn reads no more than any other.
+
+The read-ahead goes in steps of ``_AHEAD_STEP`` tokens and gives the model up at the
+first step boundary after any call asks for it: a message that arrives early waits for
+one step, not for the whole read-ahead, then reads what was not read yet (it reuses
+what was), and the read-ahead stops there (it was for that turn); after any other call
+(a background job on the same model) it goes on. What the model sees is the same
+either way: a call's prompt is the same tokens, only where their KV cells come from
+differs. Each call's reuse is kept in
 ``calls`` and logged ("local model call": tokens reused and read, the wait for the model).
 """
 
@@ -30,14 +41,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from companion.errors import ConfigError, ProviderError
 from companion.llm.base import ChatMessage, ChatRequest, Chunk, Usage
+from companion.llm.providers.llama_ahead import ahead_texts, as_dicts
 from companion.llm.providers.llama_state import (
     PrefixCache,
+    PrefixState,
     common_prefix,
     extend_to,
     live_tokens,
@@ -52,12 +66,13 @@ log = logging.getLogger(__name__)
 _SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 #: llama.cpp's penalty on tokens of the last 64 (1.0 = none); 1.15 suits SmolLM2.
 _REPEAT_PENALTY = 1.15
-#: Saved contexts (persona prefixes and whole recent conversations), ~20 MB each.
-_SAVED_CONTEXTS = 4
+#: Saved contexts (persona prefixes, whole recent conversations and the prefixes read
+#: ahead for their next turn and the turn after their window's next drop), ~20 MB each.
+_SAVED_CONTEXTS = 6
+#: Tokens read ahead between two looks at whether a call wants the model.
+_AHEAD_STEP = 32
 #: Fewer shared tokens than this is not worth a restore.
 _MIN_REUSE = 16
-#: Marks where a message read ahead is cut (an invisible separator no template adds).
-_CUT = "\u2063"
 
 
 def default_local_model() -> Path | None:
@@ -110,9 +125,17 @@ class LocalLlamaProvider:
         self._formatters: tuple[Any, Any] | None = None
         # llama.cpp contexts are not thread-safe: one generation at a time.
         self._lock = threading.Lock()
+        # Calls waiting for the model (a read-ahead lets them have it first), and the
+        # conversation turns served so far (a read-ahead for an older turn stops).
+        self._asking = 0
+        self._turns = 0
+        self._counting = threading.Lock()
+        self._handed_over = threading.Condition(self._counting)
         self._cache = PrefixCache(capacity=_SAVED_CONTEXTS)
         self._warming: asyncio.Future[None] | None = None
         self.prefix_hits = 0
+        #: Read-aheads that gave the model up to a call before they were done.
+        self.read_ahead_yields = 0
         #: The latest calls' reuse and waits (benchmarks, tests).
         self.calls: deque[CallStats] = deque(maxlen=64)
         self.load_seconds: float | None = None
@@ -171,10 +194,11 @@ class LocalLlamaProvider:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Chunk | BaseException | None] = asyncio.Queue()
         cancelled = threading.Event()
+        ticket: list[int] = []  # which turn this was (``_turns``): its read-ahead's own
 
         def produce() -> None:
             try:
-                for chunk in self._generate(request, cancelled):
+                for chunk in self._generate(request, cancelled, ticket):
                     loop.call_soon_threadsafe(queue.put_nowait, chunk)
             except BaseException as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
@@ -197,8 +221,9 @@ class LocalLlamaProvider:
             cancelled.set()
             await asyncio.shield(worker)
             text = "".join(reply).strip()
-            if finished and text and request.cache_prefix > 0:  # not awaited: after the reply
-                self._warming = loop.run_in_executor(None, self._warm, request, text)
+            if finished and text and request.cache_prefix > 0 and ticket:
+                # Not awaited: after the reply, unless another call came in the meantime.
+                self._warming = loop.run_in_executor(None, self._warm, request, text, ticket[0])
 
     async def settled(self) -> None:
         """Wait until the next turn's prefix is prepared (benchmarks, tests)."""
@@ -207,56 +232,113 @@ class LocalLlamaProvider:
 
     def reusable_tokens(self, messages: Sequence[ChatMessage]) -> tuple[int, int]:
         """(prompt tokens, leading tokens already in a kept context) for ``messages``."""
-        with self._lock:
-            llama = self.load()
+        with self._claim() as llama:
             assert self._formatters is not None
-            text = self._formatters[0](messages=_as_dicts(messages)).prompt
+            text = self._formatters[0](messages=as_dicts(messages)).prompt
             tokens: list[int] = llama.tokenize(text.encode(), special=True)
             live = common_prefix(live_tokens(llama), tokens)
             _, saved = self._cache.best(tokens)
             return len(tokens), max(live, saved)
 
-    def _warm(self, request: ChatRequest, reply: str) -> None:
-        """Read the conversation's next prefix into the context and keep it."""
+    @contextmanager
+    def _claim(self, *, turn: bool = False) -> Iterator[Any]:
+        """The loaded model, held for one call (``turn``: a conversation's turn, which
+        ends the read-ahead of any turn before it); a read-ahead lets it in at its next
+        step."""
+        with self._counting:
+            self._asking += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._counting:
+                self._asking -= 1
+                self._handed_over.notify_all()
+        try:
+            if turn:
+                self._turns += 1
+            yield self.load()
+        finally:
+            self._lock.release()
+
+    def _hold(self, turn: int) -> bool:
+        """Take the model for one read-ahead step, after every call waiting for it had it;
+        False (not taken) once a conversation turn after ``turn`` came."""
+        while True:
+            with self._counting:
+                while self._asking:
+                    self._handed_over.wait()
+            self._lock.acquire()
+            if self._turns != turn:
+                self._lock.release()
+                return False
+            if not self._asking:
+                return True
+            self._lock.release()
+
+    def _warm(self, request: ChatRequest, reply: str, turn: int) -> None:
+        """Read the conversation's next prefix into the context and keep it; then the
+        prefix after the window's next drop (``shifted_prefix``), when there is one.
+        Other calls go first; it stops when the conversation turn after ``turn`` comes."""
         try:
             with self._lock:
                 llama = self.load()
-                assert self._formatters is not None
-                messages = _as_dicts(request.messages)
-                carried = (
-                    messages[: request.cache_prefix]
-                    if request.next_prefix is None
-                    else _as_dicts(request.next_prefix)
-                )
-                following = [*carried, messages[-1], {"role": "assistant", "content": reply}]
-                text = self._formatters[1](messages=following).prompt
-                if request.next_context_start:
-                    text = self._ahead(following, text, request.next_context_start)
-                tokens: list[int] = llama.tokenize(text.encode(), special=True)
-                if len(tokens) >= self._context - 8:
+                targets = self._ahead_targets(llama, request, reply)
+            kept: list[PrefixState] = []
+            for tokens in targets:
+                state = self._read_ahead(llama, tokens, turn)
+                if state is None:
+                    self.read_ahead_yields += 1
                     return
-                extend_to(llama, tokens)
-                self._cache.add(save_prefix(llama))
+                kept.append(state)
+            if kept and self._hold(turn):  # the next turn finds its own prefix live
+                try:
+                    if live_tokens(llama) != list(kept[0].tokens):
+                        restore_prefix(llama, kept[0])
+                finally:
+                    self._lock.release()
         except Exception:  # only a lost speed-up: the next turn reads its whole prompt
             log.warning("preparing the next turn's prefix failed", exc_info=True)
 
-    def _ahead(self, following: list[dict[str, str]], text: str, start: str) -> str:
-        """``text`` (the next prefix) continued with how the next turn's context begins:
-        the template's rendering of a system message whose content starts with ``start``,
-        cut after it. ``text`` alone when the template renders it otherwise."""
+    def _ahead_targets(self, llama: Any, request: ChatRequest, reply: str) -> list[list[int]]:
+        """The token prefixes to read ahead after ``reply`` (``ahead_texts``), those that
+        leave the context room."""
         assert self._formatters is not None
-        unfinished = {"role": "system", "content": start + _CUT}
-        rendered: str = self._formatters[1](messages=[*following, unfinished]).prompt
-        cut = rendered.find(_CUT)
-        if cut <= len(text) or not rendered.startswith(text):
-            return text
-        return rendered[:cut]
+        texts = ahead_texts(self._formatters[1], request, reply)
+        targets = [llama.tokenize(text.encode(), special=True) for text in texts]
+        return [tokens for tokens in targets if len(tokens) < self._context - 8]
 
-    def _generate(self, request: ChatRequest, cancelled: threading.Event) -> Iterator[Chunk]:
+    def _read_ahead(self, llama: Any, tokens: list[int], turn: int) -> PrefixState | None:
+        """Make the context hold ``tokens`` (from the best saved context, then in steps of
+        ``_AHEAD_STEP``) and save it; None once the conversation turn after ``turn`` came.
+        A call that comes in between goes first; the reading then goes on from whatever
+        the context and the saved ones hold."""
+        while True:
+            if not self._hold(turn):
+                return None
+            try:
+                live = common_prefix(live_tokens(llama), tokens)
+                state, shared = self._cache.best(tokens)
+                if state is not None and shared > live + _MIN_REUSE:
+                    restore_prefix(llama, state)
+                    live = shared
+                if live < len(tokens):
+                    extend_to(llama, tokens[: live + _AHEAD_STEP])
+                    continue
+                if llama.n_tokens != len(tokens):  # the context held more after them
+                    extend_to(llama, tokens)
+                saved = save_prefix(llama)
+                self._cache.add(saved)
+                return saved
+            finally:
+                self._lock.release()
+
+    def _generate(
+        self, request: ChatRequest, cancelled: threading.Event, ticket: list[int]
+    ) -> Iterator[Chunk]:
         asked = time.perf_counter()
-        with self._lock:
+        with self._claim(turn=request.cache_prefix > 0) as llama:
             locked = time.perf_counter()
-            llama = self.load()
+            ticket.append(self._turns)
             tokens, reused = self._prepare(llama, request)
             room = self._context - len(tokens)
             if room < 8:
@@ -330,7 +412,7 @@ class LocalLlamaProvider:
         """Tokenize the prompt and put the best reusable prefix into the context."""
         assert self._formatters is not None
         full_format, prefix_format = self._formatters
-        messages = _as_dicts(request.messages)
+        messages = as_dicts(request.messages)
         tokens: list[int] = llama.tokenize(
             full_format(messages=messages).prompt.encode(), special=True
         )
@@ -353,6 +435,7 @@ class LocalLlamaProvider:
     def forget(self) -> None:
         """Drop every cached context (the next call reads its whole prompt)."""
         with self._lock:
+            self._turns += 1  # a read-ahead in progress stops
             self._cache.clear()
             if self._llama is not None:
                 self._llama.reset()
@@ -360,14 +443,11 @@ class LocalLlamaProvider:
     async def aclose(self) -> None:
         """Free the model's memory."""
         with self._lock:
+            self._turns += 1  # a read-ahead in progress stops
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
             self._cache.clear()
-
-
-def _as_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in messages]
 
 
 def _grammar(schema: dict[str, Any] | None) -> Any:
