@@ -26,6 +26,7 @@ from companion.memory.models import Document, Memory, MemoryConflict
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
 from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_contexts
+from companion.store import driver
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
@@ -43,13 +44,14 @@ def source_ids(external: Sequence[str], internal: Sequence[int]) -> list[str]:
 
 #: The access statistics of the memories a turn retrieved: one statement whatever their
 #: number (an array parameter, not an IN list of as many parameters), built once.
-_ACCESSED = (
+_ACCESSED = driver.DriverStatement(
+    "the access statistics of retrieved memories",
     update(Memory)
     .where(
         Memory.user_id == bindparam("owner"),
         Memory.id == any_(bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True)))),
     )
-    .values(access_count=Memory.access_count + 1, last_accessed=func.now())
+    .values(access_count=Memory.access_count + 1, last_accessed=func.now()),
 )
 
 
@@ -78,7 +80,9 @@ class MemoryService:
         if hits:  # access statistics: one statement, so autocommit (no BEGIN, no COMMIT)
             async with self._db.engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(_ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]})
+                await driver.execute(
+                    conn, _ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]}
+                )
         return [self._retrieved(h, names) for h in hits]
 
     @staticmethod
