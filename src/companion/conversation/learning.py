@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from companion.conversation import metrics
 from companion.conversation.ports import MemoryPort, TurnRecord
 from companion.personality.core import emotion_label
+from companion.store import driver
 from companion.store.database import Database
 from companion.store.models import Interaction, Message
 from companion.store.queue import QueuedItem
@@ -99,27 +100,25 @@ class TurnLearner:
         wanted = {_interaction_id(i): i.user_id for i in items}
         records: dict[int, TurnRecord] = {}
         async with self.db.transaction() as session:
-            rows = (
-                await session.execute(
-                    _TURNS, {"ids": list(wanted), "users": sorted(set(wanted.values()))}
-                )
-            ).all()
+            rows = await driver.fetch(
+                session, _TURNS, {"ids": list(wanted), "users": sorted(set(wanted.values()))}
+            )
             for row in rows:
-                if wanted.get(row.id) != row.user_id:  # an item names its user's turn only
+                if wanted.get(row["id"]) != row["user_id"]:  # an item names its user's turn only
                     continue
-                if row.session_id is None or row.user_message_id is None:
+                if row["session_id"] is None or row["user_message_id"] is None:
                     continue
-                if row.status == "started":
+                if row["status"] == "started":
                     log.warning(
                         "recovering a turn cut off mid-generation",
-                        extra={"user_id": row.user_id, "interaction_id": row.id},
+                        extra={"user_id": row["user_id"], "interaction_id": row["id"]},
                     )
                     await session.execute(
                         update(Interaction)
-                        .where(Interaction.id == row.id)
+                        .where(Interaction.id == row["id"])
                         .values(status="interrupted", error_message=RECOVERED)
                     )
-                records[row.id] = _record(row)
+                records[row["id"]] = _record(row)
         return records
 
 
@@ -130,12 +129,13 @@ _USERS = bindparam("users", type_=ARRAY(String))
 
 
 #: The batch's turns, locked (built once: building it cost more CPU than running it).
-_TURNS = (
+_TURNS = driver.DriverStatement(
+    "a batch's turns, locked",
     select(*_TURN_COLUMNS, Interaction.user_id, Message.speaker, _ANSWERED_BY)
     .outerjoin(Message, Message.id == Interaction.user_message_id)
     .where(Interaction.id == any_(_IDS), Interaction.user_id == any_(_USERS))
     .order_by(Interaction.id)
-    .with_for_update(of=Interaction)
+    .with_for_update(of=Interaction),
 )
 
 
@@ -146,23 +146,23 @@ def _interaction_id(item: QueuedItem) -> int:
 def _record(row: Any) -> TurnRecord:
     """The turn as the memory work sees it, from one row of the read."""
     answered_by = row[-1]
-    pad_after = PAD.from_dict(row.pad_after or row.pad_before or {})
+    pad_after = PAD.from_dict(row["pad_after"] or row["pad_before"] or {})
     return TurnRecord(
-        user_id=row.user_id,
-        conversation_id=uuid.UUID(str(row.session_id)),
-        interaction_id=row.id,
-        user_message_id=row.user_message_id,
-        reply_message_id=row.reply_message_id or 0,
-        user_text=row.user_message or "",
-        reply_text=row.agent_response,
-        created_at=row.timestamp.astimezone(UTC),
-        pad_before=PAD.from_dict(row.pad_before or {}),
+        user_id=row["user_id"],
+        conversation_id=uuid.UUID(str(row["session_id"])),
+        interaction_id=row["id"],
+        user_message_id=row["user_message_id"],
+        reply_message_id=row["reply_message_id"] or 0,
+        user_text=row["user_message"] or "",
+        reply_text=row["agent_response"],
+        created_at=row["timestamp"].astimezone(UTC),
+        pad_before=PAD.from_dict(row["pad_before"] or {}),
         pad_after=pad_after,
-        emotion=row.emotion_after or emotion_label(pad_after),
-        flagged=not row.security_check_passed,
-        channel=row.channel,
-        speaker=row.speaker,
-        security_category=row.security_threat_detected,
+        emotion=row["emotion_after"] or emotion_label(pad_after),
+        flagged=not row["security_check_passed"],
+        channel=row["channel"],
+        speaker=row["speaker"],
+        security_category=row["security_threat_detected"],
         companion_known=answered_by is not None,
         private_companion=int(answered_by) if answered_by else None,
     )

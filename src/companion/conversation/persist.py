@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation.ports import SecurityVerdict
+from companion.store import driver
 from companion.store.database import Database
 from companion.store.models import Interaction, WorkItem
 from companion.store.queue import DUE_NOW
@@ -101,7 +102,8 @@ _FINISHED = (
 #: one statement (the last two as data-modifying CTEs). Every value is a named bound
 #: parameter that is no column's name: SQLAlchemy would otherwise read a parameter
 #: named like a column as a SET of that column in each of the three updates.
-_FINISH = (
+_FINISH = driver.DriverStatement(
+    "the interaction finished, its work item due, the user's activity",
     update(_INTERACTIONS)
     .where(
         _INTERACTIONS.c.id == bindparam("interaction_key"),
@@ -109,7 +111,7 @@ _FINISH = (
     )
     .values({name: bindparam(f"finish_{name}") for name in _FINISHED})
     .add_cte(DUE_NOW.cte("due"))
-    .add_cte(users.TOUCH.cte("touched"))
+    .add_cte(users.TOUCH.cte("touched")),
 )
 #: The ``started`` interaction and its work item (``WorkQueue.enqueue``'s row, keyed
 #: and carrying the interaction's id) in one statement that returns the id.
@@ -134,6 +136,7 @@ _START = select(_STARTED.c.id).add_cte(
     .on_conflict_do_nothing(constraint="uq_work_items_kind_key")
     .cte("queued")
 )
+_RUN_START = driver.DriverStatement("the started interaction and its work item", _START)
 
 
 async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) -> StartedTurn:
@@ -168,15 +171,16 @@ async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) ->
             "user_id": facts.user_id,
             "status": "started",
         }
-        interaction_id = await session.scalar(
-            _START,
+        row = await driver.fetchrow(
+            session,
+            _RUN_START,
             {
                 **{f"finish_{name}": fields[name] for name in ("user_id", *_FINISHED)},
                 "learn_after": datetime.now(UTC) + timedelta(seconds=recover_after),
             },
         )
-        assert interaction_id is not None
-    return StartedTurn(interaction_id, asked)
+        assert row is not None
+    return StartedTurn(int(row[0]), asked)
 
 
 async def finish_turn(
@@ -199,7 +203,8 @@ async def finish_turn(
         **_interaction_fields(facts, started.user_message_id, answered),
         "status": status,
     }
-    await session.execute(
+    await driver.execute(
+        session,
         _FINISH,
         {
             "interaction_key": started.interaction_id,

@@ -440,10 +440,10 @@ class ConversationService:
             session, user_id=request.user_id, username=request.username
         )
         if request.conversation_id is not None:
-            row = await conversations.get_conversation(
+            ref = await conversations.conversation_ref(
                 session, user_id=request.user_id, conversation_id=request.conversation_id
             )
-            return _Resolved(row.id, False, standing, ResetMark(row.short_term_reset_at))
+            return _Resolved(ref.id, False, standing, ResetMark(ref.short_term_reset_at))
         if request.new_conversation:
             if request.external_conversation_id is not None and (
                 await conversations.find_conversation_ref(

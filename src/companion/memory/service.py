@@ -27,6 +27,7 @@ from companion.memory.models import Document, Memory, MemoryAccess, MemoryConfli
 from companion.memory.retrieval import Retriever
 from companion.memory.search import Hit, SearchFilters
 from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_contexts
+from companion.store import driver
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
 from companion.store.models import Conversation
@@ -48,7 +49,8 @@ def source_ids(external: Sequence[str], internal: Sequence[int]) -> list[str]:
 #: memory row and, off its page, added an entry to each of its indexes, the HNSW graph
 #: among them (``companion.memory.models.access``).
 _ACCESSED_TABLE = cast(Table, MemoryAccess.__table__)
-_ACCESSED = (
+_ACCESSED = driver.DriverStatement(
+    "the access statistics of retrieved memories",
     pg_insert(_ACCESSED_TABLE)
     .from_select(
         ["user_id", "memory_id", "access_count", "last_accessed"],
@@ -64,7 +66,7 @@ _ACCESSED = (
             "access_count": _ACCESSED_TABLE.c.access_count + 1,
             "last_accessed": func.now(),
         },
-    )
+    ),
 )
 
 
@@ -93,7 +95,9 @@ class MemoryService:
         if hits:  # access statistics: one statement, so autocommit (no BEGIN, no COMMIT)
             async with self._db.engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(_ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]})
+                await driver.execute(
+                    conn, _ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]}
+                )
         return [self._retrieved(h, names) for h in hits]
 
     @staticmethod

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     Table,
     and_,
     bindparam,
@@ -41,6 +40,7 @@ from companion.memory.facts_writer import Provenance, apply_fact, content_hash
 from companion.memory.importance import heuristic_importance
 from companion.memory.llm_paths import llm_facts, llm_importance
 from companion.memory.models import Memory
+from companion.store import driver
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore, glob_escape, overflow
 from companion.store.repositories.recent import MESSAGE_BEFORE
@@ -333,9 +333,12 @@ class MemoryWriter:
 #: Transaction-level advisory locks on turns (``remember:<user>:<user message id>``),
 #: taken in one statement in a fixed order (two writers of overlapping batches cannot
 #: deadlock on them).
-_LOCK_TURNS = text(
-    "SELECT count(pg_advisory_xact_lock(k)) FROM ("
-    "SELECT hashtextextended(key, 0) AS k FROM unnest(CAST(:keys AS text[])) key ORDER BY 1) s"
+_LOCK_TURNS = driver.DriverStatement(
+    "the turns' advisory locks",
+    text(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM ("
+        "SELECT hashtextextended(key, 0) AS k FROM unnest(CAST(:keys AS text[])) key ORDER BY 1) s"
+    ),
 )
 
 
@@ -343,7 +346,7 @@ async def _lock_turns(session: AsyncSession, records: Sequence[TurnRecord]) -> N
     """Hold the turns' locks until the transaction ends: a second writer of a turn waits,
     then its insert (a later statement, a later snapshot) finds the first's rows."""
     keys = [f"remember:{r.user_id}:{r.user_message_id}" for r in records]
-    await session.execute(_LOCK_TURNS, {"keys": keys})
+    await driver.execute(session, _LOCK_TURNS, {"keys": keys})
 
 
 _TURN_COMPANION = text(
@@ -382,12 +385,12 @@ async def _insert_unless_stored(
     row = {"id": uuid.uuid4(), **episodic}
     params = {f"v_{k}": v for k, v in row.items()}
     params.update(owner=record.user_id, sources=[record.user_message_id])
-    result = await session.execute(_insert_episodic(tuple(row)), params)
-    return result.scalar_one_or_none()
+    found = await driver.fetchrow(session, _insert_episodic(tuple(row)), params)
+    return None if found is None else uuid.UUID(bytes=found[0].bytes)
 
 
 @functools.lru_cache(maxsize=8)
-def _insert_episodic(keys: tuple[str, ...]) -> Insert:
+def _insert_episodic(keys: tuple[str, ...]) -> driver.DriverStatement:
     """``INSERT … SELECT <the row> WHERE NOT EXISTS <the turn's episodic memory>`` with
     the row's values as bound parameters ``v_<key>`` (a parameter named like a column
     would be taken as the INSERT's own value for it), plus ``owner`` (the user)
@@ -410,7 +413,10 @@ def _insert_episodic(keys: tuple[str, ...]) -> Insert:
     )
     # On the table, not the mapped class: an ORM insert given parameters is a bulk insert.
     table: Table = Memory.__table__  # type: ignore[assignment]
-    return insert(table).from_select(targets, values.where(~stored)).returning(table.c.id)
+    return driver.DriverStatement(
+        "the turn's episodic memory unless stored",
+        insert(table).from_select(targets, values.where(~stored)).returning(table.c.id),
+    )
 
 
 async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:

@@ -42,9 +42,10 @@ def card_of(companion: CompanionProfile) -> Card | None:
     return Card.from_dict(companion.card) if companion.card else None
 
 
-def persona_extras(companion: CompanionProfile) -> tuple[str, Card | None]:
-    """The fenced card block to append to the persona (or ``""``) and the card."""
-    card = card_of(companion)
+def persona_extras(stored: dict[str, Any] | None) -> tuple[str, Card | None]:
+    """The fenced card block to append to the persona (or ``""``) and the card, from
+    the card a companion stores (``CompanionProfile.card``)."""
+    card = Card.from_dict(stored) if stored else None
     return (card_block(card) if card else ""), card
 
 

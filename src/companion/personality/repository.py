@@ -36,11 +36,13 @@ from companion.personality.core.needs import INITIAL_LEVEL, NEED_RATES, SATISFAC
 from companion.personality.core.presets import BIG_FIVE_TRAITS, BigFive
 from companion.personality.core.style import STYLE_TRAITS
 from companion.personality.models import Need, PersonalityState, Quirk, StyleTraitVersion
+from companion.store import driver
 from companion.store.models import CompanionProfile, Interaction, JobUserMark, User
 from companion.store.repositories import users
 from companion.types import PAD
 
 __all__ = [
+    "CurrentState",
     "NeedRow",
     "Persona",
     "QuirkRow",
@@ -206,18 +208,20 @@ async def lock_companion(
 
 
 #: ``lock_companion_id``'s statements (the active companion, or one by id), built once.
-_LOCK_ACTIVE = (
+_LOCK_ACTIVE = driver.DriverStatement(
+    "the active companion locked",
     select(CompanionProfile.id)
     .where(CompanionProfile.user_id == bindparam("owner"), CompanionProfile.is_active)
-    .with_for_update()
+    .with_for_update(),
 )
-_LOCK_ONE = (
+_LOCK_ONE = driver.DriverStatement(
+    "the companion locked",
     select(CompanionProfile.id)
     .where(
         CompanionProfile.user_id == bindparam("owner"),
         CompanionProfile.id == bindparam("companion"),
     )
-    .with_for_update()
+    .with_for_update(),
 )
 
 
@@ -227,12 +231,14 @@ async def lock_companion_id(
     """``lock_companion`` for the turn path: the same row lock, only the id read back
     (no ORM object: loading one cost more CPU than the lock)."""
     if companion_id is None:
-        found = await session.scalar(_LOCK_ACTIVE, {"owner": user_id})
+        found = await driver.fetchrow(session, _LOCK_ACTIVE, {"owner": user_id})
     else:
-        found = await session.scalar(_LOCK_ONE, {"owner": user_id, "companion": companion_id})
+        found = await driver.fetchrow(
+            session, _LOCK_ONE, {"owner": user_id, "companion": companion_id}
+        )
     if found is None:
         raise _missing(user_id, companion_id)
-    return int(found)
+    return int(found[0])
 
 
 async def list_companions(session: AsyncSession, *, user_id: str) -> Sequence[CompanionProfile]:
@@ -467,11 +473,32 @@ class QuirkRow:
 
 
 @dataclass(frozen=True)
+class CurrentState:
+    """A companion's current state row as the turn path reads it (no ORM object)."""
+
+    id: int
+    timestamp: datetime
+    openness: float
+    conscientiousness: float
+    extraversion: float
+    agreeableness: float
+    neuroticism: float
+    pleasure: float
+    arousal: float
+    dominance: float
+    pad_baseline: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Persona:
     """What a turn's state is made of, read in one statement (``persona``)."""
 
-    companion: CompanionProfile
-    state: PersonalityState
+    companion_id: int
+    name: str
+    preset: str
+    #: The character card the companion was made from, if any.
+    card: dict[str, Any] | None
+    state: CurrentState
     style: dict[str, int]
     needs: list[NeedRow]
     #: Active quirks, strongest first.
@@ -530,10 +557,20 @@ def _quirk_rows(value: Any) -> list[QuirkRow]:
 
 #: The person's active companion with its current state and style, needs, active
 #: quirks, the person's timezone and their last exchange: seven reads in one.
-_PERSONA = (
+_STATE_READ = (
+    PersonalityState.id, PersonalityState.timestamp,
+    *(getattr(PersonalityState, t) for t in BIG_FIVE_TRAITS),
+    PersonalityState.pleasure, PersonalityState.arousal, PersonalityState.dominance,
+    PersonalityState.pad_baseline,
+)  # fmt: skip
+_PERSONA = driver.DriverStatement(
+    "the persona",
     select(
-        CompanionProfile,
-        PersonalityState,
+        CompanionProfile.id,
+        CompanionProfile.name,
+        CompanionProfile.preset,
+        CompanionProfile.card,
+        *_STATE_READ,
         *(getattr(StyleTraitVersion, t) for t in STYLE_TRAITS),
         _needs_json(CompanionProfile.id).label("needs"),
         _quirks_json(CompanionProfile.id).label("quirks"),
@@ -554,33 +591,40 @@ _PERSONA = (
         and_(StyleTraitVersion.companion_id == CompanionProfile.id, StyleTraitVersion.is_current),
     )
     .join(User, User.id == CompanionProfile.user_id)
-    .where(CompanionProfile.user_id == bindparam("owner"), CompanionProfile.is_active)
-    .execution_options(populate_existing=True)
+    .where(CompanionProfile.user_id == bindparam("owner"), CompanionProfile.is_active),
 )
 
 
 async def persona(session: AsyncSession, *, user_id: str) -> Persona | None:
     """The person's active companion and what its state is made of (``None``: none yet)."""
-    row = (await session.execute(_PERSONA, {"owner": user_id})).one_or_none()
+    row = await driver.fetchrow(session, _PERSONA, {"owner": user_id})
     if row is None:
         return None
+    state_at = 4
+    style_at = state_at + len(_STATE_READ)
     return Persona(
-        companion=row[0],
-        state=row[1],
-        style={t: int(row[2 + i]) for i, t in enumerate(STYLE_TRAITS)},
-        needs=_need_rows(row.needs),
-        quirks=_quirk_rows(row.quirks),
-        timezone=row.timezone or "UTC",
-        last_talk=row.last_talk,
+        companion_id=int(row[0]),
+        name=row[1],
+        preset=row[2],
+        card=row[3],
+        state=CurrentState(*row[state_at:style_at]),
+        style={t: int(row[style_at + i]) for i, t in enumerate(STYLE_TRAITS)},
+        needs=_need_rows(row["needs"]),
+        quirks=_quirk_rows(row["quirks"]),
+        timezone=row["timezone"] or "UTC",
+        last_talk=row["last_talk"],
     )
 
 
-_TURN_MOOD = select(
-    *(getattr(PersonalityState, t) for t in BIG_FIVE_TRAITS),
-    PersonalityState.pad_baseline,
-    _needs_json(PersonalityState.companion_id).label("needs"),
-    _quirks_json(PersonalityState.companion_id).label("quirks"),
-).where(PersonalityState.companion_id == bindparam("companion"), PersonalityState.is_current)
+_TURN_MOOD = driver.DriverStatement(
+    "the locked companion's mood",
+    select(
+        *(getattr(PersonalityState, t) for t in BIG_FIVE_TRAITS),
+        PersonalityState.pad_baseline,
+        _needs_json(PersonalityState.companion_id).label("needs"),
+        _quirks_json(PersonalityState.companion_id).label("quirks"),
+    ).where(PersonalityState.companion_id == bindparam("companion"), PersonalityState.is_current),
+)
 
 
 async def turn_mood(session: AsyncSession, *, companion_id: int) -> TurnMood:
@@ -589,14 +633,14 @@ async def turn_mood(session: AsyncSession, *, companion_id: int) -> TurnMood:
     A statement of its own after the lock (``lock_companion``): under READ COMMITTED its
     snapshot is taken after the lock is granted, so it sees what the previous holder wrote.
     """
-    row = (await session.execute(_TURN_MOOD, {"companion": companion_id})).one_or_none()
+    row = await driver.fetchrow(session, _TURN_MOOD, {"companion": companion_id})
     if row is None:
         raise NotFound(f"no personality state for companion {companion_id}")
     return TurnMood(
         big_five={t: float(row[i]) for i, t in enumerate(BIG_FIVE_TRAITS)},
-        baseline=dict(row.pad_baseline),
-        needs=_need_rows(row.needs),
-        quirks=_quirk_rows(row.quirks),
+        baseline=dict(row["pad_baseline"]),
+        needs=_need_rows(row["needs"]),
+        quirks=_quirk_rows(row["quirks"]),
     )
 
 
@@ -630,6 +674,7 @@ _WRITE_MOOD = text(
     + ", ".join(f"CAST(:{c} AS {_STATE_CASTS.get(c, 'float8')})" for c in _STATE_COLUMNS)
     + ", true FROM (SELECT count(*) FROM flipped) AS done"
 ).bindparams(bindparam("pad_baseline", type_=JSONB))
+_RUN_WRITE_MOOD = driver.DriverStatement("the turn's mood, needs and quirks", _WRITE_MOOD)
 
 
 async def write_mood(
@@ -653,8 +698,9 @@ async def write_mood(
     are ``(id, level, last_updated, satisfied)`` (a satisfied need also counts the
     satisfaction and its time); ``observed`` are the quirks seen in the reply.
     """
-    await session.execute(
-        _WRITE_MOOD,
+    await driver.execute(
+        session,
+        _RUN_WRITE_MOOD,
         {
             "user_id": user_id,
             "companion_id": companion_id,

@@ -343,15 +343,15 @@ class PersonalityService:
         )
 
     def _snapshot(self, found: repo.Persona, *, user_id: str, now: datetime) -> CompanionState:
-        companion, row, style = found.companion, found.state, found.style
+        row, style = found.state, found.style
         levels = {n.need_type: _level(n, now) for n in found.needs}
         pad = self.mood_at(row, levels, now=now)
         quirks = found.quirks
         pressing = urgent(levels, threshold=PROMPT_THRESHOLD)
         emotion = emotion_label(pad)
-        card_text, card = persona_extras(companion)
+        card_text, card = persona_extras(found.card)
         prompt = render_prompt(
-            name=companion.name,
+            name=found.name,
             big_five=_big_five(row),
             pad=pad,
             emotion=emotion,
@@ -365,9 +365,9 @@ class PersonalityService:
         )
         return CompanionState(
             user_id=user_id,
-            companion_id=companion.id,
-            name=companion.name,
-            preset=companion.preset,
+            companion_id=found.companion_id,
+            name=found.name,
+            preset=found.preset,
             big_five=_big_five(row),
             pad=pad,
             baseline=PAD.from_dict(row.pad_baseline),
@@ -385,7 +385,9 @@ class PersonalityService:
             lore_depth=card.lorebook_scan_depth if card else 3,
         )
 
-    def mood_at(self, row: PersonalityState, levels: dict[str, float], *, now: datetime) -> PAD:
+    def mood_at(
+        self, row: PersonalityState | repo.CurrentState, levels: dict[str, float], *, now: datetime
+    ) -> PAD:
         """Homeostasis from the stored row toward the baseline nudged by unmet needs."""
         baseline = PAD.from_dict(row.pad_baseline)
         target = apply_delta(baseline, mood_nudge(levels))
@@ -396,7 +398,7 @@ class PersonalityService:
         )
 
 
-def _big_five(row: PersonalityState) -> dict[str, float]:
+def _big_five(row: PersonalityState | repo.CurrentState) -> dict[str, float]:
     return {t: float(getattr(row, t)) for t in BIG_FIVE_TRAITS}
 
 

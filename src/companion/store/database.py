@@ -83,6 +83,9 @@ _UNREACHABLE = (
     asyncpg_errors.CrashShutdownError,  # another backend crashed; the server resets
     asyncpg_errors.PostgresConnectionError,  # the connection failed or is gone
     asyncpg_errors.TooManyConnectionsError,
+    # Raised by a statement run on the driver directly (``store.driver``) when the
+    # connection went away; SQLAlchemy would have wrapped it as a disconnect.
+    asyncpg_errors.ConnectionDoesNotExistError,
 )
 
 

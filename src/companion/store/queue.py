@@ -35,6 +35,7 @@ from sqlalchemy import Table, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from companion.store import driver
 from companion.store.database import Database
 from companion.store.models import WorkItem
 
@@ -92,15 +93,18 @@ _CLAIM_SQL = """
     RETURNING id, kind, key, user_id, payload, attempts
 """
 
-_CLAIM = text(_CLAIM_SQL.format(exclude=""))
+_CLAIM = driver.DriverStatement("due work items claimed", text(_CLAIM_SQL.format(exclude="")))
 
 #: The claim with the previous items' outcome in the same statement: a worker that
 #: finished items records them done and takes the next ones in one round trip. The
 #: finished items are still ``running`` under their lease in the claim's snapshot, so
 #: the claim never takes them again.
-_FINISH_AND_CLAIM = text(
-    f"WITH finished AS ({_DONE}) "
-    + _CLAIM_SQL.format(exclude="AND id <> ALL(CAST(:done AS bigint[]))")
+_FINISH_AND_CLAIM = driver.DriverStatement(
+    "finished work items done, due ones claimed",
+    text(
+        f"WITH finished AS ({_DONE}) "
+        + _CLAIM_SQL.format(exclude="AND id <> ALL(CAST(:done AS bigint[]))")
+    ),
 )
 
 
@@ -223,11 +227,10 @@ class WorkQueue:
         if done is not None:
             params["done"] = done
         async with self.db.transaction() as session:
-            rows = await session.execute(_CLAIM if done is None else _FINISH_AND_CLAIM, params)
-            return [
-                QueuedItem(r.id, r.kind, r.key, r.user_id, dict(r.payload), r.attempts)
-                for r in rows
-            ]
+            rows = await driver.fetch(
+                session, _CLAIM if done is None else _FINISH_AND_CLAIM, params
+            )
+            return [QueuedItem(r[0], r[1], r[2], r[3], dict(r[4]), r[5]) for r in rows]
 
     async def process(self, item: QueuedItem, *, record_done: bool = True) -> bool:
         """Run ``item``'s handler and record the outcome; True when it succeeded.

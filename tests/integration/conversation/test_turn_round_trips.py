@@ -9,13 +9,21 @@ the server and is not counted. The counts do not depend on load, so a change tha
 adds a round trip to every turn fails here. Before this work the same turns took
 30.1 statements in 6 transactions; now 12 in 3 (docs/SCALING.md, "What one turn
 costs").
+
+The hottest statements run straight on asyncpg (``companion.store.driver``), which
+reports them to the same event. So that the count cannot miss a statement sent
+around SQLAlchemy, asyncpg's own query log (which sees what is run on the driver
+connection directly, not SQLAlchemy's prepared statements) is checked against it:
+every statement asyncpg ran directly, BEGIN/COMMIT aside, must have been counted.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
+from asyncpg import introspection
 from sqlalchemy import event, func, select
 from tests.fakes.conversation_ports import FakeChat
 from tests.fakes.gateway import clone_runtime
@@ -32,6 +40,12 @@ TEXTS = [
 ]  # fmt: skip
 USERS = 2
 ROUNDS = 2
+TRANSACTION = {"BEGIN", "COMMIT", "ROLLBACK"}
+INTROSPECTION = {
+    introspection.INTRO_LOOKUP_TYPES,
+    introspection.INTRO_LOOKUP_TYPES_13,
+    introspection.TYPE_BY_NAME,
+}
 
 
 @pytest.fixture
@@ -59,9 +73,29 @@ async def test_a_turn_takes_few_round_trips(real: Runtime) -> None:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             transactions[0] += 1
 
+    direct: list[str] = []  # run on the asyncpg connection itself, as asyncpg logs them
+    logged: set[Any] = set()
+
+    def on_query(query: Any) -> None:
+        # BEGIN/COMMIT (counted by the begin event) and asyncpg's reading of a type's
+        # description the first time a connection meets it (with JIT off around it;
+        # SQLAlchemy's prepared statements make the same reads, unlogged) are not the
+        # code's statements.
+        transaction = query.query.split(None, 1)[0].rstrip(";").upper() in TRANSACTION
+        introspecting = query.query in INTROSPECTION or "set_config('jit'" in query.query
+        if not transaction and not introspecting:
+            direct.append(query.query)
+
+    def on_checkout(dbapi_connection: Any, *args: Any) -> None:
+        raw = dbapi_connection.driver_connection
+        if raw not in logged:
+            logged.add(raw)
+            raw.add_query_logger(on_query)
+
     engine = real.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine, "begin", on_begin)
+    event.listen(engine.pool, "checkout", on_checkout)
     try:
         for _ in range(ROUNDS):
             for text_ in TEXTS:
@@ -77,7 +111,14 @@ async def test_a_turn_takes_few_round_trips(real: Runtime) -> None:
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(engine, "begin", on_begin)
+        event.remove(engine.pool, "checkout", on_checkout)
+        for raw in logged:
+            raw.remove_query_logger(on_query)
     turns = USERS * ROUNDS * len(TEXTS)
+    # Every statement sent around SQLAlchemy was counted too (none escapes the count),
+    # and some were: the driver path is in use.
+    assert direct
+    assert not Counter(direct) - Counter(statements), Counter(direct) - Counter(statements)
     per_turn = len(statements) / turns
     transactions_per_turn = transactions[0] / turns
     print(f"\nper turn: {per_turn:.2f} statements, {transactions_per_turn:.2f} transactions")

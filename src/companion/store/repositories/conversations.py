@@ -5,19 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Select, String, Table, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import NotFound
+from companion.store import driver
 from companion.store.models import Conversation, Message
 
 __all__ = [
     "ConversationRef",
     "add_message",
     "append_message",
+    "conversation_ref",
     "create_conversation",
     "find_conversation",
     "find_conversation_ref",
@@ -28,6 +30,8 @@ __all__ = [
     "list_messages",
     "mark_short_term_reset",
 ]
+
+_S = TypeVar("_S")
 
 
 async def get_conversation(
@@ -89,16 +93,16 @@ class ConversationRef(NamedTuple):
     short_term_reset_at: datetime | None
 
 
-class _Finders(NamedTuple):
+class _Finders(NamedTuple, Generic[_S]):
     """The three reads that find a user's conversation, built once with bound values
     (the turn path runs one on every turn; building it cost more CPU than the query)."""
 
-    by_external: Select[Any]
-    on_channel: Select[Any]
-    latest: Select[Any]
+    by_external: _S
+    on_channel: _S
+    latest: _S
 
 
-def _finders(*columns: Any) -> _Finders:
+def _finders(*columns: Any) -> _Finders[Select[Any]]:
     owned = select(*columns).where(Conversation.user_id == bindparam("owner"))
     latest = (Conversation.last_activity.desc(), Conversation.started_at.desc())
     return _Finders(
@@ -113,12 +117,22 @@ def _finders(*columns: Any) -> _Finders:
 
 
 _ROW = _finders(Conversation)
-_REF = _finders(Conversation.id, Conversation.short_term_reset_at)
+#: The turn path's reads: the same three, run on the driver (``store.driver``).
+_REF = _Finders(
+    *(
+        driver.DriverStatement(f"the user's conversation ({how})", finder)
+        for how, finder in zip(
+            _Finders._fields,
+            _finders(Conversation.id, Conversation.short_term_reset_at),
+            strict=True,
+        )
+    )
+)
 
 
 def _chosen(
-    finders: _Finders, *, user_id: str, external_id: str | None, channel: str | None
-) -> tuple[Select[Any], dict[str, str]]:
+    finders: _Finders[_S], *, user_id: str, external_id: str | None, channel: str | None
+) -> tuple[_S, dict[str, str]]:
     """The read that finds the conversation, and its values."""
     if external_id is not None:
         return finders.by_external, {"owner": user_id, "external": external_id}
@@ -136,8 +150,29 @@ async def find_conversation_ref(
 ) -> ConversationRef | None:
     """``find_conversation`` for the turn path: the same conversation, as two columns."""
     statement, params = _chosen(_REF, user_id=user_id, external_id=external_id, channel=channel)
-    row = (await session.execute(statement, params)).first()
+    row = await driver.fetchrow(session, statement, params)
     return None if row is None else ConversationRef(row[0], row[1])
+
+
+_REF_BY_ID = driver.DriverStatement(
+    "the user's conversation by id",
+    select(Conversation.id, Conversation.short_term_reset_at).where(
+        Conversation.id == bindparam("conversation", type_=UUID(as_uuid=True)),
+        Conversation.user_id == bindparam("owner"),
+    ),
+)
+
+
+async def conversation_ref(
+    session: AsyncSession, *, user_id: str, conversation_id: uuid.UUID
+) -> ConversationRef:
+    """``get_conversation`` for the turn path: the id and the reset mark, no ORM object."""
+    row = await driver.fetchrow(
+        session, _REF_BY_ID, {"conversation": conversation_id, "owner": user_id}
+    )
+    if row is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return ConversationRef(row[0], row[1])
 
 
 async def latest_conversation(session: AsyncSession, *, user_id: str) -> Conversation | None:
@@ -233,7 +268,8 @@ _BUMPED = (
     .returning(_CONVERSATIONS.c.message_count)
     .cte("bumped")
 )
-_APPEND = (
+_APPEND = driver.DriverStatement(
+    "a message and its conversation's count",
     insert(_MESSAGES)
     .from_select(
         ["user_id", "conversation_id", "role", "content", "speaker", "external_id"],
@@ -246,7 +282,7 @@ _APPEND = (
             bindparam("message_external_id", type_=String),
         ).select_from(_BUMPED),
     )
-    .returning(_MESSAGES.c.id, select(_BUMPED.c.message_count).scalar_subquery())
+    .returning(_MESSAGES.c.id, select(_BUMPED.c.message_count).scalar_subquery()),
 )
 
 
@@ -265,19 +301,18 @@ async def append_message(
     One statement and no ORM objects: the activity bump doubles as the check that the
     conversation is the user's (``NotFound`` otherwise, and nothing is written).
     """
-    row = (
-        await session.execute(
-            _APPEND,
-            {
-                "owner": user_id,
-                "conversation": conversation_id,
-                "message_role": role,
-                "message_content": content,
-                "message_speaker": speaker,
-                "message_external_id": external_id,
-            },
-        )
-    ).one_or_none()
+    row = await driver.fetchrow(
+        session,
+        _APPEND,
+        {
+            "owner": user_id,
+            "conversation": conversation_id,
+            "message_role": role,
+            "message_content": content,
+            "message_speaker": speaker,
+            "message_external_id": external_id,
+        },
+    )
     if row is None:
         raise NotFound(f"conversation {conversation_id} not found")
     return int(row[0]), int(row[1])

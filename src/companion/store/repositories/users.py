@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.errors import InvalidInput, NotFound
+from companion.store import driver
 from companion.store.models import USER_STATUSES, User
 
 __all__ = [
@@ -57,8 +58,9 @@ async def ensure_user(session: AsyncSession, *, user_id: str, username: str | No
     return await get_user(session, user_id=user_id)
 
 
-_STANDING = select(_USERS.c.security_level, _USERS.c.status).where(
-    _USERS.c.id == bindparam("standing_of")
+_STANDING = driver.DriverStatement(
+    "the user's standing",
+    select(_USERS.c.security_level, _USERS.c.status).where(_USERS.c.id == bindparam("standing_of")),
 )
 
 
@@ -69,7 +71,7 @@ async def ensure_standing(
 
     Two columns and no ORM object for a known user; a new one is created first.
     """
-    row = (await session.execute(_STANDING, {"standing_of": user_id})).one_or_none()
+    row = await driver.fetchrow(session, _STANDING, {"standing_of": user_id})
     if row is None:
         user = await ensure_user(session, user_id=user_id, username=username)
         return int(user.security_level), str(user.status)
