@@ -8,11 +8,8 @@ companion and its rows.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from tests.integration.store.migration_steps import previous_revision, run_sql
 
 from companion.store.migrate import downgrade, upgrade
 
@@ -54,48 +51,12 @@ _STATE = (
 )
 
 
-@pytest.fixture
-async def scratch_url(embedded_pg):  # type: ignore[no-untyped-def]
-    name = f"mig_{uuid.uuid4().hex[:8]}"
-    embedded_pg.create_database(name)
-    yield embedded_pg.url(name)
-    embedded_pg.drop_database(name)
-
-
-def _previous() -> str:
-    """The revision this migration follows (whatever the chain is re-ordered to)."""
-    from alembic.script import ScriptDirectory
-
-    from companion.store.migrate import alembic_config
-
-    script = ScriptDirectory.from_config(alembic_config("", vector_dimensions=384))
-    previous = script.get_revision(REVISION).down_revision
-    assert isinstance(previous, str)
-    return previous
-
-
-async def _run(url: str, *statements: str) -> list[tuple[object, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            result = None
-            for sql in statements:
-                result = await conn.execute(text(sql))
-            return (
-                [tuple(r) for r in result.all()]
-                if result is not None and result.returns_rows
-                else []
-            )
-    finally:
-        await engine.dispose()
-
-
 async def test_existing_companions_become_the_first_active_one(scratch_url: str) -> None:
-    await upgrade(scratch_url, vector_dimensions=384, revision=_previous())
-    await _run(scratch_url, *_BEFORE)
+    await upgrade(scratch_url, vector_dimensions=384, revision=previous_revision(REVISION))
+    await run_sql(scratch_url, *_BEFORE)
 
     await upgrade(scratch_url, vector_dimensions=384, revision=REVISION)
-    state = await _run(scratch_url, _STATE)
+    state = await run_sql(scratch_url, _STATE)
     assert state == [
         (
             "u:ann",
@@ -110,7 +71,7 @@ async def test_existing_companions_become_the_first_active_one(scratch_url: str)
         ("u:bob", "Max", True, False, [0.2], ["social=0.5"], None, None),
     ]
     # Nothing was left without an owner, and memories stay shared.
-    orphans = await _run(
+    orphans = await run_sql(
         scratch_url,
         "SELECT (SELECT count(*) FROM personality_state WHERE companion_id IS NULL) "
         "+ (SELECT count(*) FROM needs WHERE companion_id IS NULL), "
@@ -119,24 +80,24 @@ async def test_existing_companions_become_the_first_active_one(scratch_url: str)
     assert orphans == [(0, 1)]
 
     # A second companion for Ann: allowed now, but only one may be active.
-    await _run(
+    await run_sql(
         scratch_url,
         "INSERT INTO companions (user_id, name, openness, conscientiousness, extraversion,"
         " agreeableness, neuroticism) VALUES ('u:ann', 'Zed', 0.5, 0.5, 0.5, 0.5, 0.5)",
     )
     with pytest.raises(Exception, match="ux_companions_active"):
-        await _run(scratch_url, "UPDATE companions SET is_active = true WHERE name = 'Zed'")
+        await run_sql(scratch_url, "UPDATE companions SET is_active = true WHERE name = 'Zed'")
 
     # Downgrade: the active companion and all its rows stay; the extra one goes.
-    await downgrade(scratch_url, vector_dimensions=384, revision=_previous())
-    back = await _run(
+    await downgrade(scratch_url, vector_dimensions=384, revision=previous_revision(REVISION))
+    back = await run_sql(
         scratch_url,
         "SELECT c.user_id, c.name, (SELECT count(*) FROM personality_state ps "
         "WHERE ps.user_id = c.user_id), (SELECT count(*) FROM needs n "
         "WHERE n.user_id = c.user_id) FROM companions c ORDER BY c.user_id",
     )
     assert back == [("u:ann", "Ava", 2, 2), ("u:bob", "Max", 1, 1)]
-    key = await _run(
+    key = await run_sql(
         scratch_url,
         "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
         "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'companions'::regclass "
@@ -146,4 +107,4 @@ async def test_existing_companions_become_the_first_active_one(scratch_url: str)
 
     # And up again: the same state as the first time.
     await upgrade(scratch_url, vector_dimensions=384, revision=REVISION)
-    assert (await _run(scratch_url, _STATE))[0][:3] == ("u:ann", "Ava", True)
+    assert (await run_sql(scratch_url, _STATE))[0][:3] == ("u:ann", "Ava", True)

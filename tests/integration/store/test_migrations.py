@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from companion.store.migrate import downgrade, upgrade
-
-
-@pytest.fixture
-async def scratch_url(embedded_pg):
-    name = f"mig_{uuid.uuid4().hex[:8]}"
-    embedded_pg.create_database(name)
-    yield embedded_pg.url(name)
-    embedded_pg.drop_database(name)
 
 
 def _head() -> str:
