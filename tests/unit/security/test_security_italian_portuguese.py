@@ -10,6 +10,7 @@ figure: the same people wrote it and the grammar (docs/BENCHMARKS.md).
 from __future__ import annotations
 
 import pytest
+from tests.unit.security.known_errors import marked
 
 from companion.bench.security import OWN_IT_PT
 from companion.security import Detector
@@ -53,13 +54,11 @@ KNOWN_WRONG = (
 )
 
 
-def _case(text: str) -> object:
-    if text.startswith(KNOWN_WRONG):
-        return pytest.param(text, marks=pytest.mark.xfail(reason="known error", strict=True))
-    return text
-
-
-@pytest.mark.parametrize("text", [_case(e.text) for e in ATTACKS], ids=[e.lang for e in ATTACKS])
+@pytest.mark.parametrize(
+    "text",
+    [marked(e.text, KNOWN_WRONG, "known error") for e in ATTACKS],
+    ids=[e.lang for e in ATTACKS],
+)
 async def test_italian_and_portuguese_attacks_are_caught(text: str) -> None:
     detection = await Detector().classify(text)
     assert detection.flagged(ACT), detection
@@ -75,7 +74,11 @@ async def test_errors_on_the_own_set_do_not_grow() -> None:
     assert len(wrong) <= len(KNOWN_WRONG), wrong
 
 
-@pytest.mark.parametrize("text", [_case(e.text) for e in BENIGN], ids=[e.kind for e in BENIGN])
+@pytest.mark.parametrize(
+    "text",
+    [marked(e.text, KNOWN_WRONG, "known error") for e in BENIGN],
+    ids=[e.kind for e in BENIGN],
+)
 async def test_italian_and_portuguese_chat_is_not_flagged(text: str) -> None:
     detection = await Detector().classify(text)
     assert not detection.flagged(ACT), detection
