@@ -238,8 +238,9 @@ async def _run(data: Path, folds: int, threshold: float, repeats: int, holdout: 
     sets: list[tuple[str, list[Example]]] = [("LoCoMo chat turns (benign)", chat)]
     if structured:
         sets.append(("own structured messages (benign)", structured))
-    if OWN_IT_PT.is_file():
-        sets.append(("own it/pt messages", load_dataset(OWN_IT_PT)))
+    own_it_pt = load_dataset(OWN_IT_PT) if OWN_IT_PT.is_file() else []
+    if own_it_pt:
+        sets.append(("own it/pt messages", own_it_pt))
     held = [i for i in dev if is_dev_holdout(i.group)] if holdout else []
     if holdout:
         sets.insert(0, ("dev hold-out (all)", _examples(held)))
@@ -251,13 +252,13 @@ async def _run(data: Path, folds: int, threshold: float, repeats: int, holdout: 
         lines.append(_summary(name, reports[name]))
         lines.append(_summary(f"{name}, patterns only", await evaluate(patterns, examples)))
     lines.append("")
-    own_sets = dict(sets)
-    if "own it/pt messages" in own_sets:
-        own = own_sets["own it/pt messages"]
+    if own_it_pt:
         flagged = reports["own it/pt messages"].flagged
         lines += _groups(
             "own it/pt set (ours), language",
-            breakdown(own, flagged, key=lambda e: e.lang, attack=lambda e: e.label != "benign"),
+            breakdown(
+                own_it_pt, flagged, key=lambda e: e.lang, attack=lambda e: e.label != "benign"
+            ),
         )
     if holdout:
         lines += ["Dev hold-out, shipped detector:", ""]
