@@ -71,6 +71,19 @@ def memory_work(
     _module("memory_work", "--turns", str(turns), "--users", str(users), "--texts", texts)
 
 
+@app.command("recency-job")
+def recency_job(
+    memories: Annotated[int, typer.Option(help="Memories in the scratch table.")] = 20_000,
+    users: Annotated[int, typer.Option(help="Users they belong to.")] = 20,
+    accessed: Annotated[float, typer.Option(help="Share of them retrieved before.")] = 0.1,
+) -> None:
+    """Rows, index entries and WAL that one run of the nightly recency job writes."""
+    _module(
+        "recency_job", "--memories", str(memories), "--users", str(users),
+        "--accessed", str(accessed),
+    )  # fmt: skip
+
+
 @app.command("turn-cpu")
 def turn_cpu(
     turns: Annotated[int, typer.Option(help="Measured turns (all users together).")] = 160,

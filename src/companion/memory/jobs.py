@@ -4,9 +4,12 @@
   become one semantic memory; importance = min(1, mean × 1.2) (the Discord
   design's memory manager, not the reflection agent's 1.3, so consolidation cannot inflate a
   theme past its sources by much). Sources are marked ``consolidated_into``.
-- ``recency_decay``: ``recency_score = 0.5 ** (days since last access or creation / 30)``
-  (DECISIONS.md#importance-heuristic); an absolute function of time, so running it
-  twice changes nothing.
+- ``recency_decay``: ``recency_score = 0.5 ** (days since last access / 30)``
+  (DECISIONS.md#importance-heuristic) for each retrieved memory, in ``memory_access``
+  (a memory never retrieved has no row there: its recency is that of its age); an
+  absolute function of time, so running it twice changes nothing. It never rewrites a
+  ``memories`` row, and retrieval does not read the score (it weighs each memory by
+  its age at read time), so ranking does not depend on when the job last ran.
 - ``conflict_scan``: several current facts with one ``fact_key`` → the newest wins, the
   others are closed (superseded, kept) with a ``memory_conflicts`` row
   (DECISIONS.md#memory-never-deletes).
@@ -132,14 +135,17 @@ async def consolidate(
 
 
 async def recency_decay(db: Database, *, now: datetime | None = None) -> dict[str, int]:
-    """Recompute ``recency_score`` for every memory from its age."""
+    """Recompute the recency score of every retrieved memory from its last access.
+
+    Only the narrow ``memory_access`` rows change (fillfactor 80: their updates stay on
+    their page, no index entry): rewriting ``memories`` rows for it cost a new version
+    of each ~2 kB row and, off its page, an entry in every index, HNSW included.
+    """
     async with db.transaction() as session:
         result = await session.execute(
             text(
-                "UPDATE memories m SET recency_score = power(0.5, GREATEST(0, EXTRACT(EPOCH FROM "
-                "(:now - COALESCE((SELECT a.last_accessed FROM memory_access a "
-                "WHERE a.user_id = m.user_id AND a.memory_id = m.id), m.created_at))) "
-                "/ 86400.0) / 30.0)"
+                "UPDATE memory_access SET recency_score = power(0.5, GREATEST(0, "
+                "EXTRACT(EPOCH FROM (:now - last_accessed)) / 86400.0) / 30.0)"
             ),
             {"now": now or datetime.now(UTC)},
         )

@@ -65,6 +65,7 @@ _ACCESSED = driver.DriverStatement(
         set_={
             "access_count": _ACCESSED_TABLE.c.access_count + 1,
             "last_accessed": func.now(),
+            "recency_score": 1.0,  # retrieved now (``memory.jobs.recency_decay``)
         },
     ),
 )

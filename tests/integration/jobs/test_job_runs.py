@@ -70,8 +70,9 @@ async def _world(runtime: Any) -> None:
 _SNAPSHOT = {
     "personality_state": "SELECT count(*), coalesce(sum(pleasure + arousal), 0) "
     "FROM personality_state",
-    "memories": "SELECT count(*), coalesce(sum(importance + recency_score), 0), "
+    "memories": "SELECT count(*), coalesce(sum(importance), 0), "
     "count(consolidated_into) FROM memories",
+    "memory_access": "SELECT count(*), coalesce(sum(recency_score), 0) FROM memory_access",
     "quirks": "SELECT count(*), coalesce(sum(strength), 0) FROM quirks",
     "needs": "SELECT count(*), coalesce(sum(current_level), 0) FROM needs",
     "style": "SELECT count(*) FROM style_trait_versions",

@@ -3,18 +3,21 @@
 A retrieval counts each memory it returns (how often, and when last) in a narrow table
 of its own, so the memory's ~2 kB row with its vector keeps its version (no new entry
 in its HNSW and full-text indexes); only the owner's memories are counted, and a
-forgotten memory takes its counts with it.
+forgotten memory takes its counts with it. The nightly recency job writes there too:
+it leaves every memory row alone, and retrieval ranks exactly as before it ran.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 
 from companion.memory import ImportMessage, MemoryService
+from companion.memory.jobs import recency_decay
+from companion.memory.search import Hit
 
 TEXTS = ("I love hiking in the mountains.", "My sister plays the violin.")
 
@@ -55,3 +58,38 @@ async def test_retrieval_counts_without_a_new_version_of_the_memory(runtime: Any
     await memory.forget(user_id="u1", memory_id=gone)
     left = await _rows(runtime, "SELECT memory_id FROM memory_access WHERE user_id = 'u1'")
     assert gone not in {row[0] for row in left}
+
+
+def _ranking_inputs(hits: list[Hit]) -> list[tuple[Any, ...]]:
+    """What ranking reads of each candidate, and what it made of them."""
+    return [
+        (h.id, h.importance, h.created_at, h.similarity, h.text_rank, h.score, tuple(h.reasons))
+        for h in hits
+    ]
+
+
+async def test_the_recency_job_leaves_memories_and_ranking_alone(runtime: Any) -> None:
+    memory: MemoryService = runtime.memory
+    older = [
+        ImportMessage(f"o{i}", "user", "Maya", t, datetime(2025, 11, 1, 9, i, tzinfo=UTC))
+        for i, t in enumerate(("I went hiking with my sister.", "The violin concert was long."))
+    ]
+    await memory.import_history(user_id="u1", conversation="c", messages=_msgs(*TEXTS))
+    await memory.import_history(user_id="u1", conversation="old", messages=older)
+    query = "hiking with my sister and the violin"
+    counted = await memory.retrieve(user_id="u1", query=query, k=4)  # access rows
+    assert len(counted) >= 2
+    now = datetime.now(UTC)
+    before = await memory.retriever.search(user_id="u1", query=query, k=4, now=now)
+    assert len(before) >= 2
+    versions = "SELECT id, xmin::text FROM memories WHERE user_id = :u ORDER BY id"
+    rows_before = await _rows(runtime, versions, u="u1")
+
+    decayed = await recency_decay(runtime.db, now=now + timedelta(days=30))
+    assert decayed["updated"] == len(counted)  # the memories retrieved, no others
+    scores = await _rows(runtime, "SELECT recency_score FROM memory_access WHERE user_id = 'u1'")
+    assert len(scores) == len(counted) and all(0.49 < s[0] < 0.51 for s in scores)
+
+    after = await memory.retriever.search(user_id="u1", query=query, k=4, now=now)
+    assert _ranking_inputs(after) == _ranking_inputs(before)
+    assert await _rows(runtime, versions, u="u1") == rows_before  # no memory row rewritten

@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 from companion.llm.base import EmbedTask
 from companion.memory import ImportMessage, MemoryService
 from companion.memory.jobs import conflict_scan, consolidate, recency_decay, retention_cleanup
-from companion.memory.models import Memory
+from companion.memory.models import Memory, MemoryAccess
 from companion.memory.retrieval import Retriever
 
 
@@ -42,11 +42,18 @@ async def test_nightly_jobs_are_idempotent(runtime: Any) -> None:
     assert summary is not None and len(summary.source_memory_ids) == 3
     assert summary.importance <= 1.0
 
+    retrieved = await memory.retrieve(user_id="u1", query="tomatoes in the garden")
+    assert retrieved
     decayed = await recency_decay(runtime.db, now=datetime.now(UTC) + timedelta(days=30))
-    assert decayed["updated"] >= 5
+    assert decayed["updated"] == len(retrieved)  # the retrieved memories' rows, no others
     async with runtime.db.session() as session:
-        scores = (await session.scalars(select(Memory.recency_score))).all()
-    assert all(0.4 < s < 0.55 for s in scores)
+        scores = (await session.scalars(select(MemoryAccess.recency_score))).all()
+    assert len(scores) == len(retrieved) and all(0.49 < s < 0.51 for s in scores)
+    again = await recency_decay(runtime.db, now=datetime.now(UTC) + timedelta(days=60))
+    assert again["updated"] == len(retrieved)
+    async with runtime.db.session() as session:
+        scores = (await session.scalars(select(MemoryAccess.recency_score))).all()
+    assert all(0.24 < s < 0.26 for s in scores)
 
     # Two current facts for one key (e.g. written concurrently): the scan closes the older.
     async with runtime.db.transaction() as session:

@@ -61,6 +61,14 @@ class Memory(Base):
             postgresql_using="gin",
             postgresql_with={"gin_pending_list_limit": 64},
         ),
+        # "Is this turn's episodic memory stored?" by its user message id (migration 0019).
+        Index(
+            "ix_memories_episodic_sources",
+            "source_message_ids",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+            postgresql_where="memory_type = 'episodic'",
+        ),
         Index("ix_memories_user_conversation", "user_id", "conversation_id"),
         Index("ix_memories_user_fact_key", "user_id", "fact_key"),
         Index("ix_memories_companion", "companion_id", postgresql_where="companion_id IS NOT NULL"),
@@ -85,8 +93,8 @@ class Memory(Base):
         ),
     )
     importance: Mapped[float] = mapped_column(Float, nullable=False, server_default="0.5")
-    #: How often it was retrieved, and when last: ``MemoryAccess``, a table of its own.
-    recency_score: Mapped[float] = mapped_column(Float, nullable=False, server_default="1.0")
+    #: How often it was retrieved, when last, and its recency score: ``MemoryAccess``, a
+    #: table of its own (an update here rewrites the whole row and its index entries).
     created_at: Mapped[datetime] = created_at_column()
     speaker: Mapped[str | None] = mapped_column(String(100))
     conversation_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -22,6 +22,12 @@ class Interaction(Base):
     __table_args__ = (
         Index("ix_interactions_user_recent", "user_id", "timestamp"),
         Index("ix_interactions_session", "session_id"),
+        # The flagged turns of a conversation, whose lines are never replayed nor
+        # remembered: rare, so each "is this line's turn flagged?" probe reads one page
+        # instead of the conversation's every interaction (migration 0019).
+        Index(
+            "ix_interactions_flagged", "session_id", postgresql_where="NOT security_check_passed"
+        ),
         Index(
             "ix_interactions_proactive",
             "user_id",
