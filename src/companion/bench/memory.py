@@ -195,7 +195,7 @@ async def _latency(
 
 
 async def _scale_lines(db: Any, pgdata: Path, heavy: int) -> list[str]:
-    from companion.bench.memory_scale import hnsw_recall, server_memory, storage_sizes
+    from companion.bench.memory_scale import buffer_use, hnsw_recall, server_memory, storage_sizes
 
     lines = [f"HNSW path against exact search for the {heavy:,}-memory user (recall@10, "
              "random unit queries):"]  # fmt: skip
@@ -213,6 +213,7 @@ async def _scale_lines(db: Any, pgdata: Path, heavy: int) -> list[str]:
     sizes = await storage_sizes(db)
     lines.append(f"Storage and settings: {sizes}.")
     lines.append(f"Embedded server memory (PSS of all its processes): {server_memory(pgdata)}.")
+    lines.append(f"Shared buffers holding pages (MB, after the searches): {await buffer_use(db)}.")
     return lines
 
 

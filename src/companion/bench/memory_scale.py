@@ -23,7 +23,7 @@ from sqlalchemy import text
 from companion.memory.user_index import own_index_names, sql_literal
 from companion.store.database import Database
 
-__all__ = ["hnsw_recall", "server_memory", "storage_sizes"]
+__all__ = ["buffer_use", "hnsw_recall", "server_memory", "storage_sizes"]
 
 _EXACT = (
     "SELECT id FROM (SELECT id, embedding <=> CAST(:q AS vector) AS d FROM memories "
@@ -120,6 +120,32 @@ async def storage_sizes(db: Database) -> dict[str, Any]:
         for setting in ("shared_buffers", "effective_cache_size", "work_mem"):
             sizes[setting] = (await session.execute(text(f"SHOW {setting}"))).scalar_one()
     return sizes
+
+
+_BUFFERS = (
+    "SELECT coalesce(c.relname, '(other)'), count(*) * 8192 / 1048576.0 FROM pg_buffercache b "
+    "LEFT JOIN pg_class c ON b.relfilenode = pg_relation_filenode(c.oid) AND b.reldatabase = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()) AND (c.relname IN "
+    "('memories', 'ix_memories_embedding_hnsw', 'ix_memories_user_tsv') "
+    "OR c.relname LIKE 'ix\\_mem\\_own\\_%') WHERE b.relfilenode IS NOT NULL GROUP BY 1"
+)
+
+
+async def buffer_use(db: Database) -> dict[str, float]:
+    """MB of shared buffers holding pages, in all and per memories relation (pg_buffercache).
+
+    What the searches keep in memory, as opposed to the ``shared_buffers`` setting
+    (reserved, touched lazily). Empty when the server lacks ``pg_buffercache``.
+    """
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            await conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_buffercache"))
+        except Exception:  # not shipped with this server
+            return {}
+        rows = (await conn.execute(text(_BUFFERS))).all()
+    used = {str(name): round(float(mb), 1) for name, mb in rows}
+    return {"in_use_mb": round(sum(used.values()), 1), **used}
 
 
 def _pss_kb(pid: int) -> int:

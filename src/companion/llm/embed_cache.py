@@ -6,12 +6,17 @@ are shared by every process; without it ``MemoryStore`` keeps them in an LRU.
 
 The last few hundred vectors also stay in the process (``RECENT``): a turn embeds its
 message for the security screen, the memory search and the memory write, and the
-second and third ask need no round trip to Redis.
+second and third ask need no round trip to Redis. Those small calls (a query, a turn)
+also do not wait for their new vectors to be written: the write runs beside the
+caller's next step (the search's statement), since this process serves them from
+``RECENT`` anyway; large batches (imports) still wait for theirs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -21,6 +26,8 @@ from companion.llm.base import Embedder, EmbedTask
 from companion.store.kv import MemoryStore, RedisStore
 
 __all__ = ["EMBED_CACHE_TTL", "CachedEmbedder", "embedding_cache_key"]
+
+log = logging.getLogger(__name__)
 
 EMBED_CACHE_TTL = 7 * 24 * 3600.0
 #: Vectors kept in the process, most recently used first out last (~1.5 KB each).
@@ -50,6 +57,7 @@ class CachedEmbedder:
         self.hits = 0
         self.misses = 0
         self._recent: OrderedDict[str, tuple[float, ...]] = OrderedDict()
+        self._writes: set[asyncio.Task[None]] = set()
 
     async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
         """Vectors for ``texts`` in order, computing only the ones not cached."""
@@ -71,13 +79,17 @@ class CachedEmbedder:
         missing = [i for i, v in enumerate(vectors) if v is None]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
+        small = len(texts) <= RECENT // 4  # an import's batches would only flush ``RECENT``
         if missing:
             fresh = await self.inner.embed([texts[i] for i in missing], task=task)
             for i, vector in zip(missing, fresh, strict=True):
                 vectors[i] = vector
             fresh_items = {keys[i]: _encode(v) for i, v in zip(missing, fresh, strict=True)}
-            await self._kv.set_many(fresh_items, ttl=self._ttl)
-        if len(texts) <= RECENT // 4:  # an import's batches would only flush it
+            if small:  # kept in ``RECENT`` below: the write need not hold the caller up
+                self._write_later(fresh_items)
+            else:
+                await self._kv.set_many(fresh_items, ttl=self._ttl)
+        if small:
             for key, kept in zip(keys, vectors, strict=True):
                 if kept is not None:
                     self._recent[key] = tuple(kept)
@@ -86,8 +98,26 @@ class CachedEmbedder:
                 self._recent.popitem(last=False)
         return [v for v in vectors if v is not None]
 
+    def _write_later(self, items: dict[str, bytes]) -> None:
+        """Store ``items`` in a task of their own (kept referenced until it ends)."""
+        task = asyncio.get_running_loop().create_task(self._write(items))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _write(self, items: dict[str, bytes]) -> None:
+        try:
+            await self._kv.set_many(items, ttl=self._ttl)
+        except Exception as exc:  # a cache: a lost write costs one embedding later
+            log.warning("embedding cache write failed: %s", exc)
+
+    async def flush(self) -> None:
+        """Wait for the cache writes still running."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes))
+
     async def aclose(self) -> None:
-        """Close the wrapped embedder if it holds connections."""
+        """Finish the cache writes; close the wrapped embedder if it holds connections."""
+        await self.flush()
         close = getattr(self.inner, "aclose", None)
         if close is not None:
             await close()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from companion.llm.base import Embedder
 from companion.memory import learned, ranking, store
+from companion.memory.common_words import CommonWords
 from companion.memory.dates import asks_about_now, is_temporal_query, query_window
 from companion.memory.models import Memory
 from companion.memory.reconcile import cosine
@@ -361,6 +362,7 @@ class Retriever:
         self._db = db
         self._embedder = embedder
         self.own_indexes = OwnIndexes(db.engine)
+        self.common_words = CommonWords(db.engine)
 
     @asynccontextmanager
     async def _reader(self) -> AsyncIterator[AsyncConnection]:
@@ -462,11 +464,13 @@ class Retriever:
         self, user_id: str, vector: Sequence[float] | None, tsq: str | None, filters: SearchFilters
     ) -> list[Hit]:
         own_index = await self.own_indexes.has(user_id)
+        common = self.common_words.get(user_id) if own_index and tsq is not None else ()
         try:
             async with self._reader() as conn:
                 return await fetch_candidates(
                     conn, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
                     with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
+                    common_words=common,
                 )  # fmt: skip
         except Exception as exc:
             if vector is None:
@@ -477,6 +481,7 @@ class Retriever:
                 return await fetch_candidates(
                     conn, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
                     with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
+                    common_words=common,
                 )  # fmt: skip
 
     async def recent(self, *, user_id: str, k: int, filters: SearchFilters) -> list[Hit]:

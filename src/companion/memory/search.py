@@ -141,15 +141,19 @@ def _matched(where: str) -> str:
     """The rows BM25 ranks: every match on the exact path, at most ``:cap`` on the big one.
 
     Big path: each query lexeme's document frequency is counted up to ``:dfcap`` (a GIN
-    bitmap, then at most ``:dfcap`` rows); lexemes are kept from the rarest up while
+    bitmap, then at most ``:dfcap`` rows), or taken as ``:dfcap`` for the words in
+    ``:common`` (known to reach it); lexemes are kept from the rarest up while
     together they match fewer than ``:cap`` rows. The rarest word the user has said is
     always kept; a word common enough to reach the cap on its own is kept only if it is
     the rarest there is.
     """
     return (
-        "tdf AS MATERIALIZED (SELECT t AS lexeme, (SELECT count(*) FROM (SELECT 1 FROM "
-        f"memories WHERE {where} AND tsv @@ quote_literal(t)::tsquery LIMIT :dfcap) c)::float8 "
-        f"AS df FROM q, unnest(q.terms) t WHERE {_BIG}), "
+        # A word known to be common (``:common``, ``memory.common_words``) is taken as
+        # counted to the cap without probing the index for it.
+        "tdf AS MATERIALIZED (SELECT t AS lexeme, (CASE WHEN t = ANY(CAST(:common AS text[])) "
+        "THEN :dfcap ELSE (SELECT count(*) FROM (SELECT 1 FROM "
+        f"memories WHERE {where} AND tsv @@ quote_literal(t)::tsquery LIMIT :dfcap) c) END)"
+        f"::float8 AS df FROM q, unnest(q.terms) t WHERE {_BIG}), "
         # A word the user never said matches nothing: it is no one's rarest word (kept,
         # it would have shut out every word that matches).
         "kept AS (SELECT lexeme FROM (SELECT lexeme, sum(df) OVER w AS running, "
@@ -344,6 +348,7 @@ async def fetch_candidates(
     df_cap: int = DF_CAP,
     big_pool: int = BIG_POOL,
     own_index: bool = False,
+    common_words: Sequence[str] = (),
 ) -> list[Hit]:
     """Dense and full-text candidates of one user (with their stored vectors if asked).
 
@@ -354,6 +359,9 @@ async def fetch_candidates(
     side returns at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
     ``own_index``: the user has indexes of their own (``memory.user_index``); the
     statement then names them as a constant, so that the planner can use those.
+    ``common_words``: lexemes in at least twice ``df_cap`` of the user's current shared
+    memories (``memory.common_words``), taken as reaching the cap without a probe; used
+    only without type, date and importance filters, under which that count says nothing.
 
     The statement is written once per shape and goes to the driver as it is (prepared
     once per connection), its rows read by position: SQLAlchemy's ``text()`` compiling,
@@ -373,6 +381,7 @@ async def fetch_candidates(
         "qv": [float(v) for v in vector or ()],
         "tsq": tsquery,
         "qtext": (tsquery or "").replace("|", " "),
+        "common": [] if _filtered(filters) else list(common_words),
     }
     sizes = (
         ("pool", pool), ("big_pool", min(pool, big_pool)), ("exact_below", exact_below),
@@ -386,6 +395,13 @@ async def fetch_candidates(
         conn = await conn.connection()
     result = await conn.exec_driver_sql(sql, tuple(params[name] for name in names))
     return [_hit(row) for row in result.all()]
+
+
+def _filtered(filters: SearchFilters) -> bool:
+    """Whether the filters can leave out current shared memories of the user."""
+    return bool(
+        filters.memory_types or filters.since or filters.until or filters.min_importance > 0
+    )
 
 
 def _hit(row: Any) -> Hit:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from companion.llm import CachedEmbedder
+from companion.llm.embed_cache import embedding_cache_key
 from companion.llm.local_embedder import MINILM_DYNAMIC_ID, MINILM_MODEL_ID, MiniLMEmbedder
 from companion.llm.minilm_quantize import quantized_model
 from companion.store.kv import MemoryStore, RedisStore
@@ -197,3 +200,62 @@ async def test_recent_vectors_are_served_from_the_process(minilm: MiniLMEmbedder
     await kv.delete_pattern("*")
     await cached.embed(texts[:1], task="document")
     assert minilm.model_calls == before + 1 + 200 + 1
+
+
+class _HeldStore(MemoryStore):
+    """A store whose writes wait until the test lets them through (or fail if told)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__()
+        self.release, self.entered = asyncio.Event(), asyncio.Event()
+        self.fail = fail
+
+    async def set_many(self, items: Mapping[str, bytes], *, ttl: float | None = None) -> None:
+        self.entered.set()
+        await self.release.wait()
+        if self.fail:
+            raise ConnectionError("store down")
+        await super().set_many(items, ttl=ttl)
+
+
+async def test_a_query_does_not_wait_for_its_cache_write(minilm: MiniLMEmbedder) -> None:
+    """A single text comes back while its write to the store is still held; the write
+    lands afterwards, and a second embedder on the same store then needs no model."""
+    kv = _HeldStore()
+    cached = CachedEmbedder(minilm, kv)
+    (vector,) = await asyncio.wait_for(cached.embed(["my bike got a flat"], task="query"), 30)
+    assert len(vector) == 384
+    assert await kv.get_many([_key(cached, "my bike got a flat")]) == [None]  # not yet
+    kv.release.set()
+    await cached.flush()
+    other = CachedEmbedder(minilm, kv)
+    before = minilm.model_calls
+    (again,) = await other.embed(["my bike got a flat"], task="query")
+    assert minilm.model_calls == before
+    assert np.allclose(again, vector, atol=1e-6)
+
+
+async def test_a_failed_background_cache_write_is_only_logged(minilm: MiniLMEmbedder) -> None:
+    kv = _HeldStore(fail=True)
+    kv.release.set()
+    cached = CachedEmbedder(minilm, kv)
+    (vector,) = await cached.embed(["the tram was late"], task="query")
+    await cached.aclose()  # waits for the failed write without raising
+    assert len(vector) == 384
+    assert await kv.get_many([_key(cached, "the tram was late")]) == [None]
+
+
+async def test_a_large_batch_waits_for_its_cache_write(minilm: MiniLMEmbedder) -> None:
+    kv = _HeldStore()
+    cached = CachedEmbedder(minilm, kv)
+    texts = [f"imported line {i}" for i in range(200)]
+    pending = asyncio.ensure_future(cached.embed(texts, task="document"))
+    await asyncio.wait_for(kv.entered.wait(), 60)
+    await asyncio.sleep(0.05)
+    assert not pending.done()  # held by its write
+    kv.release.set()
+    assert len(await asyncio.wait_for(pending, 60)) == 200
+
+
+def _key(cached: CachedEmbedder, text: str) -> str:
+    return embedding_cache_key(cached.model_id, cached.dimensions, task="query", text=text)
