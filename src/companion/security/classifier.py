@@ -8,7 +8,7 @@ that a calibrated 0.7 means that about 70 % of training-like messages scoring th
 are attacks in a stream where both are equally common: a likelihood ratio of 2.3,
 independent of how many of each the training set holds.
 
-The weights ship in ``security/data/injection-classifier-6.npz`` (int8 with one scale
+The weights ship in ``security/data/injection-classifier-7.npz`` (int8 with one scale
 per class, about 290 KB compressed), written by ``companion security train``
 (``fitting.py``); loading needs no network and no other library.
 """
@@ -38,7 +38,7 @@ __all__ = [
 
 CLASSES = ("benign", "role_manipulation", "system_query", "injection_attempt")
 #: Versioned with the model (``trainer.MODEL_VERSION``): a retrained model is a new file.
-MODEL_FILE = "injection-classifier-6.npz"
+MODEL_FILE = "injection-classifier-7.npz"
 #: Bumped when the feature extraction changes: a file of another version is refused.
 FEATURE_VERSION = 1
 

@@ -5,7 +5,9 @@ examples plus written ones), ``written_v1/v2/probe.jsonl`` (once called held out
 looked at while tuning the patterns), ``written_multilingual.jsonl`` (our own
 attacks and benign messages in de/fr/es/it/pt, harmless role-play included) and
 ``written_structured.jsonl`` (benign JSON, code, logs, notices and e-mails that use
-attack words harmlessly). Sets we
+attack words harmlessly) and ``written_personas.jsonl`` (harmful personas of theft and
+scams with harmless twins opened the same way, French formal-register role-play set-ups
+on both sides, clean documents, questions about attacks). Sets we
 wrote give no quality figure; honest figures come from public data nobody here wrote
 (``devdata.py``, docs/BENCHMARKS.md). Datasets are CSV, JSONL (``#`` lines are
 comments) or Parquet (only when pyarrow is installed) with ``text`` and ``label``.
@@ -34,6 +36,7 @@ TRAINING_FILES = (
     "written_probe.jsonl",
     "written_multilingual.jsonl",
     "written_structured.jsonl",
+    "written_personas.jsonl",
 )
 #: Labels other datasets use for "not an attack".
 _BENIGN_ALIASES = {"benign", "none", "safe", "0", "false", "clean", "legit", "harmless"}

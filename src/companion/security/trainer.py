@@ -38,7 +38,7 @@ __all__ = [
     "wording_overlaps",
 ]
 
-MODEL_VERSION = "injection-classifier-6"
+MODEL_VERSION = "injection-classifier-7"
 #: Largest up-weighting of a source's benign items (see ``source_weights``).
 _SOURCE_WEIGHT_CAP = 4.0
 #: Weight of an attack written in another language than English (see ``language_weights``).

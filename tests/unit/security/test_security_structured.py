@@ -32,14 +32,13 @@ def test_the_audit_set_covers_each_kind_of_structure() -> None:
     assert all(e.label == "benign" for e in STRUCTURED)
 
 
-#: Still flagged by ``injection-classifier-6`` (5 of 50; classifier-5 flagged 7,
-#: classifier-3 and -4 flagged 8, classifier-2 with the old patterns 11): technical text
-#: full of the attack words ("system message", OVERRIDE_RULES, "role": "system", a
-#: password e-mail). docs/BENCHMARKS.md.
+#: Still flagged by ``injection-classifier-7`` (4 of 50; classifier-6 flagged 5,
+#: classifier-5 7, classifier-3 and -4 8, classifier-2 with the old patterns 11):
+#: technical text full of the attack words ("system message", OVERRIDE_RULES,
+#: "role": "system"). docs/BENCHMARKS.md.
 KNOWN_MISSES = (
     "def system_prompt_length",
     "class Config:",
-    "Subject: Your password was changed",
     "[system] update installed",
     '{"role": "system"',
 )
