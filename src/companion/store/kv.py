@@ -58,6 +58,14 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 """
 
 
+#: ``incr`` in one command: count, and give a new counter (or one without) its expiry.
+_INCR = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1], 'NX')
+return count
+"""
+
+
 class KeyValueStore(Protocol):
     """What the engine needs from Redis; keys are namespaced by the store."""
 
@@ -240,8 +248,12 @@ class RedisStore:
 
     def __init__(self, url: str, *, prefix: str = "companion:") -> None:
         import redis.asyncio as redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
         self._client = redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        #: What counts as Redis being away (the in-process store answers meanwhile).
+        self._outages = (RedisConnectionError, RedisTimeoutError, OSError)
         self._prefix = prefix
         self._fallback = MemoryStore()
         self._down_until = 0.0
@@ -259,12 +271,9 @@ class RedisStore:
     ) -> T:
         if self.degraded:
             return await fallback()
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-
         try:
             return await op()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except self._outages as exc:
             if not self.degraded:
                 log.warning("redis unavailable, using in-process fallback: %s", exc)
             self._down_until = time.monotonic() + self._RETRY_AFTER
@@ -323,11 +332,9 @@ class RedisStore:
 
     async def incr(self, key: str, *, ttl: float) -> int:
         async def op() -> int:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.incr(self._k(key))
-                pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
-                value, _ = await pipe.execute()
-            return int(value)
+            # A script, not MULTI/INCR/PEXPIRE/EXEC: one command to send and one reply to
+            # parse instead of four (a rate limit counts every request).
+            return int(await self._client.eval(_INCR, 1, self._k(key), int(ttl * 1000)))
 
         return await self._call(op, lambda: self._fallback.incr(key, ttl=ttl))
 

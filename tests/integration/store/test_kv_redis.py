@@ -26,6 +26,25 @@ async def test_roundtrip_and_counter(store: RedisStore) -> None:
     assert not store.degraded
 
 
+async def test_a_counter_keeps_the_expiry_it_was_made_with(
+    store: RedisStore, redis_url: str
+) -> None:
+    import redis.asyncio as redis
+
+    assert await store.incr("win", ttl=60) == 1
+    assert await store.incr("win", ttl=5) == 2  # a later ttl neither shortens the window
+    await store.set("bare", "7")  # a counter that somehow has no expiry gets one
+    assert await store.incr("bare", ttl=30) == 8
+    client = redis.from_url(redis_url)
+    try:
+        window = await client.pttl(store._k("win"))
+        bare = await client.pttl(store._k("bare"))
+    finally:
+        await client.aclose()
+    assert 55_000 < window <= 60_000
+    assert 25_000 < bare <= 30_000
+
+
 async def test_many_keys_in_one_round_trip(store: RedisStore) -> None:
     await store.set_many({"a": b"1", "b": b"2"}, ttl=30)
     assert await store.get_many(["a", "missing", "b"]) == [b"1", None, b"2"]
