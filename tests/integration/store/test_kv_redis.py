@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 
@@ -105,3 +106,24 @@ async def test_falls_back_when_redis_is_down() -> None:
             pass
     finally:
         await kv.close()
+
+
+async def test_falls_back_when_redis_accepts_but_never_answers() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the commands, answers none, until the client leaves
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    kv = RedisStore(f"redis://127.0.0.1:{port}/0")
+    try:
+        # The guard only keeps a broken timeout from hanging the suite.
+        await asyncio.wait_for(kv.set("k", "v"), timeout=30)
+        assert kv.degraded
+        assert await kv.get("k") == b"v"
+        async with kv.lock("u", timeout=1, wait=0):
+            pass
+    finally:
+        await kv.close()
+        server.close()
+        await server.wait_closed()
