@@ -5,7 +5,8 @@ embedder, an instant loopback chat model), lets ``--users`` users take warm-up t
 and works off their memory work, then measures ``--turns`` more turns of the same
 users (the gateway bench's five messages) and, after them, the drain of their memory
 work. For each phase: Python function calls per turn (counted by cProfile: they do
-not depend on how busy the machine is, unlike time) and this process's CPU per turn
+not depend on how busy the machine is, unlike time), the same by package (``httpx``,
+``redis``, ``companion``, ``stdlib``, ``builtins`` …) and this process's CPU per turn
 under the profiler, and PostgreSQL's CPU per turn; then both phases again without the
 profiler, for their CPU per turn together. No HTTP: the gateway bench covers that.
 

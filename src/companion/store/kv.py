@@ -254,11 +254,14 @@ class RedisStore:
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        # No ``socket_timeout``: redis-py would then run every send in a task of its own
-        # (``asyncio.wait_for``) and every read under a timer, ~75 Python calls of each
-        # command's ~350; one ``asyncio.timeout`` around the whole call bounds it instead
-        # (a cancelled command closes its connection, so no reply is read out of turn).
-        self._client = redis.from_url(url, socket_connect_timeout=self._TIMEOUT)
+        # No ``socket_timeout`` (redis-py's default is 5 s): with one, redis-py runs every
+        # send in a task of its own (``asyncio.wait_for``) and every read under a timer,
+        # ~75 Python calls of each command's ~350; one ``asyncio.timeout`` around the
+        # whole call bounds it instead (a cancelled command closes its connection, so no
+        # reply is read out of turn).
+        self._client = redis.from_url(
+            url, socket_timeout=None, socket_connect_timeout=self._TIMEOUT
+        )
         #: What counts as Redis being away (the in-process store answers meanwhile).
         self._outages = (RedisConnectionError, RedisTimeoutError, OSError)
         self._prefix = prefix
