@@ -1,10 +1,11 @@
 """The HTTP client the hosted providers share: aiohttp, keep-alive, JSON in, SSE lines out.
 
-Why aiohttp and not httpx: a streamed chat completion cost the gateway ~1,300 Python
-calls in httpx, httpcore, h11 and anyio; aiohttp parses HTTP in C and costs a fraction
-of that (measured in docs/BENCHMARKS.md, "Seventh session: the model and Redis
-clients"). Timeouts are httpx's: ``timeout`` seconds to get a connection and between
-two reads of the response, none for the whole (a long stream may take minutes).
+Why aiohttp and not httpx: a streamed chat completion cost ~4,000 Python calls through
+httpx (1,300 of them in httpx, httpcore, h11 and anyio) and ~900 through aiohttp, which
+parses HTTP in C: ~0.6 ms less CPU a request (docs/BENCHMARKS.md, "Seventh session: the
+model and Redis clients"; ``companion bench clients``). Timeouts are httpx's:
+``timeout`` seconds to get a connection and between two reads of the response, none
+for the whole (a long stream may take minutes).
 
 A session belongs to the event loop it was made on, so it is made on first use,
 inside the running loop, and made again if a later call runs on another loop.
