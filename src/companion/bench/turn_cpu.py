@@ -5,7 +5,8 @@ embedder, an instant loopback chat model), lets ``--users`` users take warm-up t
 and works off their memory work, then measures ``--turns`` more turns of the same
 users (the gateway bench's five messages) and, after them, the drain of their memory
 work. For each phase: Python function calls per turn (counted by cProfile: they do
-not depend on how busy the machine is, unlike time) and this process's CPU per turn
+not depend on how busy the machine is, unlike time), the same by package (``httpx``,
+``redis``, ``companion``, ``stdlib``, ``builtins`` …) and this process's CPU per turn
 under the profiler, and PostgreSQL's CPU per turn; then both phases again without the
 profiler, for their CPU per turn together. No HTTP: the gateway bench covers that.
 
@@ -25,12 +26,40 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from companion.bench.gateway import MESSAGES, postgres_cpu_seconds, stop
 from companion.bench.memory_work import work_off
 from companion.bench.serving import free_port, loopback_env, wait_ready
+
+
+def package_of(filename: str) -> str:
+    """Where a profiled function lives: a third-party package's name, ``companion``,
+    ``stdlib`` or ``builtins`` (cProfile's ``~`` for functions written in C)."""
+    if filename == "~" or filename.startswith("<"):
+        return "builtins"
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        rest = parts[parts.index("site-packages") + 1 :]
+        return rest[0].removesuffix(".py") if rest else "site-packages"
+    if "companion" in parts:
+        return "companion"
+    return "stdlib"
+
+
+def calls_by_package(stats: pstats.Stats, turns: int, *, top: int = 15) -> dict[str, int]:
+    """Python calls per turn by package, the ``top`` largest (the rest as ``other``)."""
+    counts: Counter[str] = Counter()
+    for (filename, _, _), row in stats.stats.items():  # type: ignore[attr-defined]
+        counts[package_of(filename)] += row[1]  # the call count, recursive calls included
+    ranked = counts.most_common()
+    out = {name: round(n / turns) for name, n in ranked[:top]}
+    rest = sum(n for _, n in ranked[top:])
+    if rest:
+        out["other"] = round(rest / turns)
+    return out
 
 
 async def _measure(home: Path, turns: int, users: int) -> dict[str, Any]:
@@ -70,8 +99,10 @@ async def _measure(home: Path, turns: int, users: int) -> dict[str, Any]:
             await step()
             profile.disable()
             cpu, database = time.process_time() - cpu, postgres_cpu_seconds(home) - database
+            stats = pstats.Stats(profile)
             out[phase] = {
-                "calls_per_turn": round(pstats.Stats(profile).total_calls / turns),  # type: ignore[attr-defined]
+                "calls_per_turn": round(stats.total_calls / turns),  # type: ignore[attr-defined]
+                "calls_per_turn_by_package": calls_by_package(stats, turns),
                 "cpu_ms_per_turn_profiled": round(cpu * 1000 / turns, 1),
                 "postgres_ms_per_turn": round(database * 1000 / turns, 1),
             }

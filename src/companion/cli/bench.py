@@ -93,6 +93,19 @@ def turn_cpu(
     _module("turn_cpu", "--turns", str(turns), "--users", str(users))
 
 
+@app.command("clients")
+def clients(
+    requests: Annotated[int, typer.Option(help="Streamed model requests.")] = 400,
+    concurrency: Annotated[int, typer.Option(help="Model requests at once.")] = 8,
+    redis_calls: Annotated[int, typer.Option(help="Redis calls of each kind.")] = 2000,
+) -> None:
+    """Python calls and CPU per model request and per Redis call (REDIS_URL, if set)."""
+    _module(
+        "clients", "--requests", str(requests), "--concurrency", str(concurrency),
+        "--redis-calls", str(redis_calls),
+    )  # fmt: skip
+
+
 @app.command("reliability")
 def reliability(
     scenario: Annotated[

@@ -164,14 +164,18 @@ class MemoryWriter:
         return self._fast is not None and bool(getattr(self._fast, "capable", False))
 
     async def importance(self, text: str, *, user_id: str) -> float:
-        """LLM score when capable, else the heuristic; cached by text."""
+        """LLM score when capable (cached by text), else the heuristic.
+
+        The heuristic is a few regular expressions, cheaper than the two Redis round
+        trips a cache would cost, so only the model's scores are cached.
+        """
+        if not self._capable or self._fast is None:
+            return heuristic_importance(text)
         key = f"imp:{content_hash(text)}"
         cached = await self._kv.get(key)
         if cached is not None:
             return float(cached)
-        score = None
-        if self._capable and self._fast is not None:
-            score = await llm_importance(self._fast, text, user_id=user_id)
+        score = await llm_importance(self._fast, text, user_id=user_id)
         if score is None:
             score = heuristic_importance(text)
         await self._kv.set(key, str(score), ttl=_IMPORTANCE_TTL)

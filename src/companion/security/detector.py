@@ -13,6 +13,7 @@ capable ``fast`` model is configured. The detector classifies; it records nothin
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from companion.errors import CompanionError
@@ -73,12 +74,20 @@ class Detector:
         self.classifier = classifier
         self.judge = judge
 
-    async def classify(self, text: str, *, previous_offenses: int = 0) -> Detection:
+    async def classify(
+        self,
+        text: str,
+        *,
+        previous_offenses: int = 0,
+        count_offenses: Callable[[], Awaitable[int]] | None = None,
+    ) -> Detection:
         """Judge one message.
 
         Args:
             text: the raw user message.
             previous_offenses: context for the LLM judge.
+            count_offenses: reads that context instead, only when the judge is asked
+                (most messages never reach it; the read is a Redis round trip).
 
         Returns:
             The detection; ``layer`` names the layer that set the verdict.
@@ -95,6 +104,8 @@ class Detector:
                 text_views, (category, confidence, layer), indicators
             )
         if self._judge_ready() and _JUDGE_BAND[0] <= confidence < _JUDGE_BAND[1]:
+            if count_offenses is not None:
+                previous_offenses = await count_offenses()
             category, confidence, layer = await self._judge(
                 text, (category, confidence, layer), indicators, previous_offenses
             )

@@ -122,9 +122,7 @@ class SecurityService:
                 action="suspended",
                 reply=suspended_reply(),
             )
-        detection = await self.detector.classify(
-            text, previous_offenses=await self._mirror(user_id)
-        )
+        detection = await self.detector.classify(text, count_offenses=lambda: self._mirror(user_id))
         act_at = self.settings.security_confidence_threshold
         if level >= LEVEL_RESTRICTED:
             # Restriction: borderline messages count too.

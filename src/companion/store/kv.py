@@ -58,6 +58,14 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 """
 
 
+#: ``incr`` in one command: count, and give a new counter (or one without) its expiry.
+_INCR = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1], 'NX')
+return count
+"""
+
+
 class KeyValueStore(Protocol):
     """What the engine needs from Redis; keys are namespaced by the store."""
 
@@ -237,11 +245,25 @@ class RedisStore:
 
     name = "redis"
     _RETRY_AFTER = 5.0
+    #: How long one call waits for Redis (connecting, sending and the reply together)
+    #: before the in-process store answers instead.
+    _TIMEOUT = 1.0
 
     def __init__(self, url: str, *, prefix: str = "companion:") -> None:
         import redis.asyncio as redis
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        self._client = redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        # No ``socket_timeout`` (redis-py's default is 5 s): with one, redis-py runs every
+        # send in a task of its own (``asyncio.wait_for``) and every read under a timer,
+        # ~75 Python calls of each command's ~350; one ``asyncio.timeout`` around the
+        # whole call bounds it instead (a cancelled command closes its connection, so no
+        # reply is read out of turn).
+        self._client = redis.from_url(
+            url, socket_timeout=None, socket_connect_timeout=self._TIMEOUT
+        )
+        #: What counts as Redis being away (the in-process store answers meanwhile).
+        self._outages = (RedisConnectionError, RedisTimeoutError, OSError)
         self._prefix = prefix
         self._fallback = MemoryStore()
         self._down_until = 0.0
@@ -255,16 +277,18 @@ class RedisStore:
         return self._prefix + key
 
     async def _call(
-        self, op: Callable[[], Awaitable[T]], fallback: Callable[[], Awaitable[T]]
+        self,
+        op: Callable[[], Awaitable[T]],
+        fallback: Callable[[], Awaitable[T]],
+        *,
+        timeout: float = _TIMEOUT,
     ) -> T:
         if self.degraded:
             return await fallback()
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-
         try:
-            return await op()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            async with asyncio.timeout(timeout):
+                return await op()
+        except self._outages as exc:  # a timeout is an OSError too
             if not self.degraded:
                 log.warning("redis unavailable, using in-process fallback: %s", exc)
             self._down_until = time.monotonic() + self._RETRY_AFTER
@@ -316,18 +340,18 @@ class RedisStore:
 
     async def delete_pattern(self, pattern: str) -> int:
         async def op() -> int:
-            doomed = [key async for key in self._client.scan_iter(match=self._k(pattern))]
+            keys = self._client.scan_iter(match=self._k(pattern), count=1000)
+            doomed = [key async for key in keys]
             return int(await self._client.delete(*doomed)) if doomed else 0
 
-        return await self._call(op, lambda: self._fallback.delete_pattern(pattern))
+        # A scan walks the whole keyspace, a round trip per thousand keys: more time.
+        return await self._call(op, lambda: self._fallback.delete_pattern(pattern), timeout=30)
 
     async def incr(self, key: str, *, ttl: float) -> int:
         async def op() -> int:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.incr(self._k(key))
-                pipe.pexpire(self._k(key), int(ttl * 1000), nx=True)
-                value, _ = await pipe.execute()
-            return int(value)
+            # A script, not MULTI/INCR/PEXPIRE/EXEC: one command to send and one reply to
+            # parse instead of four (a rate limit counts every request).
+            return int(await self._client.eval(_INCR, 1, self._k(key), int(ttl * 1000)))
 
         return await self._call(op, lambda: self._fallback.incr(key, ttl=ttl))
 
@@ -375,7 +399,9 @@ class RedisStore:
         deadline = time.monotonic() + wait
         while True:
             try:
-                if await self._client.set(name, token, nx=True, px=int(timeout * 1000)):
+                async with asyncio.timeout(self._TIMEOUT):
+                    taken = await self._client.set(name, token, nx=True, px=int(timeout * 1000))
+                if taken:
                     return True
             except Exception as exc:
                 log.warning("redis lock unavailable, using in-process lock: %s", exc)
@@ -392,18 +418,21 @@ class RedisStore:
 
     async def _release(self, name: str, token: str) -> None:
         try:
-            await self._client.eval(self._RELEASE, 1, name, token)
+            async with asyncio.timeout(self._TIMEOUT):
+                await self._client.eval(self._RELEASE, 1, name, token)
         except Exception as exc:  # the lock expires by itself
             log.warning("could not release redis lock %s: %s", name, exc)
 
     async def ping(self) -> float:
         started = time.perf_counter()
-        await self._client.ping()
+        async with asyncio.timeout(self._TIMEOUT):
+            await self._client.ping()
         return (time.perf_counter() - started) * 1000
 
     async def server_version(self) -> str:
         """Redis's version string, for doctor and health."""
-        info = await self._client.info("server")
+        async with asyncio.timeout(self._TIMEOUT):
+            info = await self._client.info("server")
         return str(info.get("redis_version", "?"))
 
     async def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 
@@ -24,6 +25,25 @@ async def test_roundtrip_and_counter(store: RedisStore) -> None:
     assert await store.get("k") == b"v"
     assert [await store.incr("c", ttl=30) for _ in range(3)] == [1, 2, 3]
     assert not store.degraded
+
+
+async def test_a_counter_keeps_the_expiry_it_was_made_with(
+    store: RedisStore, redis_url: str
+) -> None:
+    import redis.asyncio as redis
+
+    assert await store.incr("win", ttl=60) == 1
+    assert await store.incr("win", ttl=5) == 2  # a later ttl neither shortens the window
+    await store.set("bare", "7")  # a counter that somehow has no expiry gets one
+    assert await store.incr("bare", ttl=30) == 8
+    client = redis.from_url(redis_url)
+    try:
+        window = await client.pttl(store._k("win"))
+        bare = await client.pttl(store._k("bare"))
+    finally:
+        await client.aclose()
+    assert 55_000 < window <= 60_000
+    assert 25_000 < bare <= 30_000
 
 
 async def test_many_keys_in_one_round_trip(store: RedisStore) -> None:
@@ -86,3 +106,24 @@ async def test_falls_back_when_redis_is_down() -> None:
             pass
     finally:
         await kv.close()
+
+
+async def test_falls_back_when_redis_accepts_but_never_answers() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # reads the commands, answers none, until the client leaves
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    kv = RedisStore(f"redis://127.0.0.1:{port}/0")
+    try:
+        # The guard only keeps a broken timeout from hanging the suite.
+        await asyncio.wait_for(kv.set("k", "v"), timeout=30)
+        assert kv.degraded
+        assert await kv.get("k") == b"v"
+        async with kv.lock("u", timeout=1, wait=0):
+            pass
+    finally:
+        await kv.close()
+        server.close()
+        await server.wait_closed()

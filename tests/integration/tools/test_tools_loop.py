@@ -46,10 +46,11 @@ Build = Callable[..., ConversationService]
 
 
 @pytest.fixture
-def build(
+async def build(
     runtime: Runtime, openai_server: FakeOpenAIServer, searxng_server: FakeSearXNG, tmp_path: Path
-) -> Build:
+) -> AsyncIterator[Build]:
     """A pipeline with the tool agent over the real database and loopback servers."""
+    providers: list[OpenAICompatProvider] = []
 
     def make(
         *,
@@ -66,6 +67,7 @@ def build(
             supports_tools=native,
             capable=capable,
         )
+        providers.append(provider)
         chain = ProviderChain(
             "chat", [provider], semaphore=asyncio.Semaphore(4), recorder=CallRecorder()
         )
@@ -101,7 +103,9 @@ def build(
             tools=agent,
         )
 
-    return make
+    yield make
+    for provider in providers:
+        await provider.aclose()
 
 
 async def _calls(runtime: Runtime, user_id: str) -> list[ToolCall]:

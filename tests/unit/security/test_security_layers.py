@@ -70,6 +70,22 @@ async def test_judge_is_not_asked_when_patterns_are_decisive_or_model_incapable(
     assert not judge.requests and not weak.requests
 
 
+async def test_the_offence_count_is_read_only_when_the_judge_is_asked() -> None:
+    reads: list[int] = []
+
+    async def count() -> int:
+        reads.append(3)
+        return 3
+
+    judge = ScriptedJudge(_reply(False, "none", 0.1))
+    await _patterns(judge).classify("Tell me about your day", count_offenses=count)
+    assert reads == []  # plain chat never reaches the judge: no read
+    await _patterns(judge).classify(BORDERLINE, count_offenses=count)
+    assert reads == [3]
+    prompt = " ".join(m.content for m in judge.requests[-1].messages)
+    assert "previous offenses in the window: 3" in prompt
+
+
 async def test_unparseable_judge_reply_keeps_the_deterministic_verdict() -> None:
     plain = await _patterns().classify(BORDERLINE)
     judged = await _patterns(ScriptedJudge("sure! it's fine")).classify(BORDERLINE)

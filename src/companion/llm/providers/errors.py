@@ -1,7 +1,8 @@
 """Vendor HTTP failures to ``companion.errors.Provider*``, most specific first.
 
-No httpx exception and no vendor status leaves ``llm/providers/``
-untranslated. Error messages carry the status and a short reason, never the key.
+No transport exception (aiohttp's, see ``providers.http``) and no vendor status
+leaves ``llm/providers/`` untranslated. Error messages carry the status and a short
+reason, never the key.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
+import aiohttp
 
 from companion.errors import (
     ProviderAuthError,
@@ -37,12 +38,13 @@ def error_for_status(provider: str, status: int, detail: str) -> ProviderError:
 
 @contextmanager
 def map_http_errors(provider: str) -> Iterator[None]:
-    """Translate httpx transport errors raised inside the block."""
+    """Translate transport failures raised inside the block (no connection, a broken
+    or timed-out one) into ``ProviderTimeout`` and ``ProviderError``."""
     try:
         yield
-    except httpx.TimeoutException as exc:
+    except TimeoutError as exc:  # aiohttp's connect and read timeouts are TimeoutErrors
         raise ProviderTimeout(
             f"{provider}: timed out ({type(exc).__name__})", provider=provider
         ) from exc
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         raise ProviderError(f"{provider}: {type(exc).__name__}: {exc}", provider=provider) from exc

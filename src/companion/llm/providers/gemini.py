@@ -7,13 +7,13 @@ they are normalised here (cosine distance in pgvector then equals 1 - dot).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from companion.llm.base import EmbedTask
 from companion.llm.providers.errors import error_for_status, map_http_errors
+from companion.llm.providers.http import HttpClient
 from companion.llm.providers.openai_compat import unit_rows
 
 __all__ = ["GEMINI_BASE_URL", "GeminiEmbedder"]
@@ -39,9 +39,7 @@ class GeminiEmbedder:
         self.model_id = model
         self.dimensions = dimensions
         # The key goes in a header, never in the URL (URLs end up in logs).
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers={"x-goog-api-key": api_key}, timeout=timeout
-        )
+        self._http = HttpClient(base_url, {"x-goog-api-key": api_key}, timeout)
 
     async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
         """Unit vectors in order, with the task type Gemini optimises for."""
@@ -53,12 +51,10 @@ class GeminiEmbedder:
     async def _batch(self, texts: Sequence[str], task: EmbedTask) -> list[list[float]]:
         body = {"requests": [self._item(text, task) for text in texts]}
         with map_http_errors("gemini"):
-            response = await self._http.post(
-                f"/models/{self.model_id}:batchEmbedContents", json=body
-            )
-        if response.status_code >= 400:
-            raise _error(response)
-        embeddings = response.json()["embeddings"]
+            status, raw = await self._http.post(f"/models/{self.model_id}:batchEmbedContents", body)
+        if status >= 400:
+            raise _error(status, raw.decode(errors="replace"))
+        embeddings = json.loads(raw)["embeddings"]
         return unit_rows([item["values"] for item in embeddings])
 
     def _item(self, text: str, task: EmbedTask) -> dict[str, Any]:
@@ -74,9 +70,7 @@ class GeminiEmbedder:
         await self._http.aclose()
 
 
-def _error(response: httpx.Response) -> Exception:
-    detail = response.text
-    status = response.status_code
+def _error(status: int, detail: str) -> Exception:
     # Gemini answers a bad key with 400 INVALID_ARGUMENT / API_KEY_INVALID.
     if status == 400 and "API_KEY_INVALID" in detail:
         status = 401

@@ -1,8 +1,9 @@
-"""One OpenAI-compatible client on httpx: chat completions (SSE streaming) and embeddings.
+"""One OpenAI-compatible client: chat completions (SSE streaming) and embeddings.
 
 Serves every hosted preset (Chutes, Groq, OpenAI, OpenRouter, LM Studio, Ollama,
 vLLM). Retries and fallback are not here but in the chain; this
-module only speaks the protocol and maps failures at its boundary.
+module only speaks the protocol (over ``providers.http``) and maps failures at its
+boundary.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import httpx
 import numpy as np
 
 from companion.errors import ProviderError
 from companion.llm.base import ChatMessage, ChatRequest, Chunk, EmbedTask, ModelToolCall, Usage
 from companion.llm.providers.errors import MALFORMED, error_for_status, map_http_errors
+from companion.llm.providers.http import HttpClient, lines
 
 __all__ = ["OpenAICompatEmbedder", "OpenAICompatProvider"]
 
 
-def _client(base_url: str, api_key: str | None, timeout: float) -> httpx.AsyncClient:
+def _client(base_url: str, api_key: str | None, timeout: float) -> HttpClient:
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout)
+    return HttpClient(base_url, headers, timeout)
 
 
 def _message(message: ChatMessage) -> dict[str, Any]:
@@ -97,21 +98,21 @@ class OpenAICompatProvider:
         """Stream the reply over SSE; raise ``ProviderError`` subclasses on failure."""
         with map_http_errors(self.id):
             async with self._http.stream(
-                "POST", "/chat/completions", json=_body(request, self.model_id)
+                "/chat/completions", _body(request, self.model_id)
             ) as response:
-                if response.status_code >= 400:
-                    detail = (await response.aread()).decode(errors="replace")
-                    raise error_for_status(self.id, response.status_code, detail)
-                async for chunk in _parse_sse(self.id, response.aiter_lines()):
+                if response.status >= 400:
+                    detail = (await response.read()).decode(errors="replace")
+                    raise error_for_status(self.id, response.status, detail)
+                async for chunk in _parse_sse(self.id, lines(response)):
                     yield chunk
 
     async def list_models(self) -> list[str]:
         """The model ids the endpoint offers (``GET /models``)."""
         with map_http_errors(self.id):
-            response = await self._http.get("/models")
-        if response.status_code >= 400:
-            raise error_for_status(self.id, response.status_code, response.text)
-        data = _json(self.id, response.text)
+            status, body = await self._http.get("/models")
+        if status >= 400:
+            raise error_for_status(self.id, status, body.decode(errors="replace"))
+        data = _json(self.id, body)
         return [str(item["id"]) for item in data.get("data", [])]
 
     async def aclose(self) -> None:
@@ -187,7 +188,7 @@ async def _drain(lines: AsyncIterator[str], *, timeout: float = 1.0) -> None:
         return
 
 
-def _json(provider: str, text: str) -> dict[str, Any]:
+def _json(provider: str, text: str | bytes) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -236,10 +237,10 @@ class OpenAICompatEmbedder:
     async def _batch(self, texts: list[str]) -> list[list[float]]:
         body = {"model": self.model_id, "input": texts, "dimensions": self.dimensions}
         with map_http_errors("openai-embeddings"):
-            response = await self._http.post("/embeddings", json=body)
-        if response.status_code >= 400:
-            raise error_for_status("openai-embeddings", response.status_code, response.text)
-        data = sorted(_json("openai-embeddings", response.text)["data"], key=lambda d: d["index"])
+            status, raw = await self._http.post("/embeddings", body)
+        if status >= 400:
+            raise error_for_status("openai-embeddings", status, raw.decode(errors="replace"))
+        data = sorted(_json("openai-embeddings", raw)["data"], key=lambda d: d["index"])
         return unit_rows([item["embedding"] for item in data])
 
     async def aclose(self) -> None:
