@@ -40,7 +40,9 @@ class Provenance:
 
 @dataclass(frozen=True)
 class FactOutcome:
-    """What happened to one fact: ``add``, ``merge`` or ``supersede``, and the row id."""
+    """What happened to one fact, and the row id: ``add``, ``merge``, ``supersede``, or
+    ``outdated`` (stored as a past version: a newer statement contradicting it was
+    already current)."""
 
     action: str
     memory_id: uuid.UUID
@@ -89,7 +91,9 @@ async def apply_fact(
     """Reconcile ``fact`` with the user's current facts and write the result.
 
     A contradiction closes the old fact (``invalid_at`` = the new statement's time,
-    ``superseded_by`` = the new row) and records a ``memory_conflicts`` row.
+    ``superseded_by`` = the new row) and records a ``memory_conflicts`` row. Time, not
+    arrival, decides which is old: a statement older than the current fact it
+    contradicts is stored closed, superseded by that fact.
     """
     existing = await store.current_facts(
         session,
@@ -113,18 +117,33 @@ async def apply_fact(
         )
         return FactOutcome("merge", target)
     row = fact_row(fact, vector, source, user_id)
-    (new_id,) = await store.insert_memories(session, [row])
-    if decision.action == "supersede" and decision.target is not None:
-        old = uuid.UUID(decision.target)
-        await store.close_fact(session, user_id=user_id, old=old, new=new_id, at=source.at)
-        old_text = next((f.content for f in existing if f.id == decision.target), "")
+    contradicted = next((f for f in existing if f.id == decision.target), None)
+    if decision.action == "supersede" and contradicted is not None:
+        current = uuid.UUID(contradicted.id)
+        if contradicted.valid_from is not None and contradicted.valid_from > source.at:
+            # The statement is older than the current fact it contradicts (two turns of
+            # one user whose memory work ran out of order): it is kept as a past version.
+            row |= {"invalid_at": contradicted.valid_from, "superseded_by": current}
+            (new_id,) = await store.insert_memories(session, [row])
+            await store.record_conflict(
+                session,
+                user_id=user_id,
+                old=new_id,
+                new=current,
+                method=f"temporal_precedence:{decision.method}",
+                description=f"{fact.content!r} contradicted by {contradicted.content!r}",
+            )
+            return FactOutcome("outdated", new_id)
+        (new_id,) = await store.insert_memories(session, [row])
+        await store.close_fact(session, user_id=user_id, old=current, new=new_id, at=source.at)
         await store.record_conflict(
             session,
             user_id=user_id,
-            old=old,
+            old=current,
             new=new_id,
             method=f"temporal_precedence:{decision.method}",
-            description=f"{old_text!r} contradicted by {fact.content!r}",
+            description=f"{contradicted.content!r} contradicted by {fact.content!r}",
         )
         return FactOutcome("supersede", new_id)
+    (new_id,) = await store.insert_memories(session, [row])
     return FactOutcome("add", new_id)

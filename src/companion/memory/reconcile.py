@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 import numpy as np
@@ -34,6 +35,8 @@ class ExistingFact:
     fact_key: str | None
     content: str
     vector: Sequence[float] | None
+    #: When the fact was stated (``None``: not known to the caller).
+    valid_from: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ async def current_facts(
             continue
         seen.add(row.id)
         vec = None if row.embedding is None else [float(x) for x in row.embedding]
-        facts.append(ExistingFact(str(row.id), row.fact_key, row.content, vec))
+        facts.append(ExistingFact(str(row.id), row.fact_key, row.content, vec, row.valid_from))
     return facts
 
 
@@ -117,7 +117,9 @@ def _current_facts(*, keyed: bool, nearest: bool, private: bool, limit: int) -> 
     Parameters: ``owner``, ``companion`` (when ``private``), ``key`` (when ``keyed``),
     ``qv`` (the vector, when ``nearest``); the same key first, then the nearest in order.
     """
-    base = select(Memory.id, Memory.fact_key, Memory.content, Memory.embedding).where(
+    base = select(
+        Memory.id, Memory.fact_key, Memory.content, Memory.embedding, Memory.valid_from
+    ).where(
         Memory.user_id == bindparam("owner"),
         Memory.companion_id == bindparam("companion") if private else Memory.companion_id.is_(None),
         Memory.memory_type == "semantic",

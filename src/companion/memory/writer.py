@@ -334,9 +334,9 @@ class MemoryWriter:
             return await _has_episodic(session, record)
 
 
-#: Transaction-level advisory locks on turns (``remember:<user>:<user message id>``),
-#: taken in one statement in a fixed order (two writers of overlapping batches cannot
-#: deadlock on them).
+#: Transaction-level advisory locks on the turns' users (``remember:<user>``), taken in
+#: one statement in a fixed order (two writers of overlapping batches cannot deadlock on
+#: them).
 _LOCK_TURNS = driver.DriverStatement(
     "the turns' advisory locks",
     text(
@@ -347,9 +347,11 @@ _LOCK_TURNS = driver.DriverStatement(
 
 
 async def _lock_turns(session: AsyncSession, records: Sequence[TurnRecord]) -> None:
-    """Hold the turns' locks until the transaction ends: a second writer of a turn waits,
-    then its insert (a later statement, a later snapshot) finds the first's rows."""
-    keys = [f"remember:{r.user_id}:{r.user_message_id}" for r in records]
+    """Hold the turns' users' locks until the transaction ends: a second writer of a turn
+    waits, then its insert (a later statement, a later snapshot) finds the first's rows;
+    and two batches holding turns of one user are written one after the other, so the
+    second sees the facts the first stored (its contradictions among them)."""
+    keys = sorted({f"remember:{r.user_id}" for r in records})
     await driver.execute(session, _LOCK_TURNS, {"keys": keys})
 
 

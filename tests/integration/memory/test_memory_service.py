@@ -10,6 +10,8 @@ from sqlalchemy import func, select, text
 
 from companion.conversation.ports import ResetMark, TurnRecord
 from companion.memory import ImportMessage, MemoryService, SearchFilters
+from companion.memory.facts import ExtractedFact
+from companion.memory.facts_writer import Provenance, apply_fact
 from companion.memory.models import Memory, MemoryConflict
 from companion.memory.search import fetch_candidates
 from companion.store.models import Conversation
@@ -45,6 +47,32 @@ async def test_contradiction_supersedes_and_keeps_history(runtime: Any) -> None:
     async with runtime.db.session() as session:
         conflict = await session.scalar(select(MemoryConflict))
     assert conflict is not None and conflict.resolution_method.startswith("temporal_precedence")
+
+
+async def test_an_older_statement_written_late_is_kept_as_a_past_version(runtime: Any) -> None:
+    """Memory work of one user can finish out of order (two batches): when the older of
+    two contradicting statements is written second, the newer one stays current."""
+    memory: MemoryService = runtime.memory
+    old_day, new_day = datetime(2023, 5, 1, 9, tzinfo=UTC), datetime(2023, 5, 20, 9, tzinfo=UTC)
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="u1")
+        for content, day in (("Maya works at Spotify", new_day), ("Maya works at Google", old_day)):
+            fact = ExtractedFact(content, "maya|works_at", "fact")
+            vector = (await runtime.models.embedder.embed([content], task="document"))[0]
+            await apply_fact(
+                session, user_id="u1", fact=fact, vector=vector, source=Provenance(at=day)
+            )
+    versions = await memory.history(user_id="u1", fact_key="maya|works_at")
+    assert [v.content for v in versions] == ["Maya works at Google", "Maya works at Spotify"]
+    old, new = versions
+    assert old.invalid_at == new_day and old.superseded_by == new.id and new.invalid_at is None
+    async with runtime.db.session() as session:
+        conflict = await session.scalar(select(MemoryConflict))
+    assert conflict is not None
+    assert (conflict.conflicting_memory_id, conflict.primary_memory_id) == (
+        str(old.id),
+        str(new.id),
+    )
 
 
 async def test_duplicates_merge(runtime: Any) -> None:
