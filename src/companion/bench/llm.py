@@ -37,7 +37,15 @@ from companion.bench.serving import free_port, wait_ready
 from companion.llm.base import ChatMessage, ChatRequest
 from companion.llm.providers.local_llama import LocalLlamaProvider
 
-__all__ = ["GenerationFigures", "TtftFigures", "conversation", "generation", "model_calls", "ttft"]
+__all__ = [
+    "GenerationFigures",
+    "TtftFigures",
+    "conversation",
+    "generation",
+    "model_calls",
+    "read_aheads",
+    "ttft",
+]
 
 _REPEAT_PENALTY = 1.15
 
@@ -182,6 +190,10 @@ class TtftFigures:
     read_tokens: list[int] = field(default_factory=list)
     #: Seconds each measured turn's model call waited for the model (another call held it).
     lock_wait_s: list[float] = field(default_factory=list)
+    #: Read-aheads logged during the measured turns, and how many of them the next turn
+    #: stopped before all their prefixes were read (that turn read the rest itself).
+    read_aheads: int = 0
+    read_aheads_stopped: int = 0
     warmup_turns: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -197,6 +209,8 @@ class TtftFigures:
             "read_tokens_median": statistics.median(self.read_tokens) if self.read_tokens else None,
             "read_tokens": self.read_tokens,
             "lock_wait_s": [round(v, 3) for v in self.lock_wait_s],
+            "read_aheads": self.read_aheads,
+            "read_aheads_stopped": self.read_aheads_stopped,
         }
 
 
@@ -219,15 +233,35 @@ async def _first_token(client: httpx.AsyncClient, text: str) -> float:
 def model_calls(log_file: Path) -> list[dict[str, Any]]:
     """The server's "local model call" log lines for reply calls (those that mark a
     cached prefix), oldest first."""
-    calls = []
+    return [entry for entry in _model_lines(log_file) if entry["message"] == "local model call"]
+
+
+def read_aheads(log_file: Path, *, after_calls: int) -> list[dict[str, Any]]:
+    """The server's "local model read-ahead" log lines after its first ``after_calls``
+    reply calls, oldest first."""
+    seen = 0
+    found = []
+    for entry in _model_lines(log_file):
+        if entry["message"] == "local model call":
+            seen += 1
+        elif seen > after_calls:
+            found.append(entry)
+    return found
+
+
+def _model_lines(log_file: Path) -> list[dict[str, Any]]:
+    lines = []
     for line in log_file.read_text(errors="replace").splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("message") == "local model call" and entry.get("cache_prefix", 0) > 0:
-            calls.append(entry)
-    return calls
+        message = entry.get("message")
+        if message == "local model read-ahead" or (
+            message == "local model call" and entry.get("cache_prefix", 0) > 0
+        ):
+            lines.append(entry)
+    return lines
 
 
 async def _talk(base: str, key: str, *, turns: int, warmup: int, pause: float) -> list[float]:
@@ -279,6 +313,7 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
         wait_ready(f"{base}/health")
         measured = asyncio.run(_talk(base, key, turns=turns, warmup=warmup, pause=pause))
         calls = model_calls(log_file)[warmup:]
+        ahead = read_aheads(log_file, after_calls=warmup)
     finally:
         proc.terminate()
         try:
@@ -293,6 +328,8 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
         prompt_tokens=[int(c["prompt_tokens"]) for c in calls],
         read_tokens=[int(c["read_tokens"]) for c in calls],
         lock_wait_s=[float(c["lock_wait_ms"]) / 1000 for c in calls],
+        read_aheads=len(ahead),
+        read_aheads_stopped=sum(1 for a in ahead if a.get("stopped")),
         warmup_turns=warmup,
     )
 

@@ -28,7 +28,10 @@ what was), and the read-ahead stops there (it was for that turn); after any othe
 (a background job on the same model) it goes on. What the model sees is the same
 either way: a call's prompt is the same tokens, only where their KV cells come from
 differs. Each call's reuse is kept in
-``calls`` and logged ("local model call": tokens reused and read, the wait for the model).
+``calls`` and logged ("local model call": tokens reused and read, the wait for the model),
+and each read-ahead too ("local model read-ahead": its prefixes' sizes, how many were
+ready before the next turn came, its seconds), so a slow turn shows whether it read
+what a read-ahead had not finished.
 """
 
 from __future__ import annotations
@@ -279,6 +282,7 @@ class LocalLlamaProvider:
         """Read the conversation's next prefix into the context and keep it; then the
         prefix after the window's next drop (``shifted_prefix``), when there is one.
         Other calls go first; it stops when the conversation turn after ``turn`` comes."""
+        started = time.perf_counter()
         try:
             with self._lock:
                 llama = self.load()
@@ -288,8 +292,11 @@ class LocalLlamaProvider:
                 state = self._read_ahead(llama, tokens, turn)
                 if state is None:
                     self.read_ahead_yields += 1
-                    return
+                    break
                 kept.append(state)
+            _note_read_ahead(targets, len(kept), time.perf_counter() - started)
+            if len(kept) < len(targets):
+                return
             if kept and self._hold(turn):  # the next turn finds its own prefix live
                 try:
                     if live_tokens(llama) != list(kept[0].tokens):
@@ -448,6 +455,20 @@ class LocalLlamaProvider:
                 self._llama.close()
                 self._llama = None
             self._cache.clear()
+
+
+def _note_read_ahead(targets: Sequence[Sequence[int]], done: int, seconds: float) -> None:
+    """Log one read-ahead: its prefixes' sizes, how many were ready before the next turn
+    came (fewer than all: that turn reads the rest itself), and how long it ran."""
+    log.info(
+        "local model read-ahead",
+        extra={
+            "target_tokens": [len(tokens) for tokens in targets],
+            "targets_done": done,
+            "stopped": done < len(targets),
+            "seconds": round(seconds, 3),
+        },
+    )
 
 
 def _grammar(schema: dict[str, Any] | None) -> Any:
