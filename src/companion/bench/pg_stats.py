@@ -46,8 +46,9 @@ PRELOAD_LINE = (
     "pg_stat_statements.track_planning = on\n"
 )
 
-_SNAPSHOT = """
-SELECT json_build_object(
+#: The counters every server has (pg_stat_statements is named only where it is loaded:
+#: a statement naming a missing view fails when parsed, whatever a CASE says).
+_COUNTERS = """
   'db', (SELECT row_to_json(d) FROM (
       SELECT xact_commit, xact_rollback, blks_read, blks_hit, tup_inserted, tup_updated,
              tup_deleted, tup_returned, tup_fetched, temp_bytes
@@ -64,7 +65,9 @@ SELECT json_build_object(
       FROM pg_stat_user_tables t JOIN pg_statio_user_tables io USING (relid)),
   'indexes', (SELECT json_object_agg(s.indexrelname, json_build_object(
       'blks', io.idx_blks_hit + io.idx_blks_read, 'scans', s.idx_scan))
-      FROM pg_stat_user_indexes s JOIN pg_statio_user_indexes io USING (indexrelid)),
+      FROM pg_stat_user_indexes s JOIN pg_statio_user_indexes io USING (indexrelid))"""
+_SNAPSHOT = f"""
+SELECT json_build_object({_COUNTERS},
   'statements', CASE WHEN to_regclass('pg_stat_statements') IS NOT NULL THEN (
       SELECT json_object_agg(queryid::text, json_build_object(
           'query', left(regexp_replace(query, '\\s+', ' ', 'g'), 160), 'calls', calls,
@@ -78,9 +81,11 @@ SELECT json_build_object(
 """
 
 
-async def snapshot(conn: AsyncConnection) -> dict[str, Any]:
-    """The server's cumulative counters now (see the module)."""
-    value = (await conn.execute(text(_SNAPSHOT))).scalar_one()
+async def snapshot(conn: AsyncConnection, *, statements: bool = True) -> dict[str, Any]:
+    """The server's cumulative counters now (see the module); ``statements=False`` on a
+    server without pg_stat_statements loaded."""
+    query = _SNAPSHOT if statements else f"SELECT json_build_object({_COUNTERS})"
+    value = (await conn.execute(text(query))).scalar_one()
     return value if isinstance(value, dict) else dict(json.loads(value))
 
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from companion.bench import pg_stats
 from companion.memory.jobs import recency_decay
@@ -48,26 +47,6 @@ SELECT gen_random_uuid(), 'bench:' || (g % :users + 1), 'episodic',
        ARRAY[g::bigint], now() - make_interval(days => g % 365)
 FROM generate_series(1, :memories) g
 """
-#: ``pg_stats``'s counters without ``pg_stat_statements`` (not loaded in this server).
-_SNAPSHOT = """
-SELECT json_build_object(
-  'db', (SELECT row_to_json(d) FROM (
-      SELECT xact_commit, blks_read, blks_hit, tup_inserted, tup_updated, tup_deleted
-      FROM pg_stat_database WHERE datname = current_database()) d),
-  'wal', (SELECT row_to_json(w) FROM (
-      SELECT wal_records, wal_fpi, wal_bytes::bigint AS wal_bytes FROM pg_stat_wal) w),
-  'tables', (SELECT json_object_agg(t.relname, json_build_object(
-      'ins', t.n_tup_ins, 'upd', t.n_tup_upd, 'hot', t.n_tup_hot_upd, 'del', t.n_tup_del,
-      'indexes', (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid),
-      'vacuums', t.autovacuum_count + t.vacuum_count,
-      'analyzes', t.autoanalyze_count + t.analyze_count,
-      'blks', coalesce(io.heap_blks_hit, 0) + coalesce(io.heap_blks_read, 0)
-              + coalesce(io.toast_blks_hit, 0) + coalesce(io.toast_blks_read, 0)))
-      FROM pg_stat_user_tables t JOIN pg_statio_user_tables io USING (relid)),
-  'indexes', (SELECT json_object_agg(s.indexrelname, json_build_object(
-      'blks', io.idx_blks_hit + io.idx_blks_read, 'scans', s.idx_scan))
-      FROM pg_stat_user_indexes s JOIN pg_statio_user_indexes io USING (indexrelid)))
-"""
 _ACCESSED = """
 INSERT INTO memory_access (user_id, memory_id, access_count, last_accessed)
 SELECT user_id, id, 1, created_at + interval '1 day' FROM memories
@@ -75,22 +54,17 @@ WHERE random() < :share
 """
 
 
-async def _snapshot(conn: AsyncConnection) -> dict[str, Any]:
-    value = (await conn.execute(text(_SNAPSHOT))).scalar_one()
-    return value if isinstance(value, dict) else dict(json.loads(value))
-
-
 async def _window(db: Database, now: datetime) -> dict[str, Any]:
     async with db.engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("CHECKPOINT"))
-        before = await _snapshot(conn)
+        before = await pg_stats.snapshot(conn, statements=False)
     started = time.perf_counter()
     counts = await recency_decay(db, now=now)
     seconds = time.perf_counter() - started
     await asyncio.sleep(1.0)  # the statistics of the job's closed backend are in
     async with db.engine.connect() as conn:
-        after = await _snapshot(conn)
+        after = await pg_stats.snapshot(conn, statements=False)
     report = pg_stats.per_turn(before, after, 1)
     tables = report["tables"]
     return {
