@@ -118,32 +118,27 @@ async def apply_fact(
         return FactOutcome("merge", target)
     row = fact_row(fact, vector, source, user_id)
     contradicted = next((f for f in existing if f.id == decision.target), None)
-    if decision.action == "supersede" and contradicted is not None:
-        current = uuid.UUID(contradicted.id)
-        if contradicted.valid_from is not None and contradicted.valid_from > source.at:
-            # The statement is older than the current fact it contradicts (two turns of
-            # one user whose memory work ran out of order): it is kept as a past version.
-            row |= {"invalid_at": contradicted.valid_from, "superseded_by": current}
-            (new_id,) = await store.insert_memories(session, [row])
-            await store.record_conflict(
-                session,
-                user_id=user_id,
-                old=new_id,
-                new=current,
-                method=f"temporal_precedence:{decision.method}",
-                description=f"{fact.content!r} contradicted by {contradicted.content!r}",
-            )
-            return FactOutcome("outdated", new_id)
+    if decision.action != "supersede" or contradicted is None:
         (new_id,) = await store.insert_memories(session, [row])
-        await store.close_fact(session, user_id=user_id, old=current, new=new_id, at=source.at)
-        await store.record_conflict(
-            session,
-            user_id=user_id,
-            old=current,
-            new=new_id,
-            method=f"temporal_precedence:{decision.method}",
-            description=f"{contradicted.content!r} contradicted by {fact.content!r}",
-        )
-        return FactOutcome("supersede", new_id)
+        return FactOutcome("add", new_id)
+    current = uuid.UUID(contradicted.id)
+    # A statement older than the current fact it contradicts (two turns of one user whose
+    # memory work ran out of order) is kept as a past version of that fact.
+    outdated = contradicted.valid_from is not None and contradicted.valid_from > source.at
+    if outdated:
+        row |= {"invalid_at": contradicted.valid_from, "superseded_by": current}
     (new_id,) = await store.insert_memories(session, [row])
-    return FactOutcome("add", new_id)
+    if outdated:
+        old, new, older, newer = new_id, current, fact.content, contradicted.content
+    else:
+        await store.close_fact(session, user_id=user_id, old=current, new=new_id, at=source.at)
+        old, new, older, newer = current, new_id, contradicted.content, fact.content
+    await store.record_conflict(
+        session,
+        user_id=user_id,
+        old=old,
+        new=new,
+        method=f"temporal_precedence:{decision.method}",
+        description=f"{older!r} contradicted by {newer!r}",
+    )
+    return FactOutcome("outdated" if outdated else "supersede", new_id)
