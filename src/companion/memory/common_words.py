@@ -8,7 +8,8 @@ those counts were most of that user's statement. For a user with their own index
 (``memory.user_index``) the words are counted here now and then (``ts_stat`` over their
 current shared memories), in the background, and the words found in at least
 ``COMMON_FROM`` of them are passed to the search, which takes them as counted to the cap
-without the probe.
+without the probe. They are passed the most frequent first: when every word of a query is
+common the search scans only the rarest, the one latest in the list.
 
 That count is a lower bound of what a search with the default filters sees (current
 memories; a companion's private ones only add to it), and memories are rarely deleted,

@@ -17,7 +17,8 @@ decides which one runs):
   come with the connection, ``store.database.VECTOR_SESSION_SETTINGS``), and the
   full-text side ranks
   at most ``MATCH_CAP`` matches, those holding the query's rarest words: the words a
-  big user says everywhere cost the most to rank and weigh the least in BM25.
+  big user says everywhere cost the most to scan and weigh the least in BM25, so a
+  word reaching ``DF_CAP`` is scanned only when no query word is rarer.
 """
 
 from __future__ import annotations
@@ -144,8 +145,18 @@ def _matched(where: str) -> str:
     bitmap, then at most ``:dfcap`` rows), or taken as ``:dfcap`` for the words in
     ``:common`` (known to reach it); lexemes are kept from the rarest up while
     together they match fewer than ``:cap`` rows. The rarest word the user has said is
-    always kept; a word common enough to reach the cap on its own is kept only if it is
-    the rarest there is.
+    always kept; a word common enough to reach ``:dfcap`` is kept only if it is the
+    rarest there is. The scan builds the bitmap of every kept word's whole posting list
+    before it takes ``:cap`` rows, the first in heap order (the user's oldest): a common
+    word kept beside another multiplied that cost (13,000 to 56,000 bitmap rows for 300
+    matches on the 1M-row benchmark's 100k user, against ~6,500 for one word), and
+    kept beside a rare word it could push the rare word's rows out of the ``:cap``.
+    Rows holding a query word that is not kept still count it in their BM25 score.
+
+    Among words at ``:dfcap`` the rarest is the one probed (counted to the cap, so it was
+    not common at the last count), then the one latest in ``:common`` (which lists the
+    most frequent first), then the first by spelling: the shortest posting list is the
+    one scanned, and its rows are the most telling of the query.
     """
     return (
         # A word known to be common (``:common``, ``memory.common_words``) is taken as
@@ -153,12 +164,15 @@ def _matched(where: str) -> str:
         "tdf AS MATERIALIZED (SELECT t AS lexeme, (CASE WHEN t = ANY(CAST(:common AS text[])) "
         "THEN :dfcap ELSE (SELECT count(*) FROM (SELECT 1 FROM "
         f"memories WHERE {where} AND tsv @@ quote_literal(t)::tsquery LIMIT :dfcap) c) END)"
-        f"::float8 AS df FROM q, unnest(q.terms) t WHERE {_BIG}), "
+        "::float8 AS df, array_position(CAST(:common AS text[]), t) AS place "
+        f"FROM q, unnest(q.terms) t WHERE {_BIG}), "
         # A word the user never said matches nothing: it is no one's rarest word (kept,
-        # it would have shut out every word that matches).
-        "kept AS (SELECT lexeme FROM (SELECT lexeme, sum(df) OVER w AS running, "
-        "row_number() OVER w AS rn FROM tdf WHERE df > 0 WINDOW w AS (ORDER BY df, lexeme)) s "
-        "WHERE rn = 1 OR running < :cap), "
+        # it would have shut out every word that matches). Ties at the cap: a probed
+        # word (no place) first, then the latest in the list (DESC puts NULLs first).
+        "kept AS (SELECT lexeme FROM (SELECT lexeme, df, sum(df) OVER w AS running, "
+        "row_number() OVER w AS rn FROM tdf WHERE df > 0 "
+        "WINDOW w AS (ORDER BY df, place DESC, lexeme)) s "
+        "WHERE rn = 1 OR (df < :dfcap AND running < :cap)), "
         f"matched AS MATERIALIZED ((SELECT id, tsv FROM memories WHERE {where} "
         f"AND tsv @@ to_tsquery('english', :tsq) AND {_SMALL}) UNION ALL "
         f"(SELECT id, tsv FROM memories WHERE {where} AND tsv @@ "
@@ -360,8 +374,10 @@ async def fetch_candidates(
     ``own_index``: the user has indexes of their own (``memory.user_index``); the
     statement then names them as a constant, so that the planner can use those.
     ``common_words``: lexemes in at least twice ``df_cap`` of the user's current shared
-    memories (``memory.common_words``), taken as reaching the cap without a probe; used
-    only without type, date and importance filters, under which that count says nothing.
+    memories (``memory.common_words``), the most frequent first, taken as reaching the
+    cap without a probe (their order picks the rarest when every query word is common);
+    used only without type, date and importance filters, under which that count says
+    nothing.
 
     The statement is written once per shape and goes to the driver as it is (prepared
     once per connection), its rows read by position: SQLAlchemy's ``text()`` compiling,

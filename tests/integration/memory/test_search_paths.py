@@ -82,6 +82,52 @@ async def test_capped_full_text_keeps_the_rarest_word(runtime: Any) -> None:
     assert capped[0].text_rank is not None and capped[0].text_rank > 0
 
 
+async def _garden_rows(runtime: Any) -> None:
+    """200 memories of one user saying "garden"; "quince" in 4 of them, and "zephyr" in
+    the last 60 written (so the first rows in heap order do not hold it)."""
+    async with runtime.db.transaction() as session:
+        await session.execute(text("INSERT INTO users (id) VALUES ('bulk0')"))
+        await session.execute(
+            text(
+                "INSERT INTO memories (id, user_id, memory_type, content, content_hash) "
+                "SELECT gen_random_uuid(), 'bulk0', 'episodic', 'garden note ' || g "
+                "|| CASE WHEN g % 50 = 7 THEN ' quince' ELSE '' END "
+                "|| CASE WHEN g >= 140 THEN ' zephyr' ELSE '' END, 'h' "
+                "FROM generate_series(0, 199) g"
+            )
+        )
+
+
+async def _capped(runtime: Any, tsquery: str, common: tuple[str, ...] = ()) -> list[Any]:
+    async with runtime.db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return await fetch_candidates(
+            conn, user_id="bulk0", vector=None, tsquery=tsquery, filters=SearchFilters(),
+            pool=20, exact_below=100, match_cap=60, df_cap=20, common_words=common,
+        )  # fmt: skip
+
+
+async def test_a_word_at_the_count_cap_is_not_scanned_beside_a_rarer_one(runtime: Any) -> None:
+    """Two words: "garden" (200 rows, counted to the cap of 20) and "quince" (4 rows)
+    together match fewer rows than the cap of 60, yet only the rare word's rows are
+    ranked: the common word's posting list is not read for rows BM25 ranks lower."""
+    await _garden_rows(runtime)
+    hits = await _capped(runtime, "garden | quince")
+    assert len(hits) == 4
+    assert all("quince" in h.content and (h.text_rank or 0.0) > 0 for h in hits)
+
+
+async def test_when_every_word_is_common_the_rarest_by_the_count_is_scanned(
+    runtime: Any,
+) -> None:
+    """Both words reach the count cap; the common-word list (most frequent first) says
+    "zephyr" is the rarer, so its matches are ranked, not the first rows of either."""
+    await _garden_rows(runtime)
+    hits = await _capped(runtime, "garden | zephyr", common=("garden", "note", "zephyr"))
+    assert len(hits) == 20
+    assert all("zephyr" in h.content for h in hits)
+
+
 async def test_every_connection_carries_the_hnsw_settings(runtime: Any) -> None:
     """The search sets nothing per call: pgvector's settings come with the connection."""
     async with runtime.db.engine.connect() as conn:
