@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from companion import __version__
@@ -112,7 +112,8 @@ class _RequestContext:
     """The request id (for logs and the ``X-Request-Id`` header) and the security headers.
 
     Pure ASGI rather than ``@app.middleware("http")``, which runs every request in an
-    extra task with memory streams: measurable CPU per turn on the gateway.
+    extra task with memory streams: measurable CPU per turn on the gateway. The headers
+    are read and written as the raw byte pairs ASGI carries (no ``Headers`` objects).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -122,15 +123,11 @@ class _RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = Headers(scope=scope).get("x-request-id")
-        rid = given or uuid.uuid4().hex[:16]
+        rid = _given_request_id(scope) or secrets.token_hex(8)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-Id"] = rid
-                for name, value in _SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                message["headers"] = _response_headers(message.get("headers", ()), rid)
             await send(message)
 
         token = request_id.set(rid)
@@ -138,6 +135,31 @@ class _RequestContext:
             await self.app(scope, receive, with_headers)
         finally:
             request_id.reset(token)
+
+
+_REQUEST_ID = b"x-request-id"
+_SECURITY_RAW = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1"))
+    for name, value in _SECURITY_HEADERS.items()
+)
+
+
+def _given_request_id(scope: Scope) -> str:
+    """The client's ``X-Request-Id`` ("" if none); ASGI servers send lower-case names."""
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _response_headers(raw: Any, rid: str) -> list[tuple[bytes, bytes]]:
+    """The response's headers with ours: the request id (replacing any the app set)
+    and each security header the app did not set itself."""
+    headers = [(name, value) for name, value in raw if name.lower() != _REQUEST_ID]
+    present = {name.lower() for name, _ in headers}
+    headers.append((_REQUEST_ID, rid.encode("latin-1")))
+    headers.extend(pair for pair in _SECURITY_RAW if pair[0] not in present)
+    return headers
 
 
 def _install_cors(app: FastAPI, settings: Settings | None) -> None:

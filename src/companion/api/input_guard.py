@@ -10,6 +10,7 @@ reason, and a database error that still happens is a real fault (5xx, logged).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -24,6 +25,8 @@ _INT64 = 2**63 - 1
 _NUL = "\x00"
 _NUL_MESSAGE = "must not contain NUL (\\u0000) characters"
 _RANGE_MESSAGE = "number out of range (at most 64-bit integers)"
+#: 19 digits in a row: the shortest integer past 64 bits (2**63) has 19.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -101,7 +104,21 @@ class InputGuard:
         await response(scope, receive, send)
 
 
+def _may_have_problem(body: bytes) -> bool:
+    """Whether ``body`` could decode to a NUL or an integer past 64 bits.
+
+    In a UTF-8 JSON text a NUL in a string or key can only be written as the escape
+    ``\\u0000`` (a raw NUL byte is not valid JSON), and an integer past 64 bits needs
+    19 digits in a row. A body with neither, and no NUL byte at all (``json.loads`` also
+    reads UTF-16 and UTF-32, whose ASCII characters carry NUL bytes), is not decoded
+    and walked here: most requests, whose body the route decodes anyway.
+    """
+    return b"\x00" in body or b"\\u0000" in body or _LONG_DIGITS.search(body) is not None
+
+
 def _body_problem(body: bytes) -> tuple[str, str] | None:
+    if not _may_have_problem(body):
+        return None
     try:
         decoded = json.loads(body) if body else None
     except (ValueError, RecursionError):

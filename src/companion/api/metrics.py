@@ -7,6 +7,7 @@ never by concrete path, so user ids do not become label values.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
@@ -31,6 +32,19 @@ async def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
+#: The metrics' children by label values: ``labels()`` takes a lock and checks its
+#: arguments on every call; the set of values is the metrics' own (no larger).
+_CHILDREN: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def _children(method: str, route: str, status: str) -> tuple[Any, Any]:
+    labels = (method, route, status)
+    found = _CHILDREN.get(labels)
+    if found is None:
+        found = _CHILDREN[labels] = (REQUEST_LATENCY.labels(*labels), REQUESTS.labels(*labels))
+    return found
+
+
 def _route(scope: Scope) -> str:
     path = getattr(scope.get("route"), "path", None)
     return str(path) if path else "unmatched"
@@ -51,9 +65,9 @@ class _Observe:
 
         async def observed(message: Message) -> None:
             if message["type"] == "http.response.start":
-                labels = (scope["method"], _route(scope), str(message["status"]))
-                REQUEST_LATENCY.labels(*labels).observe(time.perf_counter() - started)
-                REQUESTS.labels(*labels).inc()
+                latency, count = _children(scope["method"], _route(scope), str(message["status"]))
+                latency.observe(time.perf_counter() - started)
+                count.inc()
             await send(message)
 
         await self.app(scope, receive, observed)

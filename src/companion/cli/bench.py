@@ -93,6 +93,15 @@ def turn_cpu(
     _module("turn_cpu", "--turns", str(turns), "--users", str(users))
 
 
+@app.command("front")
+def front(
+    requests: Annotated[int, typer.Option(help="Requests per route measured.")] = 2000,
+    deltas: Annotated[int, typer.Option(help="Pieces of a streamed reply.")] = 8,
+) -> None:
+    """Python calls and CPU per request in the HTTP front, with a turn that costs nothing."""
+    _module("front", "--requests", str(requests), "--deltas", str(deltas))
+
+
 @app.command("clients")
 def clients(
     requests: Annotated[int, typer.Option(help="Streamed model requests.")] = 400,

@@ -26,6 +26,26 @@ async def test_health_shape(client: AsyncClient) -> None:
     assert response.headers["x-request-id"]
 
 
+async def test_every_response_carries_a_request_id_and_the_security_headers(
+    client: AsyncClient,
+) -> None:
+    given = await client.get("/health", headers={"X-Request-Id": "trace-7f3a"})
+    assert given.headers.get_list("x-request-id") == ["trace-7f3a"]
+    made = await client.get("/health")
+    request_id = made.headers["x-request-id"]
+    assert len(request_id) == 16 and int(request_id, 16) >= 0
+    assert request_id != (await client.get("/health")).headers["x-request-id"]
+    assert made.headers["x-content-type-options"] == "nosniff"
+    assert made.headers["x-frame-options"] == "DENY"
+    assert made.headers["referrer-policy"] == "no-referrer"
+    # An error answer carries them too; a page that sets its own policy keeps it.
+    refused = await client.post("/api/chat/message", json={"message": "hi"})
+    assert refused.status_code == 401 and refused.headers["x-frame-options"] == "DENY"
+    page = await client.get("/admin/login")
+    assert page.headers.get_list("referrer-policy") == ["same-origin"]
+    assert page.headers["x-request-id"] and page.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_health_detailed_reports_versions(client: AsyncClient) -> None:
     body = (await client.get("/health/detailed")).json()
     db = body["components"]["database"]

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from companion.api.deps import ConversationDep, PrincipalDep
@@ -150,13 +150,17 @@ def _timing(result: TurnResult) -> dict[str, str]:
 )
 async def message(
     body: MessageRequest, principal: PrincipalDep, service: ConversationDep, _: IpLimitDep
-) -> JSONResponse:
+) -> Response:
     """Answer one message and return the whole reply."""
     result = await service.turn(_turn(body, principal))
     if result.error:
         raise failure(result)
-    payload = to_response(result).model_dump(mode="json")
-    return JSONResponse(payload, headers=_timing(result))
+    # Encoded by pydantic straight to JSON text: no intermediate dict for json.dumps.
+    return Response(
+        to_response(result).model_dump_json(),
+        media_type="application/json",
+        headers=_timing(result),
+    )
 
 
 def _final(result: TurnResult) -> dict[str, Any]:

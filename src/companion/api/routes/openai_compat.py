@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from ulid import ULID
 
@@ -118,7 +118,7 @@ async def _stream(turn: OpenedTurn) -> AsyncIterator[str]:
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
     body: CompletionRequest, principal: PrincipalDep, service: ConversationDep, _: IpLimitDep
-) -> dict[str, Any] | StreamingResponse:
+) -> JSONResponse | StreamingResponse:
     """Chat with your companion through any OpenAI client (newest user message only)."""
     request = TurnRequest(
         user_id=principal.user_id,
@@ -133,7 +133,8 @@ async def chat_completions(
     result = await service.turn(request)
     if result.error:
         raise failure(result)
-    return {
+    # Plain JSON values already: answered as they are, not walked by jsonable_encoder.
+    completion = {
         "id": _completion_id(),
         "object": "chat.completion",
         "created": int(time.time()),
@@ -149,6 +150,7 @@ async def chat_completions(
         ],
         "usage": _usage(result),
     }
+    return JSONResponse(completion)
 
 
 @router.get("/models")
