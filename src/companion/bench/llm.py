@@ -264,20 +264,32 @@ def _model_lines(log_file: Path) -> list[dict[str, Any]]:
     return lines
 
 
-async def _talk(base: str, key: str, *, turns: int, warmup: int, pause: float) -> list[float]:
+#: Appended to each message with ``long_replies``: a request for a story lifts the
+#: chat reply's sentence cap (``conversation.length``), so replies run to the reply
+#: budget and the prompt's token budget, not only the window, cuts the old history.
+_ASK_FOR_MORE = " Tell me a story about that."
+
+
+async def _talk(
+    base: str, key: str, *, turns: int, warmup: int, pause: float, long_replies: bool = False
+) -> list[float]:
     headers = {"Authorization": f"Bearer {key}"}
     measured: list[float] = []
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=300) as client:
         for i in range(warmup + turns):
-            took = await _first_token(client, LINES[i % len(LINES)])
+            text = LINES[i % len(LINES)] + (_ASK_FOR_MORE if long_replies else "")
+            took = await _first_token(client, text)
             if i >= warmup:
                 measured.append(took)
             await asyncio.sleep(pause)
     return measured
 
 
-def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
-    """Start ``companion serve`` on the embedded model and time the next turns' first tokens."""
+def ttft(
+    *, turns: int, warmup: int, pause: float, threads: int, long_replies: bool = False
+) -> TtftFigures:
+    """Start ``companion serve`` on the embedded model and time the next turns' first
+    tokens (``long_replies``: each message asks for a story)."""
     home = Path(tempfile.mkdtemp(prefix="companion-ttft-"))
     port = free_port()
     env = {
@@ -311,7 +323,9 @@ def ttft(*, turns: int, warmup: int, pause: float, threads: int) -> TtftFigures:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(f"{base}/health")
-        measured = asyncio.run(_talk(base, key, turns=turns, warmup=warmup, pause=pause))
+        measured = asyncio.run(
+            _talk(base, key, turns=turns, warmup=warmup, pause=pause, long_replies=long_replies)
+        )
         calls = model_calls(log_file)[warmup:]
         ahead = read_aheads(log_file, after_calls=warmup)
     finally:

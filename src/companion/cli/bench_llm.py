@@ -26,6 +26,13 @@ def bench_llm(
     warmup: Annotated[int, typer.Option(help="Turns first, to grow the prompt.")] = 10,
     pause: Annotated[float, typer.Option(help="Seconds between turns (reading, typing).")] = 2.0,
     threads: Annotated[int, typer.Option(help="llama.cpp threads.")] = 2,
+    long_replies: Annotated[
+        bool,
+        typer.Option(
+            help="Each message asks for a story: long replies, so the prompt's token budget "
+            "cuts the old history."
+        ),
+    ] = False,
     layouts: Annotated[
         int, typer.Option(help="Next turns timed in-process, old vs new prompt layout (0: skip).")
     ] = 4,
@@ -56,5 +63,7 @@ def bench_llm(
                 "turns": rows,
             }
     if turns > 0:
-        out["ttft"] = llm.ttft(turns=turns, warmup=warmup, pause=pause, threads=threads).as_dict()
+        out["ttft"] = llm.ttft(
+            turns=turns, warmup=warmup, pause=pause, threads=threads, long_replies=long_replies
+        ).as_dict()
     print(json.dumps(out, indent=2))

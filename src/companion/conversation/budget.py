@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["TokenBudget", "estimate_tokens", "fit_in_blocks", "fit_newest", "truncate_to_tokens"]
+__all__ = [
+    "HISTORY_BLOCK",
+    "TokenBudget",
+    "estimate_tokens",
+    "fit_in_blocks",
+    "fit_newest",
+    "truncate_to_tokens",
+]
 
 #: English averages ~4 characters per token; 3.2 over-counts on purpose (names,
 #: numbers and non-English text tokenise worse), so an estimated fit is a real fit.
@@ -46,23 +53,36 @@ def fit_newest(items: Sequence[str], budget: int) -> int:
     return count
 
 
-def fit_in_blocks(items: Sequence[str], budget: int) -> int:
+#: Lines (user and assistant) between the history's cut points when the caller names no
+#: other: the default short-term window's block (ten exchanges kept, five dropped at once).
+HISTORY_BLOCK = 10
+
+
+def fit_in_blocks(items: Sequence[str], budget: int, block: int = HISTORY_BLOCK) -> int:
     """How many of the newest ``items`` to keep within ``budget``: all when they fit,
-    else the oldest go in blocks of half the list (an even count: whole exchanges), or
-    when not even the newest half fits, as many of the newest as fit.
+    else those from the first cut point after which they fit. The cut points are every
+    ``block`` lines from the list's start (an even count: whole exchanges); when not even
+    the lines after the last cut point fit, the newest whole exchanges that fit.
 
     Dropping one line per turn would change the prompt right after the persona at every
-    turn near the budget; a block keeps the same first line for several turns, so a
-    prompt cache still covers the history.
+    turn near the budget; a cut point fixed in the list keeps the same first line while
+    the list grows, for about ``block / 2`` turns. The history window drops its oldest
+    lines in blocks too (``ShortTermBuffer``): with the same ``block`` its start is always
+    one of these cut points, so a cut stays where it is when the window drops the lines
+    before it, and the next change of the first line is always at the next cut point
+    (``steady.kept_past_next_cut``), known turns ahead.
     """
     count = len(items)
     fit = fit_newest(items, budget)
     if fit == count:
         return count
-    block = max(2, count // 2 // 2 * 2)
-    drop = -(-(count - fit) // block) * block
-    # Less than half fits: keep what fits rather than nothing.
-    return count - drop if count - drop > 0 else fit
+    step = max(2, block // 2 * 2)
+    start = -(-(count - fit) // step) * step
+    if start < count:
+        return count - start
+    # Not even the newest cut point's lines fit: whole exchanges, newest first.
+    over = count - fit
+    return max(0, count - over - over % 2)
 
 
 @dataclass(frozen=True)

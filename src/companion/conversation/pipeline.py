@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation import metrics, sessions
 from companion.conversation.background import BackgroundTasks
-from companion.conversation.budget import TokenBudget
+from companion.conversation.budget import HISTORY_BLOCK, TokenBudget
 from companion.conversation.generation import Generation, generate
 from companion.conversation.learning import TurnLearner
 from companion.conversation.length import CHAT_SENTENCES, asks_for_more
@@ -60,7 +60,7 @@ from companion.conversation.profile import (
 from companion.conversation.prompt import build_prompt
 from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
-from companion.conversation.steady import ShownMemories, kept_past_next_drop
+from companion.conversation.steady import ShownMemories, kept_past_next_cut, window_block
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 from companion.errors import Busy, CompanionError, InvalidInput
 from companion.llm.base import RoleModel
@@ -312,6 +312,8 @@ class ConversationService:
         self, request: TurnRequest, text: str, ctx: _Context, generation: Generation
     ) -> AsyncIterator[str]:
         compact = self._compact()
+        # The budget cuts the history where the window drops it: their moves agree.
+        block = window_block(self.memory.carried) or HISTORY_BLOCK
         prompt = build_prompt(
             ctx.state,
             message=text,
@@ -320,20 +322,23 @@ class ConversationService:
             budget=self.config.budget,
             compact=compact,
             shown_before=self._shown.get(ctx.conversation_id),
+            history_block=block,
         )
         self._shown.put(ctx.conversation_id, prompt.memory_ids)
         generation.memory_ids = prompt.memory_ids
         messages = prompt.messages
         # What the next turn starts with: the persona and the history still in the window.
-        carried = min(prompt.history_turns, self.memory.carried(len(ctx.history)))
-        leaving = prompt.history_turns - carried
-        next_prefix = [messages[0], *messages[1 + leaving : 1 + prompt.history_turns]]
-        # And what the turn after the window's next block drop starts with, read ahead
-        # a turn at a time so that turn does not read its whole history anew.
-        kept = kept_past_next_drop(self.memory.carried, len(ctx.history))
+        shown = prompt.history_turns
+        carried = min(shown, self.memory.carried(len(ctx.history)))
+        leaving = shown - carried
+        next_prefix = [messages[0], *messages[1 + leaving : 1 + shown]]
+        # And what the turn after the history's first line next moves (the window's drop
+        # or the budget's cut) starts with, read ahead a turn at a time so that turn does
+        # not read its whole history anew.
+        kept = kept_past_next_cut(len(ctx.history), shown, block)
         shifted_prefix = (
-            [messages[0], *messages[1 + prompt.history_turns - kept : 1 + prompt.history_turns]]
-            if leaving == 0 and kept is not None and kept < prompt.history_turns
+            [messages[0], *messages[1 + shown - kept : 1 + shown]]
+            if leaving == 0 and kept is not None
             else None
         )
         if self.tools is not None:  # optional tool phase (companion.tools)

@@ -15,18 +15,20 @@ caching) re-reads only the newest exchange and the turn's own context.
 4. the user's message (trimmed only if it alone would overflow the window).
 
 When the budget is tight the persona, the context and the message are kept and the
-oldest turns go first, half of them at once (``fit_in_blocks``), so the prompt's start
-stays the same for several turns. ``compact=True`` is the small-model profile
-(``conversation.profile``): a short persona that states the companion's own name, and
-a turn context that is cheap to read anew on every turn: at most ``COMPACT_MEMORIES``
-memories, the best ones that the recent turns in the prompt do not already say (the
-episodic memory of a message still in the window repeats it), each line cut to about
-``COMPACT_MEMORY_TOKENS``, and a shorter clock line, to the hour. The mood line, the
-clock and the memory fence's opening usually stay from one turn to the next, and so do
-the memories a conversation keeps coming back to: the ones the previous turn showed
-(``shown_before``) come first, in the same order, and ``BuiltPrompt.context_start``
-says all of that, so the embedded model reads it ahead with the next prefix while the
-user types and the next turn reads only its new memories and its message.
+oldest turns go first, from a cut point fixed in the history (every ``history_block``
+lines, the window's own block: ``fit_in_blocks``), so the prompt's start stays the same
+for several turns and the next one is known ahead (``steady.kept_past_next_cut``).
+``compact=True`` is the small-model profile (``conversation.profile``): a short persona
+that states the companion's own name, and a turn context that is cheap to read anew on
+every turn: at most ``COMPACT_MEMORIES`` memories, the best ones that the recent turns
+in the prompt do not already say (the episodic memory of a message still in the window
+repeats it), each line cut to about ``COMPACT_MEMORY_TOKENS``, and a shorter clock
+line, to the hour. The mood line, the clock and the memory fence's opening usually
+stay from one turn to the next, and so do the memories a conversation keeps coming
+back to: the ones the previous turn showed (``shown_before``) come first, in the same
+order, and ``BuiltPrompt.context_start`` says all of that, so the embedded model reads
+it ahead with the next prefix while the user types and the next turn reads only its
+new memories and its message.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from companion.conversation.budget import (
+    HISTORY_BLOCK,
     TokenBudget,
     estimate_tokens,
     fit_in_blocks,
@@ -174,6 +177,7 @@ def build_prompt(
     now: datetime | None = None,
     compact: bool = False,
     shown_before: Sequence[str] = (),
+    history_block: int = HISTORY_BLOCK,
 ) -> BuiltPrompt:
     """The messages for one turn, within ``budget``.
 
@@ -187,6 +191,8 @@ def build_prompt(
         compact: Use the small-model layout (``conversation.profile``).
         shown_before: The ids of the memories the conversation's previous turn showed
             (compact layout: those chosen again come first, in that order).
+        history_block: Lines between the history's cut points when the budget is tight
+            (the history window's block, so its drops and the budget's cuts agree).
 
     Returns:
         The messages, the ids of the memories included, and the history kept.
@@ -220,7 +226,8 @@ def build_prompt(
     def fit(context_tokens: int) -> int:
         """How many of the newest history turns fit beside a context of that size."""
         fixed = estimate_tokens(persona) + context_tokens + estimate_tokens(user_text)
-        return fit_in_blocks([turn.content for turn in history], max(0, budget.prompt - fixed))
+        lines = [turn.content for turn in history]
+        return fit_in_blocks(lines, max(0, budget.prompt - fixed), history_block)
 
     if compact:  # the turn's own context is read on every turn: the best few only
         # A memory that repeats a turn the prompt shows anyway (the episodic memory of

@@ -7,11 +7,14 @@ can stay: ``steady_order`` puts the ones the previous turn showed first, in the 
 order, and ``ShownMemories`` remembers, per conversation, which those were (in this
 process, like the model's cache it serves: another process only reads a little more).
 
-The history window drops its oldest lines in blocks (``ShortTermBuffer``), and the
-turn after a drop starts differently right after the persona: read then, that is the
-whole history again. ``kept_past_next_drop`` says, from the window's own rule
-(``carried``), which of the lines read now will still be there after the next drop, so
-that prefix can be read ahead a turn at a time, long before it is needed.
+The history window drops its oldest lines in blocks (``ShortTermBuffer``), and so does
+the prompt's token budget when long replies fill it (``budget.fit_in_blocks``, at cut
+points every ``window_block`` lines, the window's own block); the turn after either
+starts differently right after the persona: read then, that is its whole history again.
+Both move the history's first line to the next cut point and nowhere else, so
+``kept_past_next_cut`` says which of the lines a turn shows will still be there after
+the next move, and that prefix can be read ahead a turn at a time, long before it is
+needed.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from collections.abc import Callable, Hashable, Sequence
 
 from companion.conversation.ports import RetrievedMemory
 
-__all__ = ["ShownMemories", "kept_past_next_drop", "steady_order"]
+__all__ = ["ShownMemories", "kept_past_next_cut", "steady_order", "window_block"]
 
-#: How many turns ahead to look for the window's next drop.
+#: The longest history window whose block ``window_block`` finds.
 _HORIZON = 64
 
 
@@ -56,27 +59,31 @@ class ShownMemories:
             self._shown.popitem(last=False)
 
 
-def kept_past_next_drop(carried: Callable[[int], int], lines: int) -> int | None:
-    """Of the ``lines`` history lines a turn read, how many (the newest) are still in
-    the window right after its next block drop at a later turn.
+def window_block(carried: Callable[[int], int]) -> int | None:
+    """How many lines the history window drops at once, read from its rule (``carried``:
+    of ``n`` lines read at a turn, how many the next turn reads too): what a turn that
+    fills it loses. None for a window that never drops."""
+    for lines in range(1, _HORIZON):
+        left = carried(lines)
+        if left < lines:
+            return max(2, (lines - left + 1) // 2 * 2)  # whole exchanges
+    return None
 
-    Args:
-        carried: The window's rule: of ``n`` lines read at a turn, how many the next
-            turn reads too (after that turn's user line and reply came in).
-        lines: The history lines read at this turn.
+
+def kept_past_next_cut(lines: int, shown: int, block: int) -> int | None:
+    """Of the newest ``shown`` of a turn's ``lines`` history lines (those its prompt
+    shows), how many are still there when its history's first line next moves, to the
+    next cut point (every ``block`` lines from the list's start: the window's drop or
+    the budget's cut, ``budget.fit_in_blocks``); the turns in between add their
+    exchanges after them.
 
     Returns:
-        That count; None when this turn's own lines make the window drop (the next
-        turn's prefix says so already), when the drop would take this turn's own lines
-        too, or when no drop comes within ``_HORIZON`` turns.
+        That count; None when the move would take this turn's own exchange too (nothing
+        of what this turn adds is in that prefix yet).
     """
-    if carried(lines) < lines:
+    step = max(2, block // 2 * 2)
+    first = lines - shown
+    following = (first // step + 1) * step
+    if following > lines:
         return None
-    length = lines + 2  # this turn's user line and reply are in
-    for _ in range(_HORIZON):
-        left = carried(length)
-        if left < length:
-            kept = lines - (length - left)
-            return kept if kept >= 0 else None
-        length += 2
-    return None
+    return lines - following

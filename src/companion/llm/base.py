@@ -67,11 +67,12 @@ class ChatRequest:
     ``cache_prefix`` ones (the oldest history leaves the window), and
     ``next_context_start`` how the next turn's own context (a system message after
     this turn's user message and reply) starts, so that it is read ahead too.
-    ``shifted_prefix`` names, when the history window will drop a block of its oldest
-    lines at a later turn, the messages the first turn after that drop starts with as
-    far as they are known now (the persona and the history lines that stay); such a
-    provider reads them, this turn's user message and the reply ahead too, a turn at a
-    time, so the turn after the drop does not read its whole history again. ``tools``
+    ``shifted_prefix`` names, when the history's first line will move at a later turn
+    (the history window drops a block of its oldest lines, or the prompt's token budget
+    cuts them), the messages the first turn after that move starts with as far as they
+    are known now (the persona and the history lines that stay); such a provider reads
+    them, this turn's user message and the reply ahead too, a turn at a time, so the
+    turn after the move does not read its whole history again. ``tools``
     offers OpenAI-format tool definitions to providers that support them
     (``supports_tools``); the others ignore it. ``repeat_penalty`` overrides the
     embedded model's penalty on recently used tokens (None: its default; hosted

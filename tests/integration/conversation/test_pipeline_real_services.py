@@ -7,6 +7,7 @@ reply reports is the stored one), only the chat model is scripted (``FakeChat``)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
@@ -14,7 +15,10 @@ from sqlalchemy import func, select
 from tests.fakes.conversation_ports import FakeChat
 from tests.fakes.gateway import clone_runtime
 
+from companion.conversation.budget import TokenBudget
+from companion.conversation.build import pipeline_config
 from companion.conversation.types import TurnRequest
+from companion.llm.base import ChatMessage
 from companion.memory.models.memory import Memory
 from companion.runtime import Runtime
 from companion.security.models.incident import SecurityIncident
@@ -144,3 +148,63 @@ async def test_the_turn_after_a_window_drop_starts_with_the_prefix_announced_tur
     # Announced from the turn whose own exchange stays past the drop until the one
     # before the drop's turn (which hands the shorter prefix over as ``next_prefix``).
     assert announced >= 5
+
+
+async def test_when_long_replies_fill_the_budget_every_move_of_the_history_was_read_ahead(
+    runtime: Runtime,
+) -> None:
+    """Long replies: the token budget, not only the window, cuts the oldest history. It
+    cuts where the window drops (every five exchanges), so the history's first line
+    moves every few turns, and each move was announced by the turn before it, as the
+    next turn's prefix or as the one after the next move (``shifted_prefix``), which
+    grows by one exchange a turn."""
+    chat = FakeChat()
+    budget = TokenBudget(context=2048, reply=320, persona_max=200, memories_max=100)
+    real = clone_runtime(
+        runtime, chat=chat, config=replace(pipeline_config(runtime.settings), budget=budget)
+    )
+    turns = 26
+    for i in range(turns):
+        story = " ".join(f"w{(i * 31 + j * 17) % 997}" for j in range(70 + i * 7 % 30))
+        chat.enqueue(f"Reply number {i}: {story}.")
+        result = await real.conversation.turn(
+            TurnRequest(user_id="uma", text=f"Message number {i} about my day.")
+        )
+        assert result.error is None
+    requests = chat.requests
+    moves = [
+        t
+        for t in range(2, turns)  # turn 0 has no history
+        if requests[t].messages[1].content != requests[t - 1].messages[1].content
+    ]
+    window_drops = {11, 16, 21}  # ten exchanges fill the window, then five leave at once
+    assert set(moves) - window_drops  # the budget cut too
+    assert len(moves) <= turns // 3
+
+    def said(t: int) -> list[tuple[str, str]]:
+        """Turn ``t``'s message and reply as the later prompts show them."""
+        reply = next(
+            (
+                m.content
+                for later in requests[t + 1 :]
+                for m in later.messages
+                if m.role == "assistant" and m.content.startswith(f"Reply number {t}:")
+            ),
+            None,
+        )
+        assert reply is not None
+        return [("user", requests[t].messages[-1].content), ("assistant", reply)]
+
+    def begins(t: int, prefix: list[ChatMessage]) -> bool:
+        shown = [(m.role, m.content) for m in requests[t].messages]
+        return shown[: len(prefix) + 2] == [(m.role, m.content) for m in prefix] + said(t - 1)
+
+    for move in moves:
+        before = requests[move - 1]
+        announced = [p for p in (before.next_prefix, before.shifted_prefix) if p is not None]
+        assert any(begins(move, list(prefix)) for prefix in announced)
+    for t in range(1, turns - 1):
+        shifted, following = requests[t].shifted_prefix, requests[t + 1].shifted_prefix
+        if shifted is not None and following is not None and t + 1 not in moves:
+            shown = [(m.role, m.content) for m in following]
+            assert shown == [(m.role, m.content) for m in shifted] + said(t)

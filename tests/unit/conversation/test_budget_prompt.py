@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from itertools import pairwise
 
 from companion.conversation.budget import (
     TokenBudget,
@@ -55,13 +56,46 @@ def test_truncate_keeps_within_budget_and_marks_cut() -> None:
     assert truncate_to_tokens("short", 50) == "short"
 
 
-def test_fit_in_blocks_drops_half_the_history_at_once() -> None:
+def test_fit_in_blocks_cuts_at_points_fixed_in_the_list() -> None:
     lines = ["x" * 32] * 20  # 14 estimated tokens each
-    assert fit_in_blocks(lines, 20 * 14) == 20  # all fit
-    assert fit_in_blocks(lines, 19 * 14) == 10  # one too many: the oldest half goes
-    assert fit_in_blocks(lines, 12 * 14) == 10  # the same first line while 10 to 19 fit
-    assert fit_in_blocks(lines, 9 * 14) == 9  # not even half fits: what fits
-    assert fit_in_blocks(["x" * 32] * 3, 2 * 14) == 1  # an odd list: one block of two
+    assert fit_in_blocks(lines, 20 * 14, 10) == 20  # all fit
+    assert fit_in_blocks(lines, 19 * 14, 10) == 10  # one too many: cut at line 10
+    assert fit_in_blocks(lines, 10 * 14, 10) == 10  # the same cut while 10 to 19 fit
+    assert fit_in_blocks(lines, 19 * 14, 4) == 16  # finer cut points: cut at line 4
+    assert fit_in_blocks(lines, 9 * 14, 10) == 8  # past the last cut point: whole exchanges
+    assert fit_in_blocks(lines, 13, 10) == 0  # not even the newest line fits
+    assert fit_in_blocks(["x" * 32] * 3, 2 * 14, 10) == 1  # an odd list: its newest line
+
+
+def _conversation(turns: int) -> list[str]:
+    """A conversation's lines (unique, oldest first): short messages, long replies."""
+    lines = []
+    for turn in range(turns):
+        lines.append(f"message {turn} " + "m" * (20 + turn * 7 % 40))
+        lines.append(f"reply {turn} " + "r" * (300 + turn * 53 % 250))
+    return lines
+
+
+def test_a_growing_history_keeps_its_first_line_for_several_turns() -> None:
+    """Cut against the budget at every turn of a growing history, the kept lines always
+    fit, begin with a message (whole exchanges) and end with the newest line; the first
+    kept line sits at a cut point and moves about every ``block / 2`` turns, only ever
+    forward, to the next cut point."""
+    lines, budget, block = _conversation(40), 1200, 10
+    firsts = []
+    for turn in range(1, 41):
+        history = lines[: 2 * turn]
+        keep = fit_in_blocks(history, budget, block)
+        kept = history[len(history) - keep :]
+        assert keep > 0 and sum(estimate_tokens(line) for line in kept) <= budget
+        assert kept[0].startswith("message") and kept[-1] == history[-1]
+        first = len(history) - keep
+        assert first % block == 0
+        firsts.append(first)
+    moves = [(a, b) for a, b in pairwise(firsts) if a != b]
+    assert all(b == a + block for a, b in moves)
+    # The old rule (half the current list) moved it at nearly every turn near the budget.
+    assert 5 <= len(moves) <= len(firsts) // 4
 
 
 def test_fit_newest_counts_from_the_end() -> None:

@@ -8,10 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from tests.small_companion import SOL, retrieved
 
-from companion.conversation.budget import TokenBudget
+from companion.conversation.budget import TokenBudget, fit_in_blocks
 from companion.conversation.ports import RetrievedMemory, ShortTermTurn
 from companion.conversation.prompt import BuiltPrompt, build_prompt
-from companion.conversation.steady import ShownMemories, kept_past_next_drop, steady_order
+from companion.conversation.steady import (
+    ShownMemories,
+    kept_past_next_cut,
+    steady_order,
+    window_block,
+)
 from companion.conversation.timesense import time_context
 from companion.memory.writer import ShortTermBuffer
 from companion.store.kv import MemoryStore
@@ -95,42 +100,46 @@ def test_the_compact_clock_is_to_the_hour() -> None:
     )
 
 
-async def test_the_lines_said_to_stay_past_the_next_drop_are_the_ones_that_stay() -> None:
-    """``kept_past_next_drop`` from the window's own rule, checked against the window:
-    the lines it names are the first ones after the next block drop, followed by what
-    came in since; no answer at a turn that drops, or whose own lines would go."""
+async def test_the_lines_said_to_stay_past_the_next_move_are_the_ones_that_stay() -> None:
+    """``kept_past_next_cut`` checked against the window and the budget together: a
+    conversation with long replies, its history kept by the short-term window (ten
+    exchanges, five dropped at once) and cut by the token budget at the window's block.
+    Whenever the prompt's first history line moves (a drop or a cut), the prompt then
+    begins with the lines each turn since the last move named, followed by that turn's
+    exchange; a turn that named none has its exchange gone by then. The first line
+    moves every few turns, not at each."""
     buffer = ShortTermBuffer(MemoryStore(), keep=20, ttl=60)
-    conversation = uuid.uuid4()
-    said: dict[int, tuple[list[str], int | None]] = {}
-    answered = 0
-    for turn in range(40):
+    block = window_block(buffer.carried)
+    assert block == buffer.drop == 10
+    conversation, budget = uuid.uuid4(), 1100
+    prompts: list[list[str]] = []
+    said: list[tuple[int, int | None]] = []
+    for turn in range(60):
         history = [line.content for line in await buffer.read("u", conversation, since=None)]
-        kept = kept_past_next_drop(buffer.carried, len(history))
-        said[turn] = (history, kept)
-        for role, text in (("user", f"said {turn}"), ("assistant", f"replied {turn}")):
-            await buffer.push("u", conversation, role, text, NOW)
-        if buffer.carried(len(history)) < len(history):  # this turn dropped a block
-            assert kept is None
-            for earlier, (lines, count) in said.items():
-                if (
-                    count is not None
-                    and earlier < turn
-                    and not _dropped_between(said, earlier, turn)
-                ):
-                    after = [
-                        line.content for line in await buffer.read("u", conversation, since=None)
-                    ]
-                    stays = lines[len(lines) - count :] if count else []
-                    assert after[: len(stays) + 2] == [
-                        *stays,
-                        f"said {earlier}",
-                        f"replied {earlier}",
-                    ]
-                    answered += 1
-    assert answered >= 10
-    assert kept_past_next_drop(lambda lines: lines, 6) is None  # a window that never drops
-
-
-def _dropped_between(said: dict[int, tuple[list[str], int | None]], start: int, end: int) -> bool:
-    """Whether a turn after ``start`` and before ``end`` dropped (its answer was None)."""
-    return any(said[t][1] is None for t in range(start + 1, end))
+        keep = fit_in_blocks(history, budget, block)
+        prompts.append(history[len(history) - keep :])
+        # As the pipeline: none when this turn's window drop changes the next prefix.
+        leaving = keep - min(keep, buffer.carried(len(history)))
+        said.append((leaving, kept_past_next_cut(len(history), keep, block)))
+        await buffer.push("u", conversation, "user", f"said {turn} " + "s" * (turn * 7 % 40), NOW)
+        reply = f"replied {turn} " + "r" * (300 + turn * 53 % 250)
+        await buffer.push("u", conversation, "assistant", reply, NOW)
+    moves = [t for t in range(2, 60) if prompts[t][0] != prompts[t - 1][0]]
+    assert 8 <= len(moves) <= 60 // 4
+    checked = 0
+    for t, (leaving, count) in enumerate(said):
+        move = next((m for m in moves if m > t), None)
+        if move is None or leaving:
+            continue
+        own = [line for line in prompts[move] if line.startswith((f"said {t} ", f"replied {t} "))]
+        if count is None:  # gone by then
+            assert own == []
+            continue
+        stays = prompts[t][len(prompts[t]) - count :] if count else []
+        assert prompts[move][: count + 2] == [*stays, *own] and len(own) == 2
+        checked += 1
+    assert checked >= 15
+    assert kept_past_next_cut(12, 12, 10) == 2  # uncut: the window drops ten
+    assert kept_past_next_cut(12, 2, 10) is None  # cut at 10: the next at 20 takes this turn's
+    assert kept_past_next_cut(20, 10, 10) == 0  # cut at 10: after the next, only what comes
+    assert window_block(lambda lines: lines) is None  # a window that never drops

@@ -3,9 +3,10 @@
 After a conversation's reply, the next turn's prompt is known up to its own context:
 the prefix it carries (``ChatRequest.cache_prefix`` messages, or ``next_prefix`` when
 the history window drops its oldest block), this turn's user message and the reply,
-then how its context message begins (``next_context_start``). When the window will
-drop a block at a later turn, the prefix the turn after that drop starts with is known
-as far as the turns so far go (``shifted_prefix``, then this exchange). These are the
+then how its context message begins (``next_context_start``). When the history's
+first line will move at a later turn (the window drops a block, or the token budget
+cuts one), the prefix the turn after that move starts with is known as far as the
+turns so far go (``shifted_prefix``, then this exchange). These are the
 texts the chat template renders for them (without a generation prompt), so that their
 tokens are a token prefix of the prompts to come.
 """
@@ -33,7 +34,7 @@ def as_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
 
 def ahead_texts(render: Render, request: ChatRequest, reply: str) -> list[str]:
     """The prompt prefixes to read after ``reply`` to ``request``, most needed first: the
-    next turn's, then (with ``shifted_prefix``) the one after the window's next drop.
+    next turn's, then (with ``shifted_prefix``) the one after the history's next move.
 
     Args:
         render: The chat template without a generation prompt.

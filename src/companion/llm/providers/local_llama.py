@@ -17,9 +17,10 @@ leaves the window, then this turn's user message and the reply, then
 ``next_context_start``: how the next turn's own context begins) is read right after
 the reply, in the background, while the user reads and types: the next turn then
 reads only the rest of its own context and its message. With ``shifted_prefix`` (the
-history window will drop its oldest block at a later turn) the prefix the turn after
-that drop starts with is read ahead as well, extended by each turn's exchange and kept
-as its own saved context, so that turn reads no more than any other.
+history window will drop its oldest block, or the token budget cut it, at a later turn)
+the prefix the turn after that move starts with is read ahead as well, extended by each
+turn's exchange and kept as its own saved context, so that turn reads no more than any
+other.
 
 The read-ahead goes in steps of ``_AHEAD_STEP`` tokens and gives the model up at the
 first step boundary after any call asks for it: a message that arrives early waits for
@@ -280,7 +281,7 @@ class LocalLlamaProvider:
 
     def _warm(self, request: ChatRequest, reply: str, turn: int) -> None:
         """Read the conversation's next prefix into the context and keep it; then the
-        prefix after the window's next drop (``shifted_prefix``), when there is one.
+        prefix after the history's next move (``shifted_prefix``), when there is one.
         Other calls go first; it stops when the conversation turn after ``turn`` comes."""
         started = time.perf_counter()
         try:
