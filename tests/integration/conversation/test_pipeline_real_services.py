@@ -7,6 +7,7 @@ reply reports is the stored one), only the chat model is scripted (``FakeChat``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from itertools import pairwise
 
@@ -18,7 +19,7 @@ from tests.fakes.gateway import clone_runtime
 from companion.conversation.budget import TokenBudget
 from companion.conversation.build import pipeline_config
 from companion.conversation.types import TurnRequest
-from companion.llm.base import ChatMessage
+from companion.llm.base import ChatMessage, ChatRequest
 from companion.memory.models.memory import Memory
 from companion.runtime import Runtime
 from companion.security.models.incident import SecurityIncident
@@ -107,6 +108,16 @@ async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
     assert changes == 2
 
 
+def _history_moves(requests: Sequence[ChatRequest]) -> list[int]:
+    """The turns whose history starts with another line than the turn before's (turn 0
+    has no history, so the first that can move is turn 2)."""
+    return [
+        t
+        for t in range(2, len(requests))
+        if requests[t].messages[1].content != requests[t - 1].messages[1].content
+    ]
+
+
 async def test_the_turn_after_a_window_drop_starts_with_the_prefix_announced_turns_before(
     real: Runtime,
 ) -> None:
@@ -122,11 +133,7 @@ async def test_the_turn_after_a_window_drop_starts_with_the_prefix_announced_tur
         )
         assert result.error is None
     requests = chat.requests
-    drops = [
-        t
-        for t in range(2, len(requests))  # turn 0 has no history
-        if requests[t].messages[1].content != requests[t - 1].messages[1].content
-    ]
+    drops = _history_moves(requests)
     assert drops == [11, 16]  # ten exchanges fill the window, then five leave at once
     announced = 0
     for t, request in enumerate(requests[:-1]):
@@ -172,11 +179,7 @@ async def test_when_long_replies_fill_the_budget_every_move_of_the_history_was_r
         )
         assert result.error is None
     requests = chat.requests
-    moves = [
-        t
-        for t in range(2, turns)  # turn 0 has no history
-        if requests[t].messages[1].content != requests[t - 1].messages[1].content
-    ]
+    moves = _history_moves(requests)
     window_drops = {11, 16, 21}  # ten exchanges fill the window, then five leave at once
     assert set(moves) - window_drops  # the budget cut too
     assert len(moves) <= turns // 3
