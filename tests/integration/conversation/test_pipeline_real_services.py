@@ -80,6 +80,27 @@ async def test_a_plain_turn_is_learnt_by_the_real_memory_after_the_queue_runs(
     assert await real.conversation.queue.counts() == {"done": 1}
 
 
+async def _talk(real: Runtime, chat: FakeChat, user: str, replies: Sequence[str]) -> None:
+    """One turn per scripted reply: "Message number i about my day.", answered by
+    ``replies[i]``; every turn must succeed."""
+    for i, reply in enumerate(replies):
+        chat.enqueue(reply)
+        result = await real.conversation.turn(
+            TurnRequest(user_id=user, text=f"Message number {i} about my day.")
+        )
+        assert result.error is None
+
+
+def _history_moves(requests: Sequence[ChatRequest]) -> list[int]:
+    """The turns whose history starts with another line than the turn before's (turn 0
+    has no history, so the first that can move is turn 2)."""
+    return [
+        t
+        for t in range(2, len(requests))
+        if requests[t].messages[1].content != requests[t - 1].messages[1].content
+    ]
+
+
 async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
     real: Runtime,
 ) -> None:
@@ -88,12 +109,7 @@ async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
     message and reply), so a model's prompt cache covers all but the new part."""
     chat = real.conversation.chat
     assert isinstance(chat, FakeChat)
-    for i in range(17):
-        chat.enqueue(f"Reply number {i}, nice.")
-        result = await real.conversation.turn(
-            TurnRequest(user_id="kai", text=f"Message number {i} about my day.")
-        )
-        assert result.error is None
+    await _talk(real, chat, "kai", [f"Reply number {i}, nice." for i in range(17)])
     starts = []
     for before, after in pairwise(chat.requests):
         assert before.next_prefix is not None
@@ -108,16 +124,6 @@ async def test_each_turn_starts_with_the_prefix_the_previous_turn_announced(
     assert changes == 2
 
 
-def _history_moves(requests: Sequence[ChatRequest]) -> list[int]:
-    """The turns whose history starts with another line than the turn before's (turn 0
-    has no history, so the first that can move is turn 2)."""
-    return [
-        t
-        for t in range(2, len(requests))
-        if requests[t].messages[1].content != requests[t - 1].messages[1].content
-    ]
-
-
 async def test_the_turn_after_a_window_drop_starts_with_the_prefix_announced_turns_before(
     real: Runtime,
 ) -> None:
@@ -126,12 +132,7 @@ async def test_the_turn_after_a_window_drop_starts_with_the_prefix_announced_tur
     turn (read ahead a turn at a time), and the turn after the drop begins with it."""
     chat = real.conversation.chat
     assert isinstance(chat, FakeChat)
-    for i in range(17):
-        chat.enqueue(f"Reply number {i}, nice.")
-        result = await real.conversation.turn(
-            TurnRequest(user_id="ida", text=f"Message number {i} about my day.")
-        )
-        assert result.error is None
+    await _talk(real, chat, "ida", [f"Reply number {i}, nice." for i in range(17)])
     requests = chat.requests
     drops = _history_moves(requests)
     assert drops == [11, 16]  # ten exchanges fill the window, then five leave at once
@@ -171,13 +172,13 @@ async def test_when_long_replies_fill_the_budget_every_move_of_the_history_was_r
         runtime, chat=chat, config=replace(pipeline_config(runtime.settings), budget=budget)
     )
     turns = 26
-    for i in range(turns):
-        story = " ".join(f"w{(i * 31 + j * 17) % 997}" for j in range(70 + i * 7 % 30))
-        chat.enqueue(f"Reply number {i}: {story}.")
-        result = await real.conversation.turn(
-            TurnRequest(user_id="uma", text=f"Message number {i} about my day.")
-        )
-        assert result.error is None
+    replies = [
+        f"Reply number {i}: "
+        + " ".join(f"w{(i * 31 + j * 17) % 997}" for j in range(70 + i * 7 % 30))
+        + "."
+        for i in range(turns)
+    ]
+    await _talk(real, chat, "uma", replies)
     requests = chat.requests
     moves = _history_moves(requests)
     window_drops = {11, 16, 21}  # ten exchanges fill the window, then five leave at once
