@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from tests.fakes import FakeOpenAIServer, Reply
+from tests.fakes.raw_sse import RawSSEServer
 
 from companion.errors import ProviderError, ProviderTimeout
 from companion.llm.base import ChatMessage, ChatRequest
@@ -68,31 +69,15 @@ async def test_an_error_status_carries_the_body(openai_server: FakeOpenAIServer)
     assert error.value.status == 503 and "scripted 503" in str(error.value)
 
 
-class _ByteServer:
+class _ByteServer(RawSSEServer):
     """Sends one SSE body a few bytes at a time, so events and UTF-8 characters arrive
     split across reads, with CRLF line ends as some servers send."""
 
     def __init__(self, body: bytes) -> None:
+        super().__init__()
         self.body = body
-        self._server: asyncio.Server | None = None
 
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/v1"
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        header = await reader.readuntil(b"\r\n\r\n")
-        length = next(
-            int(line.split(b":")[1])
-            for line in header.split(b"\r\n")
-            if line.lower().startswith(b"content-length")
-        )
-        await reader.readexactly(length)
+    async def answer(self, writer: asyncio.StreamWriter) -> bool:
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
         )
@@ -100,7 +85,7 @@ class _ByteServer:
             writer.write(self.body[start : start + 7])
             await writer.drain()
             await asyncio.sleep(0.001)
-        writer.close()
+        return False
 
 
 @pytest.fixture

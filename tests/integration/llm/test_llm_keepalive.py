@@ -11,48 +11,16 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
+from tests.fakes.raw_sse import RawSSEServer
 
 from companion.llm.base import ChatMessage, ChatRequest
 from companion.llm.providers.openai_compat import OpenAICompatProvider
 
 
-class ChunkedSSEServer:
-    """Answers every chat completion with a chunked SSE stream; counts connections."""
+class ChunkedSSEServer(RawSSEServer):
+    """Answers every chat completion with a chunked SSE stream and keeps the connection."""
 
-    def __init__(self) -> None:
-        self.connections = 0
-        self.requests = 0
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> str:
-        self._server = await asyncio.start_server(self._safe, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/v1"
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _safe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                header = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":")[1])
-                    for line in header.split(b"\r\n")
-                    if line.lower().startswith(b"content-length")
-                )
-                await reader.readexactly(length)
-                self.requests += 1
-                await self._answer(writer)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def _answer(self, writer: asyncio.StreamWriter) -> None:
+    async def answer(self, writer: asyncio.StreamWriter) -> bool:
         events = [
             {"choices": [{"index": 0, "delta": {"content": "Hel"}}]},
             {"choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}]},
@@ -69,6 +37,7 @@ class ChunkedSSEServer:
             await asyncio.sleep(0.01)  # the end of the body comes after [DONE], as it does
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+        return True
 
 
 @pytest.fixture
