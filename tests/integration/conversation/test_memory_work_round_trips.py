@@ -42,7 +42,7 @@ def real(runtime: Runtime) -> Runtime:
 
 
 #: Per item at most (statements, transactions), by the queue's batch size.
-LIMITS = {1: (7.5, 4.5), 8: (3.8, 1.0)}
+LIMITS = {1: (7.5, 4.5), 8: (3.8, 1.0), 32: (3.2, 0.4)}
 
 
 @pytest.mark.parametrize("batch", sorted(LIMITS))
