@@ -319,3 +319,19 @@ async def test_two_workers_on_one_turn_store_its_memories_once(runtime: Any) -> 
     assert row.extra == {"reply_message_id": mids[1], "channel": "api"}
     assert row.embedding is not None and len(row.embedding) == 384
     assert len(rows) == created[0] + created[1]
+
+
+async def test_a_batch_embeds_each_distinct_text_once(runtime: Any) -> None:
+    """A batch of one conversation's turns holds a reply twice (as the turn's reply and
+    as the next turn's line before): the embedder computes it once, both get its vector."""
+    memory: MemoryService = runtime.memory
+    embedder = runtime.models.embedder
+    texts = [
+        "Maya's reply about the harbour",
+        "Maya: the next message",
+        "Maya's reply about the harbour",
+    ]
+    misses, hits = embedder.misses, embedder.hits
+    vectors = await memory.writer.embed(texts)
+    assert embedder.misses - misses == 2 and embedder.hits == hits
+    assert len(vectors) == 3 and vectors[0] == vectors[2] and vectors[0] != vectors[1]
