@@ -119,15 +119,14 @@ async def apply_fact(
     row = fact_row(fact, vector, source, user_id)
     contradicted = next((f for f in existing if f.id == decision.target), None)
     if decision.action != "supersede" or contradicted is None:
-        (new_id,) = await store.insert_memories(session, [row])
-        return FactOutcome("add", new_id)
+        return FactOutcome("add", await store.insert_memory(session, row))
     current = uuid.UUID(contradicted.id)
     # A statement older than the current fact it contradicts (two turns of one user whose
     # memory work ran out of order) is kept as a past version of that fact.
     outdated = contradicted.valid_from is not None and contradicted.valid_from > source.at
     if outdated:
         row |= {"invalid_at": contradicted.valid_from, "superseded_by": current}
-    (new_id,) = await store.insert_memories(session, [row])
+    new_id = await store.insert_memory(session, row)
     if outdated:
         old, new, older, newer = new_id, current, fact.content, contradicted.content
     else:

@@ -37,6 +37,10 @@ class ExistingFact:
     vector: Sequence[float] | None
     #: When the fact was stated (``None``: not known to the caller).
     valid_from: datetime | None = None
+    #: Its cosine similarity to the new fact's vector when the reader computed it
+    #: already (the database, next to the row: the vector itself is then not read);
+    #: ``None``: ``decide`` computes it from ``vector``.
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def decide(
     text = normalise_text(content)
     best: Decision = Decision("add")
     for fact in existing:
-        similarity = cosine(vector, fact.vector)
+        similarity = fact.similarity if fact.similarity is not None else cosine(vector, fact.vector)
         same_meaning = normalise_text(fact.content) == text or (
             similarity >= DUPLICATE_COSINE and _negative(fact.content) == _negative(content)
         )

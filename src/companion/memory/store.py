@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,22 +12,27 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Table,
     bindparam,
     func,
     insert,
     literal,
     literal_column,
+    null,
     or_,
     select,
     union_all,
     update,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Executable
 
 from companion.memory.models import Memory, MemoryConflict
 from companion.memory.reconcile import ExistingFact
+from companion.store import driver
+from companion.store.driver import DriverStatement
 from companion.store.models import CompanionProfile
+from companion.store.vector import vector_text
 
 __all__ = [
     "active_private_companion",
@@ -34,6 +40,7 @@ __all__ = [
     "close_fact",
     "current_facts",
     "insert_memories",
+    "insert_memory",
     "merge_into",
     "record_conflict",
     "visible_to_active",
@@ -75,6 +82,31 @@ async def insert_memories(session: AsyncSession, rows: Sequence[dict[str, Any]])
     return [row["id"] for row in rows]
 
 
+async def insert_memory(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID:
+    """Insert one memory row (a dict of column values by attribute name) on the driver,
+    its statement built once per set of columns; its id. The memory work's path for a
+    new fact (``insert_memories`` goes through the ORM's bulk insert, several times the
+    CPU for one row)."""
+    row.setdefault("id", uuid.uuid4())
+    keys = tuple(row)
+    await driver.execute(session, _insert_memory(keys), {f"v_{k}": row[k] for k in keys})
+    return uuid.UUID(str(row["id"]))
+
+
+@functools.lru_cache(maxsize=16)
+def _insert_memory(keys: tuple[str, ...]) -> DriverStatement:
+    """``INSERT INTO memories (<keys>) VALUES (:v_<key>, …)`` (parameters named like no
+    column, so none is read as the INSERT's own value for it)."""
+    columns = sa_inspect(Memory).columns  # by attribute name
+    table: Table = Memory.__table__  # type: ignore[assignment]
+    return DriverStatement(
+        "a new memory",
+        insert(table).values(
+            {columns[k]: bindparam(f"v_{k}", type_=columns[k].type) for k in keys}
+        ),
+    )
+
+
 async def current_facts(
     session: AsyncSession,
     *,
@@ -88,6 +120,10 @@ async def current_facts(
 
     Only facts of the same owner take part: the shared ones (``companion_id`` None) or
     one private companion's, so a private conversation never rewrites shared facts.
+    Each fact comes with its cosine similarity to ``vector``, computed by the database
+    (``ExistingFact.similarity``; 0 without a vector on either side) instead of its
+    vector: reading and converting five 384-d vectors per fact cost more CPU than the
+    query.
     """
     if vector is None and fact_key is None:
         return []
@@ -97,47 +133,63 @@ async def current_facts(
         private=companion_id is not None,
         limit=limit,
     )
-    params = {"owner": user_id, "companion": companion_id, "key": fact_key, "qv": vector}
-    rows = (await session.execute(statement, params)).all()
+    params: dict[str, Any] = {"owner": user_id, "companion": companion_id, "key": fact_key}
+    if vector is not None:
+        params["qv"] = vector_text(vector)  # formatted once, sent for each use
+    rows = await driver.fetch(session, statement, params)
     seen: set[uuid.UUID] = set()
     facts = []
     for row in rows:
-        if row.id in seen:
+        found = uuid.UUID(bytes=row[0].bytes)
+        if found in seen:
             continue
-        seen.add(row.id)
-        vec = None if row.embedding is None else [float(x) for x in row.embedding]
-        facts.append(ExistingFact(str(row.id), row.fact_key, row.content, vec, row.valid_from))
+        seen.add(found)
+        similarity = row[4]
+        if similarity is None or math.isnan(similarity):  # no vector, or a zero one
+            similarity = 0.0
+        facts.append(ExistingFact(str(found), row[1], row[2], None, row[3], float(similarity)))
     return facts
 
 
 @functools.lru_cache(maxsize=32)
-def _current_facts(*, keyed: bool, nearest: bool, private: bool, limit: int) -> Executable:
+def _current_facts(*, keyed: bool, nearest: bool, private: bool, limit: int) -> DriverStatement:
     """``current_facts``' statement, built once per shape (statement construction and
     its cache key cost more CPU than the query; this runs for every fact of every turn).
     Parameters: ``owner``, ``companion`` (when ``private``), ``key`` (when ``keyed``),
-    ``qv`` (the vector, when ``nearest``); the same key first, then the nearest in order.
+    ``qv`` (the vector as text, when ``nearest``); the same key first, then the nearest
+    in order. Columns: id, fact_key, content, valid_from, similarity (NULL without
+    ``qv``).
     """
+    distance: ColumnElement[Any] = Memory.embedding.cosine_distance(
+        bindparam("qv", type_=Memory.embedding.type)
+    )
+    similarity: ColumnElement[Any] = (
+        (literal(1.0, Float) - distance) if nearest else null().cast(Float)
+    )
     base = select(
-        Memory.id, Memory.fact_key, Memory.content, Memory.embedding, Memory.valid_from
+        Memory.id, Memory.fact_key, Memory.content, Memory.valid_from,
+        similarity.label("similarity"),
     ).where(
         Memory.user_id == bindparam("owner"),
         Memory.companion_id == bindparam("companion") if private else Memory.companion_id.is_(None),
         Memory.memory_type == "semantic",
         Memory.invalid_at.is_(None),
-    )
+    )  # fmt: skip
     keyed_part = base.where(Memory.fact_key == bindparam("key"))
     if not nearest:
-        return keyed_part
-    distance = Memory.embedding.cosine_distance(bindparam("qv", type_=Memory.embedding.type))
+        return DriverStatement("the user's current facts of a key", keyed_part)
     nearest_part = base.where(Memory.embedding.is_not(None)).order_by(distance).limit(limit)
     if not keyed:
-        return nearest_part
+        return DriverStatement("the user's current facts nearest a vector", nearest_part)
     part: ColumnElement[Any] = literal_column("part")
     rank: ColumnElement[Any] = literal_column("rank")
-    return union_all(
-        keyed_part.add_columns(literal(0).label("part"), literal(0.0, Float).label("rank")),
-        nearest_part.add_columns(literal(1).label("part"), distance.label("rank")),
-    ).order_by(part, rank)
+    return DriverStatement(
+        "the user's current facts of a key and nearest a vector",
+        union_all(
+            keyed_part.add_columns(literal(0).label("part"), literal(0.0, Float).label("rank")),
+            nearest_part.add_columns(literal(1).label("part"), distance.label("rank")),
+        ).order_by(part, rank),
+    )
 
 
 async def all_current_facts(session: AsyncSession, *, user_id: str) -> list[ExistingFact]:
@@ -172,7 +224,8 @@ async def merge_into(
     ``memory_ids`` (the episodic memory of the turn that said it again) joins the
     fact's sources, so forgetting one of the turns keeps a fact the other still backs.
     """
-    await session.execute(
+    await driver.execute(
+        session,
         _MERGE,
         {
             "target": target,
@@ -185,9 +238,10 @@ async def merge_into(
     )
 
 
-#: ``merge_into``'s statement, built once (parameters named like no column: an
-#: UPDATE reads a parameter named like a column as a SET of it).
-_MERGE = (
+#: ``merge_into``'s statement, built once and run on the driver (parameters named like
+#: no column: an UPDATE reads a parameter named like a column as a SET of it).
+_MERGE = DriverStatement(
+    "a duplicate fact's provenance folded into the stored one",
     update(Memory)
     .where(Memory.id == bindparam("target"), Memory.user_id == bindparam("owner"))
     .values(
@@ -205,7 +259,7 @@ _MERGE = (
         ),
         importance=func.greatest(Memory.importance, bindparam("said_importance", type_=Float)),
         confidence=func.least(1.0, func.coalesce(Memory.confidence, 0.6) + 0.1),
-    )
+    ),
 )
 
 

@@ -192,12 +192,20 @@ class MemoryWriter:
         return extract_facts(text, speaker=speaker, at=at, previous_entity=previous)
 
     async def embed(self, texts: Sequence[str]) -> list[list[float] | None]:
-        """Document vectors, or Nones when the embedder is missing or failing."""
+        """Document vectors, or Nones when the embedder is missing or failing.
+
+        Each distinct text is embedded once: in a batch of one conversation's turns,
+        a turn's reply is also the next turn's line before, and both are in the
+        same call (the embedding cache only knows texts of earlier calls).
+        """
         if not texts:
             return []
         if self._embedder is not None:
             try:
-                return list(await self._embedder.embed(list(texts), task="document"))
+                distinct = list(dict.fromkeys(texts))
+                vectors = await self._embedder.embed(distinct, task="document")
+                found = dict(zip(distinct, vectors, strict=True))
+                return [found[t] for t in texts]
             except Exception as exc:
                 log.warning("embedding failed, storing without vectors: %s", exc)
         return [None] * len(texts)

@@ -44,8 +44,9 @@ class BehaviourSettings(Section):
     queue_workers: int = Field(default=2, ge=1, le=64)
     queue_lease_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
     #: Items a worker task claims at once: the memory work of a batch reads its turns
-    #: once and embeds their texts in one call (cheaper per item when the queue is behind).
-    queue_batch: int = Field(default=8, ge=1, le=256)
+    #: once, embeds their texts in one call and writes them in one transaction (cheaper
+    #: per item when the queue is behind; when it is not, a claim finds one or two).
+    queue_batch: int = Field(default=32, ge=1, le=256)
     #: Whether ``companion serve`` runs queue workers itself; false when ``companion
     #: worker`` processes do the post-turn work (the gateway's cores go to turns).
     queue_workers_in_serve: bool = True

@@ -9,10 +9,11 @@ import numpy as np
 from sqlalchemy import func, select, text
 
 from companion.conversation.ports import ResetMark, TurnRecord
-from companion.memory import ImportMessage, MemoryService, SearchFilters
+from companion.memory import ImportMessage, MemoryService, SearchFilters, store
 from companion.memory.facts import ExtractedFact
 from companion.memory.facts_writer import Provenance, apply_fact
 from companion.memory.models import Memory, MemoryConflict
+from companion.memory.reconcile import cosine
 from companion.memory.search import fetch_candidates
 from companion.store.models import Conversation
 from companion.store.repositories import conversations, users
@@ -85,6 +86,62 @@ async def test_duplicates_merge(runtime: Any) -> None:
         ).all()
     assert len(facts) == 1
     assert facts[0].source_external_ids == ["d1-0", "d1-1"]
+
+
+async def test_current_facts_carry_the_database_cosine_to_the_new_vector(runtime: Any) -> None:
+    """The live fact path reads each current fact's similarity to the new fact from the
+    database instead of its vector: it must be the cosine ``decide`` would compute (a
+    fact without a vector: 0), nearest first after the same key."""
+    embedder = runtime.models.embedder
+    day = datetime(2023, 5, 1, 9, tzinfo=UTC)
+    stated = ("Maya loves hiking in the mountains", "Maya works at Google", "Maya has a cat")
+    vectors = await embedder.embed(list(stated), task="document")
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="u1")
+        for content, vector in zip(stated, vectors, strict=True):
+            fact = ExtractedFact(content, None, "fact")
+            await apply_fact(
+                session, user_id="u1", fact=fact, vector=vector, source=Provenance(at=day)
+            )
+        await apply_fact(
+            session, user_id="u1", fact=ExtractedFact("Maya sings", "maya|sings", "fact"),
+            vector=None, source=Provenance(at=day),
+        )  # fmt: skip
+    (query,) = await embedder.embed(["Maya really loves mountain hikes"], task="document")
+    async with runtime.db.session() as session:
+        found = await store.current_facts(
+            session, user_id="u1", fact_key="maya|sings", vector=query, limit=5
+        )
+    by_content = {f.content: f for f in found}
+    assert by_content["Maya sings"].similarity == 0.0  # the same key, no vector
+    assert found[0].content == "Maya sings"
+    nearest = [f.content for f in found[1:]]
+    assert nearest[0] == "Maya loves hiking in the mountains"
+    for content, vector in zip(stated, vectors, strict=True):
+        expected = cosine(query, vector)
+        assert abs(by_content[content].similarity - expected) < 1e-4, content
+    assert by_content[stated[0]].similarity > by_content[stated[1]].similarity
+
+
+async def test_a_restated_fact_merges_into_the_stored_one(runtime: Any) -> None:
+    """Said again in other words (a near-duplicate by the database's cosine): one fact,
+    both turns' messages among its sources."""
+    embedder = runtime.models.embedder
+    texts = ("Maya loves hiking in the mountains", "Maya loves hiking in the mountains!")
+    async with runtime.db.transaction() as session:
+        await users.ensure_user(session, user_id="u1")
+        for n, content in enumerate(texts):
+            (vector,) = await embedder.embed([content], task="document")
+            outcome = await apply_fact(
+                session, user_id="u1", fact=ExtractedFact(content, None, "fact"), vector=vector,
+                source=Provenance(at=datetime(2023, 5, 1 + n, tzinfo=UTC), message_ids=[10 + n]),
+            )  # fmt: skip
+    assert outcome.action == "merge"
+    async with runtime.db.session() as session:
+        facts = (
+            await session.scalars(select(Memory).where(Memory.memory_type == "semantic"))
+        ).all()
+    assert len(facts) == 1 and facts[0].source_message_ids == [10, 11]
 
 
 async def test_relative_dates_resolved_against_message_time(runtime: Any) -> None:
@@ -262,3 +319,19 @@ async def test_two_workers_on_one_turn_store_its_memories_once(runtime: Any) -> 
     assert row.extra == {"reply_message_id": mids[1], "channel": "api"}
     assert row.embedding is not None and len(row.embedding) == 384
     assert len(rows) == created[0] + created[1]
+
+
+async def test_a_batch_embeds_each_distinct_text_once(runtime: Any) -> None:
+    """A batch of one conversation's turns holds a reply twice (as the turn's reply and
+    as the next turn's line before): the embedder computes it once, both get its vector."""
+    memory: MemoryService = runtime.memory
+    embedder = runtime.models.embedder
+    texts = [
+        "Maya's reply about the harbour",
+        "Maya: the next message",
+        "Maya's reply about the harbour",
+    ]
+    misses, hits = embedder.misses, embedder.hits
+    vectors = await memory.writer.embed(texts)
+    assert embedder.misses - misses == 2 and embedder.hits == hits
+    assert len(vectors) == 3 and vectors[0] == vectors[2] and vectors[0] != vectors[1]
