@@ -91,14 +91,16 @@ class MemoryService:
 
     async def retrieve(self, *, user_id: str, query: str, k: int = 6) -> list[RetrievedMemory]:
         """The k most useful current memories for the prompt (documents wrapped as data)."""
-        hits = await self.retriever.search(user_id=user_id, query=query, k=k)
+        # The access statistics go on the search's own connection (one checkout, not
+        # two); one statement, so autocommit (no BEGIN, no COMMIT).
+        async with self.retriever.reader() as reader:
+            hits = await self.retriever.search(user_id=user_id, query=query, k=k, reader=reader)
+            if hits:
+                async with reader.use() as conn:
+                    await driver.execute(
+                        conn, _ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]}
+                    )
         names = await self.documents.names(user_id, [h.document_id for h in hits if h.document_id])
-        if hits:  # access statistics: one statement, so autocommit (no BEGIN, no COMMIT)
-            async with self._db.engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await driver.execute(
-                    conn, _ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]}
-                )
         return [self._retrieved(h, names) for h in hits]
 
     @staticmethod
