@@ -30,6 +30,7 @@ from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_contexts
 from companion.store import driver
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
+from companion.store.kv import LockHold
 from companion.store.models import Conversation
 from companion.store.repositories.recent import recent_turns
 
@@ -154,8 +155,9 @@ class MemoryService:
         """Of ``lines`` short-term lines read now, how many the next turn reads too."""
         return self.buffer.carried(lines)
 
-    async def note_turn(self, record: TurnRecord) -> None:
-        """Add the stored turn to the short-term buffer (a flagged turn never enters it)."""
+    async def note_turn(self, record: TurnRecord, *, release: LockHold | None = None) -> None:
+        """Add the stored turn to the short-term buffer (a flagged turn never enters it),
+        giving back ``release`` (the turn's lock) in the same round trip where it can."""
         if record.flagged:
             return
         await self.buffer.push_lines(
@@ -163,6 +165,7 @@ class MemoryService:
             record.conversation_id,
             [("user", record.user_text), ("assistant", record.reply_text)],
             record.created_at,
+            release=release,
         )
 
     async def remember_turn(self, record: TurnRecord) -> None:
