@@ -1,10 +1,10 @@
 """Writing one turn durably: the user's message first, the reply when it is done.
 
 ``begin_turn`` stores the user message, a ``started`` interaction and the turn's
-post-turn work item in one transaction before generation; ``finish_turn`` stores the
-reply and completes the interaction in another (the pipeline's, which the mood
-joins). Nothing the user said depends on the reply being generated, streamed or
-received.
+post-turn work item atomically before generation (one statement; with a new
+conversation's row, one transaction); ``finish_turn`` stores the reply and completes
+the interaction in a transaction (the pipeline's, which the mood joins). Nothing the
+user said depends on the reply being generated, streamed or received.
 """
 
 from __future__ import annotations
@@ -170,7 +170,11 @@ _RUN_BEGIN = driver.DriverStatement(
 
 
 async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) -> StartedTurn:
-    """Store the user's message before anything is generated, in ONE transaction.
+    """Store the user's message before anything is generated, atomically.
+
+    One statement, in autocommit (no ``BEGIN`` and ``COMMIT`` round trips); with a new
+    conversation, its row first and then that statement, in one transaction. ``NotFound``
+    (and nothing written) when the conversation is not the user's.
 
     Writes the conversation (if new), the user message, the interaction as ``started``
     and its post-turn work item, due only after ``recover_after`` seconds: if this
