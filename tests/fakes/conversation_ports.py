@@ -22,6 +22,7 @@ from companion.conversation.ports import (
 )
 from companion.errors import ProviderUnavailable
 from companion.llm.base import ChatRequest, Chunk, Completion, Usage
+from companion.store.kv import LockHold
 from companion.types import PAD
 
 __all__ = ["FakeChat", "FakeMemory", "FakePersonality", "FakeSecurity"]
@@ -119,8 +120,9 @@ class FakeMemory:
         """The history only grows."""
         return lines
 
-    async def note_turn(self, record: TurnRecord) -> None:
-        """Extend the short-term history (not with flagged text)."""
+    async def note_turn(self, record: TurnRecord, *, release: LockHold | None = None) -> None:
+        """Extend the short-term history (not with flagged text); the lock's block
+        releases the lock."""
         if record.flagged:
             return
         turns = self.history.setdefault(record.conversation_id, [])

@@ -62,7 +62,9 @@ def calls_by_package(stats: pstats.Stats, turns: int, *, top: int = 15) -> dict[
     return out
 
 
-async def _measure(home: Path, turns: int, users: int) -> dict[str, Any]:
+async def _measure(
+    home: Path, turns: int, users: int, profile_to: Path | None = None
+) -> dict[str, Any]:
     from companion.conversation.types import TurnRequest
     from companion.runtime import Runtime
     from companion.settings import get_settings
@@ -100,6 +102,8 @@ async def _measure(home: Path, turns: int, users: int) -> dict[str, Any]:
             profile.disable()
             cpu, database = time.process_time() - cpu, postgres_cpu_seconds(home) - database
             stats = pstats.Stats(profile)
+            if profile_to is not None and phase == "turn_path":
+                stats.dump_stats(profile_to)
             out[phase] = {
                 "calls_per_turn": round(stats.total_calls / turns),  # type: ignore[attr-defined]
                 "calls_per_turn_by_package": calls_by_package(stats, turns),
@@ -123,6 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=160, help="measured turns (all users)")
     parser.add_argument("--users", type=int, default=8)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="write the turn path's cProfile stats here"
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="companion-bench-"))
     port = free_port()
@@ -132,7 +139,9 @@ def main() -> None:
     )
     try:
         wait_ready(f"http://127.0.0.1:{port}/v1/models")
-        print(json.dumps(asyncio.run(_measure(home, args.turns, args.users)), indent=2))
+        print(
+            json.dumps(asyncio.run(_measure(home, args.turns, args.users, args.profile)), indent=2)
+        )
     finally:
         stop([llm])
         shutil.rmtree(home, ignore_errors=True)

@@ -88,9 +88,13 @@ def recency_job(
 def turn_cpu(
     turns: Annotated[int, typer.Option(help="Measured turns (all users together).")] = 160,
     users: Annotated[int, typer.Option(help="Users taking turns at once.")] = 8,
+    profile: Annotated[
+        Path | None, typer.Option(help="Write the turn path's cProfile stats to this file.")
+    ] = None,
 ) -> None:
     """Python calls and CPU per turn in one process: the turn path and its memory work."""
-    _module("turn_cpu", "--turns", str(turns), "--users", str(users))
+    extra = ("--profile", str(profile)) if profile is not None else ()
+    _module("turn_cpu", "--turns", str(turns), "--users", str(users), *extra)
 
 
 @app.command("front")

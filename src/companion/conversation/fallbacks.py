@@ -19,6 +19,7 @@ from companion.conversation.ports import (
     ShortTermTurn,
     TurnRecord,
 )
+from companion.store.kv import LockHold
 from companion.types import PAD
 
 __all__ = ["NeutralPersonality", "NoMemory", "NoSecurity"]
@@ -81,8 +82,8 @@ class NoMemory:
         """No history."""
         return []
 
-    async def note_turn(self, record: TurnRecord) -> None:
-        """Keep nothing."""
+    async def note_turn(self, record: TurnRecord, *, release: LockHold | None = None) -> None:
+        """Keep nothing (the lock's block releases it)."""
 
     def carried(self, lines: int) -> int:
         """No history to carry."""

@@ -1,10 +1,10 @@
 """Writing one turn durably: the user's message first, the reply when it is done.
 
 ``begin_turn`` stores the user message, a ``started`` interaction and the turn's
-post-turn work item in one transaction before generation; ``finish_turn`` stores the
-reply and completes the interaction in another (the pipeline's, which the mood
-joins). Nothing the user said depends on the reply being generated, streamed or
-received.
+post-turn work item atomically before generation (one statement; with a new
+conversation's row, one transaction); ``finish_turn`` stores the reply and completes
+the interaction in a transaction (the pipeline's, which the mood joins). Nothing the
+user said depends on the reply being generated, streamed or received.
 """
 
 from __future__ import annotations
@@ -14,12 +14,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import DateTime, String, Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import (
+    DateTime,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from companion.conversation.ports import SecurityVerdict
+from companion.errors import NotFound
 from companion.store import driver
 from companion.store.database import Database
 from companion.store.models import Interaction, WorkItem
@@ -113,34 +125,56 @@ _FINISH = driver.DriverStatement(
     .add_cte(DUE_NOW.cte("due"))
     .add_cte(users.TOUCH.cte("touched")),
 )
-#: The ``started`` interaction and its work item (``WorkQueue.enqueue``'s row, keyed
-#: and carrying the interaction's id) in one statement that returns the id.
-_STARTED = (
+#: The user's message (with its conversation's activity bump, which is also the check
+#: that the conversation is the user's), the ``started`` interaction naming it and the
+#: interaction's work item: ONE statement, so atomic without a transaction. It returns
+#: ``(interaction id, message id)``, or no row (nothing written) when the conversation
+#: is not the user's.
+_ASKED = conversations.APPENDED
+_STARTED_AFTER = (
     insert(_INTERACTIONS)
-    .values({name: bindparam(f"finish_{name}") for name in ("user_id", *_FINISHED)})
+    .from_select(
+        ["user_id", *_FINISHED],
+        select(
+            *(
+                _ASKED.c.id
+                if name == "user_message_id"
+                else bindparam(f"finish_{name}", type_=_INTERACTIONS.c[name].type)
+                for name in ("user_id", *_FINISHED)
+            )
+        ).select_from(_ASKED),
+    )
     .returning(_INTERACTIONS.c.id)
     .cte("started")
 )
-_START = select(_STARTED.c.id).add_cte(
-    pg_insert(_ITEMS)
-    .from_select(
-        ["kind", "key", "user_id", "payload", "run_after"],
-        select(
-            literal(LEARN),
-            sql_cast(_STARTED.c.id, String),
-            bindparam("finish_user_id"),
-            func.jsonb_build_object("interaction_id", _STARTED.c.id),
-            bindparam("learn_after", type_=DateTime(timezone=True)),
-        ),
-    )
-    .on_conflict_do_nothing(constraint="uq_work_items_kind_key")
-    .cte("queued")
+_RUN_BEGIN = driver.DriverStatement(
+    "the user's message, the started interaction and its work item",
+    select(_STARTED_AFTER.c.id, _ASKED.c.id)
+    .select_from(_STARTED_AFTER.join(_ASKED, true()))
+    .add_cte(
+        pg_insert(_ITEMS)
+        .from_select(
+            ["kind", "key", "user_id", "payload", "run_after"],
+            select(
+                literal(LEARN),
+                sql_cast(_STARTED_AFTER.c.id, String),
+                bindparam("finish_user_id"),
+                func.jsonb_build_object("interaction_id", _STARTED_AFTER.c.id),
+                bindparam("learn_after", type_=DateTime(timezone=True)),
+            ),
+        )
+        .on_conflict_do_nothing(constraint="uq_work_items_kind_key")
+        .cte("queued")
+    ),
 )
-_RUN_START = driver.DriverStatement("the started interaction and its work item", _START)
 
 
 async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) -> StartedTurn:
-    """Store the user's message before anything is generated, in ONE transaction.
+    """Store the user's message before anything is generated, atomically.
+
+    One statement, in autocommit (no ``BEGIN`` and ``COMMIT`` round trips); with a new
+    conversation, its row first and then that statement, in one transaction. ``NotFound``
+    (and nothing written) when the conversation is not the user's.
 
     Writes the conversation (if new), the user message, the interaction as ``started``
     and its post-turn work item, due only after ``recover_after`` seconds: if this
@@ -148,8 +182,23 @@ async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) ->
     ``interrupted`` and learns from the user's message. ``finish_turn`` makes the
     item due at once.
     """
-    async with db.transaction() as session:
-        if facts.new_conversation:
+    fields = {
+        **_interaction_fields(facts, 0, None),  # the message's id comes from the statement
+        "user_id": facts.user_id,
+        "status": "started",
+    }
+    params = {
+        **{f"finish_{name}": fields[name] for name in ("user_id", *_FINISHED)},
+        "learn_after": datetime.now(UTC) + timedelta(seconds=recover_after),
+        "owner": facts.user_id,
+        "conversation": facts.conversation_id,
+        "message_role": "user",
+        "message_content": facts.user_text,
+        "message_speaker": facts.username,
+        "message_external_id": facts.message_external_id,
+    }
+    if facts.new_conversation:
+        async with db.transaction() as session:
             await conversations.create_conversation(
                 session,
                 user_id=facts.user_id,
@@ -157,30 +206,15 @@ async def begin_turn(db: Database, facts: TurnFacts, *, recover_after: float) ->
                 external_id=facts.external_conversation_id,
                 channel=facts.channel,
             )
-        asked, _ = await conversations.append_message(  # NotFound: not the user's
-            session,
-            user_id=facts.user_id,
-            conversation_id=facts.conversation_id,
-            role="user",
-            content=facts.user_text,
-            speaker=facts.username,
-            external_id=facts.message_external_id,
-        )
-        fields = {
-            **_interaction_fields(facts, asked, None),
-            "user_id": facts.user_id,
-            "status": "started",
-        }
-        row = await driver.fetchrow(
-            session,
-            _RUN_START,
-            {
-                **{f"finish_{name}": fields[name] for name in ("user_id", *_FINISHED)},
-                "learn_after": datetime.now(UTC) + timedelta(seconds=recover_after),
-            },
-        )
-        assert row is not None
-    return StartedTurn(int(row[0]), asked)
+            row = await driver.fetchrow(session, _RUN_BEGIN, params)
+    else:
+        # One statement is atomic by itself: autocommit, without the BEGIN and COMMIT
+        # round trips (and the session) of a transaction.
+        async with db.autocommit() as conn:
+            row = await driver.fetchrow(conn, _RUN_BEGIN, params)
+    if row is None:  # the conversation is not the user's; nothing was written
+        raise NotFound(f"conversation {facts.conversation_id} not found")
+    return StartedTurn(int(row[0]), int(row[1]))
 
 
 async def finish_turn(

@@ -65,7 +65,7 @@ from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, Tu
 from companion.errors import Busy, CompanionError, InvalidInput
 from companion.llm.base import RoleModel
 from companion.store.database import Database
-from companion.store.kv import KeyValueStore
+from companion.store.kv import KeyValueStore, LockHold
 from companion.store.queue import WorkQueue
 from companion.store.repositories import conversations, users
 from companion.types import PAD
@@ -207,8 +207,8 @@ class ConversationService:
                 timeout=self.config.lock_timeout,
                 wait=self.config.lock_wait,
             )
-            async with lock:
-                async for event in self._locked_turn(request, text, reader):
+            async with lock as hold:
+                async for event in self._locked_turn(request, text, reader, hold):
                     items.put_nowait(event)
         except asyncio.CancelledError:  # shutdown; the turn was stored as interrupted
             items.put_nowait(Busy("the server is shutting down; the turn was stored"))
@@ -280,7 +280,7 @@ class ConversationService:
         return text
 
     async def _locked_turn(
-        self, request: TurnRequest, text: str, reader: _Reader
+        self, request: TurnRequest, text: str, reader: _Reader, hold: LockHold
     ) -> AsyncIterator[TurnEvent]:
         started = time.perf_counter()
         ctx = await self._prepare(request, text)
@@ -303,9 +303,9 @@ class ConversationService:
                     await pieces.aclose()  # type: ignore[attr-defined]  # ends the model's stream
         except asyncio.CancelledError:  # shutdown: keep what was said, then stop
             generation.interrupt()
-            await self._finish(request, text, ctx, generation, started)
+            await self._finish(request, text, ctx, generation, started, hold)
             raise
-        result = await self._finish(request, text, ctx, generation, started)
+        result = await self._finish(request, text, ctx, generation, started, hold)
         yield TurnEvent(kind="done", result=result)
 
     async def _generate(
@@ -507,8 +507,14 @@ class ConversationService:
         ctx: _Context,
         generation: Generation,
         started: float,
+        hold: LockHold,
     ) -> TurnResult:
-        """Store the reply; commit the mood (read-your-writes) before the result exists."""
+        """Store the reply; commit the mood (read-your-writes) before the result exists.
+
+        The short-term buffer's append is the last write under the user's lock and
+        gives it back in the same round trip (``hold``); nothing after it touches what
+        the lock guards.
+        """
         pad_after = self.personality.appraise(ctx.state, text=text, threat=ctx.verdict.flagged)
         elapsed_ms = int((time.perf_counter() - started) * 1000)
         facts = turn_facts(
@@ -519,7 +525,7 @@ class ConversationService:
         stored, record = await self._store(request, text, ctx, generation, facts, status, pad_after)
         self.queue.wake()
         self._observe(request, generation, started)
-        await self._note(record)
+        await self._note(record, hold)
         return turn_result(
             ctx.conversation_id, ctx.verdict, generation,
             stored.interaction_id, pad_after, elapsed_ms,
@@ -565,10 +571,10 @@ class ConversationService:
             stored = await finish_turn(session, facts, ctx.started, status=status)
         return stored, record(stored)
 
-    async def _note(self, record: TurnRecord) -> None:
+    async def _note(self, record: TurnRecord, hold: LockHold) -> None:
         """Add the turn to the short-term buffer now, so the next turn sees it."""
         try:
-            await self.memory.note_turn(record)
+            await self.memory.note_turn(record, release=hold)
         except Exception:  # the buffer falls back to the stored messages
             log.warning("short-term buffer not updated", exc_info=True)
             metrics.MEMORY_OPS.labels("short_term", "error").inc()

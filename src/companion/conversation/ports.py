@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 from companion.conversation.lore import LoreEntry
 from companion.conversation.types import TurnRequest
 from companion.llm.base import ChatMessage
+from companion.store.kv import LockHold
 from companion.types import PAD
 
 if TYPE_CHECKING:
@@ -195,8 +196,12 @@ class MemoryPort(Protocol):
         """The last turns of the conversation (since ``reset``, read if not given), oldest first."""
         ...
 
-    async def note_turn(self, record: TurnRecord) -> None:
-        """At once, after the turn is stored: add it to the short-term buffer (not if flagged)."""
+    async def note_turn(self, record: TurnRecord, *, release: LockHold | None = None) -> None:
+        """At once, after the turn is stored: add it to the short-term buffer (not if flagged).
+
+        ``release``: the turn's lock, which may be given back by the same write (the
+        write is the turn's last under it); if not, the lock's block releases it.
+        """
         ...
 
     def carried(self, lines: int) -> int:

@@ -6,6 +6,7 @@ embedder failing → keyword search; anything else → the user's most recent me
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -28,6 +29,7 @@ from companion.memory.reconcile import cosine
 from companion.memory.search import Hit, SearchFilters, fetch_candidates
 from companion.memory.user_index import OwnIndexes
 from companion.store.database import Database
+from companion.store.reader import LazyReader
 
 __all__ = ["Retriever"]
 
@@ -364,12 +366,12 @@ class Retriever:
         self.own_indexes = OwnIndexes(db.engine)
         self.common_words = CommonWords(db.engine)
 
-    @asynccontextmanager
-    async def _reader(self) -> AsyncIterator[AsyncConnection]:
-        """A pooled connection in autocommit: a search is one statement, and without a
-        transaction it costs one round trip instead of three (no BEGIN, no COMMIT)."""
-        async with self._db.engine.connect() as conn:
-            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+    def reader(self) -> LazyReader:
+        """A search's connection: in autocommit (a search is one statement, and without
+        a transaction it costs one round trip instead of three: no BEGIN, no COMMIT),
+        opened at its first statement and shared by the statements after it (the
+        second hop, the caller's access statistics) until it is closed."""
+        return LazyReader(self._db.engine)
 
     async def _query_vector(self, query: str) -> Sequence[float] | None:
         if self._embedder is None:
@@ -389,13 +391,25 @@ class Retriever:
         k: int,
         filters: SearchFilters | None = None,
         now: datetime | None = None,
+        reader: LazyReader | None = None,
     ) -> list[Hit]:
-        """The k best memories of ``user_id`` for ``query``, each with score and reasons."""
+        """The k best memories of ``user_id`` for ``query``, each with score and reasons.
+
+        ``reader``: the connection to run the statements on (``Retriever.reader``),
+        left open for the caller's next statement; by default one of the search's own.
+        """
+        if reader is None:
+            async with self.reader() as own:
+                return await self.search(
+                    user_id=user_id, query=query, k=k, filters=filters, now=now, reader=own
+                )
         filters = filters or SearchFilters()
         now = now or datetime.now(UTC)
         started = time.perf_counter()
         try:
-            hits = await self.gather(user_id=user_id, query=query, filters=filters, now=now)
+            hits = await self.gather(
+                user_id=user_id, query=query, filters=filters, now=now, reader=reader
+            )
         except Exception as exc:
             log.warning("memory search failed, serving recent memories: %s", exc)
             return await self.recent(user_id=user_id, k=k, filters=filters)
@@ -404,15 +418,27 @@ class Retriever:
         return ranked
 
     async def gather(
-        self, *, user_id: str, query: str, filters: SearchFilters, now: datetime
+        self,
+        *,
+        user_id: str,
+        query: str,
+        filters: SearchFilters,
+        now: datetime,
+        reader: LazyReader | None = None,
     ) -> list[Hit]:
         """Every candidate of a search before ranking: both sides, then the second hop.
 
         Raises when the store cannot be searched (the caller falls back to recent ones).
         """
         vector = await self._query_vector(query)
-        hits = await self._candidates(user_id, vector, ranking.or_tsquery(query), filters)
-        return hits + await self._bridge(user_id, query, vector, hits, filters, now)
+        async with contextlib.AsyncExitStack() as stack:
+            if reader is None:
+                reader = await stack.enter_async_context(self.reader())
+            tsq = ranking.or_tsquery(query)
+            hits = await self._candidates(user_id, vector, tsq, filters, reader=reader)
+            return hits + await self._bridge(
+                user_id, query, vector, hits, filters, now, reader=reader
+            )
 
     async def _bridge(
         self,
@@ -422,6 +448,8 @@ class Retriever:
         hits: list[Hit],
         filters: SearchFilters,
         now: datetime,
+        *,
+        reader: LazyReader | None = None,
     ) -> list[Hit]:
         """Second hop: memories about the names the best facts introduce.
 
@@ -439,7 +467,7 @@ class Retriever:
         if not names:
             return []
         try:
-            async with self._reader() as conn:
+            async with self._using(reader) as conn:
                 linked = await fetch_candidates(
                     conn, user_id=user_id, vector=None, tsquery=" | ".join(names),
                     filters=filters, pool=20, own_index=await self.own_indexes.has(user_id),
@@ -460,13 +488,28 @@ class Retriever:
             extra.append(hit)
         return extra
 
+    @asynccontextmanager
+    async def _using(self, reader: LazyReader | None) -> AsyncIterator[AsyncConnection]:
+        """``reader``'s connection, or one of its own for a single statement."""
+        async with contextlib.AsyncExitStack() as stack:
+            if reader is None:
+                reader = await stack.enter_async_context(self.reader())
+            async with reader.use() as conn:
+                yield conn
+
     async def _candidates(
-        self, user_id: str, vector: Sequence[float] | None, tsq: str | None, filters: SearchFilters
+        self,
+        user_id: str,
+        vector: Sequence[float] | None,
+        tsq: str | None,
+        filters: SearchFilters,
+        *,
+        reader: LazyReader | None = None,
     ) -> list[Hit]:
         own_index = await self.own_indexes.has(user_id)
         common = self.common_words.get(user_id) if own_index and tsq is not None else ()
         try:
-            async with self._reader() as conn:
+            async with self._using(reader) as conn:
                 return await fetch_candidates(
                     conn, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
                     with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
@@ -477,7 +520,7 @@ class Retriever:
                 raise
             # Vector search down (index, extension, dimension) → full-text only.
             log.warning("vector search failed, full-text only: %s", exc)
-            async with self._reader() as conn:
+            async with self._using(reader) as conn:
                 return await fetch_candidates(
                     conn, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
                     with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,

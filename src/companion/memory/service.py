@@ -30,6 +30,7 @@ from companion.memory.writer import MemoryWriter, ShortTermBuffer, turn_contexts
 from companion.store import driver
 from companion.store.accounts import erase_user_rows
 from companion.store.database import Database
+from companion.store.kv import LockHold
 from companion.store.models import Conversation
 from companion.store.repositories.recent import recent_turns
 
@@ -91,14 +92,16 @@ class MemoryService:
 
     async def retrieve(self, *, user_id: str, query: str, k: int = 6) -> list[RetrievedMemory]:
         """The k most useful current memories for the prompt (documents wrapped as data)."""
-        hits = await self.retriever.search(user_id=user_id, query=query, k=k)
+        # The access statistics go on the search's own connection (one checkout, not
+        # two); one statement, so autocommit (no BEGIN, no COMMIT).
+        async with self.retriever.reader() as reader:
+            hits = await self.retriever.search(user_id=user_id, query=query, k=k, reader=reader)
+            if hits:
+                async with reader.use() as conn:
+                    await driver.execute(
+                        conn, _ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]}
+                    )
         names = await self.documents.names(user_id, [h.document_id for h in hits if h.document_id])
-        if hits:  # access statistics: one statement, so autocommit (no BEGIN, no COMMIT)
-            async with self._db.engine.connect() as conn:
-                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await driver.execute(
-                    conn, _ACCESSED, {"owner": user_id, "ids": [h.id for h in hits]}
-                )
         return [self._retrieved(h, names) for h in hits]
 
     @staticmethod
@@ -152,8 +155,9 @@ class MemoryService:
         """Of ``lines`` short-term lines read now, how many the next turn reads too."""
         return self.buffer.carried(lines)
 
-    async def note_turn(self, record: TurnRecord) -> None:
-        """Add the stored turn to the short-term buffer (a flagged turn never enters it)."""
+    async def note_turn(self, record: TurnRecord, *, release: LockHold | None = None) -> None:
+        """Add the stored turn to the short-term buffer (a flagged turn never enters it),
+        giving back ``release`` (the turn's lock) in the same round trip where it can."""
         if record.flagged:
             return
         await self.buffer.push_lines(
@@ -161,6 +165,7 @@ class MemoryService:
             record.conversation_id,
             [("user", record.user_text), ("assistant", record.reply_text)],
             record.created_at,
+            release=release,
         )
 
     async def remember_turn(self, record: TurnRecord) -> None:

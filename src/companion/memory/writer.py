@@ -42,7 +42,7 @@ from companion.memory.llm_paths import llm_facts, llm_importance
 from companion.memory.models import Memory
 from companion.store import driver
 from companion.store.database import Database
-from companion.store.kv import KeyValueStore, glob_escape, overflow
+from companion.store.kv import KeyValueStore, LockHold, glob_escape, overflow
 from companion.store.repositories.recent import MESSAGE_BEFORE
 
 __all__ = ["MemoryWriter", "ShortTermBuffer", "TurnContext", "turn_contexts"]
@@ -104,8 +104,11 @@ class ShortTermBuffer:
         conversation_id: object,
         lines: Sequence[tuple[str, str]],
         at: datetime,
+        *,
+        release: LockHold | None = None,
     ) -> None:
-        """Append ``(role, content)`` lines in order, in one round trip."""
+        """Append ``(role, content)`` lines in order, in one round trip (which also gives
+        back ``release``, a held lock, where the store can: ``KeyValueStore.push_recent``)."""
         stamp = at.isoformat()
         values = [json.dumps({"role": r, "content": c, "at": stamp}) for r, c in lines]
         await self._kv.push_recent(
@@ -114,6 +117,7 @@ class ShortTermBuffer:
             keep=self._keep,
             ttl=self._ttl,
             drop=self._drop,
+            release=release,
         )
 
     async def read(

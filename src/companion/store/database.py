@@ -15,6 +15,7 @@ from asyncpg import exceptions as asyncpg_errors
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -224,6 +225,19 @@ class Database:
                         "the database is unavailable; try again shortly"
                     ) from exc
                 raise
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection in autocommit, for one statement (atomic by itself: no
+        ``BEGIN`` and ``COMMIT`` round trips); unreachable-database errors become
+        ``DatabaseUnavailable`` as in ``session``."""
+        try:
+            async with self.engine.connect() as conn:
+                yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise DatabaseUnavailable("the database is unavailable; try again shortly") from exc
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

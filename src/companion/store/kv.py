@@ -19,7 +19,15 @@ from typing import Protocol, TypeVar
 
 from companion.errors import Busy
 
-__all__ = ["KeyValueStore", "MemoryStore", "RedisStore", "create_store", "glob_escape", "overflow"]
+__all__ = [
+    "KeyValueStore",
+    "LockHold",
+    "MemoryStore",
+    "RedisStore",
+    "create_store",
+    "glob_escape",
+    "overflow",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,39 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 """
 
 
+#: ``push_recent`` and a held lock's release in one round trip: the append as above,
+#: then the lock (KEYS[2]) deleted if it still holds this holder's token (ARGV[4]).
+_PUSH_RECENT_AND_RELEASE = """
+local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 5))
+local keep, drop = tonumber(ARGV[1]), tonumber(ARGV[2])
+if length > keep then
+  local cut = math.min(math.ceil((length - keep) / drop) * drop, length - 1)
+  redis.call('LTRIM', KEYS[1], cut, -1)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if redis.call('GET', KEYS[2]) == ARGV[4] then
+  redis.call('DEL', KEYS[2])
+end
+"""
+
+
+class LockHold:
+    """What ``lock`` yields: the held lock, which a last write may release early.
+
+    ``push_recent(..., release=hold)`` appends and releases in one round trip where
+    the store can (Redis: one script instead of two); the lock is then free before its
+    ``async with`` block ends, and the block's exit has nothing left to release. A
+    store that cannot, or a write that fell back, leaves the release to the exit.
+    """
+
+    __slots__ = ("name", "released", "token")
+
+    def __init__(self, name: str = "", token: str = "") -> None:
+        self.name, self.token = name, token
+        #: Whether the lock was already given back (by a write that released it).
+        self.released = False
+
+
 #: ``incr`` in one command: count, and give a new counter (or one without) its expiry.
 _INCR = """
 local count = redis.call('INCR', KEYS[1])
@@ -92,20 +133,29 @@ class KeyValueStore(Protocol):
         ...
 
     async def push_recent(
-        self, key: str, *values: str, keep: int, ttl: float, drop: int = 1
+        self,
+        key: str,
+        *values: str,
+        keep: int,
+        ttl: float,
+        drop: int = 1,
+        release: LockHold | None = None,
     ) -> None:
         """Append to a capped list (newest last; several in one round trip) and refresh
         its expiry.
 
         When the list grows past ``keep`` items its oldest go ``drop`` at a time (as many
         multiples of ``drop`` as needed to fit), so with ``drop`` > 1 the list's head
-        stays the same for several appends.
+        stays the same for several appends. ``release``: a held lock to give back in
+        the same round trip, where the store can (see ``LockHold``).
         """
         ...
 
     async def recent(self, key: str) -> list[str]: ...
 
-    def lock(self, key: str, *, timeout: float, wait: float) -> AbstractAsyncContextManager[None]:
+    def lock(
+        self, key: str, *, timeout: float, wait: float
+    ) -> AbstractAsyncContextManager[LockHold]:
         """Hold ``key`` exclusively; raise ``Busy`` if not acquired within ``wait`` s."""
         ...
 
@@ -205,8 +255,15 @@ class MemoryStore:
         return 1
 
     async def push_recent(
-        self, key: str, *values: str, keep: int, ttl: float, drop: int = 1
+        self,
+        key: str,
+        *values: str,
+        keep: int,
+        ttl: float,
+        drop: int = 1,
+        release: LockHold | None = None,
     ) -> None:
+        # ``release``: an in-process lock costs nothing to release; its block's exit does.
         items = self._lists.live(key)
         kept = list(items) if isinstance(items, list) else []
         kept.extend(values)
@@ -217,7 +274,7 @@ class MemoryStore:
         return list(items) if isinstance(items, list) else []
 
     @asynccontextmanager
-    async def lock(self, key: str, *, timeout: float, wait: float) -> AsyncIterator[None]:
+    async def lock(self, key: str, *, timeout: float, wait: float) -> AsyncIterator[LockHold]:
         lock = self._locks.setdefault(key, asyncio.Lock())
         if lock.locked() and wait <= 0:
             raise Busy("a turn for this user is already in progress")
@@ -226,7 +283,7 @@ class MemoryStore:
         except TimeoutError:
             raise Busy("a turn for this user is already in progress") from None
         try:
-            yield
+            yield LockHold()
         finally:
             lock.release()
             if not lock.locked() and not getattr(lock, "_waiters", None):
@@ -356,12 +413,24 @@ class RedisStore:
         return await self._call(op, lambda: self._fallback.incr(key, ttl=ttl))
 
     async def push_recent(
-        self, key: str, *values: str, keep: int, ttl: float, drop: int = 1
+        self,
+        key: str,
+        *values: str,
+        keep: int,
+        ttl: float,
+        drop: int = 1,
+        release: LockHold | None = None,
     ) -> None:
         async def op() -> None:
+            head = (keep, max(1, drop), int(ttl * 1000))
+            if release is None or release.released or not release.name:
+                await self._client.eval(_PUSH_RECENT, 1, self._k(key), *head, *values)
+                return
             await self._client.eval(
-                _PUSH_RECENT, 1, self._k(key), keep, max(1, drop), int(ttl * 1000), *values
-            )
+                _PUSH_RECENT_AND_RELEASE, 2, self._k(key), release.name,
+                *head, release.token, *values,
+            )  # fmt: skip
+            release.released = True
 
         await self._call(
             op, lambda: self._fallback.push_recent(key, *values, keep=keep, ttl=ttl, drop=drop)
@@ -375,25 +444,27 @@ class RedisStore:
         return await self._call(op, lambda: self._fallback.recent(key))
 
     @asynccontextmanager
-    async def lock(self, key: str, *, timeout: float, wait: float) -> AsyncIterator[None]:
+    async def lock(self, key: str, *, timeout: float, wait: float) -> AsyncIterator[LockHold]:
         """A lock across processes (SET NX PX); falls back to an in-process lock."""
         if self.degraded:
-            async with self._fallback.lock(key, timeout=timeout, wait=wait):
-                yield
+            async with self._fallback.lock(key, timeout=timeout, wait=wait) as hold:
+                yield hold
             return
         token = uuid.uuid4().hex
         name = self._k("lock:" + key)
         acquired = await self._acquire(name, token, timeout=timeout, wait=wait)
         if acquired is None:  # Redis went away while acquiring
-            async with self._fallback.lock(key, timeout=timeout, wait=wait):
-                yield
+            async with self._fallback.lock(key, timeout=timeout, wait=wait) as hold:
+                yield hold
             return
         if not acquired:
             raise Busy("a turn for this user is already in progress")
+        hold = LockHold(name, token)
         try:
-            yield
+            yield hold
         finally:
-            await self._release(name, token)
+            if not hold.released:
+                await self._release(name, token)
 
     async def _acquire(self, name: str, token: str, *, timeout: float, wait: float) -> bool | None:
         deadline = time.monotonic() + wait

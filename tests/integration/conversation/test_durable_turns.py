@@ -412,3 +412,84 @@ async def test_a_turn_that_cannot_be_stored_does_not_hold_back_its_batch(
     assert episodic == ["User: I like cake.", "User: I like tea."]
     assert [i.status for i in items] == ["done", "pending", "done"]
     assert "refused" in (items[1].last_error or "")
+
+
+async def test_the_start_of_a_turn_in_a_known_conversation_is_one_statement(
+    runtime: Runtime,
+) -> None:
+    """The user's message, the ``started`` interaction naming it and its work item go
+    in one statement without a transaction (no ``BEGIN``, no ``COMMIT``); in someone
+    else's conversation nothing at all is written and the start is ``NotFound``."""
+    from sqlalchemy import event
+
+    from companion.errors import NotFound
+
+    conversation = uuid.uuid4()
+    facts = TurnFacts(
+        user_id="ana", conversation_id=conversation, new_conversation=True,
+        channel="api", external_conversation_id=None, username="Ana", message_external_id=None,
+        user_text="First.", reply_text="", pad_before=PAD(0, 0, 0),
+        pad_after=PAD(0, 0, 0), emotion_before="neutral", emotion_after="neutral",
+        verdict=SecurityVerdict(flagged=False, category=None, confidence=0.0, layer="none"),
+    )  # fmt: skip
+    async with runtime.db.transaction() as session:
+        for user in ("ana", "bo"):
+            await session.execute(text(f"INSERT INTO users (id) VALUES ('{user}')"))
+    first = await begin_turn(runtime.db, facts, recover_after=60)
+
+    sent: list[str] = []
+    transactions: list[str] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        sent.append(sql)
+
+    def began(conn: Any) -> None:
+        transactions.append("begin")
+
+    def committed(conn: Any) -> None:
+        transactions.append("commit")
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", began)
+    event.listen(engine, "commit", committed)
+    try:
+        second = await begin_turn(
+            runtime.db, dataclasses.replace(facts, new_conversation=False, user_text="Second."),
+            recover_after=60,
+        )  # fmt: skip
+        try:
+            await begin_turn(
+                runtime.db,
+                dataclasses.replace(facts, user_id="bo", new_conversation=False, user_text="Hi."),
+                recover_after=60,
+            )
+            raise AssertionError("another user's conversation was accepted")
+        except NotFound:
+            pass
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "begin", began)
+        event.remove(engine, "commit", committed)
+    assert len(sent) == 2 and transactions == []  # one statement per start, no transaction
+
+    rows = await _interactions(runtime)
+    assert [(r.id, r.status, r.user_message_id) for r in rows] == [
+        (first.interaction_id, "started", first.user_message_id),
+        (second.interaction_id, "started", second.user_message_id),
+    ]
+    async with runtime.db.session() as session:
+        messages = (await session.scalars(select(Message).order_by(Message.id))).all()
+        items = (await session.scalars(select(WorkItem).order_by(WorkItem.id))).all()
+        count = await session.scalar(
+            text(f"SELECT message_count FROM conversations WHERE id = '{conversation}'")
+        )
+    assert [(m.id, m.user_id, m.content) for m in messages] == [
+        (first.user_message_id, "ana", "First."),
+        (second.user_message_id, "ana", "Second."),
+    ]
+    assert count == 2
+    assert [(i.kind, i.key, i.user_id) for i in items] == [
+        (LEARN, str(first.interaction_id), "ana"),
+        (LEARN, str(second.interaction_id), "ana"),
+    ]

@@ -93,3 +93,30 @@ async def test_the_recency_job_leaves_memories_and_ranking_alone(runtime: Any) -
     after = await memory.retriever.search(user_id="u1", query=query, k=4, now=now)
     assert _ranking_inputs(after) == _ranking_inputs(before)
     assert await _rows(runtime, versions, u="u1") == rows_before  # no memory row rewritten
+
+
+async def test_a_retrieval_and_its_access_statistics_share_one_connection(runtime: Any) -> None:
+    """The search's statement and the counting of what it found take one pooled
+    connection (a checkout and return cost about as much CPU as a short statement)."""
+    from sqlalchemy import event
+
+    memory: MemoryService = runtime.memory
+    await memory.import_history(user_id="u3", conversation="c", messages=_msgs(*TEXTS))
+    await memory.retrieve(user_id="u3", query="hiking in the mountains")  # warm caches
+    pool = runtime.db.engine.sync_engine.pool
+    checkouts: list[object] = []
+
+    def count(*args: object) -> None:
+        checkouts.append(args[0])
+
+    event.listen(pool, "checkout", count)
+    try:
+        found = await memory.retrieve(user_id="u3", query="hiking in the mountains")
+    finally:
+        event.remove(pool, "checkout", count)
+    assert found  # so the access statistics were written
+    counted = await _rows(
+        runtime, "SELECT sum(access_count) FROM memory_access WHERE user_id = 'u3'"
+    )
+    assert counted == [(2 * len(found),)]
+    assert len(checkouts) == 1

@@ -90,6 +90,46 @@ async def test_lock_excludes_other_holders(store: RedisStore, redis_url: str) ->
         await other.close()
 
 
+async def test_the_last_append_under_a_lock_gives_it_back(
+    store: RedisStore, redis_url: str
+) -> None:
+    """``push_recent(..., release=hold)``: the append and the release in one round trip;
+    the lock is free at once (another holder takes it inside the block), and the
+    block's exit releases nothing more, so it cannot free the other holder's lock."""
+    other = RedisStore(redis_url, prefix=store._prefix)
+    try:
+        async with store.lock("user:2", timeout=5, wait=0) as hold:
+            await store.push_recent("buf2", "a", "b", "c", keep=2, ttl=30, release=hold)
+            assert hold.released
+            assert await store.recent("buf2") == ["b", "c"]  # appended and capped as ever
+            async with other.lock("user:2", timeout=5, wait=0) as theirs:
+                assert not theirs.released
+        async with store.lock("user:2", timeout=5, wait=0):  # the other holder released
+            pass
+        # A lock that expired and was taken by another holder is not freed by the append.
+        async with store.lock("user:3", timeout=0.05, wait=0) as stale:
+            await asyncio.sleep(0.1)
+            async with other.lock("user:3", timeout=5, wait=0):
+                await store.push_recent("buf3", "x", keep=5, ttl=30, release=stale)
+                with pytest.raises(Busy):
+                    async with store.lock("user:3", timeout=5, wait=0):
+                        pass
+        assert await store.recent("buf3") == ["x"]
+    finally:
+        await other.close()
+
+
+async def test_a_lock_without_an_early_release_is_released_on_exit(store: RedisStore) -> None:
+    async with store.lock("user:4", timeout=5, wait=0) as hold:
+        await store.push_recent("buf4", "a", keep=5, ttl=30)  # no release asked
+        assert not hold.released
+        with pytest.raises(Busy):
+            async with store.lock("user:4", timeout=5, wait=0):
+                pass
+    async with store.lock("user:4", timeout=5, wait=0):
+        pass
+
+
 async def test_falls_back_when_redis_is_down() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

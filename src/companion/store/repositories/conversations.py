@@ -16,6 +16,7 @@ from companion.store import driver
 from companion.store.models import Conversation, Message
 
 __all__ = [
+    "APPENDED",
     "ConversationRef",
     "add_message",
     "append_message",
@@ -283,6 +284,26 @@ _APPEND = driver.DriverStatement(
         ).select_from(_BUMPED),
     )
     .returning(_MESSAGES.c.id, select(_BUMPED.c.message_count).scalar_subquery()),
+)
+
+
+#: ``_APPEND`` as a CTE named ``asked`` (the new message's id as ``id``), for a statement
+#: that goes on from the message (the turn's start); the same bound parameters.
+APPENDED = (
+    insert(_MESSAGES)
+    .from_select(
+        ["user_id", "conversation_id", "role", "content", "speaker", "external_id"],
+        select(
+            bindparam("owner", type_=String),
+            bindparam("conversation", type_=UUID(as_uuid=True)),
+            bindparam("message_role", type_=String),
+            bindparam("message_content", type_=Text),
+            bindparam("message_speaker", type_=String),
+            bindparam("message_external_id", type_=String),
+        ).select_from(_BUMPED),
+    )
+    .returning(_MESSAGES.c.id)
+    .cte("asked")
 )
 
 
