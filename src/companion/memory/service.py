@@ -91,7 +91,9 @@ class MemoryService:
 
     async def retrieve(self, *, user_id: str, query: str, k: int = 6) -> list[RetrievedMemory]:
         """The k most useful current memories for the prompt (documents wrapped as data)."""
-        hits = await self.retriever.search(user_id=user_id, query=query, k=k)
+        hits = await self.retriever.search(
+            user_id=user_id, query=query, k=k, beside_embedding=False
+        )
         names = await self.documents.names(user_id, [h.document_id for h in hits if h.document_id])
         if hits:  # access statistics: one statement, so autocommit (no BEGIN, no COMMIT)
             async with self._db.engine.connect() as conn:
