@@ -450,6 +450,10 @@ class Retriever:
             if vector is None:
                 vector = await self._query_vector(query)
             hits = await self._candidates(user_id, vector, tsq, filters)
+        # In the order of their ids, whichever way they were fetched: ranking keeps the
+        # candidates' order among equal scores (rows saying the same words), so one
+        # statement and two must hand them over alike to serve the same k.
+        hits.sort(key=lambda hit: hit.id)
         return hits + await self._bridge(user_id, query, vector, hits, filters, now)
 
     def _known_vector(self, query: str) -> Sequence[float] | None:
