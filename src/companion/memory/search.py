@@ -386,7 +386,8 @@ async def fetch_candidates(
     One statement, one round trip; it needs no transaction (an autocommit connection
     saves the BEGIN and COMMIT). The HNSW settings come with the connection
     (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below``,
-    ``exact_vectors_below`` (the dense side's own threshold), ``match_cap``, ``df_cap``
+    ``exact_vectors_below`` (the dense side's own threshold, never below ``exact_below``,
+    and equal to it for a user with own indexes), ``match_cap``, ``df_cap``
     and ``big_pool`` default to the module's thresholds; the big path's dense side
     returns at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
     ``own_index``: the user has indexes of their own (``memory.user_index``); the
@@ -417,9 +418,15 @@ async def fetch_candidates(
         "qtext": (tsquery or "").replace("|", " "),
         "common": [] if _filtered(filters) else list(common_words),
     }
+    if own_index:
+        # Own indexes exist from tens of thousands of memories: the walk is unfiltered
+        # and cheap, and counting to ``exact_vectors_below`` would only cost index reads
+        # (~4x those of counting to ``exact_below``).
+        exact_vectors_below = exact_below
+    exact_vectors_below = max(exact_below, exact_vectors_below)
     sizes = (
         ("pool", pool), ("big_pool", min(pool, big_pool)), ("exact_below", exact_below),
-        ("vexact_below", exact_vectors_below), ("count_to", max(exact_below, exact_vectors_below)),
+        ("vexact_below", exact_vectors_below), ("count_to", exact_vectors_below),
         ("cap", match_cap), ("dfcap", min(df_cap, match_cap)),
     )  # fmt: skip
     sql, names = _statement(
