@@ -178,7 +178,10 @@ async def _latency(
         )
         assert isinstance(runtime.memory, MemoryService)
         seed = secrets.randbits(32)  # a new set of never-seen queries each run
-        for user, size in (("lat:medium", medium), ("lat:heavy", heavy)):
+        # One of the many small users too (the bulk's other rows spread over a thousand).
+        spread = (total - heavy - medium) // 1000
+        small = [("lat:u0", spread)] if spread > 0 else []
+        for user, size in (*small, ("lat:medium", medium), ("lat:heavy", heavy)):
             repeated = await search_latency(runtime.memory, user_id=user)
             fresh = await fresh_search_latency(runtime.memory, user_id=user, seed=seed)
             lines.append(

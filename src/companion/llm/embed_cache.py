@@ -59,6 +59,16 @@ class CachedEmbedder:
         self._recent: OrderedDict[str, tuple[float, ...]] = OrderedDict()
         self._writes: set[asyncio.Task[None]] = set()
 
+    def recent(self, text: str, *, task: EmbedTask) -> list[float] | None:
+        """The vector of ``text`` if this process holds it (``RECENT``), without waiting.
+
+        A search asks first: with the vector at hand it needs no time to embed, and
+        so nothing to run beside that time (``memory.retrieval``).
+        """
+        kept = self._recent.get(embedding_cache_key(self.model_id, self.dimensions, task=task,
+                                                    text=text))  # fmt: skip
+        return None if kept is None else list(kept)
+
     async def embed(self, texts: Sequence[str], *, task: EmbedTask) -> list[list[float]]:
         """Vectors for ``texts`` in order, computing only the ones not cached."""
         keys = [

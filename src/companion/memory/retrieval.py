@@ -6,13 +6,14 @@ embedder failing → keyword search; anything else → the user's most recent me
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -95,6 +96,18 @@ _NEEDS_VECTORS = MMR_LAMBDA < 1.0
 #: fusion sees evidence that one side ranks low; the candidates are fetched in the same
 #: statement, so the cost is the extra rows read.
 POOL = 100
+
+
+def _merged(dense: list[Hit], sparse: list[Hit]) -> list[Hit]:
+    """One candidate per memory from the two sides' lists (each scores its own side)."""
+    merged = {hit.id: hit for hit in dense}
+    for hit in sparse:
+        found = merged.get(hit.id)
+        if found is None:
+            merged[hit.id] = hit
+        else:
+            found.text_rank = hit.text_rank
+    return list(merged.values())
 
 
 def _one_per_source(hits: list[Hit]) -> list[Hit]:
@@ -392,24 +405,32 @@ class Retriever:
         filters: SearchFilters | None = None,
         now: datetime | None = None,
         reader: LazyReader | None = None,
+        beside_embedding: bool = True,
     ) -> list[Hit]:
         """The k best memories of ``user_id`` for ``query``, each with score and reasons.
 
         ``reader``: the connection to run the statements on (``Retriever.reader``),
         left open for the caller's next statement; by default one of the search's own.
+        ``beside_embedding``: a query the process has not embedded has its full-text
+        side searched while it is embedded (``gather``); off, one statement follows the
+        embedding. A turn turns it off: its search already runs beside the security
+        screen, which embeds the same message, so the second statement would cost CPU
+        per turn for little time saved.
         """
         if reader is None:
             async with self.reader() as own:
                 return await self.search(
-                    user_id=user_id, query=query, k=k, filters=filters, now=now, reader=own
-                )
+                    user_id=user_id, query=query, k=k, filters=filters, now=now, reader=own,
+                    beside_embedding=beside_embedding,
+                )  # fmt: skip
         filters = filters or SearchFilters()
         now = now or datetime.now(UTC)
         started = time.perf_counter()
         try:
             hits = await self.gather(
-                user_id=user_id, query=query, filters=filters, now=now, reader=reader
-            )
+                user_id=user_id, query=query, filters=filters, now=now, reader=reader,
+                beside_embedding=beside_embedding,
+            )  # fmt: skip
         except Exception as exc:
             log.warning("memory search failed, serving recent memories: %s", exc)
             return await self.recent(user_id=user_id, k=k, filters=filters)
@@ -425,20 +446,97 @@ class Retriever:
         filters: SearchFilters,
         now: datetime,
         reader: LazyReader | None = None,
+        beside_embedding: bool = True,
     ) -> list[Hit]:
         """Every candidate of a search before ranking: both sides, then the second hop.
 
+        With ``beside_embedding``, a query whose vector the process does not hold has
+        its full-text side searched while it is embedded (``_while_embedding``).
         Raises when the store cannot be searched (the caller falls back to recent ones).
         """
-        vector = await self._query_vector(query)
         async with contextlib.AsyncExitStack() as stack:
             if reader is None:
                 reader = await stack.enter_async_context(self.reader())
             tsq = ranking.or_tsquery(query)
-            hits = await self._candidates(user_id, vector, tsq, filters, reader=reader)
+            vector = self._known_vector(query) if beside_embedding else None
+            if (
+                beside_embedding
+                and vector is None
+                and tsq is not None
+                and self._embedder is not None
+            ):
+                vector, hits = await self._while_embedding(user_id, query, tsq, filters, reader)
+            else:
+                if vector is None:
+                    vector = await self._query_vector(query)
+                hits = await self._candidates(user_id, vector, tsq, filters, reader=reader)
+            # In the order of their ids, whichever way they were fetched: ranking keeps the
+            # candidates' order among equal scores (rows saying the same words), so one
+            # statement and two must hand them over alike to serve the same k.
+            hits.sort(key=lambda hit: hit.id)
             return hits + await self._bridge(
                 user_id, query, vector, hits, filters, now, reader=reader
             )
+
+    def _known_vector(self, query: str) -> Sequence[float] | None:
+        """The query's vector if the process holds it (searched or screened a moment
+        ago): then there is no embedding time to fill."""
+        recent = getattr(self._embedder, "recent", None)
+        return None if recent is None else recent(query, task="query")
+
+    async def _while_embedding(
+        self, user_id: str, query: str, tsq: str, filters: SearchFilters, reader: LazyReader
+    ) -> tuple[Sequence[float] | None, list[Hit]]:
+        """The query's vector and the candidates, the full-text side run while it is embedded.
+
+        A query the process has not embedded waits for the embedder (a few ms of one
+        core) before the dense side can start; the full-text side needs no vector, so
+        its statement runs on a second connection meanwhile and the dense side follows
+        alone on ``reader``. Two statements instead of one, each side's as in the single statement,
+        so the candidates and their scores are the same. The vector side failing leaves
+        the full-text candidates (as in ``_candidates``); the full-text side failing
+        fails the search.
+        """
+        own_index = await self.own_indexes.has(user_id)
+        common = self.common_words.get(user_id) if own_index else ()
+        text_side = asyncio.create_task(
+            self._fetch(user_id, None, tsq, filters, own_index=own_index, common=common)
+        )
+        try:
+            vector = await self._query_vector(query)
+            dense: list[Hit] = []
+            if vector is not None:
+                try:
+                    dense = await self._fetch(
+                        user_id, vector, None, filters, own_index=own_index, reader=reader
+                    )
+                except Exception as exc:
+                    log.warning("vector search failed, full-text only: %s", exc)
+            sparse = await text_side
+        finally:
+            if not text_side.done():
+                text_side.cancel()
+                with suppress(asyncio.CancelledError, Exception):
+                    await text_side
+        return vector, _merged(dense, sparse)
+
+    async def _fetch(
+        self,
+        user_id: str,
+        vector: Sequence[float] | None,
+        tsq: str | None,
+        filters: SearchFilters,
+        *,
+        own_index: bool,
+        common: Sequence[str] = (),
+        reader: LazyReader | None = None,
+    ) -> list[Hit]:
+        async with self._using(reader) as conn:
+            return await fetch_candidates(
+                conn, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
+                with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
+                common_words=common,
+            )  # fmt: skip
 
     async def _bridge(
         self,
@@ -509,23 +607,17 @@ class Retriever:
         own_index = await self.own_indexes.has(user_id)
         common = self.common_words.get(user_id) if own_index and tsq is not None else ()
         try:
-            async with self._using(reader) as conn:
-                return await fetch_candidates(
-                    conn, user_id=user_id, vector=vector, tsquery=tsq, filters=filters,
-                    with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
-                    common_words=common,
-                )  # fmt: skip
+            return await self._fetch(
+                user_id, vector, tsq, filters, own_index=own_index, common=common, reader=reader
+            )
         except Exception as exc:
             if vector is None:
                 raise
             # Vector search down (index, extension, dimension) → full-text only.
             log.warning("vector search failed, full-text only: %s", exc)
-            async with self._using(reader) as conn:
-                return await fetch_candidates(
-                    conn, user_id=user_id, vector=None, tsquery=tsq, filters=filters,
-                    with_vectors=_NEEDS_VECTORS, pool=POOL, own_index=own_index,
-                    common_words=common,
-                )  # fmt: skip
+            return await self._fetch(
+                user_id, None, tsq, filters, own_index=own_index, common=common, reader=reader
+            )
 
     async def recent(self, *, user_id: str, k: int, filters: SearchFilters) -> list[Hit]:
         """The user's newest memories (the last fallback), scored by position."""

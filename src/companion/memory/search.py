@@ -11,14 +11,16 @@ decides which one runs):
 
 - below it, the dense side compares every vector of the user (exact top-n: a small
   user in a big table still gets its true nearest memories, and a few thousand
-  distances take about a millisecond), and BM25 ranks every full-text match;
-- at or above it, the dense side walks the HNSW index with pgvector's iterative scan
-  for ``BIG_POOL`` rows (the ``user_id`` filter still yields them all; the settings
-  come with the connection, ``store.database.VECTOR_SESSION_SETTINGS``), and the
-  full-text side ranks
-  at most ``MATCH_CAP`` matches, those holding the query's rarest words: the words a
-  big user says everywhere cost the most to scan and weigh the least in BM25, so a
-  word reaching ``DF_CAP`` is scanned only when no query word is rarer.
+  distances take about a millisecond), and BM25 ranks every full-text match; the
+  dense side stays exact up to ``EXACT_VECTORS_BELOW`` (counted as far as that);
+- at or above ``EXACT_VECTORS_BELOW``, the dense side walks the HNSW index with
+  pgvector's iterative scan for ``BIG_POOL`` rows (the ``user_id`` filter still yields
+  them all; the settings come with the connection,
+  ``store.database.VECTOR_SESSION_SETTINGS``);
+- at or above ``EXACT_BELOW``, the full-text side ranks at most ``MATCH_CAP``
+  matches, those holding the query's rarest words: the words a big user says
+  everywhere cost the most to scan and weigh the least in BM25, so a word reaching
+  ``DF_CAP`` is scanned only when no query word is rarer.
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ POOL = 60
 #: An exact search reads every vector of the user (~1 µs each from shared buffers);
 #: above this a filtered HNSW walk is cheaper and still finds the user's rows.
 EXACT_BELOW = 5_000
+#: Users with fewer memories than this have their vectors compared exactly even at or
+#: above ``EXACT_BELOW`` (their full-text side is capped all the same). Without indexes
+#: of their own (``memory.user_index``: from 50,000) the HNSW walk filters the whole
+#: table's graph for the user's rows, and a user holding 1 % of it makes the walk visit
+#: ~100 rows per row it returns: on the 1M-row benchmark a 10k user's walk for 20 rows
+#: took 119 ms at p50 where comparing its 10,000 vectors took 18 ms (load ~9). Comparing
+#: grows with the user's rows and the walk shrinks with their share, so the exact side
+#: stops here, below where own indexes start.
+EXACT_VECTORS_BELOW = 20_000
 #: Dense candidates of a user at or above ``EXACT_BELOW`` memories (the HNSW walk).
 #: The walk's cost grows with the rows it must return under the user filter: on the
 #: 1M-row benchmark (a user with 100k memories) 20 rows take ~4 ms and 60 or more
@@ -128,6 +139,9 @@ def _where(filters: SearchFilters, *, user: str = "user_id = :uid") -> str:
 #: whose condition is false (a "one-time filter"), so one round trip serves both paths.
 _SMALL = "(SELECT n FROM size) < :exact_below"
 _BIG = "(SELECT n FROM size) >= :exact_below"
+#: The same for the dense side (``EXACT_VECTORS_BELOW``).
+_VECTORS_SMALL = "(SELECT n FROM size) < :vexact_below"
+_VECTORS_BIG = "(SELECT n FROM size) >= :vexact_below"
 #: The big user's filter on the dense side, written so that no B-tree on ``user_id``
 #: can answer it: the plan of a prepared statement turns generic after five runs, and a
 #: generic plan estimates an average user (a thousand rows in a 1M-row table), for whom
@@ -208,7 +222,7 @@ def _bm25_ctes(where: str) -> str:
         "q AS MATERIALIZED (SELECT array_agg(DISTINCT lexeme) AS terms "
         "FROM unnest(to_tsvector('english', :qtext))), "
         f"{_matched(where)}"
-        "stats AS (SELECT (SELECT n FROM size) AS n, "
+        "stats AS (SELECT least((SELECT n FROM size), :exact_below) AS n, "
         "(SELECT greatest(avg(length(tsv)), 1) FROM matched)::float8 AS avgdl), "
         # The positions in the turn (weight A) and in its context (the rest), counted
         # with array functions: a subquery over unnest(weights) per lexeme and row cost
@@ -237,10 +251,10 @@ def _dense_cte(where: str, big_where: str) -> str:
     # at most ``:big_pool`` rows.
     return (
         "(SELECT id, dist FROM (SELECT id, embedding <=> (SELECT v FROM qv) AS dist FROM memories "
-        f"WHERE {where} AND embedding IS NOT NULL AND {_SMALL} OFFSET 0) e "
+        f"WHERE {where} AND embedding IS NOT NULL AND {_VECTORS_SMALL} OFFSET 0) e "
         "ORDER BY dist LIMIT :pool) UNION ALL "
         "(SELECT id, embedding <=> (SELECT v FROM qv) AS dist FROM memories "
-        f"WHERE {big_where} AND embedding IS NOT NULL AND {_BIG} "
+        f"WHERE {big_where} AND embedding IS NOT NULL AND {_VECTORS_BIG} "
         "ORDER BY embedding <=> (SELECT v FROM qv) LIMIT :big_pool)"
     )
 
@@ -269,9 +283,11 @@ def _sql(
         where = big_where = _where(filters, user=f"user_id = {_USER_LITERAL}")
     else:
         where, big_where = _where(filters), _where(filters, user=_BIG_USER)
+    # Counted as far as a threshold of the sides searched needs (and no further: each
+    # counted row is an index entry read).
     size = (
         "size AS MATERIALIZED (SELECT count(*)::float8 AS n FROM (SELECT 1 FROM memories "
-        f"WHERE {where} LIMIT :exact_below) c), "
+        f"WHERE {where} LIMIT {':count_to' if dense else ':exact_below'}) c), "
     )
     dense_cte = (
         _dense_cte(where, big_where)
@@ -358,6 +374,7 @@ async def fetch_candidates(
     pool: int = POOL,
     with_vectors: bool = True,
     exact_below: int = EXACT_BELOW,
+    exact_vectors_below: int = EXACT_VECTORS_BELOW,
     match_cap: int = MATCH_CAP,
     df_cap: int = DF_CAP,
     big_pool: int = BIG_POOL,
@@ -368,9 +385,11 @@ async def fetch_candidates(
 
     One statement, one round trip; it needs no transaction (an autocommit connection
     saves the BEGIN and COMMIT). The HNSW settings come with the connection
-    (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below``, ``match_cap``,
-    ``df_cap`` and ``big_pool`` default to the module's thresholds; the big path's dense
-    side returns at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
+    (``store.database.VECTOR_SESSION_SETTINGS``). ``exact_below``,
+    ``exact_vectors_below`` (the dense side's own threshold, never below ``exact_below``,
+    and equal to it for a user with own indexes), ``match_cap``, ``df_cap``
+    and ``big_pool`` default to the module's thresholds; the big path's dense side
+    returns at most ``min(pool, big_pool)`` rows, the exact path ``pool``.
     ``own_index``: the user has indexes of their own (``memory.user_index``); the
     statement then names them as a constant, so that the planner can use those.
     ``common_words``: lexemes in at least twice ``df_cap`` of the user's current shared
@@ -399,8 +418,15 @@ async def fetch_candidates(
         "qtext": (tsquery or "").replace("|", " "),
         "common": [] if _filtered(filters) else list(common_words),
     }
+    if own_index:
+        # Own indexes exist from tens of thousands of memories: the walk is unfiltered
+        # and cheap, and counting to ``exact_vectors_below`` would only cost index reads
+        # (~4x those of counting to ``exact_below``).
+        exact_vectors_below = exact_below
+    exact_vectors_below = max(exact_below, exact_vectors_below)
     sizes = (
         ("pool", pool), ("big_pool", min(pool, big_pool)), ("exact_below", exact_below),
+        ("vexact_below", exact_vectors_below), ("count_to", exact_vectors_below),
         ("cap", match_cap), ("dfcap", min(df_cap, match_cap)),
     )  # fmt: skip
     sql, names = _statement(

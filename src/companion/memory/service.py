@@ -95,7 +95,9 @@ class MemoryService:
         # The access statistics go on the search's own connection (one checkout, not
         # two); one statement, so autocommit (no BEGIN, no COMMIT).
         async with self.retriever.reader() as reader:
-            hits = await self.retriever.search(user_id=user_id, query=query, k=k, reader=reader)
+            hits = await self.retriever.search(
+                user_id=user_id, query=query, k=k, reader=reader, beside_embedding=False
+            )
             if hits:
                 async with reader.use() as conn:
                     await driver.execute(

@@ -194,6 +194,10 @@ async def test_recent_vectors_are_served_from_the_process(minilm: MiniLMEmbedder
     assert minilm.model_calls == before + 1
     assert again[0] == pytest.approx(first[0] - 1.0) and again[1:] == first[1:]
     assert (cached.hits, cached.misses) == (1, 1)
+    # Asked without waiting (a search deciding whether it must embed): held, for its task.
+    assert cached.recent("what did I plant in the garden", task="query") == again
+    assert cached.recent("what did I plant in the garden", task="document") is None
+    assert cached.recent("a line never embedded", task="query") is None
     # A large batch (an import) is not kept in the process: it would only push out the rest.
     texts = [f"imported line {i}" for i in range(200)]
     await cached.embed(texts, task="document")

@@ -87,7 +87,8 @@ async def test_a_common_word_is_not_probed_and_the_candidates_stay_the_same(
         before = await _scans(conn)
         hits = await fetch_candidates(
             conn, user_id=USER, vector=query, tsquery="garden | zephyr", filters=filters,
-            pool=20, exact_below=100, with_vectors=False, common_words=words,
+            pool=20, exact_below=100,
+            exact_vectors_below=100, with_vectors=False, common_words=words,
         )  # fmt: skip
         found = sorted((str(h.id), h.similarity, h.text_rank) for h in hits)
         return found, await _scans(conn) - before

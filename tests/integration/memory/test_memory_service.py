@@ -191,7 +191,7 @@ async def test_per_user_top_k_through_hnsw_among_many_users(runtime: Any) -> Non
             await session.execute(text(f"SET LOCAL {setting} = off"))
         hits = await fetch_candidates(
             session, user_id="bulk7", vector=query, tsquery=None, filters=SearchFilters(),
-            pool=20, exact_below=1,
+            pool=20, exact_below=1, exact_vectors_below=1,
         )  # fmt: skip
         await session.execute(text("SET LOCAL enable_indexscan = off"))
         await session.execute(text("SET LOCAL enable_sort = on"))

@@ -68,7 +68,7 @@ async def test_capped_full_text_keeps_the_rarest_word(runtime: Any) -> None:
     async with runtime.db.transaction() as session:
         capped = await fetch_candidates(
             session, user_id="bulk0", vector=None, tsquery="coffee | zephyr", filters=filters,
-            pool=20, exact_below=100, match_cap=30,
+            pool=20, exact_below=100, exact_vectors_below=100, match_cap=30,
         )  # fmt: skip
         full = await fetch_candidates(
             session, user_id="bulk0", vector=None, tsquery="coffee | zephyr", filters=filters,
@@ -103,7 +103,8 @@ async def _capped(runtime: Any, tsquery: str, common: tuple[str, ...] = ()) -> l
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         return await fetch_candidates(
             conn, user_id="bulk0", vector=None, tsquery=tsquery, filters=SearchFilters(),
-            pool=20, exact_below=100, match_cap=60, df_cap=20, common_words=common,
+            pool=20, exact_below=100,
+            exact_vectors_below=100, match_cap=60, df_cap=20, common_words=common,
         )  # fmt: skip
 
 
@@ -148,7 +149,7 @@ async def test_one_statement_without_a_transaction_serves_both_paths(runtime: An
         for name, exact_below in (("exact", 5000), ("index", 1)):
             hits = await fetch_candidates(
                 conn, user_id="bulk1", vector=query, tsquery="garden", filters=SearchFilters(),
-                pool=20, exact_below=exact_below,
+                pool=20, exact_below=exact_below, exact_vectors_below=exact_below,
             )  # fmt: skip
             results[name] = hits
             raw = (await conn.get_raw_connection()).driver_connection
@@ -177,6 +178,7 @@ async def test_a_generic_plan_still_walks_the_index_for_a_big_user(runtime: Any)
         hits = await fetch_candidates(
             session, user_id="bulk7", vector=query, tsquery=None,
             filters=SearchFilters(include_superseded=True), pool=20, exact_below=1,
+            exact_vectors_below=1,
         )  # fmt: skip
         walks = (
             await session.execute(
@@ -200,11 +202,11 @@ async def test_the_big_path_walks_the_index_for_a_smaller_dense_pool(runtime: An
         )  # fmt: skip
         big = await fetch_candidates(
             conn, user_id="bulk1", vector=query, tsquery=None, filters=SearchFilters(),
-            pool=40, big_pool=15, exact_below=1, with_vectors=False,
+            pool=40, big_pool=15, exact_below=1, exact_vectors_below=1, with_vectors=False,
         )  # fmt: skip
         default = await fetch_candidates(
             conn, user_id="bulk1", vector=query, tsquery=None, filters=SearchFilters(),
-            pool=40, exact_below=1, with_vectors=False,
+            pool=40, exact_below=1, exact_vectors_below=1, with_vectors=False,
         )  # fmt: skip
     assert len(exact) == 40
     assert len(big) == 15
@@ -222,7 +224,8 @@ async def test_a_word_the_user_never_said_does_not_shut_out_the_others(runtime: 
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         hits = await fetch_candidates(
             conn, user_id="bulk0", vector=None, tsquery="coffee | zanzibar",
-            filters=SearchFilters(), pool=20, exact_below=100, match_cap=30,
+            filters=SearchFilters(), pool=20, exact_below=100,
+            exact_vectors_below=100, match_cap=30,
         )  # fmt: skip
     assert len(hits) == 20
     assert all("coffee" in h.content and (h.text_rank or 0.0) > 0 for h in hits)
@@ -316,3 +319,30 @@ async def test_filtered_exact_top_k_with_one_statement_for_every_value(runtime: 
         event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", on_execute)
     searches = [s for s in statements if "size AS MATERIALIZED" in s]
     assert len(searches) == 3 and len(set(searches)) == 1
+
+
+async def test_vectors_stay_exact_above_the_full_text_threshold(runtime: Any) -> None:
+    """Between the two thresholds the dense side compares every vector (the whole pool,
+    the exact order) while the full-text side is already capped."""
+    await _bulk(runtime, users=1, rows=400, content="coffee garden weather")
+    query = np.random.default_rng(5).normal(size=384).astype(float).tolist()
+    async with runtime.db.transaction() as session:
+        hits = await fetch_candidates(
+            session, user_id="bulk0", vector=query, tsquery="coffee", filters=SearchFilters(),
+            pool=40, exact_below=100, exact_vectors_below=1000, match_cap=30, with_vectors=False,
+        )  # fmt: skip
+        exact = (
+            await session.execute(
+                text(
+                    "SELECT id FROM (SELECT id, embedding <=> CAST(:q AS vector) AS d "
+                    "FROM memories WHERE user_id = 'bulk0' OFFSET 0) s ORDER BY d LIMIT 40"
+                ),
+                {"q": str(query)},
+            )
+        ).scalars()
+        exact_ids = list(exact)
+    dense = sorted(
+        (h for h in hits if h.similarity is not None), key=lambda h: -(h.similarity or 0)
+    )
+    assert [h.id for h in dense] == exact_ids  # 40 rows, not the walk's BIG_POOL
+    assert sum(h.text_rank is not None for h in hits) == 30  # the match cap, not all 400

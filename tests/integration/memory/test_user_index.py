@@ -59,12 +59,13 @@ async def test_a_large_user_gets_own_indexes_and_the_search_walks_them(runtime: 
             before = await _scans(runtime, conn, hnsw), await _scans(runtime, conn, gin)
             mine = await fetch_candidates(
                 conn, user_id=ODD_USER, vector=query, tsquery="zephyr | garden",
-                filters=SearchFilters(), pool=20, exact_below=100, own_index=True,
+                filters=SearchFilters(), pool=20, exact_below=100,
+                exact_vectors_below=100, own_index=True,
             )  # fmt: skip
             after = await _scans(runtime, conn, hnsw), await _scans(runtime, conn, gin)
             shared = await fetch_candidates(
                 conn, user_id=ODD_USER, vector=query, tsquery="zephyr | garden",
-                filters=SearchFilters(), pool=20, exact_below=100,
+                filters=SearchFilters(), pool=20, exact_below=100, exact_vectors_below=100,
             )  # fmt: skip
             exact = await fetch_candidates(
                 conn, user_id=ODD_USER, vector=query, tsquery=None, filters=SearchFilters(),
