@@ -19,6 +19,8 @@ from companion.api.metrics import install_metrics
 from companion.api.routes import ROUTERS
 from companion.channels.bots import start_bots, stop_bots
 from companion.logs import request_id
+from companion.ops.collector import freeze_startup_heap
+from companion.ops.loop_watch import process_watch
 from companion.runtime import Runtime
 from companion.settings import Settings
 from companion.store.prewarm import prewarm_vector_index
@@ -54,6 +56,8 @@ def create_app(
         app.state.runtime = runtime or await Runtime.start(settings)
         if own and app.state.runtime.scheduler is not None:  # serve: SCHEDULER_ENABLED
             await app.state.runtime.scheduler.start_if_enabled()
+        if own:  # serve: each turn says how late the loop was (ops.loop_watch)
+            process_watch().start()
         conversation = app.state.runtime.conversation
         if (
             own
@@ -72,6 +76,9 @@ def create_app(
         )
         if on_ready is not None:
             await on_ready(app.state.runtime)
+        if own:  # serve: what startup built lives as long as the process (ops.collector)
+            frozen = freeze_startup_heap()
+            log.info("startup heap frozen", extra={"objects": frozen})
         try:
             yield
         finally:
@@ -79,6 +86,7 @@ def create_app(
                 warm.cancel()
             await stop_bots(handles)
             if own:
+                await process_watch().stop()
                 await app.state.runtime.close()
 
     app = FastAPI(

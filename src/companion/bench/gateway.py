@@ -60,12 +60,28 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.kill()
 
 
-def _overhead(header: str) -> float | None:
+def _timings(header: str) -> dict[str, float]:
+    """The ``Server-Timing`` entries by name (``overhead``, and with an admin's key each
+    step of the turn: ``TurnResult.stages``)."""
+    found: dict[str, float] = {}
     for part in header.split(","):
         name, _, value = part.strip().partition(";dur=")
-        if name == "overhead":
-            return float(value)
-    return None
+        if value:
+            found[name] = float(value)
+    return found
+
+
+def breakdown(timings: list[dict[str, float]], *, share: float = 0.05) -> dict[str, Any]:
+    """The mean of each ``Server-Timing`` entry over the slowest ``share`` of turns by
+    overhead, beside its mean over all turns: what the tail spends more time on."""
+    ranked = sorted(timings, key=lambda t: t.get("overhead", 0.0), reverse=True)
+    slowest = ranked[: max(1, round(len(ranked) * share))]
+
+    def means(group: list[dict[str, float]]) -> dict[str, float]:
+        names = dict.fromkeys(name for t in group for name in t)
+        return {n: round(statistics.fmean(t.get(n, 0.0) for t in group), 1) for n in names}
+
+    return {"turns": len(slowest), "slowest": means(slowest), "all": means(ranked)}
 
 
 async def _user(
@@ -90,9 +106,10 @@ async def _user(
             stats["errors"].append(str(response.status))
             continue
         stats["latency"].append(elapsed)
-        overhead = _overhead(response.headers.get("server-timing", ""))
-        if overhead is not None:
-            stats["overhead"].append(overhead)
+        timings = _timings(response.headers.get("server-timing", ""))
+        if "overhead" in timings:
+            stats["overhead"].append(timings["overhead"])
+            stats["timings"].append(timings)
 
 
 async def _drive(
@@ -109,7 +126,7 @@ async def _drive(
     # client at hand (aiohttp: under half of httpx's CPU per request); its CPU is
     # reported apart as ``load_generator``.
     headers = {"Authorization": f"Bearer {key}"}
-    stats: dict[str, list[Any]] = {"latency": [], "overhead": [], "errors": []}
+    stats: dict[str, list[Any]] = {"latency": [], "overhead": [], "errors": [], "timings": []}
     async with aiohttp.ClientSession(
         base_url=base,
         headers=headers,
@@ -119,7 +136,10 @@ async def _drive(
         await asyncio.gather(
             *(
                 _user(
-                    client, i, time.monotonic() + 5, {"latency": [], "overhead": [], "errors": []}
+                    client,
+                    i,
+                    time.monotonic() + 5,
+                    {"latency": [], "overhead": [], "errors": [], "timings": []},
                 )
                 for i in range(users)
             )
@@ -147,6 +167,7 @@ async def _drive(
         "overhead_mean_ms": round(statistics.fmean(stats["overhead"]), 1)
         if stats["overhead"]
         else None,
+        "timings": stats["timings"],
     }
 
 
@@ -297,6 +318,12 @@ def main() -> None:
         "(pstats; sampled stacks, folded, if the name ends in .folded)",
     )
     parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also report where the slowest 5 %% of turns by overhead spent their time, "
+        "step by step (the server's Server-Timing entries), beside all turns' means",
+    )
+    parser.add_argument(
         "--pg-stats",
         action="store_true",
         help="also report what PostgreSQL did per turn (rows and index entries written, "
@@ -361,6 +388,9 @@ def main() -> None:
         os.environ.update(env)  # the window's counters and the queue's database
         window = _Window(server_pid, home, worker_pid, pg_stats=args.pg_stats, llm_pid=procs[0].pid)
         result = asyncio.run(_drive(base, key, args.users, args.seconds, profiled, window))
+        timings: list[dict[str, float]] = result.pop("timings")  # type: ignore[assignment]
+        if args.breakdown and timings:
+            result["overhead_breakdown"] = breakdown(timings)
         turns = max(1, int(result["turns"]))  # type: ignore[call-overload]
         # The window only: the warm-up's CPU counts only through work spilling into it.
         result.update(window.report(turns))

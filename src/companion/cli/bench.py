@@ -51,10 +51,15 @@ def gateway(
     pg_stats: Annotated[
         bool, typer.Option(help="Also report what PostgreSQL did per turn (pg_stat_*).")
     ] = False,
+    breakdown: Annotated[
+        bool,
+        typer.Option(help="Also report the slowest 5 % of turns' time step by step."),
+    ] = False,
 ) -> None:
     """Turns/s and turn overhead of a real `companion serve` with an instant LLM."""
     extra = ["--separate-worker"] if separate_worker else []
     extra += ["--pg-stats"] if pg_stats else []
+    extra += ["--breakdown"] if breakdown else []
     _module(
         "gateway", "--users", str(users), "--seconds", str(seconds), "--workers", str(workers),
         *extra,

@@ -64,6 +64,7 @@ from companion.conversation.steady import ShownMemories, kept_past_next_cut, win
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
 from companion.errors import Busy, CompanionError, InvalidInput
 from companion.llm.base import RoleModel
+from companion.ops.loop_watch import Reading, process_watch
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore, LockHold
 from companion.store.queue import WorkQueue
@@ -107,6 +108,8 @@ class _Context:
     started: StartedTurn
     memories: list[RetrievedMemory]
     history: list[ShortTermTurn]
+    #: Milliseconds per step so far (``TurnResult.stages``).
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ class ConversationService:
         self.queue = queue or WorkQueue(db)
         learner = TurnLearner(db, memory)
         self.queue.register(LEARN, learner, batch=learner.batch)
+        #: Turns running in this process; the queue's workers give way to them.
+        self.in_flight = 0
+        self.queue.give_way(lambda: self.in_flight > 0)
 
     # -- public API ---------------------------------------------------------------
 
@@ -201,14 +207,17 @@ class ConversationService:
         self, request: TurnRequest, text: str, items: asyncio.Queue[_Item], reader: _Reader
     ) -> None:
         """The turn task: holds the user's lock and feeds ``items`` until the end."""
+        self.in_flight += 1
         try:
             lock = self.kv.lock(
                 f"user:{request.user_id}:turn",
                 timeout=self.config.lock_timeout,
                 wait=self.config.lock_wait,
             )
+            asked = time.perf_counter()
             async with lock as hold:
-                async for event in self._locked_turn(request, text, reader, hold):
+                waited = (time.perf_counter() - asked) * 1000
+                async for event in self._locked_turn(request, text, reader, hold, waited):
                     items.put_nowait(event)
         except asyncio.CancelledError:  # shutdown; the turn was stored as interrupted
             items.put_nowait(Busy("the server is shutting down; the turn was stored"))
@@ -219,6 +228,9 @@ class ConversationService:
                 log.exception("a turn failed after its client left")
         finally:
             items.put_nowait(None)
+            self.in_flight -= 1
+            if not self.in_flight:  # the memory work waits for a quiet moment (store.queue)
+                self.queue.wake()
 
     async def session(self, user_id: str) -> SessionInfo:
         """The user's current session (latest conversation, mood)."""
@@ -280,11 +292,17 @@ class ConversationService:
         return text
 
     async def _locked_turn(
-        self, request: TurnRequest, text: str, reader: _Reader, hold: LockHold
+        self, request: TurnRequest, text: str, reader: _Reader, hold: LockHold, lock_ms: float = 0.0
     ) -> AsyncIterator[TurnEvent]:
         started = time.perf_counter()
+        # What else the process did during the turn: the loop's lateness, collections,
+        # memory work running beside it (``TurnResult.stages``).
+        watched = process_watch().reading()
+        busy = self.queue.items_running
         ctx = await self._prepare(request, text)
+        ctx.stages.update(lock_ms=round(lock_ms, 1), memory_work=busy)
         generation = Generation()
+        generating = time.perf_counter()
         try:
             if ctx.verdict.blocks_generation:
                 generation.reply = ctx.verdict.reply or blocked_reply()
@@ -305,6 +323,7 @@ class ConversationService:
             generation.interrupt()
             await self._finish(request, text, ctx, generation, started, hold)
             raise
+        _stages_after(ctx.stages, generation, generating, watched)
         result = await self._finish(request, text, ctx, generation, started, hold)
         yield TurnEvent(kind="done", result=result)
 
@@ -425,7 +444,7 @@ class ConversationService:
             memories, history = [], []
         stages["total_ms"] = round((clock() - started) * 1000, 1)
         log.info("turn prepared", extra={"user_id": request.user_id, **stages})
-        return _Context(conversation_id, new, verdict, state, turn, memories, history)
+        return _Context(conversation_id, new, verdict, state, turn, memories, history, stages)
 
     async def _read(self, request: TurnRequest) -> tuple[_Resolved, CompanionState]:
         """The turn's reads in one transaction: the user, the conversation, the state."""
@@ -528,7 +547,7 @@ class ConversationService:
         await self._note(record, hold)
         return turn_result(
             ctx.conversation_id, ctx.verdict, generation,
-            stored.interaction_id, pad_after, elapsed_ms,
+            stored.interaction_id, pad_after, elapsed_ms, ctx.stages,
         )  # fmt: skip
 
     async def _store(
@@ -587,3 +606,18 @@ class ConversationService:
             max(0.0, total - generation.model_ms / 1000)
         )
         self._active.saw(request.user_id)
+
+
+def _stages_after(
+    stages: dict[str, float], generation: Generation, generating: float, watched: Reading
+) -> None:
+    """Add the generation's time outside the model (the prompt, the client, the stream)
+    and what the process did meanwhile since the turn began (``watched``)."""
+    outside = (time.perf_counter() - generating) * 1000 - generation.model_ms
+    spent = process_watch().reading().since(watched)
+    stages.update(
+        reply_ms=round(max(0.0, outside), 1),
+        lag_ms=round(spent.lag_ms, 1),
+        gc_ms=round(spent.gc_ms, 1),
+        full_gc=spent.full_collections,
+    )

@@ -93,8 +93,9 @@ def turn_result(
     interaction_id: int,
     pad_after: PAD,
     elapsed_ms: int,
+    stages: dict[str, float] | None = None,
 ) -> TurnResult:
-    """What the channel gets back."""
+    """What the channel gets back (``stages``: milliseconds per step, see TurnResult)."""
     completion = generation.completion
     return TurnResult(
         reply=generation.reply,
@@ -113,4 +114,5 @@ def turn_result(
         model_latency_ms=generation.model_ms,
         prompt_tokens=completion.usage.prompt_tokens if completion else 0,
         completion_tokens=completion.usage.completion_tokens if completion else 0,
+        stages=dict(stages or {}),
     )

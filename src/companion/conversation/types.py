@@ -54,6 +54,14 @@ class TurnResult:
     model_latency_ms: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: Where the turn's time went, in milliseconds (counts for ``full_gc`` and
+    #: ``memory_work``): the steps before the model (``read_ms``, ``retrieval_ms``,
+    #: ``short_term_ms``, ``security_ms``, ``begin_turn_ms``, ``total_ms`` for all of
+    #: them), ``reply_ms`` (generation outside the model), ``lock_ms`` (waiting for
+    #: the user's lock, before the turn's clock starts), and what else the process did
+    #: meanwhile: ``lag_ms`` (the event loop late), ``gc_ms`` / ``full_gc``
+    #: (collections), ``memory_work`` (queued items running when the turn began).
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,15 @@ the *same* SQLAlchemy/asyncpg transaction as the turn, and be deleted with its u
 connection and schema (procrastinate needs psycopg, pgqueuer brings uvloop, croniter
 and its own CLI and installer), so neither gives the outbox without reaching under
 SQLAlchemy. What we need is a few hundred lines of SQL and asyncio.
+
+Workers in a process that also answers turns (``companion serve``) give way to them
+(``give_way``): the turns and the memory work share one event loop and two cores,
+and a turn waits for every callback queued before its own. While turns are in
+flight, one worker task claims, and after a batch that was not full it rests (up to
+``settle`` seconds, or until no turn is in flight) so that the work gathers into
+fewer, fuller batches instead of one claim per turn. The other workers join in when
+items waited longer than ``behind_after`` seconds, so the queue cannot grow without
+bound behind a steady stream of turns.
 """
 
 from __future__ import annotations
@@ -59,6 +68,12 @@ class QueuedItem:
     user_id: str
     payload: dict[str, Any]
     attempts: int
+    #: Seconds the item had been due when it was claimed.
+    waited: float = 0.0
+
+
+def _never() -> bool:
+    return False
 
 
 def backoff_seconds(attempts: int, *, base: float, cap: float, jitter: float = 0.5) -> float:
@@ -90,7 +105,8 @@ _CLAIM_SQL = """
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, kind, key, user_id, payload, attempts
+    RETURNING id, kind, key, user_id, payload, attempts,
+              extract(epoch FROM now() - run_after)::float8
 """
 
 _CLAIM = driver.DriverStatement("due work items claimed", text(_CLAIM_SQL.format(exclude="")))
@@ -153,6 +169,14 @@ class WorkQueue:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        #: Items this process's worker tasks are running now.
+        self.items_running = 0
+        #: Whether turns are in flight in this process (``give_way``), and the rules.
+        self._busy: Callable[[], bool] = _never
+        self.settle = 0.25
+        self.behind_after = 2.0
+        #: The last claim found items due longer than ``behind_after``.
+        self._behind = False
 
     # -- producing ------------------------------------------------------------------
 
@@ -197,8 +221,38 @@ class WorkQueue:
         await session.execute(DUE_NOW, {"due_kind": kind, "due_key": key})
 
     def wake(self) -> None:
-        """Tell this process's workers that an item may be due (skips one poll)."""
+        """Tell this process's workers that an item may be due (skips one poll), or
+        that turns they gave way to have finished."""
         self._wake.set()
+
+    def give_way(
+        self, busy: Callable[[], bool], *, settle: float = 0.25, behind_after: float = 2.0
+    ) -> None:
+        """Let turns go first while ``busy()`` says some are in flight (the module's
+        docstring): one worker task claims, resting up to ``settle`` s after a batch
+        that was not full; all of them work once items waited ``behind_after`` s.
+        Whoever makes ``busy()`` false calls ``wake()``."""
+        if settle <= 0:  # a rest that never waits would spin on the loop
+            raise ValueError("settle must be positive")
+        self._busy, self.settle, self.behind_after = busy, settle, behind_after
+
+    def _giving_way(self, number: int) -> bool:
+        """Whether worker ``number`` stays out while turns are in flight."""
+        return number > 0 and not self._behind and self._busy()
+
+    async def _rest(self) -> None:
+        """Wait up to ``settle`` s while turns are in flight (a wake re-checks)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settle
+        while self._busy() and not self._behind and not self._stopping.is_set():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=left)
+            except TimeoutError:
+                return
 
     # -- consuming ------------------------------------------------------------------
 
@@ -230,7 +284,7 @@ class WorkQueue:
             rows = await driver.fetch(
                 session, _CLAIM if done is None else _FINISH_AND_CLAIM, params
             )
-            return [QueuedItem(r[0], r[1], r[2], r[3], dict(r[4]), r[5]) for r in rows]
+            return [QueuedItem(r[0], r[1], r[2], r[3], dict(r[4]), r[5], r[6]) for r in rows]
 
     async def process(self, item: QueuedItem, *, record_done: bool = True) -> bool:
         """Run ``item``'s handler and record the outcome; True when it succeeded.
@@ -371,6 +425,15 @@ class WorkQueue:
                         await self.prune()
                     except Exception:
                         log.warning("work queue: pruning done items failed", exc_info=True)
+                if self._giving_way(number):
+                    if finished:  # not left claimed while this worker stays out
+                        try:
+                            await self._done(finished)
+                        except Exception:  # the lease expires and the items run again
+                            log.warning("work queue: recording an outcome failed", exc_info=True)
+                        finished = []
+                    await self._rest()
+                    continue
                 try:
                     items = await self.claim(self.batch, done=finished)
                     finished = []
@@ -378,11 +441,18 @@ class WorkQueue:
                     log.warning("work queue: claiming failed; retrying", exc_info=True)
                     items = []
                 if items:
+                    self._behind = max(i.waited for i in items) > self.behind_after
+                    self.items_running += len(items)
                     try:
                         finished = await self.process_many(items)
                     except Exception:  # recording an outcome failed: the lease expires
                         log.warning("work queue: recording an outcome failed", exc_info=True)
+                    finally:
+                        self.items_running -= len(items)
+                    if len(items) < self.batch:  # caught up: turns first for a while
+                        await self._rest()
                     continue
+                self._behind = False
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)

@@ -44,6 +44,22 @@ async def test_message_json_round_trip(gateway: Gateway) -> None:
     assert session.json()["message_count"] == 4
 
 
+async def test_an_admin_key_is_told_each_step_of_the_turn(gateway: Gateway) -> None:
+    """``Server-Timing`` names the turn's steps to an admin (the gateway bench reads
+    them), not to an ordinary user."""
+    admin = await gateway.client.post(
+        "/api/chat/message", json={"message": "Hi!"}, headers=await gateway.key("root", admin=True)
+    )
+    user = await gateway.client.post(
+        "/api/chat/message", json={"message": "Hi!"}, headers=await gateway.key("carol")
+    )
+    assert admin.status_code == user.status_code == 200
+    steps = {p.split(";")[0].strip() for p in admin.headers["server-timing"].split(",")}
+    assert {"overhead", "read", "retrieval", "total", "reply", "lag", "gc", "lock"} <= steps
+    told = {p.split(";")[0].strip() for p in user.headers["server-timing"].split(",")}
+    assert told == {"turn", "model", "overhead"}
+
+
 async def test_stream_sse(gateway: Gateway) -> None:
     headers = await gateway.key("bob")
     chunks, final = [], None

@@ -135,12 +135,20 @@ def _turn(body: MessageRequest, principal: PrincipalDep) -> TurnRequest:
     )
 
 
-def _timing(result: TurnResult) -> dict[str, str]:
+def _timing(result: TurnResult, *, stages: bool) -> dict[str, str]:
+    """``Server-Timing``: the turn, the model and the rest; with ``stages`` (an admin's
+    key) also each step of ``TurnResult.stages`` (``companion bench gateway
+    --breakdown`` reads them), which ordinary users are not told."""
     overhead = max(0.0, result.processing_time_ms - result.model_latency_ms)
-    return {
-        "Server-Timing": f"turn;dur={result.processing_time_ms}, "
+    timing = (
+        f"turn;dur={result.processing_time_ms}, "
         f"model;dur={result.model_latency_ms:.1f}, overhead;dur={overhead:.1f}"
-    }
+    )
+    if stages and result.stages:
+        timing += "".join(
+            f", {name.removesuffix('_ms')};dur={value}" for name, value in result.stages.items()
+        )
+    return {"Server-Timing": timing}
 
 
 @router.post(
@@ -159,7 +167,7 @@ async def message(
     return Response(
         to_response(result).model_dump_json(),
         media_type="application/json",
-        headers=_timing(result),
+        headers=_timing(result, stages=principal.is_admin),
     )
 
 
