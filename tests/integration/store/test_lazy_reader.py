@@ -43,6 +43,8 @@ async def test_statements_share_one_checkout_and_commit_each(database_url: str) 
         assert len(checkouts) == 2  # the reader's one, and the other
         assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
+        async with db.engine.begin() as conn:  # the suite's database keeps the schema's tables
+            await conn.exec_driver_sql("DROP TABLE IF EXISTS lazy_reader_t")
         await db.close()
 
 
