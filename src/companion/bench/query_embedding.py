@@ -1,7 +1,8 @@
 """What embedding one never-seen query costs, piece by piece, with the local model.
 
-``python -m companion.bench.query_embedding [--n 400] [--redis URL]`` prints, for
-``n`` short queries nobody asked before (``memory_latency.fresh_queries``, ~12 tokens):
+``python -m companion.bench.query_embedding [--n 400] [--redis URL] [--options]``
+prints, for ``n`` short queries nobody asked before (``memory_latency.fresh_queries``,
+~10 tokens):
 
 - the pieces of ``MiniLMEmbedder``'s single-text path, timed one by one on this
   thread (tokenisation, the padding to arrays, ``session.run``, mean pooling and
@@ -9,7 +10,10 @@
 - the whole call as a search makes it: ``CachedEmbedder.embed([query], task="query")``
   in front of Redis (a miss: the store asked, the model run, the write left running),
   and a hit from the store (another process embedded it: a fresh ``CachedEmbedder``),
-  wall p50/p95 and the process's CPU per call (the worker thread's included).
+  wall p50/p95 and the process's CPU per call (the worker thread's included);
+- with ``--options``, ``session.run`` under other onnxruntime settings (threads,
+  spinning, optimisation level, IOBinding, memory pattern) against ours, and whether
+  each gives the same outputs (``session_options``).
 
 Wall times on a shared machine vary; the CPU per call is the steadier figure.
 """
