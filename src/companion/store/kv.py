@@ -377,6 +377,13 @@ class RedisStore:
     async def set_many(self, items: Mapping[str, bytes], *, ttl: float | None = None) -> None:
         if not items:
             return
+        if len(items) == 1:
+            # One SET, not a pipeline of one: redis-py's pipeline (its object, its
+            # command stack, its reply handling) costs about a third more CPU, and a
+            # new query's vector is written once per search and per turn.
+            ((key, value),) = items.items()
+            await self.set(key, value, ttl=ttl)
+            return
 
         async def op() -> None:
             async with self._client.pipeline(transaction=False) as pipe:

@@ -53,6 +53,25 @@ async def test_many_keys_in_one_round_trip(store: RedisStore) -> None:
     assert await store.get_many([]) == []
 
 
+async def test_one_item_is_written_like_many(store: RedisStore, redis_url: str) -> None:
+    """A single item (a new query's vector) goes as one SET: the same value and expiry
+    as through the pipeline, and no expiry when none is asked."""
+    import redis.asyncio as redis
+
+    await store.set_many({"one": b"\x00\x01vector"}, ttl=30)
+    await store.set_many({"two": b"a", "three": b"b"}, ttl=30)
+    await store.set_many({"kept": b"k"})
+    assert await store.get_many(["one", "two", "kept"]) == [b"\x00\x01vector", b"a", b"k"]
+    client = redis.from_url(redis_url)
+    try:
+        one, two = await client.pttl(store._k("one")), await client.pttl(store._k("two"))
+        kept = await client.pttl(store._k("kept"))
+    finally:
+        await client.aclose()
+    assert 25_000 < one <= 30_000 and 25_000 < two <= 30_000
+    assert kept == -1  # no expiry
+
+
 async def test_recent_is_capped(store: RedisStore) -> None:
     for i in range(12):
         await store.push_recent("buf", f"m{i}", keep=10, ttl=30)
