@@ -43,6 +43,10 @@ async def test_statements_share_one_checkout_and_commit_each(database_url: str) 
         assert len(checkouts) == 2  # the reader's one, and the other
         assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
+        # The shared test database must keep the models' schema (test_schema_drift).
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("DROP TABLE IF EXISTS lazy_reader_t")
+            await conn.commit()
         await db.close()
 
 
