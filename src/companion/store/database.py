@@ -66,8 +66,9 @@ def _vector_settings(dbapi_connection: Any, record: Any) -> None:
 
 
 #: A statement whose result has every type our statements send or read that asyncpg has
-#: no codec for until it looks the type up in the server's catalog: pgvector's
-#: ``vector``, and arrays (asyncpg derives an array's codec from the catalog too).
+#: no codec for until it looks the type up in the server's catalog: arrays (asyncpg
+#: derives an array's codec from the catalog), and pgvector's ``vector`` on a
+#: connection that did not get the binary codec (``store.vector``) first.
 #: Each lookup is a recursive catalog query that PostgreSQL plans in ~7 ms, with a
 #: ``jit`` check before it and the statement that needed it prepared again after it;
 #: a new connection met these types in four or five different statements, one lookup
