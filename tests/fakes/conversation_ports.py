@@ -170,6 +170,12 @@ class FakePersonality:
             prompt_block="You are Mira, a curious companion.",
         )
 
+    async def stored_state(
+        self, *, user_id: str, conn: object, now: datetime | None = None
+    ) -> CompanionState | None:
+        """The fixed state (always there)."""
+        return await self.load_state(user_id=user_id, now=now)
+
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """Pleasure up by 0.1, down by 0.3 on a threat."""
         delta = -0.3 if threat else 0.1

@@ -58,6 +58,12 @@ class NeutralPersonality:
             emotion="content",
         )
 
+    async def stored_state(
+        self, *, user_id: str, conn: object, now: datetime | None = None
+    ) -> CompanionState | None:
+        """The same calm state (nothing to store)."""
+        return await self.load_state(user_id=user_id, now=now)
+
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """Mood does not move."""
         return state.pad

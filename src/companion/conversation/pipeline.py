@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.conversation import metrics, sessions
 from companion.conversation.background import BackgroundTasks
@@ -447,22 +447,41 @@ class ConversationService:
         return _Context(conversation_id, new, verdict, state, turn, memories, history, stages)
 
     async def _read(self, request: TurnRequest) -> tuple[_Resolved, CompanionState]:
-        """The turn's reads in one transaction: the user, the conversation, the state."""
+        """The turn's reads: the user, the conversation, the companion's state.
+
+        For a known user, three statements in autocommit: no BEGIN and COMMIT round
+        trips and no session. Each statement reads its own snapshot, as each would in
+        a READ COMMITTED transaction, and none writes. A first contact (the user or
+        their companion not stored yet) reads again in one transaction that creates
+        them, as concurrent first contacts always did.
+        """
+        async with self.db.autocommit() as conn:
+            standing = await users.standing(conn, user_id=request.user_id)
+            if standing is not None:
+                found = await self._resolve_conversation(conn, request, standing)
+                state = await self.personality.stored_state(user_id=request.user_id, conn=conn)
+                if state is not None:
+                    return found, state
         async with self.db.transaction() as session:
-            found = await self._resolve_conversation(session, request)
+            standing = await users.ensure_standing(
+                session, user_id=request.user_id, username=request.username
+            )
+            found = await self._resolve_conversation(session, request, standing)
             state = await self.personality.load_state(user_id=request.user_id, session=session)
         return found, state
 
-    async def _resolve_conversation(self, session: AsyncSession, request: TurnRequest) -> _Resolved:
+    async def _resolve_conversation(
+        self,
+        session: AsyncSession | AsyncConnection,
+        request: TurnRequest,
+        standing: tuple[int, str],
+    ) -> _Resolved:
         """The turn's conversation: validated now, created with the turn if new.
 
-        The same reads give the user's security level and the conversation's
-        short-term reset mark, so the security check and the short-term buffer do not
-        read them again.
+        Returned with the user's ``standing`` (read by the caller) and the
+        conversation's short-term reset mark, so the security check and the short-term
+        buffer do not read them again.
         """
-        standing = await users.ensure_standing(
-            session, user_id=request.user_id, username=request.username
-        )
         if request.conversation_id is not None:
             ref = await conversations.conversation_ref(
                 session, user_id=request.user_id, conversation_id=request.conversation_id

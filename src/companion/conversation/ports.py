@@ -20,7 +20,7 @@ from companion.store.kv import LockHold
 from companion.types import PAD
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 __all__ = [
     "CompanionState",
@@ -133,6 +133,19 @@ class PersonalityPort(Protocol):
         """The state for ``user_id`` (created from the default preset on first contact).
 
         ``session``: the turn's read transaction, to read in (else the port opens one).
+        """
+        ...
+
+    async def stored_state(
+        self,
+        *,
+        user_id: str,
+        conn: AsyncSession | AsyncConnection,
+        now: datetime | None = None,
+    ) -> CompanionState | None:
+        """The state for ``user_id`` if it is stored, else ``None`` (nothing created).
+
+        ``conn``: a connection to read on (the turn's autocommit one for a known user).
         """
         ...
 

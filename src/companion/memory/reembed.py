@@ -77,7 +77,7 @@ async def reembed_all(
         async with db.transaction() as session:
             await session.execute(
                 text("UPDATE memories SET embedding = CAST(:v AS vector) WHERE id = :id"),
-                [{"id": r.id, "v": str(v)} for r, v in zip(rows, vectors, strict=True)],
+                [{"id": r.id, "v": v} for r, v in zip(rows, vectors, strict=True)],
             )
         done += len(rows)
         last_id = str(rows[-1].id)

@@ -303,9 +303,9 @@ def _sql(
         if sparse
         else "sparse AS (SELECT NULL::uuid AS id, NULL::float8 AS rank WHERE false), "
     )
-    vector = "m.embedding::real[]" if with_vectors else "NULL::real[]"
-    # The query vector arrives as real[] and is cast once (an InitPlan), not per row.
-    query_vector = "qv AS MATERIALIZED (SELECT CAST(:qv AS real[])::vector AS v), " if dense else ""
+    vector = "m.embedding" if with_vectors else "NULL::vector"
+    # The query vector is a parameter of one InitPlan, not of each row's comparison.
+    query_vector = "qv AS MATERIALIZED (SELECT CAST(:qv AS vector) AS v), " if dense else ""
     sql = (
         f"WITH {size}{query_vector}dense AS MATERIALIZED ({dense_cte}), {sparse_ctes}"
         "cand AS MATERIALIZED (SELECT id, min(dist) AS dist, max(rank) AS rank FROM "
@@ -410,8 +410,9 @@ async def fetch_candidates(
     The statement is written once per shape and goes to the driver as it is (prepared
     once per connection), its rows read by position: SQLAlchemy's ``text()`` compiling,
     bind processing and row mappings of ~200 candidates cost more CPU than PostgreSQL's
-    work on the statement. The query vector travels as a ``real[]`` (binary, not 384
-    numbers formatted as text) and is cast once.
+    work on the statement. The query vector and the stored ones travel in pgvector's
+    binary form (``store.vector``'s codec: no 384 numbers formatted, parsed or checked
+    one by one); the stored ones come back as numpy ``float32`` arrays.
     """
     dense, sparse = vector is not None, tsquery is not None
     if not dense and not sparse:
@@ -422,7 +423,7 @@ async def fetch_candidates(
         "min_importance": filters.min_importance,
         "since": filters.since,
         "until": filters.until,
-        "qv": [float(v) for v in vector or ()],
+        "qv": vector,
         "tsq": tsquery,
         "qtext": (tsquery or "").replace("|", " "),
         "common": [] if _filtered(filters) else list(common_words),
@@ -471,7 +472,7 @@ def _hit(row: Any) -> Hit:
         source_external_ids=list(external or []),
         speaker=speaker,
         document_id=document_id,
-        vector=embedding,  # a list of floats (cast to real[] in SQL), or None
+        vector=embedding,  # a numpy float32 array (the binary codec's), or None
         similarity=None if dist is None else 1.0 - float(dist),
         text_rank=None if rank is None else float(rank),
     )

@@ -32,7 +32,6 @@ from companion.memory.reconcile import ExistingFact
 from companion.store import driver
 from companion.store.driver import DriverStatement
 from companion.store.models import CompanionProfile
-from companion.store.vector import vector_text
 
 __all__ = [
     "active_private_companion",
@@ -135,7 +134,7 @@ async def current_facts(
     )
     params: dict[str, Any] = {"owner": user_id, "companion": companion_id, "key": fact_key}
     if vector is not None:
-        params["qv"] = vector_text(vector)  # formatted once, sent for each use
+        params["qv"] = vector  # binary (``store.vector``'s codec)
     rows = await driver.fetch(session, statement, params)
     seen: set[uuid.UUID] = set()
     facts = []
@@ -156,7 +155,7 @@ def _current_facts(*, keyed: bool, nearest: bool, private: bool, limit: int) -> 
     """``current_facts``' statement, built once per shape (statement construction and
     its cache key cost more CPU than the query; this runs for every fact of every turn).
     Parameters: ``owner``, ``companion`` (when ``private``), ``key`` (when ``keyed``),
-    ``qv`` (the vector as text, when ``nearest``); the same key first, then the nearest
+    ``qv`` (the vector, when ``nearest``); the same key first, then the nearest
     in order. Columns: id, fact_key, content, valid_from, similarity (NULL without
     ``qv``).
     """

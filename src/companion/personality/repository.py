@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from companion.errors import NotFound
@@ -595,7 +595,7 @@ _PERSONA = driver.DriverStatement(
 )
 
 
-async def persona(session: AsyncSession, *, user_id: str) -> Persona | None:
+async def persona(session: AsyncSession | AsyncConnection, *, user_id: str) -> Persona | None:
     """The person's active companion and what its state is made of (``None``: none yet)."""
     row = await driver.fetchrow(session, _PERSONA, {"owner": user_id})
     if row is None:

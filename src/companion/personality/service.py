@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.conversation.ports import CompanionState, TurnRecord
 from companion.errors import InvalidInput, NotFound
@@ -85,6 +85,15 @@ class PersonalityService:
             return await self._load(session, user_id=user_id, now=now)
         async with self.db.transaction() as own:
             return await self._load(own, user_id=user_id, now=now)
+
+    async def stored_state(
+        self, *, user_id: str, conn: AsyncSession | AsyncConnection, now: datetime | None = None
+    ) -> CompanionState | None:
+        """The companion's state at ``now`` if it is stored, else ``None`` (first
+        contact: ``load_state`` creates it). Creates nothing: one statement, which an
+        autocommit connection runs without a transaction."""
+        found = await repo.persona(conn, user_id=user_id)
+        return None if found is None else self._snapshot(found, user_id=user_id, now=_utc(now))
 
     async def _load(self, session: AsyncSession, *, user_id: str, now: datetime) -> CompanionState:
         found = await repo.persona(session, user_id=user_id)

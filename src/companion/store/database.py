@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 from companion.errors import DatabaseUnavailable, PgvectorMissing
 from companion.settings import Settings
 from companion.store.embedded import EmbeddedPostgres
+from companion.store.vector import register_codec
 
 __all__ = [
     "VECTOR_SESSION_SETTINGS",
@@ -65,8 +66,9 @@ def _vector_settings(dbapi_connection: Any, record: Any) -> None:
 
 
 #: A statement whose result has every type our statements send or read that asyncpg has
-#: no codec for until it looks the type up in the server's catalog: pgvector's
-#: ``vector``, and arrays (asyncpg derives an array's codec from the catalog too).
+#: no codec for until it looks the type up in the server's catalog: arrays (asyncpg
+#: derives an array's codec from the catalog), and pgvector's ``vector`` on a
+#: connection that did not get the binary codec (``store.vector``) first.
 #: Each lookup is a recursive catalog query that PostgreSQL plans in ~7 ms, with a
 #: ``jit`` check before it and the statement that needed it prepared again after it;
 #: a new connection met these types in four or five different statements, one lookup
@@ -78,11 +80,34 @@ _TYPES_WE_USE = (
 
 
 def _known_types(dbapi_connection: Any, record: Any) -> None:
-    """On each new connection: asyncpg learns every type in ``_TYPES_WE_USE`` at once."""
+    """On each new connection: the binary ``vector`` codec (``store.vector``), then
+    asyncpg learns every type in ``_TYPES_WE_USE`` at once."""
+    _vector_codec(dbapi_connection, record)
     try:
         dbapi_connection.run_async(lambda conn: conn.prepare(_TYPES_WE_USE))
     except Exception as exc:  # a server without pgvector: looked up when met, as before
         log.debug("types not looked up in advance: %s", exc)
+
+
+#: ``ConnectionRecord.info`` key: the connection has the binary ``vector`` codec.
+_VECTOR_CODEC = "companion.vector_codec"
+
+
+def _vector_codec(dbapi_connection: Any, record: Any) -> None:
+    """The binary ``vector`` codec on the connection, once pgvector is installed."""
+    try:
+        registered = dbapi_connection.run_async(register_codec)
+    except Exception as exc:  # the connection still serves; vectors would go as text
+        log.warning("binary vector codec not registered: %s", exc)
+        registered = False
+    record.info[_VECTOR_CODEC] = registered
+
+
+def _vector_codec_at_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A connection opened before pgvector was installed (before the migrations) gets
+    the codec at its next checkout (a dictionary look-up once it has it)."""
+    if not record.info.get(_VECTOR_CODEC):
+        _vector_codec(dbapi_connection, record)
 
 
 _PGVECTOR_QUERY = "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'"
@@ -176,6 +201,8 @@ class Database:
         if not pool:
             engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
             event.listen(engine.sync_engine, "connect", _vector_settings)
+            event.listen(engine.sync_engine, "connect", _vector_codec)
+            event.listen(engine.sync_engine.pool, "checkout", _vector_codec_at_checkout)
             return engine
         engine = create_async_engine(
             url,
@@ -197,6 +224,7 @@ class Database:
             connect_args=connect_args,
         )
         event.listen(engine.sync_engine.pool, "checkout", _replace_closed)
+        event.listen(engine.sync_engine.pool, "checkout", _vector_codec_at_checkout)
         event.listen(engine.sync_engine, "connect", _vector_settings)
         event.listen(engine.sync_engine, "connect", _known_types)
         return engine

@@ -7,7 +7,7 @@ conversation that continues; the queued memory work is not run meanwhile, so onl
 the turn path is counted. A ``begin`` on an autocommit connection sends nothing to
 the server and is not counted. The counts do not depend on load, so a change that
 adds a round trip to every turn fails here. Before this work the same turns took
-30.1 statements in 6 transactions; now 12 in 3 (docs/SCALING.md, "What one turn
+30.1 statements in 6 transactions; now 11 in 1 (docs/SCALING.md, "What one turn
 costs").
 
 The hottest statements run straight on asyncpg (``companion.store.driver``), which
@@ -19,6 +19,7 @@ every statement asyncpg ran directly, BEGIN/COMMIT aside, must have been counted
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -31,7 +32,8 @@ from tests.fakes.gateway import clone_runtime
 from companion.conversation.types import TurnRequest
 from companion.personality.models import PersonalityState
 from companion.runtime import Runtime
-from companion.store.models import Interaction, Message
+from companion.store.models import CompanionProfile, Conversation, Interaction, Message, User
+from companion.store.repositories import users
 
 TEXTS = [
     "Hi! How was your day?", "I went for a long walk by the river this morning.",
@@ -122,11 +124,11 @@ async def test_a_turn_takes_few_round_trips(real: Runtime) -> None:
     per_turn = len(statements) / turns
     transactions_per_turn = transactions[0] / turns
     print(f"\nper turn: {per_turn:.2f} statements, {transactions_per_turn:.2f} transactions")
-    # Per turn: one read transaction (user, conversation, persona), the search and
-    # the access statistics (autocommit), the user's message and its work item (one
-    # write transaction), the reply with the mood (one write transaction).
-    assert per_turn <= 12, statements
-    assert transactions_per_turn <= 3
+    # Per turn: the reads of the user, the conversation and the persona, the search
+    # and the access statistics, and the user's message with its work item, each in
+    # autocommit; the reply with the mood in the one write transaction.
+    assert per_turn <= 11, statements
+    assert transactions_per_turn <= 1
     accessed = sum(s.startswith("INSERT INTO memory_access") for s in statements)
     assert accessed == turns  # memories were found and counted, so that path is in
     # What the turns stored: both lines of each, a mood row per turn.
@@ -142,3 +144,43 @@ async def test_a_turn_takes_few_round_trips(real: Runtime) -> None:
     assert stored == turns + USERS
     assert lines == 2 * (turns + USERS)
     assert moods == turns + USERS
+
+
+async def test_first_contacts_create_their_rows_at_once(real: Runtime) -> None:
+    """A known user's reads create nothing; a first contact, even one whose user row
+    exists without a companion, still creates each row once while others do the same."""
+    service = real.conversation
+    async with real.db.transaction() as session:  # a user stored without a companion
+        await users.ensure_user(session, user_id="fc:stored")
+    ids = ["fc:stored", "fc:a", "fc:b", "fc:c"]
+    first = await asyncio.gather(
+        *(service.turn(TurnRequest(user_id=u, text="Hello there, nice to meet you!")) for u in ids)
+    )
+    assert all(r.reply and r.error is None for r in first)
+    again = await asyncio.gather(
+        *(
+            service.turn(
+                TurnRequest(user_id=u, text="Me again.", conversation_id=r.conversation_id)
+            )
+            for u, r in zip(ids, first, strict=True)
+        )
+    )
+    assert all(r.reply and r.error is None for r in again)
+    await service.drain()
+    async with real.db.session() as session:
+        for model in (User, CompanionProfile, Conversation):
+            owner = model.id if model is User else model.user_id
+            rows = (
+                await session.execute(
+                    select(owner, func.count()).where(owner.in_(ids)).group_by(owner)
+                )
+            ).all()
+            assert dict(rows) == dict.fromkeys(ids, 1), (model, rows)
+        current = (
+            await session.execute(
+                select(PersonalityState.user_id, func.count())
+                .where(PersonalityState.user_id.in_(ids), PersonalityState.is_current)
+                .group_by(PersonalityState.user_id)
+            )
+        ).all()
+        assert dict(current) == dict.fromkeys(ids, 1)

@@ -9,7 +9,7 @@ from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Select, String, Table, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.errors import NotFound
 from companion.store import driver
@@ -143,7 +143,7 @@ def _chosen(
 
 
 async def find_conversation_ref(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     *,
     user_id: str,
     external_id: str | None = None,
@@ -165,7 +165,7 @@ _REF_BY_ID = driver.DriverStatement(
 
 
 async def conversation_ref(
-    session: AsyncSession, *, user_id: str, conversation_id: uuid.UUID
+    session: AsyncSession | AsyncConnection, *, user_id: str, conversation_id: uuid.UUID
 ) -> ConversationRef:
     """``get_conversation`` for the turn path: the id and the reset mark, no ORM object."""
     row = await driver.fetchrow(

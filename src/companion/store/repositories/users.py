@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.errors import InvalidInput, NotFound
 from companion.store import driver
@@ -64,6 +64,13 @@ _STANDING = driver.DriverStatement(
 )
 
 
+async def standing(conn: AsyncSession | AsyncConnection, *, user_id: str) -> tuple[int, str] | None:
+    """The user's ``(security_level, status)``, or ``None`` for a user not stored yet
+    (creates nothing: a statement of its own on an autocommit connection)."""
+    row = await driver.fetchrow(conn, _STANDING, {"standing_of": user_id})
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
 async def ensure_standing(
     session: AsyncSession, *, user_id: str, username: str | None = None
 ) -> tuple[int, str]:
@@ -71,11 +78,11 @@ async def ensure_standing(
 
     Two columns and no ORM object for a known user; a new one is created first.
     """
-    row = await driver.fetchrow(session, _STANDING, {"standing_of": user_id})
-    if row is None:
+    found = await standing(session, user_id=user_id)
+    if found is None:
         user = await ensure_user(session, user_id=user_id, username=username)
         return int(user.security_level), str(user.status)
-    return int(row[0]), str(row[1])
+    return found
 
 
 async def get_user(session: AsyncSession, *, user_id: str) -> User:
