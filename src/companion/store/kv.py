@@ -54,21 +54,10 @@ def overflow(length: int, keep: int, drop: int) -> int:
     return min(-(-over // step) * step, length - 1)  # the newest item always stays
 
 
-#: ``push_recent`` in one atomic step: append, drop the oldest in steps of ``drop``, expire.
+#: ``push_recent`` in one atomic step: append, drop the oldest in steps of ``drop``,
+#: expire; with a second key, a held lock (KEYS[2]) is released in the same round trip
+#: if it still holds this holder's token (ARGV[4]; empty without a lock).
 _PUSH_RECENT = """
-local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
-local keep, drop = tonumber(ARGV[1]), tonumber(ARGV[2])
-if length > keep then
-  local cut = math.min(math.ceil((length - keep) / drop) * drop, length - 1)
-  redis.call('LTRIM', KEYS[1], cut, -1)
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-"""
-
-
-#: ``push_recent`` and a held lock's release in one round trip: the append as above,
-#: then the lock (KEYS[2]) deleted if it still holds this holder's token (ARGV[4]).
-_PUSH_RECENT_AND_RELEASE = """
 local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 5))
 local keep, drop = tonumber(ARGV[1]), tonumber(ARGV[2])
 if length > keep then
@@ -76,7 +65,7 @@ if length > keep then
   redis.call('LTRIM', KEYS[1], cut, -1)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if redis.call('GET', KEYS[2]) == ARGV[4] then
+if KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[4] then
   redis.call('DEL', KEYS[2])
 end
 """
@@ -431,12 +420,11 @@ class RedisStore:
         async def op() -> None:
             head = (keep, max(1, drop), int(ttl * 1000))
             if release is None or release.released or not release.name:
-                await self._client.eval(_PUSH_RECENT, 1, self._k(key), *head, *values)
+                await self._client.eval(_PUSH_RECENT, 1, self._k(key), *head, "", *values)
                 return
             await self._client.eval(
-                _PUSH_RECENT_AND_RELEASE, 2, self._k(key), release.name,
-                *head, release.token, *values,
-            )  # fmt: skip
+                _PUSH_RECENT, 2, self._k(key), release.name, *head, release.token, *values
+            )
             release.released = True
 
         await self._call(

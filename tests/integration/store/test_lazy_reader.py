@@ -8,6 +8,7 @@ starts on a fresh connection and works; ``close`` gives it back to the pool.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,16 +20,24 @@ from companion.store.database import Database
 from companion.store.reader import LazyReader
 
 
-async def _db(database_url: str) -> Database:
+@pytest.fixture
+async def counted(database_url: str) -> AsyncIterator[tuple[Database, list[object]]]:
+    """A database of its own, and the connections checked out of its pool."""
     settings: Any = make_settings(database_url)
     assert isinstance(settings, Settings)
-    return Database.from_settings(settings)
-
-
-async def test_statements_share_one_checkout_and_commit_each(database_url: str) -> None:
-    db = await _db(database_url)
+    db = Database.from_settings(settings)
     checkouts: list[object] = []
     event.listen(db.engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(args[0]))
+    try:
+        yield db, checkouts
+    finally:
+        await db.close()
+
+
+async def test_statements_share_one_checkout_and_commit_each(
+    counted: tuple[Database, list[object]],
+) -> None:
+    db, checkouts = counted
     try:
         async with LazyReader(db.engine) as reader:
             assert not reader.opened and checkouts == []
@@ -45,22 +54,18 @@ async def test_statements_share_one_checkout_and_commit_each(database_url: str) 
     finally:
         async with db.engine.begin() as conn:  # the suite's database keeps the schema's tables
             await conn.exec_driver_sql("DROP TABLE IF EXISTS lazy_reader_t")
-        await db.close()
 
 
-async def test_a_failed_statement_gives_the_connection_back(database_url: str) -> None:
-    db = await _db(database_url)
-    checkouts: list[object] = []
-    event.listen(db.engine.sync_engine.pool, "checkout", lambda *args: checkouts.append(args[0]))
-    try:
-        async with LazyReader(db.engine) as reader:
-            with pytest.raises(Exception, match="no_such_table"):
-                async with reader.use() as conn:
-                    await conn.exec_driver_sql("SELECT * FROM no_such_table")
-            assert not reader.opened
-            assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+async def test_a_failed_statement_gives_the_connection_back(
+    counted: tuple[Database, list[object]],
+) -> None:
+    db, checkouts = counted
+    async with LazyReader(db.engine) as reader:
+        with pytest.raises(Exception, match="no_such_table"):
             async with reader.use() as conn:
-                assert (await conn.exec_driver_sql("SELECT 41 + 1")).scalar() == 42
-        assert len(checkouts) == 2
-    finally:
-        await db.close()
+                await conn.exec_driver_sql("SELECT * FROM no_such_table")
+        assert not reader.opened
+        assert db.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        async with reader.use() as conn:
+            assert (await conn.exec_driver_sql("SELECT 41 + 1")).scalar() == 42
+    assert len(checkouts) == 2

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Select, String, Table, Text, bindparam, func, insert, select, update
+from sqlalchemy import Insert, Select, String, Table, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -269,10 +269,12 @@ _BUMPED = (
     .returning(_CONVERSATIONS.c.message_count)
     .cte("bumped")
 )
-_APPEND = driver.DriverStatement(
-    "a message and its conversation's count",
-    insert(_MESSAGES)
-    .from_select(
+
+
+def _message_from_bump() -> Insert:
+    """The message ``INSERT`` that selects from ``bumped``, so the message is written
+    only when the conversation is the user's."""
+    return insert(_MESSAGES).from_select(
         ["user_id", "conversation_id", "role", "content", "speaker", "external_id"],
         select(
             bindparam("owner", type_=String),
@@ -283,28 +285,19 @@ _APPEND = driver.DriverStatement(
             bindparam("message_external_id", type_=String),
         ).select_from(_BUMPED),
     )
-    .returning(_MESSAGES.c.id, select(_BUMPED.c.message_count).scalar_subquery()),
+
+
+_APPEND = driver.DriverStatement(
+    "a message and its conversation's count",
+    _message_from_bump().returning(
+        _MESSAGES.c.id, select(_BUMPED.c.message_count).scalar_subquery()
+    ),
 )
 
 
 #: ``_APPEND`` as a CTE named ``asked`` (the new message's id as ``id``), for a statement
 #: that goes on from the message (the turn's start); the same bound parameters.
-APPENDED = (
-    insert(_MESSAGES)
-    .from_select(
-        ["user_id", "conversation_id", "role", "content", "speaker", "external_id"],
-        select(
-            bindparam("owner", type_=String),
-            bindparam("conversation", type_=UUID(as_uuid=True)),
-            bindparam("message_role", type_=String),
-            bindparam("message_content", type_=Text),
-            bindparam("message_speaker", type_=String),
-            bindparam("message_external_id", type_=String),
-        ).select_from(_BUMPED),
-    )
-    .returning(_MESSAGES.c.id)
-    .cte("asked")
-)
+APPENDED = _message_from_bump().returning(_MESSAGES.c.id).cte("asked")
 
 
 async def append_message(
