@@ -49,6 +49,10 @@ def _literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, np.ndarray) or (
+        isinstance(value, list | tuple) and value and all(isinstance(v, float) for v in value)
+    ):  # the query vector, a pgvector ``vector`` parameter
+        return "'[" + ",".join(repr(float(v)) for v in value) + "]'"
     if isinstance(value, list | tuple):
         items = ",".join('"' + str(v).replace('"', '\\"') + '"' for v in value)
         return "'{" + items + "}'"
