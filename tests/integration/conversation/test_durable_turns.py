@@ -43,6 +43,17 @@ async def _wait_stored(runtime: Runtime, count: int = 1) -> list[Interaction]:
     raise AssertionError(f"turns not finished: {[(r.id, r.status) for r in rows]}")
 
 
+def _new_conversation_turn(conversation_id: uuid.UUID, user_text: str) -> TurnFacts:
+    """Ana's first message in a new API conversation, not flagged, before any reply."""
+    return TurnFacts(
+        user_id="ana", conversation_id=conversation_id, new_conversation=True,
+        channel="api", external_conversation_id=None, username="Ana", message_external_id=None,
+        user_text=user_text, reply_text="", pad_before=PAD(0, 0, 0),
+        pad_after=PAD(0, 0, 0), emotion_before="neutral", emotion_after="neutral",
+        verdict=SecurityVerdict(flagged=False, category=None, confidence=0.0, layer="none"),
+    )  # fmt: skip
+
+
 async def test_user_message_is_stored_before_generation(
     pipeline: ConversationService, runtime: Runtime, chat: FakeChat
 ) -> None:
@@ -222,13 +233,7 @@ async def test_a_turn_cut_off_by_a_crash_is_recovered_by_a_worker(
 ) -> None:
     clone = clone_runtime(runtime, chat=chat, security=FakeSecurity())
     service = clone.conversation
-    facts = TurnFacts(
-        user_id="ana", conversation_id=uuid.uuid4(), new_conversation=True,
-        channel="api", external_conversation_id=None, username="Ana", message_external_id=None,
-        user_text="My sister Ines lives in Porto.", reply_text="", pad_before=PAD(0, 0, 0),
-        pad_after=PAD(0, 0, 0), emotion_before="neutral", emotion_after="neutral",
-        verdict=SecurityVerdict(flagged=False, category=None, confidence=0.0, layer="none"),
-    )  # fmt: skip
+    facts = _new_conversation_turn(uuid.uuid4(), "My sister Ines lives in Porto.")
     async with runtime.db.transaction() as session:
         await session.execute(text("INSERT INTO users (id) VALUES ('ana') ON CONFLICT DO NOTHING"))
     # The process stored the message, then died: nothing finished the turn.
@@ -425,13 +430,7 @@ async def test_the_start_of_a_turn_in_a_known_conversation_is_one_statement(
     from companion.errors import NotFound
 
     conversation = uuid.uuid4()
-    facts = TurnFacts(
-        user_id="ana", conversation_id=conversation, new_conversation=True,
-        channel="api", external_conversation_id=None, username="Ana", message_external_id=None,
-        user_text="First.", reply_text="", pad_before=PAD(0, 0, 0),
-        pad_after=PAD(0, 0, 0), emotion_before="neutral", emotion_after="neutral",
-        verdict=SecurityVerdict(flagged=False, category=None, confidence=0.0, layer="none"),
-    )  # fmt: skip
+    facts = _new_conversation_turn(conversation, "First.")
     async with runtime.db.transaction() as session:
         for user in ("ana", "bo"):
             await session.execute(text(f"INSERT INTO users (id) VALUES ('{user}')"))

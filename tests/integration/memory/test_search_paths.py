@@ -30,6 +30,19 @@ async def _bulk(runtime: Any, *, users: int, rows: int, content: str) -> None:
         )
 
 
+async def _exact_nearest(session: Any, user_id: str, query: list[float], k: int) -> list[Any]:
+    """The ids of the user's ``k`` nearest memories by comparing every vector (``OFFSET
+    0`` keeps the planner off the HNSW index): the truth a search must return."""
+    rows = await session.execute(
+        text(
+            "SELECT id FROM (SELECT id, embedding <=> CAST(:q AS vector) AS d "
+            "FROM memories WHERE user_id = :user OFFSET 0) s ORDER BY d LIMIT :k"
+        ),
+        {"q": str(query), "user": user_id, "k": k},
+    )
+    return list(rows.scalars())
+
+
 async def test_a_small_user_in_a_big_table_gets_its_true_nearest(runtime: Any) -> None:
     """Below the exact threshold every vector of the user is compared: the exact top k."""
     await _bulk(runtime, users=40, rows=2000, content="row")
@@ -39,16 +52,7 @@ async def test_a_small_user_in_a_big_table_gets_its_true_nearest(runtime: Any) -
             session, user_id="bulk5", vector=query, tsquery=None, filters=SearchFilters(),
             pool=20, with_vectors=False,
         )  # fmt: skip
-        exact = (
-            await session.execute(
-                text(
-                    "SELECT id FROM (SELECT id, embedding <=> CAST(:q AS vector) AS d "
-                    "FROM memories WHERE user_id = 'bulk5' OFFSET 0) s ORDER BY d LIMIT 20"
-                ),
-                {"q": str(query)},
-            )
-        ).scalars()
-        exact_ids = list(exact)
+        exact_ids = await _exact_nearest(session, "bulk5", query, 20)
     assert [h.id for h in sorted(hits, key=lambda h: -(h.similarity or 0))] == exact_ids
     assert all(h.vector is None for h in hits)
 
@@ -331,16 +335,7 @@ async def test_vectors_stay_exact_above_the_full_text_threshold(runtime: Any) ->
             session, user_id="bulk0", vector=query, tsquery="coffee", filters=SearchFilters(),
             pool=40, exact_below=100, exact_vectors_below=1000, match_cap=30, with_vectors=False,
         )  # fmt: skip
-        exact = (
-            await session.execute(
-                text(
-                    "SELECT id FROM (SELECT id, embedding <=> CAST(:q AS vector) AS d "
-                    "FROM memories WHERE user_id = 'bulk0' OFFSET 0) s ORDER BY d LIMIT 40"
-                ),
-                {"q": str(query)},
-            )
-        ).scalars()
-        exact_ids = list(exact)
+        exact_ids = await _exact_nearest(session, "bulk0", query, 40)
     dense = sorted(
         (h for h in hits if h.similarity is not None), key=lambda h: -(h.similarity or 0)
     )
