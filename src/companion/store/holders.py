@@ -21,8 +21,33 @@ import psutil
 __all__ = ["HolderRegistry", "is_alive", "start_time"]
 
 
+_PROC_STAT = Path("/proc/self/stat").exists()
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if _PROC_STAT else 100
+
+
 def start_time(pid: int) -> float | None:
-    """When process ``pid`` started (None: no such process)."""
+    """When process ``pid`` started, in seconds since the machine booted (None: no such
+    process).
+
+    Not psutil's ``create_time``: that adds the boot time, which Linux derives from the
+    wall clock, so it moves whenever the clock is stepped or slewed (NTP, a virtual
+    machine's clock running fast: seen here at 5 ms a second, a whole second every few
+    minutes), and a holder alive all along would look like another process that got its
+    PID. The kernel's own count of clock ticks since boot never moves.
+    """
+    if not _PROC_STAT:  # not Linux: the wall-clock start is all there is
+        return _wall_clock_start(pid)
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:  # no such process (any more)
+        return None
+    # After the command's closing parenthesis: field 3 (state) is first, so field 22
+    # (starttime, in clock ticks since boot) is the 20th.
+    return int(fields[19]) / _CLOCK_TICKS
+
+
+def _wall_clock_start(pid: int) -> float | None:
     try:
         return float(psutil.Process(pid).create_time())
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
@@ -30,15 +55,17 @@ def start_time(pid: int) -> float | None:
 
 
 def is_alive(pid: int, started: float | None = None) -> bool:
-    """Whether ``pid`` runs (not a zombie) and, if given, started at ``started``."""
+    """Whether ``pid`` runs (not a zombie) and, if given, started at ``started`` (as
+    ``start_time`` gives it)."""
     try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
+        if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
             return False
-        created = float(process.create_time())
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
         return False
-    return started is None or abs(created - started) < 0.05
+    if started is None:
+        return True
+    created = start_time(pid)
+    return created is not None and abs(created - started) < 0.05
 
 
 class HolderRegistry:
