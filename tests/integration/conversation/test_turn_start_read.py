@@ -134,7 +134,10 @@ async def test_the_turn_refuses_what_it_refused_before(real: Runtime) -> None:
         )
 
 
-async def test_the_line_before_skips_flagged_turns(real: Runtime) -> None:
+async def test_the_line_before_skips_flagged_turns(runtime: Runtime) -> None:
+    chat = FakeChat()
+    chat.enqueue("Reply one.", "Reply two.", "Reply three.")
+    real = clone_runtime(runtime, chat=chat)
     service = real.conversation
     said = ["The first thing.", "The second thing.", "The third thing."]
     results = []
@@ -177,7 +180,8 @@ async def test_the_line_before_skips_flagged_turns(real: Runtime) -> None:
         return found[0].previous
 
     unflagged = await line_before()
-    assert unflagged is not None and unflagged == results[1].reply
+    assert [r.reply for r in results] == ["Reply one.", "Reply two.", "Reply three."]
+    assert unflagged == "Reply two."
     assert await previous() == unflagged
     async with real.db.transaction() as session:  # the second turn flagged
         await session.execute(
@@ -186,7 +190,7 @@ async def test_the_line_before_skips_flagged_turns(real: Runtime) -> None:
             .values(security_check_passed=False)
         )
     skipped = await line_before()
-    assert skipped == results[0].reply  # both lines of the second turn are skipped
+    assert skipped == "Reply one."  # both lines of the second turn are skipped
     assert await previous() == skipped
     assert second_reply is not None
     # Unflagged again: its lines are back.
