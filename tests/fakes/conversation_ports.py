@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from companion.conversation.ports import (
     CompanionState,
@@ -22,6 +23,7 @@ from companion.conversation.ports import (
 )
 from companion.errors import ProviderUnavailable
 from companion.llm.base import ChatRequest, Chunk, Completion, Usage
+from companion.store import driver
 from companion.store.kv import LockHold
 from companion.types import PAD
 
@@ -175,6 +177,22 @@ class FakePersonality:
     ) -> CompanionState | None:
         """The fixed state (always there)."""
         return await self.load_state(user_id=user_id, now=now)
+
+    async def stored_state_alongside(
+        self,
+        *,
+        user_id: str,
+        conn: Any,
+        lead: Any,
+        params: dict[str, Any],
+        columns: int,
+        now: datetime | None = None,
+    ) -> tuple[Sequence[Any], CompanionState | None] | None:
+        """The caller's ``lead`` alone, and the fixed state."""
+        row = await driver.fetchrow(conn, driver.once(lead), params)
+        if row is None:
+            return None
+        return tuple(row[:columns]), await self.load_state(user_id=user_id, now=now)
 
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """Pleasure up by 0.1, down by 0.3 on a threat."""

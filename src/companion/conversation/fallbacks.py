@@ -10,6 +10,10 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.conversation.ports import (
     CompanionState,
@@ -19,6 +23,7 @@ from companion.conversation.ports import (
     ShortTermTurn,
     TurnRecord,
 )
+from companion.store import driver
 from companion.store.kv import LockHold
 from companion.types import PAD
 
@@ -63,6 +68,22 @@ class NeutralPersonality:
     ) -> CompanionState | None:
         """The same calm state (nothing to store)."""
         return await self.load_state(user_id=user_id, now=now)
+
+    async def stored_state_alongside(
+        self,
+        *,
+        user_id: str,
+        conn: AsyncSession | AsyncConnection,
+        lead: Select[Any],
+        params: dict[str, Any],
+        columns: int,
+        now: datetime | None = None,
+    ) -> tuple[Sequence[Any], CompanionState | None] | None:
+        """The caller's ``lead`` alone, and the same calm state."""
+        row = await driver.fetchrow(conn, driver.once(lead), params)
+        if row is None:
+            return None
+        return tuple(row[:columns]), await self.load_state(user_id=user_id, now=now)
 
     def appraise(self, state: CompanionState, *, text: str, threat: bool = False) -> PAD:
         """Mood does not move."""

@@ -62,13 +62,13 @@ from companion.conversation.records import turn_facts, turn_record, turn_result
 from companion.conversation.replies import blocked_reply
 from companion.conversation.steady import ShownMemories, kept_past_next_cut, window_block
 from companion.conversation.types import SessionInfo, TurnEvent, TurnRequest, TurnResult
-from companion.errors import Busy, CompanionError, InvalidInput
+from companion.errors import Busy, CompanionError, InvalidInput, NotFound
 from companion.llm.base import RoleModel
 from companion.ops.loop_watch import Reading, process_watch
 from companion.store.database import Database
 from companion.store.kv import KeyValueStore, LockHold
 from companion.store.queue import WorkQueue
-from companion.store.repositories import conversations, users
+from companion.store.repositories import conversations, turn_start, users
 from companion.types import PAD
 
 __all__ = ["ConversationService", "PipelineConfig"]
@@ -122,6 +122,27 @@ class _Resolved:
     standing: tuple[int, str]
     #: The conversation's short-term reset mark (``None`` for a new conversation).
     reset: ResetMark | None
+
+
+def _resolved(
+    request: TurnRequest, standing: tuple[int, str], ref: conversations.ConversationRef | None
+) -> _Resolved:
+    """The turn's conversation from what was found of it (``ref``: by the request's id,
+    else by its external id or channel; ``None``: nothing found or nothing looked for)."""
+    if request.conversation_id is not None:
+        if ref is None:
+            raise NotFound(f"conversation {request.conversation_id} not found")
+        return _Resolved(ref.id, False, standing, ResetMark(ref.short_term_reset_at))
+    if request.new_conversation:
+        if ref is not None:  # only looked for by an external id
+            raise InvalidInput(
+                "external_conversation_id already names one of your conversations: "
+                "leave out new_conversation to continue it, or choose another id"
+            )
+        return _Resolved(uuid.uuid4(), True, standing, None)
+    if ref is not None:
+        return _Resolved(ref.id, False, standing, ResetMark(ref.short_term_reset_at))
+    return _Resolved(uuid.uuid4(), True, standing, None)
 
 
 class _Reader:
@@ -449,19 +470,32 @@ class ConversationService:
     async def _read(self, request: TurnRequest) -> tuple[_Resolved, CompanionState]:
         """The turn's reads: the user, the conversation, the companion's state.
 
-        For a known user, three statements in autocommit: no BEGIN and COMMIT round
-        trips and no session. Each statement reads its own snapshot, as each would in
-        a READ COMMITTED transaction, and none writes. A first contact (the user or
-        their companion not stored yet) reads again in one transaction that creates
-        them, as concurrent first contacts always did.
+        For a known user, ONE statement in autocommit (``turn_start`` with the persona
+        beside it): one round trip, no BEGIN and COMMIT, one snapshot, and nothing
+        written. A first contact (the user or their companion not stored yet) reads
+        again in one transaction that creates them, as concurrent first contacts
+        always did.
         """
+        lead, params = turn_start.turn_start_read(
+            user_id=request.user_id,
+            conversation_id=request.conversation_id,
+            external_id=request.external_conversation_id,
+            channel=request.channel,
+            new_conversation=request.new_conversation,
+        )
         async with self.db.autocommit() as conn:
-            standing = await users.standing(conn, user_id=request.user_id)
-            if standing is not None:
-                found = await self._resolve_conversation(conn, request, standing)
-                state = await self.personality.stored_state(user_id=request.user_id, conn=conn)
-                if state is not None:
-                    return found, state
+            read = await self.personality.stored_state_alongside(
+                user_id=request.user_id,
+                conn=conn,
+                lead=lead,
+                params=params,
+                columns=turn_start.COLUMNS,
+            )
+        if read is not None:
+            start = turn_start.turn_start(read[0])
+            found = _resolved(request, start.standing, start.conversation)
+            if read[1] is not None:
+                return found, read[1]
         async with self.db.transaction() as session:
             standing = await users.ensure_standing(
                 session, user_id=request.user_id, username=request.username
@@ -482,33 +516,19 @@ class ConversationService:
         conversation's short-term reset mark, so the security check and the short-term
         buffer do not read them again.
         """
+        ref = None
         if request.conversation_id is not None:
             ref = await conversations.conversation_ref(
                 session, user_id=request.user_id, conversation_id=request.conversation_id
             )
-            return _Resolved(ref.id, False, standing, ResetMark(ref.short_term_reset_at))
-        if request.new_conversation:
-            if request.external_conversation_id is not None and (
-                await conversations.find_conversation_ref(
-                    session,
-                    user_id=request.user_id,
-                    external_id=request.external_conversation_id,
-                )
-            ):
-                raise InvalidInput(
-                    "external_conversation_id already names one of your conversations: "
-                    "leave out new_conversation to continue it, or choose another id"
-                )
-            return _Resolved(uuid.uuid4(), True, standing, None)
-        found = await conversations.find_conversation_ref(
-            session,
-            user_id=request.user_id,
-            external_id=request.external_conversation_id,
-            channel=request.channel,
-        )
-        if found is not None:
-            return _Resolved(found.id, False, standing, ResetMark(found.short_term_reset_at))
-        return _Resolved(uuid.uuid4(), True, standing, None)
+        elif not request.new_conversation or request.external_conversation_id is not None:
+            ref = await conversations.find_conversation_ref(
+                session,
+                user_id=request.user_id,
+                external_id=request.external_conversation_id,
+                channel=None if request.new_conversation else request.channel,
+            )
+        return _resolved(request, standing, ref)
 
     async def _retrieve(self, user_id: str, text: str) -> list[RetrievedMemory]:
         try:

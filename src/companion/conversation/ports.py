@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from companion.conversation.lore import LoreEntry
 from companion.conversation.types import TurnRequest
@@ -20,6 +20,7 @@ from companion.store.kv import LockHold
 from companion.types import PAD
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 __all__ = [
@@ -146,6 +147,23 @@ class PersonalityPort(Protocol):
         """The state for ``user_id`` if it is stored, else ``None`` (nothing created).
 
         ``conn``: a connection to read on (the turn's autocommit one for a known user).
+        """
+        ...
+
+    async def stored_state_alongside(
+        self,
+        *,
+        user_id: str,
+        conn: AsyncSession | AsyncConnection,
+        lead: Select[Any],
+        params: dict[str, Any],
+        columns: int,
+        now: datetime | None = None,
+    ) -> tuple[Sequence[Any], CompanionState | None] | None:
+        """``stored_state`` and the caller's one-row select ``lead`` (run with
+        ``params``; its ``owner`` parameter is ``user_id``) in one statement where the
+        state is in the database: the lead's first ``columns`` values and the state
+        (``None``: not stored), or ``None`` when the lead finds no row.
         """
         ...
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Select,
@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
@@ -63,6 +64,7 @@ __all__ = [
     "lock_companion_id",
     "mark_done",
     "persona",
+    "persona_alongside",
     "recent_interactions_since",
     "state_history",
     "style_history",
@@ -598,22 +600,55 @@ _PERSONA = driver.DriverStatement(
 async def persona(session: AsyncSession | AsyncConnection, *, user_id: str) -> Persona | None:
     """The person's active companion and what its state is made of (``None``: none yet)."""
     row = await driver.fetchrow(session, _PERSONA, {"owner": user_id})
-    if row is None:
+    return None if row is None else _persona_of(row, 0)
+
+
+def _persona_of(row: Sequence[Any], at: int) -> Persona | None:
+    """The persona in ``row`` from column ``at`` on (``None``: the companion is absent)."""
+    if row[at] is None:
         return None
-    state_at = 4
+    state_at = at + 4
     style_at = state_at + len(_STATE_READ)
+    needs_at = style_at + len(STYLE_TRAITS)
     return Persona(
-        companion_id=int(row[0]),
-        name=row[1],
-        preset=row[2],
-        card=row[3],
+        companion_id=int(row[at]),
+        name=row[at + 1],
+        preset=row[at + 2],
+        card=row[at + 3],
         state=CurrentState(*row[state_at:style_at]),
         style={t: int(row[style_at + i]) for i, t in enumerate(STYLE_TRAITS)},
-        needs=_need_rows(row["needs"]),
-        quirks=_quirk_rows(row["quirks"]),
-        timezone=row["timezone"] or "UTC",
-        last_talk=row["last_talk"],
+        needs=_need_rows(row[needs_at]),
+        quirks=_quirk_rows(row[needs_at + 1]),
+        timezone=row[needs_at + 2] or "UTC",
+        last_talk=row[needs_at + 3],
     )
+
+
+#: ``persona`` read after the columns of a caller's select, compiled once per select
+#: (by its identity: the callers' selects are built once).
+_ALONGSIDE: dict[int, tuple[Select[Any], driver.DriverStatement]] = {}
+
+
+async def persona_alongside(
+    conn: AsyncSession | AsyncConnection,
+    *,
+    lead: Select[Any],
+    params: dict[str, Any],
+    columns: int,
+) -> tuple[Sequence[Any], Persona | None] | None:
+    """The caller's one-row ``lead`` select and the persona of the user named by its
+    ``owner`` parameter, in ONE statement: the lead's ``columns`` values and the persona
+    (``None``: none yet), or ``None`` when the lead finds no row."""
+    held = _ALONGSIDE.get(id(lead))
+    if held is None or held[0] is not lead:
+        head = lead.subquery("head")
+        found = cast(Select[Any], _PERSONA.statement).lateral("persona")
+        statement = select(head, found).select_from(head.outerjoin(found, true()))
+        held = _ALONGSIDE[id(lead)] = (lead, driver.DriverStatement("the persona and", statement))
+    row = await driver.fetchrow(conn, held[1], params)
+    if row is None:
+        return None
+    return tuple(row[:columns]), _persona_of(row, columns)
 
 
 _TURN_MOOD = driver.DriverStatement(

@@ -7,9 +7,11 @@ Writes insert a new versioned row under the companion row lock.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.conversation.ports import CompanionState, TurnRecord
@@ -94,6 +96,27 @@ class PersonalityService:
         autocommit connection runs without a transaction."""
         found = await repo.persona(conn, user_id=user_id)
         return None if found is None else self._snapshot(found, user_id=user_id, now=_utc(now))
+
+    async def stored_state_alongside(
+        self,
+        *,
+        user_id: str,
+        conn: AsyncSession | AsyncConnection,
+        lead: Select[Any],
+        params: dict[str, Any],
+        columns: int,
+        now: datetime | None = None,
+    ) -> tuple[Sequence[Any], CompanionState | None] | None:
+        """``stored_state`` read in the same statement as the caller's one-row ``lead``
+        (whose ``owner`` parameter is ``user_id``): the lead's first ``columns`` values
+        and the state, or ``None`` when the lead finds no row."""
+        found = await repo.persona_alongside(conn, lead=lead, params=params, columns=columns)
+        if found is None:
+            return None
+        values, persona = found
+        if persona is None:
+            return values, None
+        return values, self._snapshot(persona, user_id=user_id, now=_utc(now))
 
     async def _load(self, session: AsyncSession, *, user_id: str, now: datetime) -> CompanionState:
         found = await repo.persona(session, user_id=user_id)

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["DriverStatement", "execute", "fetch", "fetchrow"]
+__all__ = ["DriverStatement", "execute", "fetch", "fetchrow", "once"]
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -89,6 +89,19 @@ class DriverStatement:
 
     def __repr__(self) -> str:
         return f"DriverStatement({self.name!r})"
+
+
+#: ``once``'s statements by the identity of what they were made from.
+_ONCE: dict[int, tuple[ClauseElement, DriverStatement]] = {}
+
+
+def once(statement: ClauseElement, name: str = "a caller's statement") -> DriverStatement:
+    """The ``DriverStatement`` of ``statement``, made at its first use and kept for the
+    same object after that (for statements built once and handed around)."""
+    held = _ONCE.get(id(statement))
+    if held is None or held[0] is not statement:
+        held = _ONCE[id(statement)] = (statement, DriverStatement(name, statement))
+    return held[1]
 
 
 #: Where a session keeps the connection its transaction holds (``Session.info``).

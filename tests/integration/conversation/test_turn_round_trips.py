@@ -124,10 +124,11 @@ async def test_a_turn_takes_few_round_trips(real: Runtime) -> None:
     per_turn = len(statements) / turns
     transactions_per_turn = transactions[0] / turns
     print(f"\nper turn: {per_turn:.2f} statements, {transactions_per_turn:.2f} transactions")
-    # Per turn: the reads of the user, the conversation and the persona, the search
-    # and the access statistics, and the user's message with its work item, each in
-    # autocommit; the reply with the mood in the one write transaction.
-    assert per_turn <= 11, statements
+    # Per turn: the read of the user, the conversation and the persona (one
+    # statement), the search and the access statistics, and the user's message with
+    # its work item, each in autocommit; the reply with the mood in the one write
+    # transaction.
+    assert per_turn <= 9, statements
     assert transactions_per_turn <= 1
     accessed = sum(s.startswith("INSERT INTO memory_access") for s in statements)
     assert accessed == turns  # memories were found and counted, so that path is in

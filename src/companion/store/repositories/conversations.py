@@ -21,6 +21,7 @@ __all__ = [
     "add_message",
     "append_message",
     "conversation_ref",
+    "conversation_ref_read",
     "create_conversation",
     "find_conversation",
     "find_conversation_ref",
@@ -174,6 +175,24 @@ async def conversation_ref(
     if row is None:
         raise NotFound(f"conversation {conversation_id} not found")
     return ConversationRef(row[0], row[1])
+
+
+def conversation_ref_read(
+    *,
+    user_id: str,
+    conversation_id: uuid.UUID | None = None,
+    external_id: str | None = None,
+    channel: str | None = None,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The select of ``conversation_ref`` (by ``conversation_id``) or else of
+    ``find_conversation_ref``, with its values: for a caller that reads it inside a
+    statement of its own (the turn's first read). The select is the same object on
+    every call for the same way of finding, and its owner's parameter is ``owner``."""
+    if conversation_id is not None:
+        by_id = cast(Select[Any], _REF_BY_ID.statement)
+        return by_id, {"conversation": conversation_id, "owner": user_id}
+    statement, params = _chosen(_REF, user_id=user_id, external_id=external_id, channel=channel)
+    return cast(Select[Any], statement.statement), dict(params)
 
 
 async def latest_conversation(session: AsyncSession, *, user_id: str) -> Conversation | None:
