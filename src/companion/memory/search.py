@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from companion.memory.user_index import sql_literal
+from companion.store import driver
 
 __all__ = ["Hit", "SearchFilters", "fetch_candidates"]
 
@@ -82,7 +83,7 @@ class SearchFilters:
     include_superseded: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     """A candidate row with both raw scores (``None`` when that side did not find it)."""
 
@@ -407,12 +408,13 @@ async def fetch_candidates(
     used only without type, date and importance filters, under which that count says
     nothing.
 
-    The statement is written once per shape and goes to the driver as it is (prepared
-    once per connection), its rows read by position: SQLAlchemy's ``text()`` compiling,
-    bind processing and row mappings of ~200 candidates cost more CPU than PostgreSQL's
-    work on the statement. The query vector and the stored ones travel in pgvector's
-    binary form (``store.vector``'s codec: no 384 numbers formatted, parsed or checked
-    one by one); the stored ones come back as numpy ``float32`` arrays.
+    The statement is written once per shape and goes to asyncpg as it is
+    (``store.driver.fetch_text``: prepared once per connection), its rows read by
+    position: SQLAlchemy's ``text()`` compiling, bind processing and rows of ~200
+    candidates cost more CPU than PostgreSQL's work on the statement. The query vector
+    and the stored ones travel in pgvector's binary form (``store.vector``'s codec: no
+    384 numbers formatted, parsed or checked one by one); the stored ones come back as
+    numpy ``float32`` arrays.
     """
     dense, sparse = vector is not None, tsquery is not None
     if not dense and not sparse:
@@ -443,10 +445,8 @@ async def fetch_candidates(
         _shape(filters), dense=dense, sparse=sparse, with_vectors=with_vectors, sizes=sizes,
         own_index_user=sql_literal(user_id) if own_index else None,
     )  # fmt: skip
-    if isinstance(conn, AsyncSession):
-        conn = await conn.connection()
-    result = await conn.exec_driver_sql(sql, tuple(params[name] for name in names))
-    return [_hit(row) for row in result.all()]
+    rows = await driver.fetch_text(conn, sql, [params[name] for name in names])
+    return [_hit(row) for row in rows]
 
 
 def _filtered(filters: SearchFilters) -> bool:
@@ -468,8 +468,9 @@ def _hit(row: Any) -> Hit:
         valid_from=valid_from,
         invalid_at=invalid_at,
         event_at=event_at,
-        source_message_ids=list(messages or []),
-        source_external_ids=list(external or []),
+        # asyncpg gives each row lists of its own (None for a NULL array).
+        source_message_ids=[] if messages is None else messages,
+        source_external_ids=[] if external is None else external,
         speaker=speaker,
         document_id=document_id,
         vector=embedding,  # a numpy float32 array (the binary codec's), or None
