@@ -5,8 +5,9 @@ starts ``gather`` seconds (default 0.25) after the first record that finds no wr
 pending, and records that arrive meanwhile or while a write runs go together (one
 connection checkout and one multi-row INSERT for many calls, not one per call: on a
 busy gateway a write per turn was ~3.5 % of its CPU and a commit per turn in PostgreSQL);
-``flush`` and ``aclose`` write what is pending at once and wait for it. Metrics exporters (the gateway's Prometheus
-endpoint) subscribe with ``CallRecorder.add_listener`` and receive each ``CallRecord``.
+``flush`` and ``aclose`` write what is pending at once and wait for it. Metrics
+exporters (the gateway's Prometheus endpoint) subscribe with
+``CallRecorder.add_listener`` and receive each ``CallRecord``.
 """
 
 from __future__ import annotations
