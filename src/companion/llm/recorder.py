@@ -1,10 +1,13 @@
 """Every model call is recorded: in-process counters plus a row in ``llm_calls``.
 
-The database write runs as a background task so a reply is never delayed by it, and
-records that arrive while a write is running go together in the next one (one
-transaction and one multi-row INSERT for many calls, not one per call); ``aclose``
-waits for pending writes. Metrics exporters (the gateway's Prometheus
-endpoint) subscribe with ``CallRecorder.add_listener`` and receive each ``CallRecord``.
+The database write runs as a background task so a reply is never delayed by it. It
+starts ``gather`` seconds (default 0.25) after the first record that finds no write
+pending, and records that arrive meanwhile or while a write runs go together (one
+connection checkout and one multi-row INSERT for many calls, not one per call: on a
+busy gateway a write per turn was ~3.5 % of its CPU and a commit per turn in PostgreSQL);
+``flush`` and ``aclose`` write what is pending at once and wait for it. Metrics
+exporters (the gateway's Prometheus endpoint) subscribe with
+``CallRecorder.add_listener`` and receive each ``CallRecord``.
 """
 
 from __future__ import annotations
@@ -79,8 +82,11 @@ Listener = Callable[[CallRecord], None]
 class CallRecorder:
     """Counts every call and persists it to ``llm_calls`` without blocking the caller."""
 
-    def __init__(self, db: Database | None = None) -> None:
+    def __init__(self, db: Database | None = None, *, gather: float = 0.25) -> None:
         self._db = db
+        self._gather = gather
+        #: Set while a write waits to gather records; ``flush`` ends the wait early.
+        self._soon: asyncio.Future[None] | None = None
         self.stats = CallStats.empty()
         self._listeners: list[Listener] = []
         self._waiting: list[dict[str, object]] = []
@@ -110,6 +116,15 @@ class CallRecorder:
         from companion.store.models.llm_call import LLMCall
 
         assert self._db is not None
+        if self._gather > 0:
+            loop = asyncio.get_running_loop()
+            self._soon = soon = loop.create_future()
+            timer = loop.call_later(self._gather, _settle, soon)
+            try:
+                await soon
+            finally:
+                timer.cancel()
+                self._soon = None
         while self._waiting:
             rows, self._waiting = self._waiting, []
             try:
@@ -124,13 +139,20 @@ class CallRecorder:
                 log.warning("could not record %d llm call(s): %s", len(rows), exc)
 
     async def flush(self) -> None:
-        """Wait until every pending write has finished."""
+        """Write what is pending now and wait until every write has finished."""
         while self._writer is not None and not self._writer.done():
+            if self._soon is not None:
+                _settle(self._soon)
             await asyncio.gather(self._writer, return_exceptions=True)
 
     async def aclose(self) -> None:
         """Flush pending writes."""
         await self.flush()
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _columns(record: CallRecord) -> dict[str, object]:

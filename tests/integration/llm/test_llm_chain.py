@@ -194,6 +194,25 @@ async def test_calls_recorded_together_are_all_written(runtime) -> None:
     assert sorted(tokens) == list(range(25))
 
 
+async def test_records_wait_to_go_together_until_a_flush(runtime) -> None:
+    from companion.llm.recorder import CallRecord, new_call_id
+
+    async def written() -> int:
+        async with runtime.db.session() as session:
+            return int(await session.scalar(text("SELECT count(*) FROM llm_calls")) or 0)
+
+    recorder = CallRecorder(runtime.db, gather=3600)  # would wait an hour unflushed
+    for i in range(3):
+        recorder.record(CallRecord(new_call_id(), "chat", "p", "m", 1.0, prompt_tokens=i))
+        await asyncio.sleep(0.01)  # the write task runs meanwhile, and keeps waiting
+    assert await written() == 0
+    await asyncio.wait_for(recorder.flush(), 60)  # the flush ends the wait
+    assert await written() == 3
+    recorder.record(CallRecord(new_call_id(), "chat", "p", "m", 1.0))
+    await asyncio.wait_for(recorder.aclose(), 60)  # so does closing
+    assert await written() == 4
+
+
 async def test_a_stream_the_caller_stops_reading_is_still_recorded(
     harness: Harness, openai_server
 ) -> None:
