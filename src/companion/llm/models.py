@@ -129,7 +129,10 @@ def _provider(spec: ProviderSpec, settings: LLMSettings) -> ChatProvider | None:
             log.warning("no local GGUF model found; the local fallback is disabled")
             return None
         return LocalLlamaProvider(
-            path, threads=settings.local_model_threads, context=settings.local_model_context
+            path,
+            threads=settings.local_model_threads,
+            context=settings.local_model_context,
+            ahead_threads=settings.local_model_ahead_threads,
         )
     from companion.llm.providers.openai_compat import OpenAICompatProvider
 

