@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["DriverStatement", "execute", "fetch", "fetchrow"]
+__all__ = ["DriverStatement", "execute", "execute_many", "fetch", "fetchrow"]
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -159,3 +159,21 @@ async def execute(
     args = statement.arguments(params)
     _report(sync, statement, args)
     return str(await driver.execute(statement.compiled.sql, *args))
+
+
+async def execute_many(
+    conn: AsyncSession | AsyncConnection,
+    statement: DriverStatement,
+    params: Sequence[Mapping[str, Any]],
+) -> None:
+    """Run ``statement`` once per mapping of ``params``, in one round trip (asyncpg's
+    ``executemany``: the executions pipelined in the caller's transaction). Reported
+    to the listeners once, as SQLAlchemy reports an ``executemany``."""
+    if not params:
+        return
+    driver, sync = await _driver(conn)
+    rows = [statement.arguments(p) for p in params]
+    listeners = sync.dispatch.before_cursor_execute
+    if listeners:
+        listeners(sync, None, statement.compiled.sql, tuple(rows), None, True)
+    await driver.executemany(statement.compiled.sql, rows)
