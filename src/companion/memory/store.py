@@ -21,6 +21,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     union_all,
     update,
 )
@@ -38,9 +39,12 @@ __all__ = [
     "all_current_facts",
     "close_fact",
     "current_facts",
+    "current_facts_many",
     "insert_memories",
     "insert_memory",
+    "insert_memory_rows",
     "merge_into",
+    "merge_many",
     "record_conflict",
     "visible_to_active",
 ]
@@ -90,6 +94,16 @@ async def insert_memory(session: AsyncSession, row: dict[str, Any]) -> uuid.UUID
     keys = tuple(row)
     await driver.execute(session, _insert_memory(keys), {f"v_{k}": row[k] for k in keys})
     return uuid.UUID(str(row["id"]))
+
+
+async def insert_memory_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """``insert_memory`` for several rows (each with its ``id``) in one round trip per
+    set of columns (pipelined on the driver)."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append({f"v_{k}": v for k, v in row.items()})
+    for keys, params in shapes.items():
+        await driver.execute_many(session, _insert_memory(keys), params)
 
 
 @functools.lru_cache(maxsize=16)
@@ -191,6 +205,75 @@ def _current_facts(*, keyed: bool, nearest: bool, private: bool, limit: int) -> 
     )
 
 
+#: ``current_facts`` for several facts in one statement: one row of parameters per fact
+#: (owner, companion or NULL for shared facts, key or NULL, vector or NULL; each an array
+#: parameter), each fact's rows as ``current_facts`` reads them (the same key first,
+#: then the ``limit`` nearest by cosine), tagged with the fact's position ``n`` (from 1).
+_CURRENT_FACTS_MANY = DriverStatement(
+    "current facts of several new facts",
+    text(
+        "SELECT t.n, c.id, c.fact_key, c.content, c.valid_from, c.similarity "
+        "FROM unnest(CAST(:owners AS varchar[]), CAST(:companions AS bigint[]), "
+        "CAST(:keys AS varchar[]), CAST(:qvs AS vector[])) WITH ORDINALITY "
+        "AS t(owner, companion, key, qv, n) "
+        "CROSS JOIN LATERAL ("
+        "(SELECT m.id, m.fact_key, m.content, m.valid_from, "
+        "CAST(1.0 - (m.embedding <=> t.qv) AS float8) AS similarity, 0 AS part, "
+        "CAST(0.0 AS float8) AS rank FROM memories m "
+        "WHERE m.user_id = t.owner AND m.companion_id IS NOT DISTINCT FROM t.companion "
+        "AND m.memory_type = 'semantic' AND m.invalid_at IS NULL AND m.fact_key = t.key) "
+        "UNION ALL "
+        "(SELECT m.id, m.fact_key, m.content, m.valid_from, "
+        "CAST(1.0 - (m.embedding <=> t.qv) AS float8), 1, "
+        "CAST(m.embedding <=> t.qv AS float8) FROM memories m "
+        "WHERE t.qv IS NOT NULL AND m.user_id = t.owner "
+        "AND m.companion_id IS NOT DISTINCT FROM t.companion "
+        "AND m.memory_type = 'semantic' AND m.invalid_at IS NULL "
+        "AND m.embedding IS NOT NULL ORDER BY m.embedding <=> t.qv LIMIT :limit)"
+        ") c ORDER BY t.n, c.part, c.rank"
+    ),
+)
+
+
+async def current_facts_many(
+    session: AsyncSession,
+    wanted: Sequence[tuple[str, str | None, Sequence[float] | None, int | None]],
+    *,
+    limit: int = 10,
+) -> list[list[ExistingFact]]:
+    """``current_facts`` for each ``(user_id, fact_key, vector, companion_id)`` of
+    ``wanted``, in one statement; the lists in ``wanted`` order. Each fact sees the
+    rows as they are when the statement runs: facts of one user that must see each
+    other's writes go in separate calls."""
+    if not wanted:
+        return []
+    rows = await driver.fetch(
+        session,
+        _CURRENT_FACTS_MANY,
+        {
+            "owners": [w[0] for w in wanted],
+            "keys": [w[1] for w in wanted],
+            # Tuples: asyncpg reads a list in an array as a sub-array, a tuple as one value.
+            "qvs": [None if w[2] is None else tuple(w[2]) for w in wanted],
+            "companions": [w[3] for w in wanted],
+            "limit": limit,
+        },
+    )
+    found: list[list[ExistingFact]] = [[] for _ in wanted]
+    seen: list[set[uuid.UUID]] = [set() for _ in wanted]
+    for row in rows:
+        n = row[0] - 1
+        fact_id = uuid.UUID(bytes=row[1].bytes)
+        if fact_id in seen[n]:
+            continue
+        seen[n].add(fact_id)
+        similarity = row[5]
+        if similarity is None or math.isnan(similarity):  # no vector, or a zero one
+            similarity = 0.0
+        found[n].append(ExistingFact(str(fact_id), row[2], row[3], None, row[4], float(similarity)))
+    return found
+
+
 async def all_current_facts(session: AsyncSession, *, user_id: str) -> list[ExistingFact]:
     """Every current semantic fact of the user (for bulk reconciliation)."""
     rows = await session.execute(
@@ -234,6 +317,26 @@ async def merge_into(
             "more_memories": list(memory_ids),
             "said_importance": importance,
         },
+    )
+
+
+async def merge_many(session: AsyncSession, merges: Sequence[dict[str, Any]]) -> None:
+    """``merge_into`` for several duplicates (each a dict of its keyword arguments), in
+    one round trip (pipelined on the driver, in order)."""
+    await driver.execute_many(
+        session,
+        _MERGE,
+        [
+            {
+                "target": m["target"],
+                "owner": m["user_id"],
+                "more_messages": list(m["message_ids"]),
+                "more_external": list(m["external_ids"]),
+                "more_memories": list(m.get("memory_ids", ())),
+                "said_importance": m["importance"],
+            }
+            for m in merges
+        ],
     )
 
 

@@ -36,7 +36,7 @@ from companion.llm.base import Embedder, RoleModel
 from companion.memory import store
 from companion.memory.context import Turn, context_text, embedding_text, mix_neighbours
 from companion.memory.facts import ExtractedFact, extract_facts, last_entity
-from companion.memory.facts_writer import Provenance, apply_fact, content_hash
+from companion.memory.facts_writer import Provenance, apply_fact, apply_facts, content_hash
 from companion.memory.importance import heuristic_importance
 from companion.memory.llm_paths import llm_facts, llm_importance
 from companion.memory.models import Memory
@@ -263,11 +263,12 @@ class MemoryWriter:
             try:
                 async with self._db.transaction() as session:
                     await _lock_turns(session, [plan.record for _, plan, _ in ready])
-                    for _, plan, own in ready:
-                        await self._write(session, plan, own)
+                    await self._write_many(session, [(plan, own) for _, plan, own in ready])
                 return outcomes
             except Exception:
-                log.warning("writing a batch of turns failed; writing them one by one")
+                log.warning(
+                    "writing a batch of turns failed; writing them one by one", exc_info=True
+                )
         for n, plan, own in ready:
             try:
                 await self._store(plan, own)
@@ -300,41 +301,33 @@ class MemoryWriter:
     async def _write(session: AsyncSession, plan: _Plan, vectors: list[list[float] | None]) -> int:
         """Write the planned turn with its vectors (in ``plan.texts`` order) in
         ``session``, whose transaction holds the turn's advisory lock; rows created."""
-        record, speaker, importance = plan.record, plan.speaker, plan.importance
-        before, after = plan.before, plan.after
-        neighbours = len(before) + len(after)
-        # The turn's vector takes a share of the line before it and of the reply.
-        tail = vectors[len(vectors) - neighbours :]
-        lines = [Turn(t, record.created_at) for t in (*before, plan.content, *after)]
-        mixed = mix_neighbours(lines, [*tail[: len(before)], vectors[0], *tail[len(before) :]])
-        vectors = [mixed[len(before)], *vectors[1 : len(vectors) - neighbours]]
-        private = await _private_companion(session, record)
-        episodic = {
-            "user_id": record.user_id, "memory_type": "episodic", "content": plan.content,
-            "content_hash": content_hash(plan.content), "embedding": vectors[0],
-            "context": plan.context, "importance": importance, "speaker": speaker,
-            "conversation_id": record.conversation_id,
-            "source_message_ids": [record.user_message_id], "emotion_context": record.emotion,
-            "pad": record.pad_after.to_dict(), "valid_from": record.created_at,
-            "created_at": record.created_at,
-            "extra": {"reply_message_id": record.reply_message_id, "channel": record.channel},
-            "companion_id": private,
-        }  # fmt: skip
-        episodic_id = await _insert_unless_stored(session, record, episodic)
+        episodic, fact_vectors = await _episodic_row(session, plan, vectors)
+        episodic_id = await _insert_unless_stored(session, plan.record, episodic)
         if episodic_id is None:  # another worker stored the turn first
             return 0
-        source = Provenance(
-            at=record.created_at, message_ids=[record.user_message_id],
-            conversation_id=record.conversation_id, episodic_id=episodic_id,
-            speaker=speaker, importance=importance, companion_id=private,
-        )  # fmt: skip
-        created = 1
-        for fact, vector in zip(plan.facts, vectors[1:], strict=True):
-            outcome = await apply_fact(
-                session, user_id=record.user_id, fact=fact, vector=vector, source=source
-            )
-            created += outcome.action != "merge"
-        return created
+        return 1 + await _apply_facts(session, plan, episodic, episodic_id, fact_vectors)
+
+    @staticmethod
+    async def _write_many(
+        session: AsyncSession, planned: Sequence[tuple[_Plan, list[list[float] | None]]]
+    ) -> int:
+        """``_write`` for several turns in ``session`` (holding all their users' locks):
+        their episodic memories in one statement, then each turn's facts in the turns'
+        order (a user's contradictions are decided in the order they were said, each
+        fact seeing the ones before it); rows created."""
+        rows = [await _episodic_row(session, plan, vectors) for plan, vectors in planned]
+        stored = await _insert_episodics(session, [row for row, _ in rows])
+        entries = []
+        for (plan, _), (episodic, fact_vectors) in zip(planned, rows, strict=True):
+            if episodic["id"] not in stored:  # another worker stored the turn first
+                continue
+            source = _provenance(plan, episodic, episodic["id"])
+            entries += [
+                (plan.record.user_id, fact, vector, source)
+                for fact, vector in zip(plan.facts, fact_vectors, strict=True)
+            ]
+        outcomes = await apply_facts(session, entries)
+        return len(stored) + sum(o.action != "merge" for o in outcomes)
 
     @staticmethod
     async def stored(session: AsyncSession, record: TurnRecord) -> bool:
@@ -435,6 +428,125 @@ def _insert_episodic(keys: tuple[str, ...]) -> driver.DriverStatement:
         "the turn's episodic memory unless stored",
         insert(table).from_select(targets, values.where(~stored)).returning(table.c.id),
     )
+
+
+async def _episodic_row(
+    session: AsyncSession, plan: _Plan, vectors: list[list[float] | None]
+) -> tuple[dict[str, Any], list[list[float] | None]]:
+    """The turn's episodic memory row (its vector mixed with a share of the line before
+    it and of the reply) and the vectors of its facts, from ``vectors`` in
+    ``plan.texts`` order."""
+    record, before, after = plan.record, plan.before, plan.after
+    neighbours = len(before) + len(after)
+    tail = vectors[len(vectors) - neighbours :]
+    lines = [Turn(t, record.created_at) for t in (*before, plan.content, *after)]
+    mixed = mix_neighbours(lines, [*tail[: len(before)], vectors[0], *tail[len(before) :]])
+    private = await _private_companion(session, record)
+    episodic = {
+        "id": uuid.uuid4(), "user_id": record.user_id, "memory_type": "episodic",
+        "content": plan.content, "content_hash": content_hash(plan.content),
+        "embedding": mixed[len(before)], "context": plan.context,
+        "importance": plan.importance, "speaker": plan.speaker,
+        "conversation_id": record.conversation_id,
+        "source_message_ids": [record.user_message_id], "emotion_context": record.emotion,
+        "pad": record.pad_after.to_dict(), "valid_from": record.created_at,
+        "created_at": record.created_at,
+        "extra": {"reply_message_id": record.reply_message_id, "channel": record.channel},
+        "companion_id": private,
+    }  # fmt: skip
+    return episodic, vectors[1 : len(vectors) - neighbours]
+
+
+def _provenance(plan: _Plan, episodic: dict[str, Any], episodic_id: uuid.UUID) -> Provenance:
+    """Where the turn's facts come from: its message, time, conversation, episodic memory."""
+    record = plan.record
+    return Provenance(
+        at=record.created_at, message_ids=[record.user_message_id],
+        conversation_id=record.conversation_id, episodic_id=episodic_id,
+        speaker=plan.speaker, importance=plan.importance,
+        companion_id=episodic["companion_id"],
+    )  # fmt: skip
+
+
+async def _apply_facts(
+    session: AsyncSession,
+    plan: _Plan,
+    episodic: dict[str, Any],
+    episodic_id: uuid.UUID,
+    vectors: list[list[float] | None],
+) -> int:
+    """Reconcile and write the turn's facts in order (``apply_fact``); rows created."""
+    record = plan.record
+    source = _provenance(plan, episodic, episodic_id)
+    created = 0
+    for fact, vector in zip(plan.facts, vectors, strict=True):
+        outcome = await apply_fact(
+            session, user_id=record.user_id, fact=fact, vector=vector, source=source
+        )
+        created += outcome.action != "merge"
+    return created
+
+
+#: Several turns' episodic memories, each unless its turn's is stored, in one statement
+#: (one row per turn from arrays of its values; each array one parameter, so one
+#: prepared statement whatever the batch's size). The same columns and the same
+#: "unless stored" test as ``_insert_episodic``; a turn's single source message id
+#: travels as a scalar (an array of arrays would be flattened by ``unnest``).
+_INSERT_EPISODICS = driver.DriverStatement(
+    "a batch's episodic memories unless stored",
+    text(
+        "INSERT INTO memories (id, user_id, memory_type, content, content_hash, embedding, "
+        "context, importance, speaker, conversation_id, source_message_ids, emotion_context, "
+        "pad, valid_from, created_at, metadata, companion_id) "
+        "SELECT t.id, t.user_id, 'episodic', t.content, t.content_hash, t.embedding, "
+        "t.context, t.importance, t.speaker, t.conversation_id, ARRAY[t.source], t.emotion, "
+        "CAST(t.pad AS jsonb), t.at, t.at, CAST(t.extra AS jsonb), t.companion_id "
+        "FROM unnest(CAST(:ids AS uuid[]), CAST(:users AS varchar[]), "
+        "CAST(:contents AS text[]), CAST(:hashes AS varchar[]), CAST(:embeddings AS vector[]), "
+        "CAST(:contexts AS text[]), CAST(:importances AS float8[]), "
+        "CAST(:speakers AS varchar[]), CAST(:conversations AS uuid[]), "
+        "CAST(:sources AS bigint[]), CAST(:emotions AS varchar[]), CAST(:pads AS text[]), "
+        "CAST(:ats AS timestamptz[]), CAST(:extras AS text[]), CAST(:companions AS bigint[])"
+        ") AS t(id, user_id, content, content_hash, embedding, context, importance, speaker, "
+        "conversation_id, source, emotion, pad, at, extra, companion_id) "
+        "WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.user_id = t.user_id "
+        "AND m.memory_type = 'episodic' AND m.source_message_ids @> ARRAY[t.source]) "
+        "RETURNING id"
+    ),
+)
+
+
+async def _insert_episodics(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> set[uuid.UUID]:
+    """Insert the turns' episodic memory rows (``_episodic_row``'s, one turn each)
+    whose turn has none stored, in one statement (run under the turns' advisory locks,
+    like ``_insert_unless_stored``); the ids of those inserted."""
+    if not rows:
+        return set()
+    found = await driver.fetch(
+        session,
+        _INSERT_EPISODICS,
+        {
+            "ids": [r["id"] for r in rows],
+            "users": [r["user_id"] for r in rows],
+            "contents": [r["content"] for r in rows],
+            "hashes": [r["content_hash"] for r in rows],
+            # Tuples: asyncpg reads a list in an array as a sub-array, a tuple as one value.
+            "embeddings": [None if r["embedding"] is None else tuple(r["embedding"]) for r in rows],
+            "contexts": [r["context"] for r in rows],
+            "importances": [r["importance"] for r in rows],
+            "speakers": [r["speaker"] for r in rows],
+            "conversations": [r["conversation_id"] for r in rows],
+            "sources": [r["source_message_ids"][0] for r in rows],
+            "emotions": [r["emotion_context"] for r in rows],
+            "pads": [json.dumps(r["pad"]) for r in rows],
+            "ats": [r["created_at"] for r in rows],
+            "extras": [json.dumps(r["extra"]) for r in rows],
+            "companions": [r["companion_id"] for r in rows],
+        },
+    )
+    return {uuid.UUID(bytes=row[0].bytes) for row in found}
 
 
 async def _has_episodic(session: AsyncSession, record: TurnRecord) -> bool:

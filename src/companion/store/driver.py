@@ -30,7 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["DriverStatement", "execute", "fetch", "fetch_text", "fetchrow", "once"]
+__all__ = [
+    "DriverStatement",
+    "execute",
+    "execute_many",
+    "fetch",
+    "fetch_text",
+    "fetchrow",
+    "once",
+]
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -194,3 +202,21 @@ async def fetch_text(
     if listeners:
         listeners(sync, None, sql, tuple(args), None, False)
     return rows
+
+
+async def execute_many(
+    conn: AsyncSession | AsyncConnection,
+    statement: DriverStatement,
+    params: Sequence[Mapping[str, Any]],
+) -> None:
+    """Run ``statement`` once per mapping of ``params``, in one round trip (asyncpg's
+    ``executemany``: the executions pipelined in the caller's transaction). Reported
+    to the listeners once, as SQLAlchemy reports an ``executemany``."""
+    if not params:
+        return
+    driver, sync = await _driver(conn)
+    rows = [statement.arguments(p) for p in params]
+    listeners = sync.dispatch.before_cursor_execute
+    if listeners:
+        listeners(sync, None, statement.compiled.sql, tuple(rows), None, True)
+    await driver.executemany(statement.compiled.sql, rows)
