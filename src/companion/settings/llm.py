@@ -34,8 +34,9 @@ class LLMSettings(Section):
     local_model_threads: int = Field(default=2, ge=1, le=64)
     local_model_context: int = Field(default=2048, ge=512, le=32768)
     #: llama.cpp threads for reading the next turn's prefix ahead, in the background
-    #: beside the turn's after-work (at most ``local_model_threads``).
-    local_model_ahead_threads: int = Field(default=1, ge=1, le=64)
+    #: beside the turn's after-work (at most ``local_model_threads``; one costs less CPU
+    #: on a crowded machine, but reads ahead more slowly).
+    local_model_ahead_threads: int = Field(default=2, ge=1, le=64)
     #: Prompt layout: ``compact`` suits small models (short persona, own name stated,
     #: shorter replies); ``auto`` uses it when the chat model is the embedded one.
     prompt_profile: Literal["auto", "compact", "full"] = "auto"

@@ -28,12 +28,14 @@ one step, not for the whole read-ahead, then reads what was not read yet (it reu
 what was), and the read-ahead stops there (it was for that turn); after any other call
 (a background job on the same model) it goes on. What the model sees is the same
 either way: a call's prompt is the same tokens, only where their KV cells come from
-differs. The read-ahead reads with ``ahead_threads`` llama.cpp threads (one by default), the
-calls with ``threads``: it runs beside the turn's own after-work (the reply's memories,
-PostgreSQL) and other processes, and on two cores llama.cpp's second thread then waits
-at each operation's barrier for a core that is busy elsewhere: measured on this 2-core
-machine under load, 160 prompt tokens in 32-token steps took 1.4-1.7 s of CPU on one
-thread and 7-14 s on two (docs/BENCHMARKS.md). The KV cells are the same either way.
+differs. The read-ahead reads with ``ahead_threads`` llama.cpp threads (by default as
+many as the calls' ``threads``). It runs beside the turn's own after-work (the reply's
+memories, PostgreSQL) and other processes, and on two busy cores llama.cpp's second
+thread waits at each operation's barrier for a core that is busy elsewhere: measured on
+a 2-core machine under load, 160 prompt tokens in 32-token steps took 1.4-1.7 s of CPU
+on one thread and 7-14 s on two. On the idle machine one thread gave no better first
+token and the read-ahead reached less of the next turn (docs/BENCHMARKS.md), so one is
+a setting for a crowded machine, not the default. The KV cells are the same either way.
 Each call's reuse is kept in
 ``calls`` and logged ("local model call": tokens reused and read, the wait for the model),
 and each read-ahead too ("local model read-ahead": its prefixes' sizes, how many were
@@ -125,7 +127,7 @@ class LocalLlamaProvider:
     capable = False
 
     def __init__(
-        self, path: Path, *, threads: int = 2, context: int = 2048, ahead_threads: int = 1
+        self, path: Path, *, threads: int = 2, context: int = 2048, ahead_threads: int = 2
     ) -> None:
         if not path.is_file():
             raise ConfigError("COMPANION_LOCAL_MODEL", f"GGUF file not found: {path}")
