@@ -316,9 +316,13 @@ def _sql(
         # Each candidate's row by its primary key (a subquery per candidate, OFFSET 0
         # keeping it one): joined plainly, a generic plan that estimates the average
         # user (a few rows in a table of many small users) hashed all of this user's
-        # rows instead, ~1 ms for a user with a thousand memories.
+        # rows instead, ~1 ms for a user with a thousand memories. The user check is
+        # written so that no index on ``user_id`` can answer it: a generic plan made
+        # while the table was small (a new server's first turns) estimated one row per
+        # user and walked ``(user_id, …)`` filtering on the id, reading every row of
+        # the user for each candidate (~10,000 pages a search at a hundred memories).
         f"CROSS JOIN LATERAL (SELECT {_COLUMNS}{', m.embedding' if with_vectors else ''} "
-        "FROM memories m WHERE m.id = c.id AND m.user_id = :uid OFFSET 0) m"
+        "FROM memories m WHERE m.id = c.id AND (m.user_id || '') = :uid OFFSET 0) m"
     )
     for name, value in sizes.items():
         sql = re.sub(rf":{name}\b", str(int(value)), sql)
