@@ -123,3 +123,36 @@ async def test_the_candidates_are_read_by_key_in_a_generic_plan(runtime: Any) ->
     lines = await _generic_plan(runtime, vector=query, tsquery=None)
     assert any("pk_memories" in line for line in lines), lines
     assert not any(line.startswith("Node Type: Hash Join") for line in lines), lines
+
+
+async def test_a_plan_made_while_the_table_was_small_reads_each_candidate_by_key(
+    runtime: Any,
+) -> None:
+    """A new server's first turns make the generic plan while ``memories`` holds a row
+    or two per user; the lookup of each candidate must still take its primary key, not
+    walk an index on ``user_id`` filtering every row of the user on the id."""
+    async with runtime.db.transaction() as session:
+        await session.execute(text("INSERT INTO users (id) VALUES ('early'), ('many')"))
+        await session.execute(
+            text(
+                "INSERT INTO memories (id, user_id, memory_type, content, content_hash) "
+                "VALUES (gen_random_uuid(), 'early', 'episodic', 'coffee by the lake', 'h')"
+            )
+        )
+    async with runtime.db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("ANALYZE memories"))
+    # The user grows after the statistics were taken (no ANALYZE since).
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO memories (id, user_id, memory_type, content, content_hash, embedding) "
+                "SELECT gen_random_uuid(), 'many', 'episodic', 'coffee and the lake ' || g, 'h', "
+                "(SELECT array_agg(random() - 0.5)::vector FROM generate_series(1, 384) "
+                "WHERE g >= 0) FROM generate_series(0, 199) g"
+            )
+        )
+    query = np.random.default_rng(7).normal(size=384).astype(float).tolist()
+    lines = await _generic_plan(runtime, vector=query, tsquery="coffee | lake")
+    lookups = [line for line in lines if "c.id" in line]  # each candidate's row
+    assert lookups and all("Index Name: pk_memories" in line for line in lookups), lookups
