@@ -624,9 +624,12 @@ def _persona_of(row: Sequence[Any], at: int) -> Persona | None:
     )
 
 
-#: ``persona`` read after the columns of a caller's select, compiled once per select
-#: (by its identity: the callers' selects are built once).
-_ALONGSIDE: dict[int, tuple[Select[Any], driver.DriverStatement]] = {}
+def _with_persona(lead: Select[Any]) -> driver.DriverStatement:
+    """``lead``'s columns, then ``persona``'s, in one select (made once per ``lead``)."""
+    head = lead.subquery("head")
+    found = cast(Select[Any], _PERSONA.statement).lateral("persona")
+    statement = select(head, found).select_from(head.outerjoin(found, true()))
+    return driver.DriverStatement("the persona and", statement)
 
 
 async def persona_alongside(
@@ -639,13 +642,8 @@ async def persona_alongside(
     """The caller's one-row ``lead`` select and the persona of the user named by its
     ``owner`` parameter, in ONE statement: the lead's ``columns`` values and the persona
     (``None``: none yet), or ``None`` when the lead finds no row."""
-    held = _ALONGSIDE.get(id(lead))
-    if held is None or held[0] is not lead:
-        head = lead.subquery("head")
-        found = cast(Select[Any], _PERSONA.statement).lateral("persona")
-        statement = select(head, found).select_from(head.outerjoin(found, true()))
-        held = _ALONGSIDE[id(lead)] = (lead, driver.DriverStatement("the persona and", statement))
-    row = await driver.fetchrow(conn, held[1], params)
+    statement = driver.made_from(lead, "the persona and", _with_persona)
+    row = await driver.fetchrow(conn, statement, params)
     if row is None:
         return None
     return tuple(row[:columns]), _persona_of(row, columns)

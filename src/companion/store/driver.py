@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
@@ -37,8 +37,11 @@ __all__ = [
     "fetch",
     "fetch_text",
     "fetchrow",
+    "made_from",
     "once",
 ]
+
+T = TypeVar("T")
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -99,17 +102,26 @@ class DriverStatement:
         return f"DriverStatement({self.name!r})"
 
 
-#: ``once``'s statements by the identity of what they were made from.
-_ONCE: dict[int, tuple[ClauseElement, DriverStatement]] = {}
+#: ``made_from``'s results by kind and by the identity of what each was made from (kept
+#: beside it, so a new object that reuses a dead one's id is not taken for it).
+_MADE: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def made_from(source: Any, kind: str, make: Callable[[Any], T]) -> T:
+    """``make(source)``, made at its first use for ``source`` and ``kind`` and kept for
+    the same object after that: for what is derived from statements built once and
+    handed around (``kind`` names what ``make`` makes, one name per ``make``)."""
+    key = (kind, id(source))
+    held = _MADE.get(key)
+    if held is None or held[0] is not source:
+        held = _MADE[key] = (source, make(source))
+    return cast(T, held[1])
 
 
 def once(statement: ClauseElement, name: str = "a caller's statement") -> DriverStatement:
     """The ``DriverStatement`` of ``statement``, made at its first use and kept for the
     same object after that (for statements built once and handed around)."""
-    held = _ONCE.get(id(statement))
-    if held is None or held[0] is not statement:
-        held = _ONCE[id(statement)] = (statement, DriverStatement(name, statement))
-    return held[1]
+    return made_from(statement, "once", lambda built: DriverStatement(name, built))
 
 
 #: Where a session keeps the connection its transaction holds (``Session.info``).

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Select, Table, bindparam, null, select, true
 
+from companion.store import driver
 from companion.store.models import User
 from companion.store.repositories import conversations
 from companion.store.repositories.conversations import ConversationRef
@@ -44,9 +45,7 @@ def _with(found: Select[Any] | None) -> Select[Any]:
     )
 
 
-#: The selects, built once per way of finding the conversation (the caller keeps each
-#: compiled by its identity).
-_BUILT: dict[int, Select[Any]] = {}
+#: The select of a turn that starts a new conversation (nothing to find).
 _NEW = _with(None)
 
 
@@ -78,10 +77,9 @@ def turn_start_read(
         external_id=external_id,
         channel=None if new_conversation else channel,
     )
-    built = _BUILT.get(id(found))
-    if built is None:
-        built = _BUILT[id(found)] = _with(found)
-    return built, params
+    # Built once per way of finding the conversation: the caller keeps each compiled
+    # by its identity.
+    return driver.made_from(found, "turn start", _with), params
 
 
 def turn_start(values: Sequence[Any]) -> TurnStart:
